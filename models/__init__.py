@@ -1,0 +1,1 @@
+"""Pure-PyTorch models, one file per algorithm, each with its recipe and shipped checkpoints."""

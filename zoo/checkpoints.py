@@ -1,0 +1,159 @@
+"""Shipped checkpoints: safetensors weights + a JSON card, verified by sha256, found by name.
+
+Every module in `models/` may define `SHIPPED = {name: recipe}`; the registry collects them,
+so adding an algorithm never touches this file. A recipe builds the model from the card's
+config (`build`), trains it from scratch (`fit`) and measures it (`evaluate`).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import os
+import pkgutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+import torch
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupted or unknown; the message says how to rebuild it."""
+
+
+class Recipe(Protocol):
+    title: str
+    dataset: str
+
+    def build(self, config: dict[str, Any] | None = None) -> torch.nn.Module: ...
+    def config_dict(self) -> dict[str, Any]: ...
+    def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]: ...
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict[str, float]: ...
+
+
+def checkpoint_dir() -> Path:
+    """`ZOO_CHECKPOINT_DIR`, else the repository's checkpoints/."""
+    return Path(os.environ.get("ZOO_CHECKPOINT_DIR") or ROOT / "checkpoints")
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Recipe]:
+    """Every shipped checkpoint name, mapped to the recipe that builds and trains it."""
+    import models
+    found: dict[str, Recipe] = {}
+    for info in pkgutil.iter_modules(models.__path__):
+        module = importlib.import_module(f"models.{info.name}")
+        found.update(getattr(module, "SHIPPED", {}))
+    return found
+
+
+def recipe(name: str) -> Recipe:
+    try:
+        return registry()[name]
+    except KeyError:
+        known = ", ".join(sorted(registry())) or "none"
+        raise CheckpointError(f"Unknown checkpoint {name!r}; known: {known}.") from None
+
+
+def rebuild_hint(name: str) -> str:
+    return f"rebuild it with `python -m zoo.train {name}`"
+
+
+def paths(name: str) -> tuple[Path, Path]:
+    directory = checkpoint_dir()
+    return directory / f"{name}.safetensors", directory / f"{name}.json"
+
+
+def read_card(name: str) -> dict[str, Any]:
+    _, card_path = paths(name)
+    if not card_path.is_file():
+        raise CheckpointError(f"Model card {card_path} is missing: {rebuild_hint(name)}.")
+    try:
+        return json.loads(card_path.read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"Model card {card_path} is not valid JSON ({error}): {rebuild_hint(name)}.") from None
+
+
+def available() -> dict[str, dict[str, Any]]:
+    """Cards of the registered checkpoints whose files are present."""
+    cards = {}
+    for name in sorted(registry()):
+        weights, card = paths(name)
+        if weights.is_file() and card.is_file():
+            cards[name] = read_card(name)
+    return cards
+
+
+def state_dict_bytes(model: torch.nn.Module) -> bytes:
+    """The model's weights as safetensors bytes (what a person downloads)."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return save_safetensors_bytes(state)
+
+
+def load_state_bytes(model: torch.nn.Module, payload: bytes) -> torch.nn.Module:
+    device = next(model.parameters()).device
+    model.load_state_dict({k: v.to(device) for k, v in load_safetensors_bytes(payload).items()})
+    return model
+
+
+def load(name: str, device: torch.device | str | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The shipped model in eval mode on `device` (default: the picked device) and its card."""
+    from zoo.devices import pick_device
+    weights_path, _ = paths(name)
+    the_recipe = recipe(name)
+    card = read_card(name)
+    if not weights_path.is_file():
+        raise CheckpointError(f"Checkpoint {weights_path} is missing: {rebuild_hint(name)}.")
+    payload = weights_path.read_bytes()
+    digest = hashlib.sha256(payload).hexdigest()
+    if digest != card.get("sha256"):
+        raise CheckpointError(
+            f"Checkpoint {weights_path} is corrupted: its sha256 {digest[:12]}... does not match "
+            f"the card's {str(card.get('sha256'))[:12]}...; {rebuild_hint(name)}.")
+    model = the_recipe.build(card["config"])
+    try:
+        model.load_state_dict(load_safetensors_bytes(payload))
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointError(f"Checkpoint {weights_path} does not fit its card's config ({error}); {rebuild_hint(name)}.") from None
+    device = torch.device(device) if device is not None else pick_device()
+    return model.to(device).eval(), card
+
+
+def save(name: str, model: torch.nn.Module, card: dict[str, Any]) -> dict[str, Any]:
+    """Write weights and card; fills in sha256, parameter count and the rebuild command."""
+    weights_path, card_path = paths(name)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    payload = state_dict_bytes(model)
+    weights_path.write_bytes(payload)
+    card = {
+        "name": name,
+        **card,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_command": f"python -m zoo.train {name}",
+        "evaluate_command": f"python -m zoo.evaluate {name}",
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def save_training_state(path: Path, state: dict[str, Any]) -> None:
+    """Atomically write a resumable training state (our own file, tensors and numbers only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)
+
+
+def load_training_state(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)

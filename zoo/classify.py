@@ -1,0 +1,143 @@
+"""What every Fashion-MNIST image classifier (MLP, CNN, ResNet) shares: the recipe that
+trains and measures a shipped checkpoint, prediction, evaluation and saliency."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+import torch
+import torch.nn.functional as F
+
+from zoo.data import fashion_mnist
+from zoo.training import make_optimizer, train_steps
+
+
+@dataclass
+class ClassifierTraining:
+    """How a shipped classifier is trained from scratch on the full training split."""
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    augment: bool = True
+    """random 2-pixel shifts and horizontal flips"""
+    seed: int = 0
+
+
+@dataclass
+class ImageClassifierRecipe:
+    """A Fashion-MNIST classifier: model class, its config, and how it is trained."""
+    model_class: type[torch.nn.Module]
+    config: Any
+    title: str
+    training: ClassifierTraining = field(default_factory=ClassifierTraining)
+    dataset: str = "fashion-mnist"
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+    def build(self, config: dict[str, Any] | None = None) -> torch.nn.Module:
+        values = self.config_dict() if config is None else config
+        return self.model_class(type(self.config)(**values))
+
+    def total_steps(self) -> int:
+        return self.training.epochs * (60000 // self.training.batch_size)
+
+    def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+        """Train from `state` (empty for a fresh run); `state` is updated in place to resume."""
+        t = self.training
+        steps = self.total_steps()
+        model.to(device)
+        optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, steps, "onecycle")
+        start = state.get("step", 0)
+        if start:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["rng"])
+        else:
+            torch.manual_seed(t.seed)
+        batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)
+        transform = fashion_mnist.augment if t.augment else None
+        for event in train_steps(model, batches, optimizer, steps, scheduler=scheduler, start_step=start,
+                                 transform=transform, label_smoothing=t.label_smoothing):
+            state.update(step=event["step"], model=model.state_dict(), optimizer=optimizer.state_dict(),
+                         scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
+            event["total"] = steps
+            yield event
+
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict[str, float]:
+        test = fashion_mnist.load("test")
+        x, y = test.floats(), test.labels
+        if limit:
+            x, y = x[:limit], y[:limit]
+        return evaluate_classifier(model, x, y, device)
+
+
+@torch.no_grad()
+def predict_proba(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Class probabilities (N, C) for float images (N, 1, 28, 28) in [0, 1]."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = [F.softmax(model(images[i:i + batch_size].to(device)).float(), dim=1).cpu()
+           for i in range(0, len(images), batch_size)]
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def evaluate_classifier(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                        device: torch.device | None = None) -> dict[str, float]:
+    """Accuracy and mean cross-entropy on held-out images."""
+    if device is not None:
+        model.to(device)
+    probs = predict_proba(model, images)
+    nll = F.nll_loss(probs.clamp_min(1e-12).log(), labels).item()
+    return {"accuracy": (probs.argmax(1) == labels).float().mean().item(), "loss": nll, "n": len(labels)}
+
+
+def confusion_matrix(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                     n_classes: int = 10) -> torch.Tensor:
+    """Counts (true class, predicted class)."""
+    predicted = predict_proba(model, images).argmax(1)
+    return torch.bincount(labels * n_classes + predicted, minlength=n_classes ** 2).view(n_classes, n_classes)
+
+
+def saliency(model: torch.nn.Module, image: torch.Tensor, target: int) -> torch.Tensor:
+    """|d logit_target / d pixel| for one image (1, 28, 28), scaled to [0, 1] (Simonyan et al. 2013)."""
+    device = next(model.parameters()).device
+    x = image.unsqueeze(0).to(device).requires_grad_(True)
+    model.eval()
+    model(x)[0, target].backward()
+    grad = x.grad.detach().abs()[0, 0].cpu()
+    return grad / grad.max().clamp_min(1e-12)
+
+
+def grad_cam(model: torch.nn.Module, layer: torch.nn.Module, image: torch.Tensor, target: int) -> torch.Tensor:
+    """Grad-CAM (Selvaraju et al. 2017) at `layer`, upsampled to the image and scaled to [0, 1]."""
+    device = next(model.parameters()).device
+    captured: dict[str, torch.Tensor] = {}
+
+    def keep(_module, _inputs, output):
+        output.retain_grad()
+        captured["act"] = output
+
+    handle = layer.register_forward_hook(keep)
+    try:
+        model.eval()
+        model(image.unsqueeze(0).to(device))[0, target].backward()
+    finally:
+        handle.remove()
+    act = captured["act"]
+    weights = act.grad.mean(dim=(2, 3), keepdim=True)
+    cam = F.relu((weights * act).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0].detach().cpu()
+    return cam / cam.max().clamp_min(1e-12)
+
+
+def timed(fn, *args, **kwargs) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start

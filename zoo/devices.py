@@ -1,0 +1,32 @@
+"""Pick the torch device: CUDA, then Apple MPS, then CPU; `ZOO_DEVICE` overrides."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+def pick_device() -> torch.device:
+    """The device every model and tensor should move to."""
+    wanted = os.environ.get("ZOO_DEVICE", "").strip()
+    if wanted:
+        device = torch.device(wanted)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"ZOO_DEVICE={wanted} but CUDA is not available on this machine.")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise RuntimeError(f"ZOO_DEVICE={wanted} but MPS is not available on this machine.")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def describe(device: torch.device) -> str:
+    """A human name for the device, e.g. 'CUDA: NVIDIA H100' or 'CPU (2 threads)'."""
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU ({torch.get_num_threads()} threads)"

@@ -1,0 +1,51 @@
+"""The one training loop every recipe shares: a generator of per-step metrics.
+
+The CLI consumes it with a progress bar; the app's job runner consumes it in a worker
+process. The model's objective lives on the model (`model.loss(*batch)`).
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import torch
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0,
+                   steps: int | None = None, schedule: str = "constant"
+                   ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """AdamW, with a one-cycle schedule over `steps` or a constant learning rate."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if schedule == "onecycle":
+        if not steps:
+            raise ValueError("a one-cycle schedule needs the number of steps")
+        return optimizer, torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    if schedule != "constant":
+        raise ValueError(f"unknown schedule {schedule!r}")
+    return optimizer, None
+
+
+def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ...]],
+                optimizer: torch.optim.Optimizer, steps: int, *,
+                scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+                start_step: int = 0, transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                **loss_kwargs) -> Iterator[dict[str, float]]:
+    """Run optimisation steps `start_step+1 .. steps`, yielding {step, loss, lr} after each.
+
+    `transform` (e.g. augmentation) applies to the first tensor of each batch on the device.
+    """
+    device = next(model.parameters()).device
+    use_amp = device.type == "cuda"
+    model.train()
+    for step in range(start_step + 1, steps + 1):
+        x, *rest = (t.to(device, non_blocking=True) for t in next(batches))
+        if transform is not None:
+            x = transform(x)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            loss = model.loss(x, *rest, **loss_kwargs)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        yield {"step": step, "loss": loss.item(), "lr": optimizer.param_groups[0]["lr"]}
+    model.eval()
