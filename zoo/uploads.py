@@ -1,0 +1,332 @@
+"""Validation of everything a person uploads: single images and zips of class folders.
+
+Every failure becomes an `UploadError` whose text is one sentence to show the person as is,
+never a traceback. Limits come from `ZOO_MAX_*` environment variables (see `limits`), read on
+every call so a server can tighten them without a code change.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+"""PIL format ids we open; phones' multi-picture JPEGs open through JPEG as "MPO"."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+_ACCEPTED = ", ".join(ACCEPTED_FORMATS)
+_MB = 1024 * 1024
+_JUNK_NAMES = {".ds_store", "thumbs.db"}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SEPARATORS = re.compile(r"[\\/]")
+_WORK_SIDE = 512
+"""to_fashion_tensor analyses at most this many pixels a side: the result is 28x28 anyway."""
+
+
+class UploadError(ValueError):
+    """An upload we refuse; str() is a short sentence for the person who uploaded it."""
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one upload may hold; see `limits` for where each value comes from."""
+    max_upload_bytes: int
+    """largest single file: ZOO_MAX_UPLOAD_MB, default 10"""
+    max_pixels: int
+    """largest image by width x height, checked from the header: ZOO_MAX_PIXELS, default 40M"""
+    max_zip_bytes: int
+    """largest total unpacked size of a zip: ZOO_MAX_ZIP_MB, default 50"""
+    max_zip_files: int
+    """most files in a zip: ZOO_MAX_ZIP_FILES, default 2000"""
+
+
+def limits() -> UploadLimits:
+    """The limits in force now, from the environment; unset or blank variables keep the default."""
+    return UploadLimits(
+        max_upload_bytes=int(_env_number("ZOO_MAX_UPLOAD_MB", 10) * _MB),
+        max_pixels=int(_env_number("ZOO_MAX_PIXELS", 40_000_000)),
+        max_zip_bytes=int(_env_number("ZOO_MAX_ZIP_MB", 50) * _MB),
+        max_zip_files=int(_env_number("ZOO_MAX_ZIP_FILES", 2000)),
+    )
+
+
+def _env_number(variable: str, default: float) -> float:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise RuntimeError(f"{variable} must be a positive number, got {raw!r}.")
+    return value
+
+
+def load_image(data: bytes, name: str = "upload") -> Image.Image:
+    """Open an uploaded image and return it fully decoded, upright, first frame only, in mode
+    "RGB" or "L" (transparency composited on white), or raise UploadError saying why not."""
+    limit = limits()
+    if not data:
+        raise UploadError(f"{name} is empty.")
+    if len(data) > limit.max_upload_bytes:
+        raise UploadError(
+            f"{name} is {_size(len(data))}; the limit is {_size(limit.max_upload_bytes)} per file."
+        )
+    # PIL's parsers raise many unrelated exception types on hostile or damaged input, so every
+    # failure past this point is the file's fault and becomes one message.
+    try:
+        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
+            _check_pixels(opened.size, name, limit.max_pixels)
+            opened.load()
+            image = ImageOps.exif_transpose(opened)  # a copy: frame 0 alone, EXIF orientation applied
+    except UploadError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise UploadError(f"{name} declares too many pixels to decode safely.") from error
+    except UnidentifiedImageError as error:
+        raise UploadError(f"{name} is not an image format we accept ({_ACCEPTED}).") from error
+    except Exception as error:
+        raise UploadError(f"{name} is damaged or truncated and could not be decoded.") from error
+    return _to_rgb_or_l(image, name)
+
+
+def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise UploadError(
+            f"{name} is {width}x{height} pixels; the limit is {max_pixels:,} pixels, so please shrink it."
+        )
+
+
+def _to_rgb_or_l(image: Image.Image, name: str = "the image") -> Image.Image:
+    """Bring any PIL mode to "RGB" or "L": alpha and transparent colours over white, palettes
+    and CMYK to RGB, bilevel to L, and 16/32-bit or float greyscale scaled to 8-bit L."""
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":
+        return _deep_grey_to_l(image)
+    grey = mode in ("1", "L", "LA", "La")
+    if image.has_transparency_data:
+        return _over_white(image, "L" if grey else "RGB")
+    if mode in ("RGB", "L"):
+        return image
+    try:
+        return image.convert("L" if grey else "RGB")
+    except ValueError as error:  # a mode PIL has no conversion for
+        raise UploadError(
+            f"{name} uses the colour mode {mode}, which we cannot convert; save it as RGB."
+        ) from error
+
+
+def _over_white(image: Image.Image, mode: str) -> Image.Image:
+    with_alpha = image.convert(mode + "A")
+    white = Image.new(mode + "A", image.size, "white")
+    return Image.alpha_composite(white, with_alpha).convert(mode)
+
+
+def _deep_grey_to_l(image: Image.Image) -> Image.Image:
+    """Unsigned 16-bit keeps its absolute brightness (value / 65535); signed, 32-bit and float
+    data have no fixed white, so the range actually used is stretched to 0..255."""
+    values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+    if image.mode.startswith("I;16") and not image.mode.endswith("S"):
+        scaled = values / 65535
+    else:
+        low, high = values.min(), values.max()
+        scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
+
+
+def to_fashion_tensor(image: Image.Image) -> torch.Tensor:
+    """Turn any photo or drawing into what Fashion-MNIST looks like: float (1, 28, 28) in [0, 1],
+    a light object on a black background, so the shipped classifiers see familiar input.
+
+    1. Greyscale (transparency over white, as in `load_image`), shrunk to at most 512 a side.
+    2. Invert when the outer ~5% ring is brighter on average than the centre half: a dark
+       garment on white paper becomes light on black.
+    3. Subtract the background level (the ring's median) so the background is black.
+    4. Crop to the bounding box of pixels clearly above it (over 20% of the brightest and over
+       4/255); the whole image when nothing stands out.
+    5. Resize (LANCZOS) so the longest side is 28, keeping the aspect ratio, and paste centred
+       on a 28x28 black canvas.
+    6. Stretch the contrast so the brightest pixel is 1.
+    """
+    grey = _to_rgb_or_l(image).convert("L")  # convert copies, so thumbnail leaves `image` alone
+    grey.thumbnail((_WORK_SIDE, _WORK_SIDE))
+    x = np.asarray(grey, dtype=np.float32) / 255  # (H, W)
+    height, width = x.shape
+    ring = max(1, round(0.05 * min(height, width)))
+    in_ring = np.ones_like(x, dtype=bool)
+    in_ring[ring:height - ring, ring:width - ring] = False
+    centre = x[height // 4:height - height // 4, width // 4:width - width // 4]
+    if x[in_ring].mean() > centre.mean():
+        x = 1 - x
+    x = np.clip(x - np.median(x[in_ring]), 0, None)
+    rows, cols = np.nonzero(x > max(0.2 * x.max(), 4 / 255))
+    if rows.size:
+        x = x[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    scale = 28 / max(x.shape)
+    new_height, new_width = (max(1, min(28, round(side * scale))) for side in x.shape)
+    small = Image.fromarray(x).resize((new_width, new_height), Image.Resampling.LANCZOS)
+    canvas = np.zeros((28, 28), dtype=np.float32)
+    top, left = (28 - new_height) // 2, (28 - new_width) // 2
+    canvas[top:top + new_height, left:left + new_width] = np.clip(np.asarray(small), 0, None)
+    if canvas.max() > 0:
+        canvas /= canvas.max()
+    return torch.from_numpy(np.clip(canvas, 0, 1)).unsqueeze(0)
+
+
+@dataclass
+class ClassFolders:
+    """Images read from a zip of class folders, ready to fine-tune a classifier on."""
+    images: list[Image.Image]
+    """each one as `load_image` returns it"""
+    labels: list[int]
+    """index into `classes` for each image"""
+    classes: list[str]
+    """folder names, sorted"""
+
+
+def read_class_folders(
+    data: bytes,
+    name: str = "upload.zip",
+    min_classes: int = 2,
+    max_classes: int = 10,
+    min_per_class: int = 1,
+) -> ClassFolders:
+    """Read a zip with one folder of images per class, at the top (`cat/1.jpg`) or under one
+    common root (`pets/cat/1.jpg`), entirely in memory; raise UploadError on anything off.
+
+    Paths, encryption, file count and unpacked size are checked from the central directory
+    before any member is read; macOS and Windows junk files are skipped silently."""
+    limit = limits()
+    if len(data) > limit.max_zip_bytes + limit.max_zip_files * 4096:  # no zip within the limits is this big
+        raise UploadError(
+            f"{name} is {_size(len(data))}; the limit is {_size(limit.max_zip_bytes)} unpacked."
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except Exception as error:  # zipfile raises several types on damaged input
+        raise UploadError(f"{name} is not a zip file we can open.") from error
+    with archive:
+        members = _check_directory(archive, name, limit)
+        by_class = _group_by_class(members, name)
+        classes = sorted(by_class)
+        _check_class_counts(by_class, classes, name, min_classes, max_classes, min_per_class)
+        images: list[Image.Image] = []
+        labels: list[int] = []
+        for label, folder in enumerate(classes):
+            for info in sorted(by_class[folder], key=lambda info: info.filename):
+                images.append(_load_member(archive, info, name))
+                labels.append(label)
+    return ClassFolders(images=images, labels=labels, classes=classes)
+
+
+def _check_directory(archive: zipfile.ZipFile, name: str, limit: UploadLimits) -> list[zipfile.ZipInfo]:
+    """The zip's file entries, after refusing escaping paths, encryption and oversize."""
+    for info in archive.infolist():
+        path = info.filename
+        if path.startswith(("/", "\\")) or _DRIVE.match(path) or ".." in _SEPARATORS.split(path):
+            raise UploadError(
+                f"{name} contains the path '{path}', which points outside the zip, so we refuse it."
+            )
+        if info.flag_bits & 0x1:
+            raise UploadError(
+                f"{name} is password-protected ({path}); please upload it without a password."
+            )
+    files = [info for info in archive.infolist() if not info.is_dir()]
+    if len(files) > limit.max_zip_files:
+        raise UploadError(f"{name} holds {len(files):,} files; the limit is {limit.max_zip_files:,}.")
+    unpacked = sum(info.file_size for info in files)
+    if unpacked > limit.max_zip_bytes:
+        raise UploadError(
+            f"{name} unpacks to {_size(unpacked)}; the limit is {_size(limit.max_zip_bytes)}."
+        )
+    return files
+
+
+def _group_by_class(members: list[zipfile.ZipInfo], name: str) -> dict[str, list[zipfile.ZipInfo]]:
+    """Map class folder -> image entries, dropping junk and one common root folder if present."""
+    images: list[tuple[list[str], zipfile.ZipInfo]] = []
+    for info in members:
+        parts = [part for part in _SEPARATORS.split(info.filename) if part not in ("", ".")]
+        if not parts or _is_junk(parts):
+            continue
+        if not parts[-1].lower().endswith(IMAGE_SUFFIXES):
+            raise UploadError(
+                f"{info.filename} in {name} is not an image; the zip may hold only images ({_ACCEPTED})."
+            )
+        images.append((parts, info))
+    if not images:
+        raise UploadError(
+            f"{name} holds no images; put them in one folder per class, e.g. cat/1.jpg and dog/1.jpg."
+        )
+    if len({parts[0] for parts, _ in images}) == 1 and any(len(parts) > 2 for parts, _ in images):
+        images = [(parts[1:], info) for parts, info in images]
+    by_class: dict[str, list[zipfile.ZipInfo]] = {}
+    for parts, info in images:
+        if len(parts) == 1:
+            raise UploadError(
+                f"{info.filename} in {name} lies outside any class folder; "
+                "put every image in a folder named after its class."
+            )
+        if len(parts) > 2:
+            raise UploadError(
+                f"{info.filename} in {name} is in a sub-folder of a class folder; "
+                "put images directly in their class folder."
+            )
+        by_class.setdefault(parts[0], []).append(info)
+    return by_class
+
+
+def _is_junk(parts: list[str]) -> bool:
+    """Files that macOS and Windows add to zips behind the person's back."""
+    return "__MACOSX" in parts or parts[-1].startswith("._") or parts[-1].lower() in _JUNK_NAMES
+
+
+def _check_class_counts(
+    by_class: dict[str, list[zipfile.ZipInfo]],
+    classes: list[str],
+    name: str,
+    min_classes: int,
+    max_classes: int,
+    min_per_class: int,
+) -> None:
+    if len(classes) < min_classes:
+        raise UploadError(
+            f"{name} needs at least {min_classes} classes, found {len(classes)}: {', '.join(classes)}."
+        )
+    if len(classes) > max_classes:
+        raise UploadError(f"{name} has {len(classes)} class folders; at most {max_classes} are allowed.")
+    for folder in classes:
+        count = len(by_class[folder])
+        if count < min_per_class:
+            raise UploadError(
+                f"Class '{folder}' in {name} has {count} image{'s' * (count != 1)}; "
+                f"each class needs at least {min_per_class}."
+            )
+
+
+def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Image.Image:
+    try:
+        data = archive.read(info)
+    except Exception as error:  # bad CRC, unsupported compression, truncated data
+        raise UploadError(
+            f"{info.filename} in {name} could not be unpacked; the zip looks damaged."
+        ) from error
+    try:
+        return load_image(data, name=info.filename)
+    except UploadError as error:
+        raise UploadError(f"In {name}: {error}") from error
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= _MB:
+        return f"{n_bytes / _MB:.1f} MB"
+    if n_bytes >= 1024:
+        return f"{n_bytes / 1024:.1f} KB"
+    return f"{n_bytes} bytes"
