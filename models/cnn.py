@@ -57,21 +57,19 @@ class FashionCNN(nn.Module):
                 h = self.pool(h)
         return maps
 
+    def head_from_map(self, last_map: torch.Tensor) -> torch.Tensor:
+        """Logits from the last conv layer's output (what Grad-CAM differentiates)."""
+        return self.head(self.pool(last_map))
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The penultimate layer (N, hidden): the space FID is measured in."""
-        h = self.pool(self.feature_maps(x)[-1])
-        return self.head[:-2](h)
+        return self.head[:-2](self.pool(self.feature_maps(x)[-1]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head[-2:](self.features(x))
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
         return F.cross_entropy(self(x), y, label_smoothing=label_smoothing)
-
-    @property
-    def cam_layer(self) -> nn.Module:
-        """The last conv layer, where Grad-CAM looks."""
-        return self.convs[-1]
 
 
 SHIPPED = {

@@ -143,6 +143,13 @@ def save(name: str, model: torch.nn.Module, card: dict[str, Any]) -> dict[str, A
     return card
 
 
+def update_card(name: str, **fields: Any) -> dict[str, Any]:
+    """Rewrite some fields of an existing card (e.g. re-measured metrics); weights untouched."""
+    card = read_card(name) | fields
+    paths(name)[1].write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
 def save_training_state(path: Path, state: dict[str, Any]) -> None:
     """Atomically write a resumable training state (our own file, tensors and numbers only)."""
     path.parent.mkdir(parents=True, exist_ok=True)

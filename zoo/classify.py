@@ -1,11 +1,12 @@
 """What every Fashion-MNIST image classifier (MLP, CNN, ResNet) shares: the recipe that
-trains and measures a shipped checkpoint, prediction, evaluation and saliency."""
+trains and measures a shipped checkpoint, prediction, evaluation and a look inside
+(saliency: Simonyan et al. 2013; Grad-CAM: Selvaraju et al. 2017)."""
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -89,55 +90,56 @@ def predict_proba(model: torch.nn.Module, images: torch.Tensor, batch_size: int 
 
 
 def evaluate_classifier(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                        device: torch.device | None = None) -> dict[str, float]:
-    """Accuracy and mean cross-entropy on held-out images."""
+                        device: torch.device | None = None, n_classes: int = 10) -> dict[str, Any]:
+    """Accuracy, mean cross-entropy and the confusion matrix (true x predicted) on held-out images."""
     if device is not None:
         model.to(device)
     probs = predict_proba(model, images)
+    predicted = probs.argmax(1)
     nll = F.nll_loss(probs.clamp_min(1e-12).log(), labels).item()
-    return {"accuracy": (probs.argmax(1) == labels).float().mean().item(), "loss": nll, "n": len(labels)}
+    confusion = torch.bincount(labels * n_classes + predicted, minlength=n_classes ** 2).view(n_classes, n_classes)
+    return {"accuracy": (predicted == labels).float().mean().item(), "loss": nll, "n": len(labels),
+            "confusion": confusion.tolist()}
 
 
-def confusion_matrix(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                     n_classes: int = 10) -> torch.Tensor:
-    """Counts (true class, predicted class)."""
-    predicted = predict_proba(model, images).argmax(1)
-    return torch.bincount(labels * n_classes + predicted, minlength=n_classes ** 2).view(n_classes, n_classes)
+@dataclass
+class Inspection:
+    """Everything a page shows about one prediction."""
+    probs: np.ndarray
+    """(C,) class probabilities"""
+    feature_maps: list[np.ndarray]
+    """per conv layer (channels, H, W); empty for models without convolutions"""
+    saliency: np.ndarray
+    """(28, 28) |d logit / d pixel| in [0, 1]"""
+    grad_cam: np.ndarray | None
+    """(28, 28) Grad-CAM at the last conv layer in [0, 1], if the model has one"""
 
 
-def saliency(model: torch.nn.Module, image: torch.Tensor, target: int) -> torch.Tensor:
-    """|d logit_target / d pixel| for one image (1, 28, 28), scaled to [0, 1] (Simonyan et al. 2013)."""
+def inspect_image(model: torch.nn.Module, image: torch.Tensor) -> Inspection:
+    """Predict one image (1, 28, 28) and look inside: feature maps, saliency, Grad-CAM.
+
+    Uses no hooks, so a model shared by many sessions can be inspected concurrently.
+    """
     device = next(model.parameters()).device
     x = image.unsqueeze(0).to(device).requires_grad_(True)
-    model.eval()
-    model(x)[0, target].backward()
-    grad = x.grad.detach().abs()[0, 0].cpu()
-    return grad / grad.max().clamp_min(1e-12)
-
-
-def grad_cam(model: torch.nn.Module, layer: torch.nn.Module, image: torch.Tensor, target: int) -> torch.Tensor:
-    """Grad-CAM (Selvaraju et al. 2017) at `layer`, upsampled to the image and scaled to [0, 1]."""
-    device = next(model.parameters()).device
-    captured: dict[str, torch.Tensor] = {}
-
-    def keep(_module, _inputs, output):
-        output.retain_grad()
-        captured["act"] = output
-
-    handle = layer.register_forward_hook(keep)
-    try:
-        model.eval()
-        model(image.unsqueeze(0).to(device))[0, target].backward()
-    finally:
-        handle.remove()
-    act = captured["act"]
-    weights = act.grad.mean(dim=(2, 3), keepdim=True)
-    cam = F.relu((weights * act).sum(1, keepdim=True))
-    cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0].detach().cpu()
-    return cam / cam.max().clamp_min(1e-12)
-
-
-def timed(fn, *args, **kwargs) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - start
+    has_maps = hasattr(model, "feature_maps")
+    with torch.enable_grad():
+        if has_maps:
+            maps = model.feature_maps(x)
+            maps[-1].retain_grad()
+            logits = model.head_from_map(maps[-1])
+        else:
+            maps, logits = [], model(x)
+        target = int(logits.argmax(1))
+        logits[0, target].backward()
+    probs = F.softmax(logits.detach().float(), dim=1)[0].cpu().numpy()
+    saliency = x.grad.abs()[0, 0].cpu()
+    cam = None
+    if has_maps:
+        last = maps[-1]
+        weights = last.grad.mean(dim=(2, 3), keepdim=True)
+        cam = F.relu((weights * last).sum(1, keepdim=True)).detach()
+        cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0].cpu()
+        cam = (cam / cam.max().clamp_min(1e-12)).numpy()
+    return Inspection(probs, [m.detach()[0].cpu().numpy() for m in maps],
+                      (saliency / saliency.max().clamp_min(1e-12)).numpy(), cam)

@@ -21,13 +21,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("name", choices=sorted(checkpoints.registry()))
     parser.add_argument("--limit", type=int, help="measure on the first N held-out examples only")
     parser.add_argument("--json", action="store_true", help="print the measured metrics as one JSON object")
+    parser.add_argument("--update-card", action="store_true", help="write the measured metrics into the card")
     args = parser.parse_args(argv)
     result = evaluate(args.name, args.limit)
+    if args.update_card:
+        if args.limit:
+            parser.error("--update-card measures the whole held-out set: drop --limit")
+        checkpoints.update_card(args.name, metrics=result["measured"])
     if args.json:
         print(json.dumps(result["measured"]))
         return
     for key, value in result["measured"].items():
-        print(f"{key:>12}: measured {value:.4f}   card {result['card'].get(key, float('nan')):.4f}")
+        if isinstance(value, float):
+            card_value = result["card"].get(key)
+            shown = f"{card_value:.4f}" if isinstance(card_value, float) else "-"
+            print(f"{key:>16}: measured {value:.4f}   card {shown}")
 
 
 if __name__ == "__main__":

@@ -24,19 +24,29 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0,
     return optimizer, None
 
 
+def set_train_mode(model: torch.nn.Module, freeze_norm: bool = False) -> None:
+    """Training mode, optionally with batch-norm layers kept in eval mode."""
+    model.train()
+    if freeze_norm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
+
+
 def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ...]],
                 optimizer: torch.optim.Optimizer, steps: int, *,
                 scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
                 start_step: int = 0, transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                **loss_kwargs) -> Iterator[dict[str, float]]:
+                freeze_norm: bool = False, **loss_kwargs) -> Iterator[dict[str, float]]:
     """Run optimisation steps `start_step+1 .. steps`, yielding {step, loss, lr} after each.
 
     `transform` (e.g. augmentation) applies to the first tensor of each batch on the device.
+    `freeze_norm` keeps batch-norm statistics fixed, as fine-tuning on a few images needs.
     """
     device = next(model.parameters()).device
     use_amp = device.type == "cuda"
-    model.train()
     for step in range(start_step + 1, steps + 1):
+        set_train_mode(model, freeze_norm)  # again each step: the consumer may evaluate in between
         x, *rest = (t.to(device, non_blocking=True) for t in next(batches))
         if transform is not None:
             x = transform(x)

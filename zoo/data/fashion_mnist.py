@@ -158,3 +158,14 @@ def augment(x: torch.Tensor, max_shift: int = 2, flip: bool = True) -> torch.Ten
         mirror = torch.rand(n, device=x.device) < 0.5
         shifted = torch.where(mirror[:, None, None, None], shifted.flip(-1), shifted)
     return shifted
+
+
+def match_class(folder: str) -> int | None:
+    """The class a folder name means ('t-shirt', 'T-shirt_top', 'ankle boot', 'bags'...), or None."""
+    simple = "".join(ch for ch in folder.lower() if ch.isalnum())
+    aliases = {"tshirt": 0, "top": 0, "tshirttop": 0, "ankleboot": 9, "boot": 9}
+    for i, name in enumerate(CLASSES):
+        key = "".join(ch for ch in name.lower() if ch.isalnum())
+        if simple in (key, key + "s", key + "es"):
+            return i
+    return aliases.get(simple.rstrip("s"), aliases.get(simple))

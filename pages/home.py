@@ -1,0 +1,27 @@
+"""Home: what the zoo is and which models it has, with their measured figures."""
+import streamlit as st
+
+from zoo import checkpoints
+
+st.title("🦓 Deep Learning Zoo")
+st.markdown(
+    "Explore the classic deep-learning algorithms hands-on. Every page loads a real pretrained "
+    "PyTorch model, runs it on **your own input**, shows what happens **inside the model**, and "
+    "lets you **fine-tune** a private copy while the curves update live.")
+
+st.subheader("The models")
+rows = [{
+    "page": card["title"],
+    "checkpoint": name,
+    "dataset": card["dataset"],
+    "parameters": f"{card['parameters']:,}",
+    "test accuracy": f"{card['metrics']['accuracy']:.2%}" if "accuracy" in card["metrics"] else "",
+    "trained on": card["device"],
+} for name, card in checkpoints.available().items()]
+if rows:
+    st.dataframe(rows, hide_index=True)
+else:
+    st.warning("No checkpoints found in checkpoints/: rebuild them with `python -m zoo.train NAME`.")
+st.caption("Figures are measured on held-out data by `python -m zoo.evaluate NAME`; every model card "
+           "says how to rebuild its checkpoint.")
+st.markdown("Pick a page in the sidebar to start.")

@@ -1,0 +1,112 @@
+"""Plotly figure builders shared by the pages: one look for every chart in the zoo."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ACCENT = "#6C5CE7"
+SECOND = "#00B894"
+PALETTE = ["#6C5CE7", "#00B894", "#E17055", "#0984E3", "#FDCB6E", "#D63031", "#00CEC9", "#A29BFE", "#636E72", "#E84393"]
+HEAT = "Viridis"
+
+
+def _tidy(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=title, template="plotly_white")
+    return fig
+
+
+def _image_axes(fig: go.Figure, **where) -> None:
+    fig.update_xaxes(visible=False, constrain="domain", **where)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x" if not where else None, **where)
+
+
+def image(pixels: np.ndarray, title: str | None = None, height: int = 260, colorscale: str = "gray") -> go.Figure:
+    """One greyscale image (H, W) in [0, 1], pixel-exact, no axes."""
+    fig = go.Figure(go.Heatmap(z=pixels, colorscale=colorscale, zmin=0, zmax=1, showscale=False,
+                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return _tidy(fig, height, title)
+
+
+def overlay(pixels: np.ndarray, heat: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
+    """A heat map (saliency, Grad-CAM) laid over a greyscale image."""
+    fig = image(pixels, title, height)
+    fig.add_trace(go.Heatmap(z=heat, colorscale="Hot", zmin=0, zmax=1, opacity=0.55, showscale=False,
+                             hovertemplate="importance %{z:.2f}<extra></extra>"))
+    return fig
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 8,
+               height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT) -> go.Figure:
+    """Small multiples of (K, H, W) maps, e.g. feature maps or filters; each scaled on its own."""
+    k = len(images)
+    rows = int(np.ceil(k / cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) if titles else None,
+                        horizontal_spacing=0.01, vertical_spacing=0.02 if not titles else 0.06)
+    for i, z in enumerate(images):
+        lim = float(np.abs(z).max()) or 1.0
+        zmin, zmax = (-lim, lim) if symmetric else (float(z.min()), float(z.max()) if z.max() > z.min() else z.min() + 1)
+        fig.add_trace(go.Heatmap(z=z, colorscale="RdBu_r" if symmetric else colorscale, zmin=zmin, zmax=zmax,
+                                 showscale=False, hovertemplate=f"map {i}: %{{z:.2f}}<extra></extra>"),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    if titles:
+        fig.update_annotations(font_size=10)
+    return _tidy(fig, max(120, rows * height_per_row))
+
+
+def probability_bars(probs: np.ndarray, classes: Sequence[str], top: int = 10) -> go.Figure:
+    """Horizontal bars of the `top` most likely classes, most likely on top."""
+    order = np.argsort(probs)[::-1][:top][::-1]
+    colors = [ACCENT if i == order[-1] else "#B2BEC3" for i in order]
+    fig = go.Figure(go.Bar(x=probs[order], y=[classes[i] for i in order], orientation="h", marker_color=colors,
+                           text=[f"{probs[i]:.1%}" for i in order], textposition="auto",
+                           hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    return _tidy(fig, 40 + 28 * len(order))
+
+
+def confusion(matrix: np.ndarray, classes: Sequence[str]) -> go.Figure:
+    """Confusion matrix, rows true class, columns predicted, coloured by row share."""
+    share = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    fig = go.Figure(go.Heatmap(z=share, x=list(classes), y=list(classes), colorscale="Blues", zmin=0, zmax=1,
+                               text=matrix, texttemplate="%{text}", showscale=False,
+                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="true")
+    fig.update_xaxes(title="predicted", tickangle=-40)
+    return _tidy(fig, 480)
+
+
+def curves(events: Iterable[dict], keys: Sequence[str], title: str | None = None, height: int = 280) -> go.Figure:
+    """Line per metric against the step; metrics missing from an event are skipped."""
+    events = list(events)
+    fig = go.Figure()
+    for i, key in enumerate(keys):
+        points = [(e["step"], e[key]) for e in events if key in e]
+        if points:
+            x, y = zip(*points)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers" if len(points) < 40 else "lines",
+                                     name=key, line=dict(color=PALETTE[i % len(PALETTE)])))
+    fig.update_xaxes(title="step")
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    return _tidy(fig, height, title)
+
+
+def drawing_canvas(pixels: np.ndarray, height: int = 330) -> go.Figure:
+    """A 28x28 canvas to draw on with the lasso: each closed stroke is filled in."""
+    size = pixels.shape[0]
+    fig = image(pixels, height=height)
+    grid = np.arange(size)
+    xs, ys = np.meshgrid(grid, grid)
+    fig.add_trace(go.Scatter(x=xs.ravel(), y=ys.ravel(), mode="markers", marker=dict(size=1, opacity=0),
+                             hoverinfo="skip", showlegend=False))
+    fig.update_layout(dragmode="lasso")
+    fig.update_xaxes(range=[-0.5, size - 0.5])
+    fig.update_yaxes(range=[size - 0.5, -0.5], autorange=None)
+    return fig
