@@ -1,0 +1,47 @@
+"""Generator functions that tests/test_jobs.py runs as jobs.
+
+They live at module level in their own module because a worker process imports a job's
+function by module and name.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+def count_steps(n: int, result: bytes = b"weights", sleep: float = 0.0) -> Iterator[dict]:
+    """Yield n steps, each with a loss and a tiny image payload, and return `result`."""
+    for step in range(1, n + 1):
+        time.sleep(sleep)
+        yield {"step": step, "loss": 1.0 / step, "image": np.full((2, 2), step, dtype=np.uint8)}
+    return result
+
+
+def forever(sleep: float = 0.05, closed_marker: str | None = None) -> Iterator[dict]:
+    """Yield a step every `sleep` seconds until stopped; write `closed_marker` when closed."""
+    step = 0
+    try:
+        while True:
+            time.sleep(sleep)
+            step += 1
+            yield {"step": step}
+    finally:
+        if closed_marker:
+            Path(closed_marker).write_text("closed")
+
+
+def fail_after(n: int) -> Iterator[dict]:
+    """Yield n steps, then fail the way a recipe with a bad setting would."""
+    for step in range(1, n + 1):
+        yield {"step": step}
+    raise ValueError("learning rate too high")
+
+
+def hang(seconds: float = 60.0) -> Iterator[dict]:
+    """Yield one step, then take `seconds` over the next one (a step that hangs)."""
+    yield {"step": 1}
+    time.sleep(seconds)
+    yield {"step": 2}
