@@ -1,0 +1,152 @@
+"""Fixtures for the browser tests: the real Streamlit server in a subprocess and Debian's
+Chromium driven by Playwright. Missing Chromium skips them on a laptop but fails them in CI."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-quic",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+START_TIMEOUT_S = 60
+TIMEOUT_MS = 60_000  # every wait in the browser and every expect(): the CPU is slow and may be busy
+
+
+def _missing(reason: str) -> None:
+    """Skip on a developer's machine; in CI (CI=true) a browser test that cannot run is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser tests: scripts/install.sh installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_api():
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        _missing("playwright is not installed: `python3 -m pip install -r requirements.txt`")
+    expect.set_options(timeout=TIMEOUT_MS)  # expect() has its own timeout, 5 s unless set
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api):
+    browser = playwright_api.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().strip() == b"ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[str]:
+    """The base URL of `streamlit run streamlit_app.py` on a free loopback port, with this env."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                state = f"exited with {process.returncode}" if process.poll() is not None else "did not answer"
+                pytest.fail(f"Streamlit {state} within {START_TIMEOUT_S} s; its log:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and anything it started (job workers) by its own process group."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    try:  # workers left behind after the server itself exited
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _content_height(page) -> int:
+    return int(page.evaluate("""() => Math.max(document.body.scrollHeight,
+        ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+           .map(e => e.scrollHeight))"""))
+
+
+def _settled_height(page, timeout_s: float = 15) -> int:
+    """The content's height once it stops growing: a rerun streams its elements in."""
+    height, deadline = _content_height(page), time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(700)
+        now = _content_height(page)
+        if now == height:
+            break
+        height = now
+    return height
+
+
+@pytest.fixture
+def screenshot(page, tmp_path) -> Callable[[str], Path]:
+    """`screenshot("name")` saves the whole page as name.png in $ZOO_SCREENSHOTS (else tmp_path)."""
+    folder = Path(os.environ.get("ZOO_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        # Streamlit scrolls inside its main container, not the document, so a full-page shot
+        # would stop at the window: make the window as tall as the content first.
+        height = _settled_height(page)
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 12_000)})
+        page.wait_for_timeout(1000)  # let the charts redraw at the new size
+        path = folder / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        page.set_viewport_size(size)
+        return path
+
+    return take

@@ -1,0 +1,59 @@
+"""End to end: the real server in headless Chromium, as a person would use it."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from zoo.data.fashion_mnist import CLASSES
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips, or fails in CI, and says why
+    expect = None
+
+pytestmark = pytest.mark.e2e
+
+# "/" escaped by hand: Playwright passes the pattern to the browser as a /.../ literal.
+PREDICTION = re.compile("(" + "|".join(re.escape(c).replace("/", r"\/") for c in CLASSES) + r") · \d+(\.\d)?%")
+
+
+def tshirt_png(path: Path) -> Path:
+    """A white T-shirt silhouette on black, larger than 28x28, like a person's own drawing."""
+    image = Image.new("RGB", (240, 240), "black")
+    ImageDraw.Draw(image).polygon(
+        [(80, 30), (100, 40), (140, 40), (160, 30), (220, 70), (195, 110), (170, 95),
+         (170, 215), (70, 215), (70, 95), (45, 110), (20, 70)], fill="white")
+    image.save(path)
+    return path
+
+
+def test_home_lists_the_models(server, page, screenshot):
+    page.goto(server)
+    expect(page.get_by_role("heading", name="Deep Learning Zoo", level=1)).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text("cnn-fashion")
+    expect(page.get_by_test_id("stSidebar").get_by_text("Running on")).to_be_visible()
+    screenshot("home")
+
+
+def test_cnn_page_classifies_the_gallery_and_an_upload(server, page, screenshot, tmp_path):
+    page.goto(f"{server}/cnn")
+    expect(page.get_by_role("heading", name="Convolutional neural network")).to_be_visible()
+    seen = page.get_by_text("What the model sees")
+    expect(seen.first).to_be_visible()
+    expect(page.get_by_role("heading", name=PREDICTION)).to_be_visible()
+    expect(page.get_by_role("button", name="Start fine-tuning")).to_be_visible()
+    screenshot("cnn-gallery")
+
+    page.get_by_text("Upload", exact=True).click()
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="A photo or drawing")
+    expect(uploader).to_be_visible()
+    expect(seen).to_have_count(0)  # the gallery's prediction is gone: what comes next is the upload's
+    uploader.locator("input[type=file]").set_input_files(tshirt_png(tmp_path / "tshirt.png"))
+    expect(uploader).to_contain_text("tshirt.png")
+    expect(seen.first).to_be_visible()
+    expect(page.get_by_role("heading", name=PREDICTION)).to_be_visible()
+    expect(page.get_by_role("button", name="Start fine-tuning")).to_be_visible()  # the rerun reached the end
+    screenshot("cnn-upload")
