@@ -33,6 +33,7 @@ top = int(np.argmax(look.probs))
 left, right = st.columns([1, 2])
 with left:
     st.plotly_chart(plots.image(seen, "What the model sees (28x28)"), key="cnn_seen")
+    st.caption(caption)
 with right:
     st.subheader(f"{fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
     st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, top=5), key="cnn_probs")
@@ -53,7 +54,7 @@ st.plotly_chart(plots.image_grid(maps[:shown], cols=8), key="cnn_maps")
 if layer == 1:
     filters = model.convs[0][0].weight.detach().cpu().numpy()[:, 0]
     st.markdown("**The learned 3x3 filters of the first layer** (red positive, blue negative weights).")
-    st.plotly_chart(plots.image_grid(filters, cols=16, height_per_row=60, symmetric=True), key="cnn_filters")
+    st.plotly_chart(plots.image_grid(filters, cols=16, height_per_row=70, symmetric=True, gap=0.02), key="cnn_filters")
 
 st.markdown("**Where it is wrong.** The confusion matrix on the 10,000 test images, as measured for the card: "
             "shirts, T-shirts, pullovers and coats are the hard cases.")
@@ -63,7 +64,8 @@ if "confusion" in metrics:
 st.header("3. Fine-tune it")
 st.markdown("Continue training a private copy on a Fashion-MNIST subset or on your own labelled photos; "
             "the shared model stays as it is. Accuracy is measured before and after on held-out images.")
-lr = st.select_slider("Learning rate", options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, key="cnn_lr")
+lr = st.select_slider("Learning rate", options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3], value=3e-4,
+                      format_func=lambda v: f"{v:.0e}", key="cnn_lr")
 steps = st.slider("Steps", 10, 500, 100, step=10, key="cnn_steps")
 data = st.radio("Data", ["Fashion-MNIST subset", "My images (zip of class folders)"], horizontal=True, key="cnn_data")
 job_kwargs = dict(name=NAME, lr=lr, steps=steps)

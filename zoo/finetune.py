@@ -19,7 +19,7 @@ from zoo.training import make_optimizer, train_steps
 from zoo.uploads import ClassFolders, UploadError, to_fashion_tensor
 
 
-def fashion_subset(n_train: int, n_held_out: int = 1000, seed: int = 0) -> tuple[fashion_mnist.Split, fashion_mnist.Split]:
+def fashion_subset(n_train: int, n_held_out: int = 500, seed: int = 0) -> tuple[fashion_mnist.Split, fashion_mnist.Split]:
     """`n_train` random training images and the first `n_held_out` test images.
 
     Without the dataset installed, the shipped 100-image sample is split 70 / 30 instead.
@@ -64,7 +64,7 @@ def split_held_out(images: np.ndarray, labels: np.ndarray, share: float = 0.25, 
 
 def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | None = None,
                         labels: np.ndarray | None = None, n_train: int = 2000, batch_size: int = 64,
-                        eval_every: int = 10, seed: int = 0) -> Iterator[dict]:
+                        eval_every: int = 25, seed: int = 0) -> Iterator[dict]:
     """Job: fine-tune shipped classifier NAME on uint8 (N, 28, 28) `images` with `labels`, or
     on `n_train` Fashion-MNIST images when none are given. Yields {step, loss, accuracy...};
     returns the fine-tuned weights as safetensors bytes."""

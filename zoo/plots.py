@@ -42,12 +42,13 @@ def overlay(pixels: np.ndarray, heat: np.ndarray, title: str | None = None, heig
 
 
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 8,
-               height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT) -> go.Figure:
+               height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT,
+               gap: float = 0.01) -> go.Figure:
     """Small multiples of (K, H, W) maps, e.g. feature maps or filters; each scaled on its own."""
     k = len(images)
     rows = int(np.ceil(k / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) if titles else None,
-                        horizontal_spacing=0.01, vertical_spacing=0.02 if not titles else 0.06)
+                        horizontal_spacing=gap, vertical_spacing=2 * gap if not titles else 0.06)
     for i, z in enumerate(images):
         lim = float(np.abs(z).max()) or 1.0
         zmin, zmax = (-lim, lim) if symmetric else (float(z.min()), float(z.max()) if z.max() > z.min() else z.min() + 1)

@@ -134,7 +134,9 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     job_id = st.session_state.get(job_key)
     status = runner.status(job_id) if job_id else None
     running = status is not None and not status.finished
-    start, cancel = st.columns(2)
+    if status is not None and status.state == "done" and st.session_state.get(result_key) is None:
+        st.session_state[result_key] = runner.result(job_id)
+    start, cancel, _ = st.columns([1, 1, 3])
     if start.button("Start fine-tuning", key=f"{key}_start", type="primary", disabled=running):
         try:
             st.session_state[job_key] = runner.submit(session, job, **job_kwargs)
@@ -185,11 +187,8 @@ def _progress(key: str, job_id: str, metrics: Sequence[str]) -> jobs.JobStatus:
 
 @st.fragment(run_every=POLL_SECONDS)
 def _live_progress(key: str, job_id: str, metrics: Sequence[str]) -> None:
-    status = _progress(key, job_id, metrics)
-    if status.finished:
-        if status.state == "done":
-            st.session_state[f"{key}_result"] = jobs.get_runner().result(job_id)
-        st.rerun()  # whole page: the buttons and the download appear
+    if _progress(key, job_id, metrics).finished:
+        st.rerun()  # the whole page: it collects the result, the buttons and the download appear
 
 
 def _final_progress(key: str, job_id: str, metrics: Sequence[str]) -> None:

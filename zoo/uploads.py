@@ -184,7 +184,7 @@ def to_fashion_tensor(image: Image.Image) -> torch.Tensor:
 class ClassFolders:
     """Images read from a zip of class folders, ready to fine-tune a classifier on."""
     images: list[Image.Image]
-    """each one as `load_image` returns it"""
+    """each one as `load_image` returns it, shrunk to `max_side`"""
     labels: list[int]
     """index into `classes` for each image"""
     classes: list[str]
@@ -197,12 +197,15 @@ def read_class_folders(
     min_classes: int = 2,
     max_classes: int = 10,
     min_per_class: int = 1,
+    max_side: int = 512,
 ) -> ClassFolders:
     """Read a zip with one folder of images per class, at the top (`cat/1.jpg`) or under one
     common root (`pets/cat/1.jpg`), entirely in memory; raise UploadError on anything off.
 
     Paths, encryption, file count and unpacked size are checked from the central directory
-    before any member is read; macOS and Windows junk files are skipped silently."""
+    before any member is read; macOS and Windows junk files are skipped silently. Each image
+    is shrunk to at most `max_side` pixels a side as soon as it is decoded, so a zip of
+    highly compressible huge images cannot fill the memory."""
     limit = limits()
     if len(data) > limit.max_zip_bytes + limit.max_zip_files * 4096:  # no zip within the limits is this big
         raise UploadError(
@@ -221,7 +224,9 @@ def read_class_folders(
         labels: list[int] = []
         for label, folder in enumerate(classes):
             for info in sorted(by_class[folder], key=lambda info: info.filename):
-                images.append(_load_member(archive, info, name))
+                image = _load_member(archive, info, name)
+                image.thumbnail((max_side, max_side))
+                images.append(image)
                 labels.append(label)
     return ClassFolders(images=images, labels=labels, classes=classes)
 

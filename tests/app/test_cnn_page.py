@@ -1,0 +1,67 @@
+"""The CNN page through the real entry point: predict, upload, bad upload, fine-tune."""
+import io
+import zipfile
+
+import torch
+
+from tests.app.conftest import open_page, png_bytes, run_until
+from zoo import checkpoints, ui
+from zoo.data import fashion_mnist
+
+PAGE = "pages/cnn.py"
+
+
+def _prediction(at):
+    return at.subheader[0].value if at.subheader else ""
+
+
+def test_predicts_on_a_gallery_example():
+    at = open_page(PAGE)
+    labels = fashion_mnist.load_sample().labels
+    index = int((labels == 1).nonzero()[0])  # a trouser: the easiest class
+    at.selectbox(key="cnn_gallery").set_value(index).run()
+    assert not at.exception
+    assert _prediction(at).startswith("Trouser")
+    assert len(at.get("plotly_chart")) >= 6  # input, probabilities, saliency, Grad-CAM, maps, filters, confusion
+
+
+def test_upload_predicts_and_bad_upload_shows_an_error(garment_png):
+    at = open_page(PAGE)
+    at.radio(key="cnn_source").set_value("Upload").run()
+    at.file_uploader(key="cnn_upload").upload("shirt.png", garment_png, "image/png").run()
+    assert not at.exception and not at.error
+    assert " · " in _prediction(at)
+    at.file_uploader(key="cnn_upload").upload("broken.png", b"\x89PNG\r\n\x1a\nnot really", "image/png").run()
+    assert not at.exception
+    assert at.error and "broken.png" in at.error[0].value
+    assert not at.subheader
+
+
+def test_bad_zip_for_fine_tuning_is_a_clear_error():
+    at = open_page(PAGE)
+    at.radio(key="cnn_data").set_value("My images (zip of class folders)").run()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cats/1.png", png_bytes())
+        archive.writestr("dogs/1.png", png_bytes())
+    at.file_uploader(key="cnn_zip").upload("pets.zip", buffer.getvalue(), "application/zip").run()
+    assert not at.exception
+    assert at.error and "not a Fashion-MNIST class" in at.error[0].value
+
+
+def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
+    at = open_page(PAGE)
+    shared, _ = ui._load_shared("cnn-fashion")
+    before = {k: v.clone() for k, v in shared.state_dict().items()}
+    at.slider(key="cnn_steps").set_value(10)
+    at.slider(key="cnn_n").set_value(500).run()
+    at.button(key="cnn_ft_start").click().run()
+    assert not at.exception and not at.error
+    run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=180)
+    assert at.metric[0].label == "Held-out accuracy before" and at.metric[1].label == "after"
+    assert any(chart.proto.spec and '"loss"' in chart.proto.spec for chart in at.get("plotly_chart"))
+    assert at.get("download_button")
+    after = shared.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    fresh, _ = checkpoints.load("cnn-fashion", "cpu")
+    assert all(torch.equal(v.cpu(), shared.state_dict()[k].cpu()) for k, v in fresh.state_dict().items())

@@ -1,0 +1,193 @@
+"""Benchmark of the CNN page's hot paths (prints figures; not a test).
+
+    python tests/bench/bench_cnn.py [--browser]
+
+1. Predict path (decode + preprocess an uploaded PNG, forward, softmax, top class) against the
+   bare model forward on the same tensor, median of 200; the inspection (saliency, Grad-CAM,
+   feature maps) is timed on its own.
+2. Fine-tuning throughput through `zoo.jobs` (a warm worker process) against a bare PyTorch
+   loop on the same model, data and batch size, as a ratio of steps per second.
+3. With --browser: the same job started from the real server by headless Chromium on the CNN
+   page, which keeps redrawing the live curve, against the bare loop.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from zoo import checkpoints, jobs, uploads  # noqa: E402
+from zoo.classify import inspect_image, predict_proba  # noqa: E402
+from zoo.data import fashion_mnist  # noqa: E402
+from zoo.finetune import fashion_subset, finetune_classifier  # noqa: E402
+from zoo.training import make_optimizer  # noqa: E402
+
+NAME = "cnn-fashion"
+STEPS, BATCH, LR, N_TRAIN = 300, 64, 3e-4, 2000
+
+
+def garment_png() -> bytes:
+    image = Image.new("RGB", (640, 480), "white")
+    ImageDraw.Draw(image).polygon([(200, 60), (440, 60), (560, 160), (480, 200), (470, 440), (170, 440),
+                                   (160, 200), (80, 160)], fill=(30, 40, 80))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def median_ms(fn, repeats: int = 200) -> float:
+    for _ in range(10):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def bench_predict(model: torch.nn.Module) -> None:
+    png = garment_png()
+    x = uploads.to_fashion_tensor(uploads.load_image(png))
+    batch = x.unsqueeze(0)
+
+    def bare():
+        with torch.no_grad():
+            model(batch)
+
+    def preprocess():
+        uploads.to_fashion_tensor(uploads.load_image(png, "bench.png"))
+
+    def predict_path():
+        image = uploads.to_fashion_tensor(uploads.load_image(png, "bench.png"))
+        probs = predict_proba(model, image.unsqueeze(0))[0]
+        int(probs.argmax())
+
+    forward, prep, path = median_ms(bare), median_ms(preprocess), median_ms(predict_path)
+    inspect = median_ms(lambda: inspect_image(model, x), repeats=50)
+    print(f"predict: bare forward {forward:.2f} ms, preprocessing {prep:.2f} ms, page predict path {path:.2f} ms "
+          f"= {path / (forward + prep):.2f}x (bare forward + preprocessing); target < 2x")
+    print(f"inspect (saliency + Grad-CAM + feature maps, one backward): {inspect:.2f} ms")
+
+
+def bare_loop_steps_per_s() -> float:
+    """The same work as the job's training steps: same model, data, batch, augmentation."""
+    torch.manual_seed(0)
+    model, _ = checkpoints.load(NAME, "cpu")
+    train, _ = fashion_subset(N_TRAIN)
+    batches = fashion_mnist.batches(train, BATCH, 0)
+    optimizer, _ = make_optimizer(model, LR)
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+    start = None
+    for step in range(STEPS + 1):
+        if step == 1:
+            start = time.perf_counter()  # step 0 is warm-up, as the job's first step is
+        x, y = next(batches)
+        loss = model.loss(fashion_mnist.augment(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+    return STEPS / (time.perf_counter() - start)
+
+
+def job_steps_per_s() -> float:
+    runner = jobs.JobRunner(max_jobs=1)
+    try:
+        job = runner.submit("bench", finetune_classifier, name=NAME, lr=LR, steps=STEPS + 1, n_train=N_TRAIN,
+                            batch_size=BATCH, eval_every=10 ** 9)
+        arrivals: dict[int, float] = {}
+        seen = 0
+        while not runner.status(job).finished:
+            for event in runner.events(job, seen):
+                if "loss" in event:
+                    arrivals[event["step"]] = time.perf_counter()
+            seen = runner.status(job).n_events
+            time.sleep(0.02)
+        for event in runner.events(job, seen):
+            if "loss" in event:
+                arrivals[event["step"]] = time.perf_counter()
+        assert runner.status(job).state == "done", runner.status(job)
+        return (STEPS - 1) / (arrivals[STEPS] - arrivals[1])
+    finally:
+        runner.shutdown()
+
+
+def in_process_steps_per_s(steps: int = 500) -> float:
+    """The page's job (evaluation every 25 steps included) consumed in this process, no runner."""
+    times = {}
+    for event in finetune_classifier(NAME, LR, steps, n_train=N_TRAIN, batch_size=BATCH):
+        if "loss" in event:
+            times[event["step"]] = time.perf_counter()
+    return (steps - 20) / (times[steps] - times[20])
+
+
+def browser_steps_per_s() -> float:
+    """Start the page's job in headless Chromium and read the live step counter as a person would."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+    with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp) / "server.log") as url, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/cnn")
+        page.get_by_role("button", name="Start fine-tuning").wait_for()
+        steps_slider = page.get_by_test_id("stSlider").filter(has_text="Steps").get_by_role("slider")
+        steps_slider.focus()
+        page.keyboard.press("End")  # 500 steps
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Start fine-tuning").click()
+        counter = re.compile(r"Training… step (\d+)")
+        readings = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            text = page.get_by_text(counter).all_inner_texts() if page.get_by_text(counter).count() else []
+            if text:
+                readings.append((time.perf_counter(), int(counter.search(text[0]).group(1))))
+            if page.get_by_text("Fine-tuning finished.").count():
+                break
+            time.sleep(0.25)
+        browser.close()
+    first = next(r for r in readings if r[1] >= 20)
+    last = readings[-1]
+    return (last[1] - first[1]) / (last[0] - first[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--browser", action="store_true", help="also measure through the real server and Chromium")
+    args = parser.parse_args()
+    torch.set_grad_enabled(True)
+    model, _ = checkpoints.load(NAME, "cpu")
+    print(f"torch threads: {torch.get_num_threads()}")
+    bench_predict(model)
+    bare = bare_loop_steps_per_s()
+    job = job_steps_per_s()
+    print(f"fine-tune: bare loop {bare:.2f} steps/s, through zoo.jobs {job:.2f} steps/s = {job / bare:.2f}x; target >= 0.9x")
+    if args.browser:
+        same_work = in_process_steps_per_s()
+        seen = browser_steps_per_s()
+        print(f"fine-tune as a person sees it (server + Chromium on the page, held-out evaluation every 25 steps): "
+              f"{seen:.2f} steps/s = {seen / bare:.2f}x the bare loop, {seen / same_work:.2f}x the same job "
+              f"consumed in-process ({same_work:.2f} steps/s); target >= 0.75x")
+
+
+if __name__ == "__main__":
+    main()
