@@ -3,7 +3,7 @@
 A job runs a recipe's training generator in a separate Python process, never in a thread of
 the Streamlit server: measured on 2 cores, training in a server thread ran at 0.40-0.68x of
 a bare loop (GIL contention with reruns), a worker process at 0.91x. Workers are fresh
-interpreters (`python -m zoo.jobs`, so CUDA works in them) started once and reused, so a job
+interpreters (`python -m zoo.job_worker`, so CUDA works in them) started once and reused, so a job
 does not pay start-up and `import torch`. They are not started with multiprocessing's spawn,
 because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
 app script itself. Pages use only submit, events, status, cancel and result, so a Ray backend
@@ -12,7 +12,6 @@ can later run the same jobs.
 from __future__ import annotations
 
 import atexit
-import importlib
 import logging
 import os
 import pickle
@@ -21,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections import deque
 from contextlib import suppress
@@ -29,6 +27,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from zoo.job_worker import send as _send
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ class JobRunner:
         ours, theirs = Pipe()
         path = os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")]))
         process = subprocess.Popen(
-            [sys.executable, "-m", "zoo.jobs", str(theirs.fileno()), *self._worker_args],
+            [sys.executable, "-m", "zoo.job_worker", str(theirs.fileno()), *self._worker_args],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
         theirs.close()
         worker = _Worker(process, ours)
@@ -395,12 +395,6 @@ def _env_number(name: str, default: float, cast: type) -> Any:
     return value
 
 
-def _send(conn: Connection, message: tuple) -> None:
-    """Send with plain pickle: multiprocessing's pickler would move tensors through shared
-    memory handles, which only work between processes that multiprocessing started."""
-    conn.send_bytes(pickle.dumps(message))
-
-
 def _import_path() -> list[str]:
     return [path or os.getcwd() for path in sys.path]
 
@@ -423,65 +417,3 @@ def _death_message(code: int) -> str:
         name = f"signal {-code}"
     hint = "; the server may have run out of memory" if -code == signal.SIGKILL else ""
     return f"The training process was killed by {name}{hint}."
-
-
-# ---- the worker process -------------------------------------------------------------------
-
-def _worker_main(fd: int, threads: int, preload: list[str]) -> None:
-    """Import what every job needs once, then run jobs one at a time until the server leaves."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is for the server
-    conn = Connection(fd)
-    for name in preload:
-        importlib.import_module(name)
-    if threads:  # else torch's default
-        import torch
-        torch.set_num_threads(threads)
-    with suppress(EOFError, OSError):  # the server closed the pipe or went away
-        _send(conn, ("ready",))
-        while True:
-            kind, *args = conn.recv()
-            if kind == "run":
-                _run_job(conn, *args)
-            # a "cancel" that arrives after its job ended needs nothing
-
-
-def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
-             seconds: float) -> None:
-    """Run one job, sending its events and then exactly one message saying how it ended."""
-    sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
-    _send(conn, ("started",))
-    start = time.monotonic()
-    gen = None
-    try:
-        fn, kwargs = pickle.loads(payload)
-        gen = fn(**kwargs)
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as stop:
-                _send(conn, ("done", stop.value))
-                return
-            _send(conn, ("event", event))
-            if reason := _stop_reason(conn, job_id, start, seconds):
-                gen.close()  # runs the recipe's finally blocks before the server hears it stopped
-                _send(conn, (reason,))
-                return
-    except Exception as exc:
-        _send(conn, ("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-    finally:
-        if gen is not None:
-            gen.close()
-
-
-def _stop_reason(conn: Connection, job_id: str, start: float, seconds: float) -> str | None:
-    """Why the running job must stop after this step: a cancel from the server, or its time limit."""
-    while conn.poll():
-        if conn.recv() == ("cancel", job_id):
-            return "cancelled"
-    if time.monotonic() - start > seconds:
-        return "timed_out"
-    return None
-
-
-if __name__ == "__main__":
-    _worker_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])
