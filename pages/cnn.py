@@ -1,16 +1,13 @@
 """CNN page: classify a garment with a small convolutional network, look inside, fine-tune it."""
-import numpy as np
 import streamlit as st
 
-from zoo import plots, ui, uploads
-from zoo.classify import inspect_image
-from zoo.data import fashion_mnist
+from zoo import ui, uploads
 from zoo.finetune import fashion_arrays, finetune_classifier
 
 NAME = "cnn-fashion"
 
-st.title("Convolutional neural network")
-st.markdown(
+ui.page_intro(
+    "Convolutional neural network",
     "A CNN slides small learned filters over the image, so the same edge or texture detector "
     "works wherever the pattern appears; pooling then trades position for meaning, layer by layer. "
     "This one has four 3x3 conv layers with batch norm and was trained on the 60,000 Fashion-MNIST "
@@ -26,40 +23,7 @@ st.header("1. Your garment")
 image, caption = ui.fashion_image_input("cnn")
 if image is None:
     st.stop()
-seen = image[0].numpy()
-look = inspect_image(model, image)
-top = int(np.argmax(look.probs))
-
-left, right = st.columns([1, 2])
-with left:
-    st.plotly_chart(plots.image(seen, "What the model sees (28x28)"), key="cnn_seen")
-    st.caption(caption)
-with right:
-    st.subheader(f"{fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
-    st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, top=5), key="cnn_probs")
-
-st.header("2. Inside the model")
-st.markdown("**Where it looks.** Saliency is how much each pixel would change the winning score; "
-            "Grad-CAM weighs the last layer's feature maps by their gradient.")
-a, b = st.columns(2)
-a.plotly_chart(plots.overlay(seen, look.saliency, "Saliency"), key="cnn_saliency")
-b.plotly_chart(plots.overlay(seen, look.grad_cam, "Grad-CAM (last conv layer)"), key="cnn_gradcam")
-
-layer = st.select_slider("Conv layer", options=list(range(1, len(look.feature_maps) + 1)), value=1, key="cnn_layer")
-maps = look.feature_maps[layer - 1]
-st.markdown(f"**Feature maps of conv layer {layer}** ({maps.shape[0]} channels at {maps.shape[1]}x{maps.shape[2]}): "
-            "bright where the layer's filter matches this input.")
-shown = min(32, maps.shape[0])
-st.plotly_chart(plots.image_grid(maps[:shown], cols=8), key="cnn_maps")
-if layer == 1:
-    filters = model.convs[0][0].weight.detach().cpu().numpy()[:, 0]
-    st.markdown("**The learned 3x3 filters of the first layer** (red positive, blue negative weights).")
-    st.plotly_chart(plots.image_grid(filters, cols=16, height_per_row=70, symmetric=True, gap=0.02), key="cnn_filters")
-
-st.markdown("**Where it is wrong.** The confusion matrix on the 10,000 test images, as measured for the card: "
-            "shirts, T-shirts, pullovers and coats are the hard cases.")
-if "confusion" in metrics:
-    st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), fashion_mnist.CLASSES), key="cnn_confusion")
+ui.classifier_views(model, card, image, caption, "cnn")
 
 st.header("3. Fine-tune it")
 st.markdown("Continue training a private copy on a Fashion-MNIST subset or on your own labelled photos; "

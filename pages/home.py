@@ -1,10 +1,10 @@
 """Home: what the zoo is and which models it has, with their measured figures."""
 import streamlit as st
 
-from zoo import checkpoints
+from zoo import checkpoints, ui
 
-st.title("🦓 Deep Learning Zoo")
-st.markdown(
+ui.page_intro(
+    "🦓 Deep Learning Zoo",
     "Explore the classic deep-learning algorithms hands-on. Every page loads a real pretrained "
     "PyTorch model, runs it on **your own input**, shows what happens **inside the model**, and "
     "lets you **fine-tune** a private copy while the curves update live.")

@@ -4,7 +4,8 @@ trains and measures a shipped checkpoint, prediction, evaluation and a look insi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -25,6 +26,8 @@ class ClassifierTraining:
     augment: bool = True
     """random 2-pixel shifts and horizontal flips"""
     seed: int = 0
+    channels_last: bool = False
+    """train in NHWC memory layout (faster convolutions on some CPUs); the saved weights are the same"""
 
 
 @dataclass
@@ -50,7 +53,7 @@ class ImageClassifierRecipe:
         """Train from `state` (empty for a fresh run); `state` is updated in place to resume."""
         t = self.training
         steps = self.total_steps()
-        model.to(device)
+        model.to(device, memory_format=torch.channels_last if t.channels_last else torch.preserve_format)
         optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, steps, "onecycle")
         start = state.get("step", 0)
         if start:
@@ -62,6 +65,8 @@ class ImageClassifierRecipe:
             torch.manual_seed(t.seed)
         batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)
         transform = fashion_mnist.augment if t.augment else None
+        if t.channels_last:
+            transform = partial(_channels_last, augment=transform)
         for event in train_steps(model, batches, optimizer, steps, scheduler=scheduler, start_step=start,
                                  transform=transform, label_smoothing=t.label_smoothing):
             state.update(step=event["step"], model=model.state_dict(), optimizer=optimizer.state_dict(),
@@ -75,6 +80,10 @@ class ImageClassifierRecipe:
         if limit:
             x, y = x[:limit], y[:limit]
         return evaluate_classifier(model, x, y, device)
+
+
+def _channels_last(x: torch.Tensor, augment: Callable[[torch.Tensor], torch.Tensor] | None) -> torch.Tensor:
+    return (x if augment is None else augment(x)).contiguous(memory_format=torch.channels_last)
 
 
 @torch.no_grad()

@@ -8,14 +8,31 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 import streamlit as st
 import torch
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from zoo import checkpoints, drawing, jobs, plots, uploads
+from zoo.classify import Inspection, inspect_image
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 POLL_SECONDS = 1.0  # at most twice a second (DESIGN); once a second left the 2-core job 0.58x of a bare loop instead of 0.35x
+
+
+def page_intro(title: str, intro: str) -> None:
+    """A page's title and its short explanation; every page starts with it.
+
+    A fresh server whose first visitor opens a page's own address runs that page alone, without
+    streamlit_app.py: Streamlit treats a folder named `pages/` as its legacy multipage layout until
+    the first `st.navigation` call. Rerunning through the entry point gives that visitor the
+    navigation and sidebar like everyone after them.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    st.title(title)
+    st.markdown(intro)
 
 
 def session_id() -> str:
@@ -113,6 +130,58 @@ def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:
     return _drawing_input(key)
 
 
+def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
+    """The (K, kh, kw) kernels of the first convolution that reads the greyscale image, if any."""
+    conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels == 1), None)
+    return None if conv is None else conv.weight.detach().cpu().numpy()[:, 0]
+
+
+def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, caption: str, key: str,
+                     layer_label: str = "Conv layer") -> Inspection:
+    """A Fashion-MNIST classifier's prediction for one image and the "Inside the model" section:
+    saliency, Grad-CAM, feature maps per layer (`layer_label` names them), first-layer filters
+    and the card's confusion matrix. Shared by the image classifier pages."""
+    seen = image[0].numpy()
+    look = inspect_image(model, image)
+    top = int(np.argmax(look.probs))
+    left, right = st.columns([1, 2])
+    with left:
+        st.plotly_chart(plots.image(seen, "What the model sees (28x28)"), key=f"{key}_seen")
+        st.caption(caption)
+    with right:
+        st.subheader(f"{fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
+        st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, top=5), key=f"{key}_probs")
+
+    st.header("2. Inside the model")
+    st.markdown("**Where it looks.** Saliency is how much each pixel would change the winning score; "
+                "Grad-CAM weighs the last layer's feature maps by their gradient.")
+    a, b = st.columns(2)
+    a.plotly_chart(plots.overlay(seen, look.saliency, "Saliency"), key=f"{key}_saliency")
+    if look.grad_cam is not None:
+        b.plotly_chart(plots.overlay(seen, look.grad_cam, f"Grad-CAM (last {layer_label.lower()})"), key=f"{key}_gradcam")
+
+    if look.feature_maps:
+        layer = st.select_slider(layer_label, options=list(range(1, len(look.feature_maps) + 1)), value=1,
+                                 key=f"{key}_layer")
+        maps = look.feature_maps[layer - 1]
+        st.markdown(f"**Feature maps of {layer_label.lower()} {layer}** ({maps.shape[0]} channels at "
+                    f"{maps.shape[1]}x{maps.shape[2]}): bright where the layer's filter matches this input.")
+        shown = min(32, maps.shape[0])
+        st.plotly_chart(plots.image_grid(maps[:shown], cols=8), key=f"{key}_maps")
+        filters = _first_layer_filters(model)
+        if layer == 1 and filters is not None:
+            st.markdown("**The learned 3x3 filters of the first layer** (red positive, blue negative weights).")
+            st.plotly_chart(plots.image_grid(filters, cols=16, height_per_row=70, symmetric=True, gap=0.02),
+                            key=f"{key}_filters")
+
+    metrics = card["metrics"]
+    if "confusion" in metrics:
+        st.markdown("**Where it is wrong.** The confusion matrix on the 10,000 test images, as measured for the card: "
+                    "shirts, T-shirts, pullovers and coats are the hard cases.")
+        st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), fashion_mnist.CLASSES), key=f"{key}_confusion")
+    return look
+
+
 def _cancel_session_jobs(session: str) -> None:
     jobs.get_runner().cancel_session(session)
 
@@ -123,13 +192,22 @@ def _job_guard(session: str) -> str:
     return session
 
 
+def job_session() -> str:
+    """The session id to submit jobs under; its jobs are cancelled when the browser session ends."""
+    return _job_guard(session_id())
+
+
 def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any],
-                   metrics: Sequence[str] = ("loss", "accuracy"), download_name: str = "finetuned.safetensors"
-                   ) -> bytes | None:
-    """Start / cancel a fine-tuning job, draw its curves live, offer its weights; returns them when done."""
+                   metrics: Sequence[str] = ("loss", "accuracy"), download_name: str | None = "finetuned.safetensors",
+                   draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> Any:
+    """Start / cancel a training job, draw its curves live, offer its weights; returns its result when done.
+
+    `draw(events)`, if given, draws the figures instead of one curve per metric (it runs inside
+    the live fragment, so its chart keys must be fixed); `label` names the job on the buttons and
+    messages; `download_name=None` offers no download (for jobs whose result is not weights).
+    """
     runner = jobs.get_runner()
-    session = session_id()
-    _job_guard(session)
+    session = job_session()
     job_key, result_key = f"{key}_job", f"{key}_result"
     job_id = st.session_state.get(job_key)
     status = runner.status(job_id) if job_id else None
@@ -137,7 +215,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     if status is not None and status.state == "done" and st.session_state.get(result_key) is None:
         st.session_state[result_key] = runner.result(job_id)
     start, cancel, _ = st.columns([1, 1, 3])
-    if start.button("Start fine-tuning", key=f"{key}_start", type="primary", disabled=running):
+    if start.button(f"Start {label}", key=f"{key}_start", type="primary", disabled=running):
         try:
             st.session_state[job_key] = runner.submit(session, job, **job_kwargs)
             st.session_state.pop(result_key, None)
@@ -148,15 +226,16 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
         runner.cancel(job_id)
         st.rerun()
     if job_id:
-        (_live_progress if running else _final_progress)(key, job_id, metrics)
+        (_live_progress if running else _final_progress)(key, job_id, metrics, draw, label)
     result = st.session_state.get(result_key)
-    if result is not None:
+    if isinstance(result, bytes) and download_name:
         st.download_button("Download the fine-tuned weights (.safetensors)", result, file_name=download_name,
                            mime="application/octet-stream", key=f"{key}_download")
     return result
 
 
-def _progress(key: str, job_id: str, metrics: Sequence[str]) -> jobs.JobStatus:
+def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+              label: str = "fine-tuning") -> jobs.JobStatus:
     runner = jobs.get_runner()
     status = runner.status(job_id)
     events = runner.events(job_id)
@@ -166,11 +245,11 @@ def _progress(key: str, job_id: str, metrics: Sequence[str]) -> jobs.JobStatus:
         steps = max((e["step"] for e in events if "step" in e), default=0)
         st.caption(f"Training… step {steps}, {status.elapsed_s:.0f} s")
     elif status.state == "done":
-        st.success("Fine-tuning finished.")
+        st.success(f"{label.capitalize()} finished.")
     elif status.state == "cancelled":
-        st.warning("Fine-tuning was cancelled.")
+        st.warning(f"{label.capitalize()} was cancelled.")
     else:
-        st.error(status.error or f"Fine-tuning {status.state}.")
+        st.error(status.error or f"{label.capitalize()} {status.state}.")
     before = next((e["accuracy_before"] for e in events if "accuracy_before" in e), None)
     after = next((e["accuracy_after"] for e in events if "accuracy_after" in e), None)
     if before is not None:
@@ -178,7 +257,9 @@ def _progress(key: str, job_id: str, metrics: Sequence[str]) -> jobs.JobStatus:
         left.metric("Held-out accuracy before", f"{before:.1%}")
         if after is not None:
             right.metric("after", f"{after:.1%}", delta=f"{after - before:+.1%}")
-    if events:
+    if events and draw is not None:
+        draw(events)
+    elif events:
         cols = st.columns(len(metrics))
         for col, metric in zip(cols, metrics):
             col.plotly_chart(plots.curves(events, [metric], height=240), key=f"{key}_curve_{metric}")
@@ -186,10 +267,12 @@ def _progress(key: str, job_id: str, metrics: Sequence[str]) -> jobs.JobStatus:
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live_progress(key: str, job_id: str, metrics: Sequence[str]) -> None:
-    if _progress(key, job_id, metrics).finished:
+def _live_progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+                   label: str = "fine-tuning") -> None:
+    if _progress(key, job_id, metrics, draw, label).finished:
         st.rerun()  # the whole page: it collects the result, the buttons and the download appear
 
 
-def _final_progress(key: str, job_id: str, metrics: Sequence[str]) -> None:
-    _progress(key, job_id, metrics)
+def _final_progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+                    label: str = "fine-tuning") -> None:
+    _progress(key, job_id, metrics, draw, label)
