@@ -1,0 +1,310 @@
+"""The MLP playground: live training of a tiny network on 2-D points, as a `zoo.jobs` job.
+
+`train_run` trains for up to RUN_SECONDS and yields a frame about every FRAME_SECONDS: losses
+and accuracies on all points, class probabilities over a GRID x GRID lattice of the plane,
+one hidden layer's activations over a coarser lattice, and the weights with the optimiser's
+moments as safetensors bytes. Pausing cancels the job and keeps the last frame's state;
+starting again submits a new run from it, so a run continues where it stopped. `Playground`
+holds one person's session (data, network, state, history) between reruns; zoo.plots
+draws its frames (`decision_boundary`, `unit_maps`). No Streamlit here.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from models.mlp import PlaygroundConfig, PlaygroundMLP
+from zoo import jobs
+from zoo.data.toy2d import Points
+
+GRID = 60
+"""points a side of the lattice the decision boundary is drawn on"""
+UNIT_GRID = 24
+"""points a side of the lattice each hidden unit's activation is drawn on"""
+FRAME_SECONDS = 0.25
+RUN_SECONDS = 30.0
+"""one Start trains this long at most, then pauses: a shared server has few job slots"""
+MAX_LAYERS, MAX_UNITS = 6, 32
+OPTIMIZERS = {"Adam": torch.optim.Adam, "SGD": torch.optim.SGD}
+METRICS = ("step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    lr: float = 0.03
+    l2: float = 0.0
+    """L2 penalty on the weights (not the biases), as the optimiser's weight decay"""
+    batch_size: int = 16
+    optimizer: str = "Adam"
+
+
+def network(train: Points, features: tuple[str, ...], hidden: tuple[int, ...], activation: str) -> PlaygroundConfig:
+    """A playground network for `train`, standardising inputs by its mean and spread."""
+    return PlaygroundConfig(features=tuple(features), hidden=tuple(hidden), activation=activation,
+                            n_classes=train.n_classes, center=tuple(float(v) for v in train.x.mean(0)),
+                            scale=tuple(float(v) for v in np.maximum(train.x.std(0), 1e-6)))
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'8, 8, 4' -> (8, 8, 4); raises ValueError with a sentence for the person."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not all(p.isdigit() for p in parts):
+        raise ValueError(f"Write the hidden layers as whole numbers separated by commas, e.g. 8, 8 (not {text!r}).")
+    sizes = tuple(int(p) for p in parts)
+    if len(sizes) > MAX_LAYERS or not all(1 <= s <= MAX_UNITS for s in sizes):
+        raise ValueError(f"Up to {MAX_LAYERS} hidden layers of 1 to {MAX_UNITS} units each, please.")
+    return sizes
+
+
+def plane(points: Points, margin: float = 0.1) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1): a square around the points, `margin` of its side left free on every side."""
+    low, high = points.x.min(0), points.x.max(0)
+    centre, half = (low + high) / 2, max(float((high - low).max()), 1e-3) * (0.5 + margin)
+    return (float(centre[0] - half), float(centre[0] + half), float(centre[1] - half), float(centre[1] + half))
+
+
+def lattice(bounds: tuple[float, float, float, float], size: int) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """Axis values and the (size * size, 2) points of a lattice over `bounds`, row-major from y0 up."""
+    xs = np.linspace(bounds[0], bounds[1], size, dtype=np.float32)
+    ys = np.linspace(bounds[2], bounds[3], size, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))
+
+
+def build(config: PlaygroundConfig, settings: TrainSettings, state: bytes | None = None,
+          seed: int = 0) -> tuple[PlaygroundMLP, torch.optim.Optimizer]:
+    """The network and its optimiser, fresh from `seed` or restored from `state`."""
+    torch.manual_seed(seed)
+    model = PlaygroundMLP(config)
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if not name.endswith("weight")]
+    optimizer = OPTIMIZERS[settings.optimizer]([{"params": weights, "weight_decay": settings.l2},
+                                                {"params": biases, "weight_decay": 0.0}], lr=settings.lr)
+    if state is not None:
+        unpack_state(model, optimizer, state)
+    return model, optimizer
+
+
+def pack_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> bytes:
+    """Weights and the optimiser's per-parameter state (Adam's moments) as safetensors bytes."""
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for p, slots in optimizer.state.items():
+        for slot, value in slots.items():
+            tensors[f"optim.{names[id(p)]}.{slot}"] = torch.as_tensor(value).detach().contiguous()
+    return save_tensors(tensors)
+
+
+def unpack_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, payload: bytes) -> None:
+    """Restore what `pack_state` wrote; optimiser slots of another optimiser kind are ignored."""
+    tensors = load_tensors(payload)
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    params = dict(model.named_parameters())
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            name, slot = key[6:].rsplit(".", 1)
+            optimizer.state[params[name]][slot] = value
+    if any(slot not in ("step", "exp_avg", "exp_avg_sq") for s in optimizer.state.values() for slot in s) \
+            or not isinstance(optimizer, torch.optim.Adam):
+        optimizer.state.clear()  # a state from another optimiser: start its statistics afresh
+
+
+@torch.no_grad()
+def snapshot(model: PlaygroundMLP, train: Points, test: Points, bounds: tuple[float, float, float, float],
+          layer: int, step: int) -> dict:
+    """What the page draws: metrics on all points, class probabilities (C, GRID, GRID) and
+    layer `layer`'s (1-based) activations (units, UNIT_GRID, UNIT_GRID), both float16."""
+    was_training = model.training
+    model.eval()
+    out: dict = {"step": step}
+    for name, points in (("train", train), ("test", test)):
+        if len(points):
+            logits = model(torch.from_numpy(points.x))
+            y = torch.from_numpy(points.y)
+            out[f"{name}_loss"] = torch.nn.functional.cross_entropy(logits, y).item()
+            out[f"{name}_accuracy"] = (logits.argmax(1) == y).float().mean().item()
+    _, _, grid = lattice(bounds, GRID)
+    proba = torch.softmax(model(grid), 1).T.reshape(-1, GRID, GRID)
+    out["proba"] = proba.numpy().astype(np.float16)
+    out["layer"] = layer
+    if 1 <= layer <= len(model.layers):
+        _, _, coarse = lattice(bounds, UNIT_GRID)
+        units = model.hidden_activations(coarse)[layer - 1].T.reshape(-1, UNIT_GRID, UNIT_GRID)
+        out["units"] = units.numpy().astype(np.float16)
+    model.train(was_training)
+    return out
+
+
+def _batches(train: Points, batch_size: int, seed: int, start_step: int = 0
+             ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless shuffled mini-batches; epoch e uses permutation seed + e, so a run resumed at
+    `start_step` sees exactly the batches an unbroken run would have."""
+    x, y = torch.from_numpy(train.x), torch.from_numpy(train.y)
+    size = min(batch_size, len(y))
+    per_epoch = len(y) // size
+    step = start_step
+    while True:
+        epoch, index = divmod(step, per_epoch)
+        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + epoch))
+        for i in range(index, per_epoch):
+            yield x[order[i * size:(i + 1) * size]], y[order[i * size:(i + 1) * size]]
+        step = (epoch + 1) * per_epoch
+
+
+def train_run(config: PlaygroundConfig, train: Points, test: Points, settings: TrainSettings,
+              bounds: tuple[float, float, float, float], state: bytes | None = None, step: int = 0,
+              layer: int = 1, seed: int = 0, seconds: float = RUN_SECONDS,
+              frame_seconds: float = FRAME_SECONDS, max_steps: int | None = None,
+              steps_per_s: float | None = None, threads: int | None = 1) -> Iterator[dict]:
+    """Job: train from `state` (fresh weights from `seed` if None) at step `step` for up to
+    `seconds` or `max_steps` more steps, at most `steps_per_s` (None: as fast as it goes),
+    yielding a frame with the state about every `frame_seconds`; returns the last frame.
+
+    Torch runs on `threads` threads meanwhile (None: as it is): a network this small gains
+    nothing from more, and on a busy CPU their spin-waiting made steps 3x slower (measured).
+    """
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return (yield from _train(config, train, test, settings, bounds, state, step, layer, seed, seconds,
+                                  frame_seconds, max_steps, steps_per_s))
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(config: PlaygroundConfig, train: Points, test: Points, settings: TrainSettings,
+           bounds: tuple[float, float, float, float], state: bytes | None, step: int, layer: int, seed: int,
+           seconds: float, frame_seconds: float, max_steps: int | None, steps_per_s: float | None) -> Iterator[dict]:
+    model, optimizer = build(config, settings, state, seed)
+    per_epoch = max(1, len(train) // min(settings.batch_size, len(train)))
+    batches = _batches(train, settings.batch_size, seed, step)
+    end = step + max_steps if max_steps else None
+    started = time.perf_counter()
+    deadline, next_frame = started + seconds, started + frame_seconds
+    model.train()
+    first, last = step, None
+    while end is None or step < end:
+        # the generic zoo.training.train_steps costs a third of a step this small, so the step is spelt out
+        x, y = next(batches)
+        loss = model.loss(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        now = time.perf_counter()
+        if steps_per_s and (ahead := started + (step - first) / steps_per_s - now) > 0:
+            time.sleep(min(ahead, frame_seconds))  # slow motion, for watching
+            now = time.perf_counter()
+        if now >= next_frame or now >= deadline or step == end:
+            last = snapshot(model, train, test, bounds, layer, step)
+            last.update(epoch=step / per_epoch, state=pack_state(model, optimizer), elapsed_s=now - started)
+            yield last
+            next_frame = time.perf_counter() + frame_seconds
+            if now >= deadline:
+                break
+    return last
+
+
+def one_step(config: PlaygroundConfig, train: Points, test: Points, settings: TrainSettings,
+             bounds: tuple[float, float, float, float], state: bytes | None, step: int, layer: int,
+             seed: int = 0) -> dict:
+    """A single training step in this process (trivial for so small a network): its frame."""
+    return next(train_run(config, train, test, settings, bounds, state, step, layer, seed, seconds=float("inf"),
+                          frame_seconds=float("inf"), max_steps=1, threads=None))
+
+
+@dataclass(eq=False)
+class Playground:
+    """One person's playground between reruns: data, network, weights, history, running job."""
+    config: PlaygroundConfig
+    train: Points
+    test: Points
+    seed: int = 0
+    """fresh weights come from it; Reset makes a playground with the next seed"""
+    bounds: tuple[float, float, float, float] = (-1.0, 1.0, -1.0, 1.0)
+    state: bytes | None = None
+    step: int = 0
+    history: list[dict] = field(default_factory=list)
+    frame: dict | None = None
+    job_id: str | None = None
+    settings: TrainSettings | None = None
+    """of the running job"""
+    steps_per_s: float | None = None
+    """of the running job"""
+    notice: str | None = None
+    """why the last run stopped, if the person should know"""
+    run_seconds: float = RUN_SECONDS
+    _seen: int = 0
+
+    @classmethod
+    def create(cls, config: PlaygroundConfig, train: Points, test: Points, seed: int = 0) -> Playground:
+        both = Points(np.concatenate([train.x, test.x]), np.concatenate([train.y, test.y]), train.classes)
+        return cls(config, train, test, seed, plane(both))
+
+    @property
+    def running(self) -> bool:
+        return self.job_id is not None
+
+    def start(self, runner: jobs.JobRunner, session: str, settings: TrainSettings, layer: int,
+              steps_per_s: float | None = None, seconds: float = RUN_SECONDS) -> None:
+        """Submit a run from the current state; raises jobs.JobLimitError if the session has a job."""
+        self.run_seconds = min(seconds, 0.95 * runner.job_seconds)  # end it before the runner has to
+        self.job_id = runner.submit(session, train_run, config=self.config, train=self.train, test=self.test,
+                                    settings=settings, bounds=self.bounds, state=self.state, step=self.step,
+                                    layer=layer, seed=self.seed, seconds=self.run_seconds, steps_per_s=steps_per_s)
+        self.settings, self.steps_per_s, self.notice, self._seen = settings, steps_per_s, None, 0
+
+    def poll(self, runner: jobs.JobRunner) -> jobs.JobStatus | None:
+        """Take in the running job's new frames; forget the job once it has finished."""
+        if self.job_id is None:
+            return None
+        status = runner.status(self.job_id)  # first: once finished, every frame is already in
+        for event in runner.events(self.job_id, self._seen):
+            self._absorb(event)
+            self._seen += 1
+        if status.finished:
+            self.job_id = None
+            if status.state == "done":
+                self.notice = f"Paused after {self.run_seconds:.0f} s of training: press Start to go on."
+            elif status.state != "cancelled":
+                self.notice = status.error or f"Training {status.state}."
+        return status
+
+    def pause(self, runner: jobs.JobRunner, wait_s: float = 3.0) -> None:
+        """Cancel the job and keep its last frame's state (waiting briefly for the frame in flight)."""
+        if self.job_id is None:
+            return
+        runner.cancel(self.job_id)
+        deadline = time.monotonic() + wait_s
+        while not runner.status(self.job_id).finished and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.poll(runner)
+        self.job_id = None
+
+    def one_step(self, settings: TrainSettings, layer: int) -> None:
+        self._absorb(one_step(self.config, self.train, self.test, settings, self.bounds, self.state,
+                              self.step, layer, self.seed))
+
+    def view(self, layer: int) -> dict:
+        """The frame to draw, with layer `layer`'s activations (computed here if the frame lacks them)."""
+        if self.frame is not None and self.frame["layer"] == layer:
+            return self.frame
+        model, _ = build(self.config, TrainSettings(), self.state, self.seed)
+        current = snapshot(model, self.train, self.test, self.bounds, layer, self.step)
+        current["epoch"] = self.frame["epoch"] if self.frame else 0.0
+        if self.frame is None:
+            self.frame = current
+        return current
+
+    def _absorb(self, event: dict) -> None:
+        self.frame, self.state, self.step = event, event["state"], event["step"]
+        self.history.append({k: event[k] for k in METRICS if k in event})
+        if len(self.history) > 2000:  # keep the curves light: drop every other old point
+            self.history = self.history[:1000:2] + self.history[1000:]
