@@ -7,9 +7,11 @@ from zoo import ui
 st.set_page_config(page_title="Deep Learning Zoo", page_icon="🦓", layout="wide")
 
 PAGES = {
-    "": [st.Page("pages/home.py", title="Home", icon="🏠", default=True)],
+    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
     "Vision": [
-        st.Page("pages/cnn.py", title="CNN", icon="🧩", url_path="cnn"),
+        st.Page("pages/mlp.py", title="MLP / DNN", icon=":material/hub:", url_path="mlp"),
+        st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
+        st.Page("pages/resnet.py", title="ResNet", icon=":material/layers:", url_path="resnet"),
     ],
 }
 

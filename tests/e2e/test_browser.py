@@ -30,6 +30,22 @@ def tshirt_png(path: Path) -> Path:
     return path
 
 
+def test_a_page_opened_first_by_its_address_has_the_navigation(server, page, screenshot):
+    """First in this file on purpose: the server's very first visitor opens /mlp directly, which
+    Streamlit would run without streamlit_app.py (its legacy `pages/` folder mode)."""
+    page.goto(f"{server}/mlp")
+    expect(page.get_by_role("heading", name="Multilayer perceptron (MLP / DNN)")).to_be_visible()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Running on")).to_be_visible()
+    expect(sidebar.get_by_role("link", name="ResNet")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^MLP: "))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^CNN: "))).to_be_visible()  # side by side
+
+    page.get_by_role("button", name="One step").click()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Step").first).to_contain_text("1")
+    screenshot("mlp")
+
+
 def test_home_lists_the_models(server, page, screenshot):
     page.goto(server)
     expect(page.get_by_role("heading", name="Deep Learning Zoo", level=1)).to_be_visible()
@@ -57,3 +73,12 @@ def test_cnn_page_classifies_the_gallery_and_an_upload(server, page, screenshot,
     expect(page.get_by_role("heading", name=PREDICTION)).to_be_visible()
     expect(page.get_by_role("button", name="Start fine-tuning")).to_be_visible()  # the rerun reached the end
     screenshot("cnn-upload")
+
+
+def test_resnet_page_classifies_and_offers_the_comparison(server, page, screenshot):
+    page.goto(f"{server}/resnet")
+    expect(page.get_by_role("heading", name="Residual network (ResNet)")).to_be_visible()
+    expect(page.get_by_role("heading", name=PREDICTION)).to_be_visible()
+    expect(page.get_by_role("button", name="Start comparison")).to_be_visible()
+    expect(page.get_by_text("Upload a zip of class folders to start.")).to_be_visible()
+    screenshot("resnet")
