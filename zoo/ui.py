@@ -130,6 +130,24 @@ def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:
     return _drawing_input(key)
 
 
+def text_input(key: str, label: str = "Your text", default: str = "") -> tuple[str | None, str]:
+    """Typed or pasted text, or an uploaded .txt file -> the text and a caption (None if nothing usable yet);
+    a bad file gets a clear message."""
+    source = st.radio(label, ["Type", "Upload a .txt file"], horizontal=True, key=f"{key}_text_source")
+    if source == "Type":
+        typed = st.text_area("Type or paste text", default, height=120, key=f"{key}_text")
+        return (typed, "your typed text") if typed.strip() else (None, "")
+    limit_mb = uploads.limits().max_text_bytes / 2 ** 20
+    upload = st.file_uploader(f"A plain-text file (.txt, up to {limit_mb:g} MB)", type=["txt"], key=f"{key}_text_upload")
+    if upload is None:
+        return None, ""
+    try:
+        return uploads.load_text(upload.getvalue(), upload.name), upload.name
+    except uploads.UploadError as error:
+        st.error(str(error))
+        return None, ""
+
+
 def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
     """The (K, kh, kw) kernels of the first convolution that reads the greyscale image, if any."""
     conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels == 1), None)
