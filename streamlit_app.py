@@ -16,5 +16,5 @@ PAGES = {
 }
 
 navigation = st.navigation(PAGES)
-ui.show_device()
+ui.frame()
 navigation.run()

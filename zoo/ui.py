@@ -3,6 +3,8 @@ the model card, the Fashion-MNIST image input (gallery, upload, drawing) and the
 fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live."""
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -16,21 +18,33 @@ from zoo.classify import Inspection, inspect_image
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
 
+ENTRY_POINT = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 POLL_SECONDS = 1.0  # at most twice a second (DESIGN); once a second left the 2-core job 0.58x of a bare loop instead of 0.35x
+
+
+_FRAMED = "_zoo_framed"
+
+
+def frame() -> None:
+    """What streamlit_app.py adds around every page run: the device in the sidebar, and a mark
+    that this run went through the entry point (see `page_intro`)."""
+    show_device()
+    st.session_state[_FRAMED] = True
 
 
 def page_intro(title: str, intro: str) -> None:
     """A page's title and its short explanation; every page starts with it.
 
-    A fresh server whose first visitor opens a page's own address runs that page alone, without
-    streamlit_app.py: Streamlit treats a folder named `pages/` as its legacy multipage layout until
-    the first `st.navigation` call. Rerunning through the entry point gives that visitor the
-    navigation and sidebar like everyone after them.
+    Streamlit treats a folder named `pages/` as its legacy multipage layout until the first
+    `st.navigation` call, so a fresh server's first visitor to a page's own address (and every
+    AppTest run) gets that page run alone, without streamlit_app.py. Such a run hands over to the
+    entry point within the same run, which keeps the visitor's click or upload, and stops there.
     """
-    if PagesManager.uses_pages_directory:
+    if not st.session_state.pop(_FRAMED, False) and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        runpy.run_path(str(ENTRY_POINT), run_name="__main__")  # the navigation, the sidebar, this page framed
+        st.stop()
     st.title(title)
     st.markdown(intro)
 
