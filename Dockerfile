@@ -23,6 +23,8 @@ RUN bash scripts/install.sh --no-browser \
 COPY . .
 RUN useradd -m zoo
 USER zoo
+# Build the text corpus once (KJV + gensim's Wikipedia sample, ~5 s) so no visitor waits for it.
+RUN python -c "from zoo.data import text; text.load('train')"
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
