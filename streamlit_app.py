@@ -13,6 +13,9 @@ PAGES = {
         st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
         st.Page("pages/resnet.py", title="ResNet", icon=":material/layers:", url_path="resnet"),
     ],
+    "Language": [
+        st.Page("pages/word2vec.py", title="Word2Vec", icon=":material/scatter_plot:", url_path="word2vec"),
+    ],
 }
 
 navigation = st.navigation(PAGES)

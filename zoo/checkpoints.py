@@ -3,6 +3,11 @@
 Every module in `models/` may define `SHIPPED = {name: recipe}`; the registry collects them,
 so adding an algorithm never touches this file. A recipe builds the model from the card's
 config (`build`), trains it from scratch (`fit`) and measures it (`evaluate`).
+
+A model that is not a torch module (gensim's word vectors) brings its own storage
+(`CustomStorage`): it writes its files, possibly several, and reads them back. The card then
+lists every file's sha256 under `files`, and its `sha256` is the digest of that list in
+`sha256sum` format; all of them are checked before a single byte is read back.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import importlib
 import io
 import json
 import os
+import pickle
 import pkgutil
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +41,26 @@ class Recipe(Protocol):
     def config_dict(self) -> dict[str, Any]: ...
     def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]: ...
     def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict[str, float]: ...
+
+
+class CustomStorage(Protocol):
+    """What a recipe adds when its model is not a torch module saved as one safetensors file."""
+    weights_suffix: str
+    """the main file's suffix, e.g. ".kv"; other files it writes start with the main file's name"""
+
+    def save_weights(self, model: Any, path: Path) -> list[Path]:
+        """Write the model at `path` (and files beside it); return every file written."""
+
+    def load_weights(self, path: Path, card: dict[str, Any]) -> Any:
+        """Read the model back, ready to use (called only after every file's sha256 matched)."""
+
+    def count_parameters(self, model: Any) -> int: ...
+
+
+def _storage(name: str) -> CustomStorage | None:
+    """The recipe of NAME if it stores its model itself, else None (safetensors)."""
+    found = registry().get(name)
+    return found if hasattr(found, "save_weights") and hasattr(found, "load_weights") else None
 
 
 def checkpoint_dir() -> Path:
@@ -66,8 +92,43 @@ def rebuild_hint(name: str) -> str:
 
 
 def paths(name: str) -> tuple[Path, Path]:
+    """The main weights file and the card of NAME."""
     directory = checkpoint_dir()
-    return directory / f"{name}.safetensors", directory / f"{name}.json"
+    storage = _storage(name)
+    suffix = storage.weights_suffix if storage is not None else ".safetensors"
+    return directory / f"{name}{suffix}", directory / f"{name}.json"
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def files_sha256(files: dict[str, str]) -> str:
+    """The digest of a {file name: sha256} listing, written as `sha256sum` prints it."""
+    listing = "".join(f"{digest}  {file}\n" for file, digest in sorted(files.items()))
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+def _verify_files(name: str, card: dict[str, Any]) -> None:
+    """Check every file the card lists, and the listing's digest, against the card."""
+    directory, files = checkpoint_dir(), card.get("files")
+    if not isinstance(files, dict) or paths(name)[0].name not in files:
+        raise CheckpointError(f"The card of {name} does not list its files' sha256: {rebuild_hint(name)}.")
+    for file, expected in sorted(files.items()):
+        if Path(file).name != file:
+            raise CheckpointError(f"The card of {name} lists {file!r}, which is not a file name: {rebuild_hint(name)}.")
+        path = directory / file
+        if not path.is_file():
+            raise CheckpointError(f"Checkpoint file {path} is missing: {rebuild_hint(name)}.")
+        digest = file_sha256(path)
+        if digest != expected:
+            raise CheckpointError(
+                f"Checkpoint file {path} is corrupted: its sha256 {digest[:12]}... does not match "
+                f"the card's {str(expected)[:12]}...; {rebuild_hint(name)}.")
+    if files_sha256(files) != card.get("sha256"):
+        raise CheckpointError(f"The files of {name} do not match the card's sha256 "
+                              f"{str(card.get('sha256'))[:12]}...; {rebuild_hint(name)}.")
 
 
 def read_card(name: str) -> dict[str, Any]:
@@ -103,13 +164,23 @@ def load_state_bytes(model: torch.nn.Module, payload: bytes) -> torch.nn.Module:
 
 
 def load(name: str, device: torch.device | str | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """The shipped model in eval mode on `device` (default: the picked device) and its card."""
+    """The shipped model in eval mode on `device` (default: the picked device) and its card.
+
+    A model with its own storage comes back as its recipe's `load_weights` makes it (gensim's
+    KeyedVectors live on the CPU whatever `device` says)."""
     from zoo.devices import pick_device
     weights_path, _ = paths(name)
     the_recipe = recipe(name)
     card = read_card(name)
     if not weights_path.is_file():
         raise CheckpointError(f"Checkpoint {weights_path} is missing: {rebuild_hint(name)}.")
+    storage = _storage(name)
+    if storage is not None:
+        _verify_files(name, card)
+        try:
+            return storage.load_weights(weights_path, card), card
+        except (OSError, ValueError, KeyError, EOFError, AttributeError, pickle.UnpicklingError) as error:
+            raise CheckpointError(f"Checkpoint {weights_path} could not be read ({error}); {rebuild_hint(name)}.") from None
     payload = weights_path.read_bytes()
     digest = hashlib.sha256(payload).hexdigest()
     if digest != card.get("sha256"):
@@ -126,18 +197,29 @@ def load(name: str, device: torch.device | str | None = None) -> tuple[torch.nn.
 
 
 def save(name: str, model: torch.nn.Module, card: dict[str, Any]) -> dict[str, Any]:
-    """Write weights and card; fills in sha256, parameter count and the rebuild command."""
+    """Write weights and card; fills in sha256 (and `files`, for a model with its own storage),
+    parameter count and the rebuild command."""
     weights_path, card_path = paths(name)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = state_dict_bytes(model)
-    weights_path.write_bytes(payload)
+    storage = _storage(name)
+    if storage is None:
+        payload = state_dict_bytes(model)
+        weights_path.write_bytes(payload)
+        parameters, digests = sum(p.numel() for p in model.parameters()), {}
+        digest = hashlib.sha256(payload).hexdigest()
+    else:
+        written = storage.save_weights(model, weights_path)
+        parameters = storage.count_parameters(model)
+        digests = {"files": {path.name: file_sha256(path) for path in written}}
+        digest = files_sha256(digests["files"])
     card = {
         "name": name,
         **card,
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameters": parameters,
         "train_command": f"python -m zoo.train {name}",
         "evaluate_command": f"python -m zoo.evaluate {name}",
-        "sha256": hashlib.sha256(payload).hexdigest(),
+        **digests,
+        "sha256": digest,
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return card

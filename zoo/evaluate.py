@@ -31,11 +31,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(result["measured"]))
         return
-    for key, value in result["measured"].items():
-        if isinstance(value, float):
-            card_value = result["card"].get(key)
-            shown = f"{card_value:.4f}" if isinstance(card_value, float) else "-"
-            print(f"{key:>16}: measured {value:.4f}   card {shown}")
+    for key, value, card_value in _figures(result["measured"], result["card"]):
+        shown = f"{card_value:.4f}" if isinstance(card_value, float) else "-"
+        print(f"{key:>16}: measured {value:.4f}   card {shown}")
+
+
+def _figures(measured: dict, card: dict, prefix: str = "") -> list[tuple[str, float, object]]:
+    """(name, measured, card value) of every float metric; nested groups (e.g. a baseline's figures)
+    are named `group.metric`."""
+    rows = []
+    for key, value in measured.items():
+        if isinstance(value, dict):
+            rows += _figures(value, card.get(key) if isinstance(card.get(key), dict) else {}, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            rows.append((f"{prefix}{key}", value, card.get(key)))
+    return rows
 
 
 if __name__ == "__main__":

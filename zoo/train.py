@@ -1,7 +1,8 @@
 """Rebuild a shipped checkpoint from scratch: `python -m zoo.train NAME`.
 
 Training state is saved every `--save-every` steps under checkpoints/.train/, so an
-interrupted run picks up where it stopped (`--fresh` starts over). At the end the model is
+interrupted run picks up where it stopped (`--fresh` starts over); a recipe that trains in
+minutes may say `resumable = False`, and then every run starts over. At the end the model is
 measured on held-out data and written with its card.
 """
 from __future__ import annotations
@@ -21,8 +22,9 @@ def train(name: str, device: torch.device, fresh: bool = False, save_every: int 
           max_steps: int | None = None) -> dict:
     """Train NAME to completion (or `max_steps`, for smoke tests) and write its checkpoint."""
     recipe = checkpoints.recipe(name)
+    resumable = getattr(recipe, "resumable", True)
     state_path = checkpoints.checkpoint_dir() / ".train" / f"{name}.pt"
-    state = {} if fresh else (checkpoints.load_training_state(state_path) or {})
+    state = {} if fresh or not resumable else (checkpoints.load_training_state(state_path) or {})
     elapsed = state.get("wall_time_s", 0.0)
     model = recipe.build()
     started = time.perf_counter()
@@ -30,14 +32,16 @@ def train(name: str, device: torch.device, fresh: bool = False, save_every: int 
     for event in recipe.fit(model, device, state):
         bar.total = event.get("total")
         bar.update(1)
-        bar.set_postfix(loss=f"{event['loss']:.4f}")
+        bar.set_postfix({key: f"{event[key]:{form}}" for key, form in (("loss", ".4f"), ("words_per_s", ",.0f"))
+                         if key in event})
         state["wall_time_s"] = elapsed + time.perf_counter() - started
-        if event["step"] % save_every == 0:
+        if resumable and event["step"] % save_every == 0:
             checkpoints.save_training_state(state_path, state)
         if max_steps and event["step"] >= max_steps:
             break
     bar.close()
-    model.eval()
+    if isinstance(model, torch.nn.Module):
+        model.eval()
     metrics = recipe.evaluate(model, device)
     card = checkpoints.save(name, model, {
         "title": recipe.title,
@@ -52,6 +56,7 @@ def train(name: str, device: torch.device, fresh: bool = False, save_every: int 
         "host": platform.machine(),
         "wall_time_s": round(state.get("wall_time_s", 0.0), 1),
         "metrics": metrics,
+        **(recipe.card_fields() if hasattr(recipe, "card_fields") else {}),  # e.g. a character model's vocab
     })
     state_path.unlink(missing_ok=True)
     return card

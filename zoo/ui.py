@@ -64,14 +64,15 @@ def show_device() -> None:
 
 
 @st.cache_resource(show_spinner="Loading the pretrained model…")
-def _load_shared(name: str) -> tuple[torch.nn.Module, dict]:
+def _load_shared(name: str) -> tuple[Any, dict]:
     model, card = checkpoints.load(name)
-    for p in model.parameters():
-        p.requires_grad_(False)  # shared by every session: nobody trains it in place
+    if isinstance(model, torch.nn.Module):  # gensim's word vectors have no parameters to freeze
+        for p in model.parameters():
+            p.requires_grad_(False)  # shared by every session: nobody trains it in place
     return model, card
 
 
-def shared_model(name: str) -> tuple[torch.nn.Module, dict]:
+def shared_model(name: str) -> tuple[Any, dict]:
     """The shipped model, loaded once per server process; stops the page with a clear message if missing."""
     try:
         return _load_shared(name)

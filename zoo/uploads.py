@@ -350,10 +350,10 @@ def load_text(data: bytes, name: str = "upload.txt") -> str:
     UTF-8 first (a byte-order mark is dropped), else Windows-1252 (what most files called Latin-1
     really are: Latin-1 plus curly quotes and dashes), else Latin-1 itself, which never fails.
     Refused: another suffix, a file that is empty, over ZOO_MAX_TEXT_MB, binary (see
-    `_decode_text`), only whitespace, or fewer than MIN_DISTINCT_CHARS different characters."""
+    `decode_text`), only whitespace, or fewer than MIN_DISTINCT_CHARS different characters."""
     if not name.lower().endswith(".txt"):
         raise UploadError(f"{name} is not a .txt file; save your text as plain text (.txt).")
-    text = _decode_text(data, name, limits().max_text_bytes, ".txt")
+    text = decode_text(data, name, limits().max_text_bytes, ".txt")
     if not text.strip():
         raise UploadError(f"{name} holds only blank space; there is no text in it.")
     distinct = sorted({ch for ch in text if not ch.isspace()})
@@ -365,7 +365,7 @@ def load_text(data: bytes, name: str = "upload.txt") -> str:
     return text
 
 
-def _decode_text(data: bytes, name: str, max_bytes: int, suffix: str) -> str:
+def decode_text(data: bytes, name: str, max_bytes: int, suffix: str) -> str:
     """Bytes to str (UTF-8, else Windows-1252, else Latin-1) with "\\n" line ends. Binary means a NUL
     byte, or control characters in over 1% of the text: neither occurs in text a person saved."""
     if not data:
@@ -417,7 +417,7 @@ def read_series_csv(
     fewer than `min_rows` rows. Over ZOO_MAX_SERIES_ROWS rows (default 100,000), only the last
     that many (the most recent) are kept and checked, and `note` says so."""
     limit = limits()
-    text = _decode_text(data, name, limit.max_upload_bytes, ".csv")
+    text = decode_text(data, name, limit.max_upload_bytes, ".csv")
     lines = text.split("\n")
     first = next((line for line in lines if line.strip()), "")
     reader = csv.reader(lines, delimiter=max([",", ";", "\t"], key=first.count))

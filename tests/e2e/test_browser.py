@@ -82,3 +82,10 @@ def test_resnet_page_classifies_and_offers_the_comparison(server, page, screensh
     expect(page.get_by_role("button", name="Start comparison")).to_be_visible()
     expect(page.get_by_text("Upload a zip of class folders to start.")).to_be_visible()
     screenshot("resnet")
+
+
+def test_word2vec_page_shows_neighbours(server, page, screenshot):
+    page.goto(f"{server}/word2vec")
+    expect(page.get_by_role("heading", name="Word2Vec", level=1)).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text("cosine similarity")
+    screenshot("word2vec")

@@ -1,0 +1,493 @@
+"""Word2Vec: skip-gram with negative sampling (Mikolov et al. 2013, "Efficient Estimation of Word
+Representations in Vector Space" and "Distributed Representations of Words and Phrases and their
+Compositionality"), trained by gensim on the zoo's English corpus and shipped in gensim's own format.
+
+Tokens are lower-cased runs of letters (`tokenize`): digits and punctuation are dropped, so
+"The Lord's" gives "the", "lord", "s". Each line of the text (a verse, a Wikipedia paragraph) is
+one sentence; a context window never crosses a line.
+
+The vectors are measured as in the papers: top-1 accuracy of b - a + c on gensim's
+questions-words.txt (3CosAdd over the whole vocabulary, the question's words excluded) and the
+Spearman correlation of cosine similarity with human judgement on wordsim353.tsv, each over the
+questions or pairs whose words are all in the vocabulary, with that coverage beside it. A full
+`evaluate` also trains gensim's default settings (CBOW, 5 epochs) on the same sentences.
+
+Training is a generator (`train_epochs`): one gensim `train` call per epoch, with the learning
+rate falling linearly over all epochs exactly as one call would, so each epoch can report its
+loss and words per second and a job can be cancelled between epochs.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from zoo.data import text as text_data
+
+if TYPE_CHECKING:  # gensim is imported where it is used: the registry imports every model file
+    from gensim.models import KeyedVectors, Word2Vec
+
+_WORD = re.compile(r"[^\W\d_]+")
+MAX_SENTENCE = 1000
+"""longer lines are cut into pieces of this many words (gensim silently drops words past 10,000)"""
+MIN_TEXT_WORDS = 10
+"""a person's text needs at least this many distinct words that reach min_count"""
+SUGGEST_FROM = 50_000
+"""nearest spellings are looked for among this many most frequent words"""
+
+
+def tokenize(line: str) -> list[str]:
+    """Lower-cased runs of letters (any alphabet); digits, punctuation and underscores split words."""
+    return _WORD.findall(line.lower())
+
+
+def sentences(text: str) -> list[list[str]]:
+    """One token list per non-empty line, lines over MAX_SENTENCE words cut into pieces."""
+    out = []
+    for line in text.splitlines():
+        words = tokenize(line)
+        out.extend(words[i:i + MAX_SENTENCE] for i in range(0, len(words), MAX_SENTENCE))
+    return out
+
+
+@lru_cache(maxsize=1)
+def corpus_sentences(split: str = "train") -> list[list[str]]:
+    return sentences(text_data.load(split))
+
+
+def default_workers() -> int:
+    """gensim's threads for a job: ZOO_WORKER_THREADS if set, else the cores, at most 4."""
+    return int(os.environ.get("ZOO_WORKER_THREADS") or min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class Word2VecConfig:
+    """gensim `Word2Vec` settings, passed whole: `Word2Vec(**asdict(config))`."""
+    vector_size: int = 100
+    """dimensions of each word vector"""
+    window: int = 10
+    """context words either side (gensim draws a smaller window for each word, so near words weigh more)"""
+    min_count: int = 5
+    """words seen fewer times are dropped before training"""
+    sg: int = 1
+    """1: skip-gram (predict each context word from the word); 0: CBOW (the word from its averaged context)"""
+    negative: int = 10
+    """noise words per real (word, context) pair: negative sampling"""
+    sample: float = 1e-3
+    """words more frequent than this share of the corpus are randomly skipped (subsampling)"""
+    epochs: int = 25
+    """passes over the corpus: a small corpus needs many (gensim's default is 5)"""
+    alpha: float = 0.025
+    """learning rate at the start; it falls linearly to min_alpha over all epochs"""
+    min_alpha: float = 1e-4
+    seed: int = 0
+    workers: int = 1
+    """gensim's training threads; with 1 a run rebuilds the same vectors bit for bit"""
+
+
+def build_model(config: Word2VecConfig, corpus: list[list[str]]) -> Word2Vec:
+    """An untrained Word2Vec with its vocabulary built from `corpus`."""
+    from gensim.models import Word2Vec
+    model = Word2Vec(**asdict(config))
+    model.build_vocab(corpus)
+    return model
+
+
+def train_epochs(model: Word2Vec, corpus: list[list[str]]) -> Iterator[dict]:
+    """Train `model` (vocabulary built) for its epochs, yielding after each
+    {step: epoch, total, loss: per trained word, words_per_s: corpus words per second, seconds}."""
+    epochs, alpha, min_alpha = model.epochs, model.alpha, model.min_alpha
+    rate = lambda e: alpha - (alpha - min_alpha) * e / epochs
+    try:
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            trained, raw = model.train(corpus, total_examples=model.corpus_count, epochs=1, compute_loss=True,
+                                       start_alpha=rate(epoch), end_alpha=rate(epoch + 1))
+            seconds = time.perf_counter() - started
+            yield {"step": epoch + 1, "total": epochs, "loss": model.get_latest_training_loss() / max(trained, 1),
+                   "words_per_s": raw / seconds, "seconds": seconds}
+    finally:  # train() overwrote them with the last epoch's
+        model.epochs, model.alpha, model.min_alpha = epochs, alpha, min_alpha
+
+
+def vectors(model: Word2Vec | KeyedVectors) -> KeyedVectors:
+    return getattr(model, "wv", model)
+
+
+# ---- evaluation -----------------------------------------------------------------------------
+
+def _test_file(name: str) -> Path:
+    from gensim.test.utils import datapath
+    return Path(datapath(name))
+
+
+def analogy_accuracy(kv: KeyedVectors, path: Path | None = None, sample: int | None = None) -> dict[str, Any]:
+    """Top-1 accuracy of b - a + c on the analogy questions (gensim's `evaluate_word_analogies`,
+    case-insensitive) over those whose four words are in the vocabulary, overall and for the
+    semantic and syntactic ("gram...") sections. `sample` keeps N evenly spaced questions, so
+    every section is represented in a quick check."""
+    path = path or _test_file("questions-words.txt")
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [i for i, line in enumerate(lines) if not line.startswith(":")]
+    if sample and sample < len(questions):
+        keep = {questions[int(i * len(questions) / sample)] for i in range(sample)}
+        lines = [line for i, line in enumerate(lines) if line.startswith(":") or i in keep]
+    with tempfile.TemporaryDirectory() as tmp:
+        chosen = Path(tmp) / "questions.txt"
+        chosen.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _, sections = kv.evaluate_word_analogies(str(chosen), case_insensitive=True)
+    asked = sum(not line.startswith(":") for line in lines)
+    result: dict[str, Any] = {}
+    for part, chosen_sections in (("", sections[:-1]),
+                                  ("semantic_", [s for s in sections[:-1] if not s["section"].startswith("gram")]),
+                                  ("syntactic_", [s for s in sections[:-1] if s["section"].startswith("gram")])):
+        right = sum(len(s["correct"]) for s in chosen_sections)
+        answered = right + sum(len(s["incorrect"]) for s in chosen_sections)
+        result[f"{part}accuracy"] = right / answered if answered else 0.0
+    right, wrong = len(sections[-1]["correct"]), len(sections[-1]["incorrect"])
+    return result | {"analogy_answered": right + wrong, "analogy_questions": asked,
+                     "analogy_coverage": (right + wrong) / asked if asked else 0.0}
+
+
+def similarity_correlation(kv: KeyedVectors, path: Path | None = None) -> dict[str, Any]:
+    """Spearman (and Pearson) correlation of cosine similarity with human scores on word pairs
+    (gensim's `evaluate_word_pairs`, case-insensitive) over the pairs in the vocabulary."""
+    path = path or _test_file("wordsim353.tsv")
+    pairs = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#"))
+    pearson, spearman, oov_percent = kv.evaluate_word_pairs(str(path), case_insensitive=True)
+    coverage = 1 - oov_percent / 100
+    nan_to_zero = lambda x: 0.0 if np.isnan(x) else float(x)
+    return {"spearman": nan_to_zero(spearman[0]), "pearson": nan_to_zero(pearson[0]),
+            "similarity_pairs": pairs, "similarity_answered": round(coverage * pairs), "similarity_coverage": coverage}
+
+
+def measure(kv: KeyedVectors, sample: int | None = None) -> dict[str, Any]:
+    """Analogy accuracy and word-similarity correlation, each with its coverage."""
+    return analogy_accuracy(kv, sample=sample) | similarity_correlation(kv) | {
+        "vocabulary": len(kv), "dimensions": kv.vector_size}
+
+
+def gensim_defaults(corpus: list[list[str]]) -> dict[str, Any]:
+    """Train `Word2Vec(corpus)` with gensim's default settings (one thread, so the figure is
+    reproducible) and measure it: the baseline the shipped settings must beat."""
+    from gensim.models import Word2Vec
+    started = time.perf_counter()
+    model = Word2Vec(corpus, workers=1)
+    seconds = time.perf_counter() - started
+    settings = (f"{'skip-gram' if model.sg else 'CBOW'}, {model.vector_size} dimensions, window {model.window}, "
+                f"{model.negative} negatives, {model.epochs} epochs, min_count {model.min_count}, "
+                f"sample {model.sample:g}, alpha {model.alpha:g}")
+    return measure(model.wv) | {"settings": settings, "wall_time_s": round(seconds, 1)}
+
+
+# ---- the shipped recipe -------------------------------------------------------------------------
+
+@dataclass
+class Word2VecRecipe:
+    """A gensim Word2Vec on the corpus's train split, saved as gensim KeyedVectors (`.kv` and
+    `.kv.vectors.npy`); `zoo.checkpoints` verifies both files' sha256 before loading."""
+    config: Word2VecConfig
+    title: str = "Word2Vec (skip-gram, negative sampling)"
+    dataset: str = text_data.NAME
+    weights_suffix: str = ".kv"
+    resumable: bool = False
+    """training takes minutes: an interrupted run starts over"""
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+    def build(self, config: dict[str, Any] | None = None) -> Word2Vec:
+        from gensim.models import Word2Vec
+        return Word2Vec(**(self.config_dict() if config is None else config))
+
+    def fit(self, model: Word2Vec, device: Any, state: dict[str, Any]) -> Iterator[dict]:
+        corpus = corpus_sentences("train")
+        model.build_vocab(corpus)
+        for event in train_epochs(model, corpus):
+            state["step"] = event["step"]
+            yield event
+
+    def evaluate(self, model: Word2Vec | KeyedVectors, device: Any = None, limit: int | None = None) -> dict[str, Any]:
+        """The card's metrics; `limit` samples that many analogy questions and skips the defaults."""
+        metrics = measure(vectors(model), sample=limit)
+        if not limit:
+            metrics["gensim_defaults"] = gensim_defaults(corpus_sentences("train"))
+        return metrics
+
+    def save_weights(self, model: Word2Vec | KeyedVectors, path: Path) -> list[Path]:
+        for stale in path.parent.glob(f"{path.name}.*.npy"):
+            stale.unlink()
+        vectors(model).save(str(path), separately=["vectors"], ignore=["norms"])  # norms are recomputed on load
+        return [path, *sorted(path.parent.glob(f"{path.name}.*.npy"))]
+
+    def load_weights(self, path: Path, card: dict[str, Any]) -> KeyedVectors:
+        from gensim.models import KeyedVectors
+        kv = KeyedVectors.load(str(path))
+        if kv.vector_size != card["config"]["vector_size"]:
+            raise ValueError(f"{kv.vector_size}-dimensional vectors, the card says {card['config']['vector_size']}")
+        kv.fill_norms()  # now, once: a shared model is read by many sessions
+        return kv
+
+    def count_parameters(self, model: Word2Vec | KeyedVectors) -> int:
+        return int(vectors(model).vectors.size)
+
+    def card_fields(self) -> dict[str, Any]:
+        import gensim
+        return {"data": text_data.splits_info(), "gensim": gensim.__version__,
+                "device": f"CPU (gensim, {self.config.workers} thread{'s' if self.config.workers > 1 else ''})",
+                "tokens": "lower-cased runs of letters; one sentence per line (models/word2vec.py: tokenize)",
+                "metric_notes": {
+                    "accuracy": "analogy accuracy (b - a + c, top 1) on questions-words.txt, answered questions only",
+                    "spearman": "Spearman correlation with wordsim353.tsv, pairs in the vocabulary only",
+                    "gensim_defaults": "Word2Vec(corpus) with gensim's defaults on the same sentences"}}
+
+
+# ---- exploring vectors ------------------------------------------------------------------------
+
+def find_word(kv: KeyedVectors, word: str) -> str | None:
+    """The vocabulary's spelling of `word` (as typed, else lower-cased), or None if it is unknown."""
+    word = word.strip()
+    for candidate in (word, word.lower()):
+        if candidate and candidate in kv.key_to_index:
+            return candidate
+    return None
+
+
+def suggestions(kv: KeyedVectors, word: str, n: int = 5) -> list[str]:
+    """The nearest spellings in the vocabulary (difflib's ratio) among its SUGGEST_FROM most frequent words."""
+    return difflib.get_close_matches(word.strip().lower(), kv.index_to_key[:SUGGEST_FROM], n=n, cutoff=0.6)
+
+
+def neighbours(kv: KeyedVectors, word: str, n: int = 10) -> list[tuple[str, float]]:
+    """The `n` words with the highest cosine similarity to `word`, with that similarity."""
+    return [(w, float(s)) for w, s in kv.most_similar(word, topn=n)]
+
+
+def analogy(kv: KeyedVectors, a: str, b: str, c: str, n: int = 5) -> list[tuple[str, float]]:
+    """The words nearest a - b + c (3CosAdd on unit vectors; a, b and c themselves excluded),
+    e.g. king - man + woman."""
+    return [(w, float(s)) for w, s in kv.most_similar(positive=[a, c], negative=[b], topn=n)]
+
+
+def odd_one_out(kv: KeyedVectors, words: list[str]) -> list[tuple[str, float]]:
+    """Each word's cosine similarity to the mean of the words' unit vectors, least similar
+    (the odd one out, as gensim's `doesnt_match` picks it) first."""
+    units = np.stack([kv.get_vector(w, norm=True) for w in words])
+    mean = units.mean(0)
+    scores = units @ (mean / np.linalg.norm(mean))
+    return sorted(zip(words, scores.astype(float).tolist()), key=lambda pair: pair[1])
+
+
+def similarity_matrix(kv: KeyedVectors, words: list[str]) -> np.ndarray:
+    """(n, n) cosine similarities between the words."""
+    units = np.stack([kv.get_vector(w, norm=True) for w in words])
+    return units @ units.T
+
+
+def pca(x: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(n, dims) coordinates on the top principal components, signs fixed so that the largest
+    loading of each is positive, and the share of variance each explains."""
+    centred = x - x.mean(0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])
+    coords = (u * s * signs)[:, :dims]
+    share = s ** 2 / max(float((s ** 2).sum()), 1e-12)
+    return np.pad(coords, ((0, 0), (0, dims - coords.shape[1]))), share[:dims]
+
+
+def _affinities(d2: np.ndarray, perplexity: float, steps: int = 64) -> np.ndarray:
+    """Row-wise Gaussian affinities p(j|i) whose entropy is log(perplexity), by bisection on each
+    row's precision (in log space, all rows at once)."""
+    n = len(d2)
+    d = d2 - np.where(np.eye(n, dtype=bool), np.inf, d2).min(1, keepdims=True)
+    np.fill_diagonal(d, 0.0)
+    low, high, target = np.full(n, -30.0), np.full(n, 30.0), np.log(perplexity)
+    for _ in range(steps):
+        beta = np.exp((low + high) / 2)[:, None]
+        p = np.exp(-d * beta)
+        np.fill_diagonal(p, 0.0)
+        total = p.sum(1, keepdims=True)
+        entropy = (np.log(total) + beta * (d * p).sum(1, keepdims=True) / total)[:, 0]
+        wider = entropy > target  # too flat: sharpen
+        low, high = np.where(wider, (low + high) / 2, low), np.where(wider, high, (low + high) / 2)
+    return p / total
+
+
+def tsne(x: np.ndarray, dims: int = 2, perplexity: float = 30.0, iterations: int = 750, seed: int = 0) -> np.ndarray:
+    """Exact t-SNE (van der Maaten & Hinton 2008) for a few hundred points: Gaussian affinities
+    at `perplexity` (at most (n - 1) / 3), Student-t similarities in `dims` dimensions, gradient
+    descent with momentum, per-coordinate gains and early exaggeration (12x for the first 250
+    iterations), started from PCA scaled small (Kobak & Berens 2019), so it is deterministic.
+    O(n^2) per iteration: 200 points take well under a second."""
+    n = len(x)
+    if n < 4:
+        return pca(x, dims)[0]
+    p = _affinities(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), min(perplexity, (n - 1) / 3))
+    p = np.maximum((p + p.T) / (2 * n), 1e-12)
+    y = pca(x, dims)[0]
+    y = y / max(float(y[:, 0].std()), 1e-12) * 1e-4 + np.random.default_rng(seed).normal(0, 1e-8, y.shape)
+    update, gains, rate = np.zeros_like(y), np.ones_like(y), max(n / 12, 50.0)
+    for it in range(iterations):
+        early = it < 250
+        num = 1 / (1 + ((y[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+        np.fill_diagonal(num, 0.0)
+        q = np.maximum(num / num.sum(), 1e-12)
+        pq = ((12.0 if early else 1.0) * p - q) * num
+        grad = 4 * (pq.sum(1, keepdims=True) * y - pq @ y)
+        same = (grad > 0) == (update > 0)
+        gains = np.maximum(np.where(same, gains * 0.8, gains + 0.2), 0.01)
+        update = (0.5 if early else 0.8) * update - rate * gains * grad
+        y = y + update
+        y -= y.mean(0)
+    return y
+
+
+@dataclass
+class WordMap:
+    """Points of a word map: each word, its coordinates and which chosen word brought it in."""
+    words: list[str]
+    coords: np.ndarray
+    """(n, dims)"""
+    groups: list[str]
+    """the chosen word itself, or the chosen word it is a neighbour of"""
+    chosen: list[bool]
+    note: str | None = None
+    """set when words were sampled to keep the map readable, or about PCA's explained variance"""
+
+
+def word_map(kv: KeyedVectors, words: list[str], n_neighbours: int = 8, method: str = "pca", dims: int = 2,
+             max_points: int = 200, seed: int = 0) -> WordMap:
+    """The chosen `words` (known ones) and their nearest neighbours placed in `dims` (2 or 3)
+    dimensions by PCA or t-SNE of their unit vectors; over `max_points`, neighbours (then chosen
+    words) are sampled and the note says so."""
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"method must be 'pca' or 'tsne', not {method!r}")
+    chosen = list(dict.fromkeys(words))
+    group = {w: w for w in chosen}
+    for w in chosen:
+        for other, _ in (kv.most_similar(w, topn=n_neighbours) if n_neighbours else []):
+            group.setdefault(other, w)
+    rng = np.random.default_rng(seed)
+    picked, note = list(group), None
+    if len(picked) > max_points:
+        rest = [w for w in picked if w not in set(chosen)]
+        if len(chosen) >= max_points:
+            kept = set(rng.choice(chosen, max_points, replace=False).tolist())
+        else:
+            kept = set(chosen) | set(rng.choice(rest, max_points - len(chosen), replace=False).tolist())
+        note = f"Showing {max_points} of {len(picked)} words, sampled at random (chosen words first) to keep the map readable."
+        picked = [w for w in picked if w in kept]
+    units = np.stack([kv.get_vector(w, norm=True) for w in picked]).astype(np.float64)
+    if method == "pca":
+        coords, share = pca(units, dims)
+        explained = f"The {dims} principal components keep {share.sum():.0%} of these words' variance."
+        note = f"{note} {explained}" if note else explained
+    else:
+        coords = tsne(units, dims, seed=seed)
+    return WordMap(picked, coords, [group[w] for w in picked], [group[w] == w for w in picked], note)
+
+
+# ---- training on a person's text, and word2vec text files ---------------------------------------
+
+def check_text(text: str, min_count: int) -> list[list[str]]:
+    """The text's sentences, or a ValueError saying why it is too little to train on."""
+    corpus = sentences(text)
+    counts: dict[str, int] = {}
+    for sentence in corpus:
+        for word in sentence:
+            counts[word] = counts.get(word, 0) + 1
+    kept = sum(1 for n in counts.values() if n >= min_count)
+    if kept < MIN_TEXT_WORDS:
+        total = sum(counts.values())
+        raise ValueError(f"The text has {total:,} words, of which {kept} distinct ones occur at least {min_count} "
+                         f"times; Word2Vec needs at least {MIN_TEXT_WORDS}. Give it more text or lower the minimum count.")
+    return corpus
+
+
+def train_vectors(text: str, config: Word2VecConfig) -> Iterator[dict]:
+    """Job: train Word2Vec on a person's text. Yields {step: 0, total, vocabulary, words}, then
+    one event per epoch (see `train_epochs`); returns the KeyedVectors."""
+    corpus = check_text(text, config.min_count)
+    model = build_model(config, corpus)
+    yield {"step": 0, "total": config.epochs, "vocabulary": len(model.wv), "words": model.corpus_total_words}
+    yield from train_epochs(model, corpus)
+    return model.wv
+
+
+def to_word2vec_text(kv: KeyedVectors) -> bytes:
+    """The vectors in word2vec text format: a "<words> <dimensions>" header, then one
+    "word x1 x2 ..." line per word, most frequent first (what gensim's
+    `KeyedVectors.load_word2vec_format(path)` and most tools read)."""
+    rows = (w + " " + " ".join(f"{x:.6g}" for x in v) for w, v in zip(kv.index_to_key, kv.vectors.tolist()))
+    return (f"{len(kv)} {kv.vector_size}\n" + "\n".join(rows) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class VectorLimits:
+    max_words: int = 200_000
+    max_dimensions: int = 1000
+
+
+def read_word2vec_text(data: bytes, name: str = "vectors.txt", limits: VectorLimits = VectorLimits()) -> KeyedVectors:
+    """Parse an uploaded word2vec text-format file into KeyedVectors, or raise UploadError saying
+    exactly what is wrong (size over ZOO_MAX_UPLOAD_MB, binary, header, a line's word count or
+    numbers, duplicates). Never unpickles anything."""
+    from gensim.models import KeyedVectors
+    from zoo import uploads
+    if name.lower().endswith(".bin"):
+        raise uploads.UploadError(f"{name} looks like binary word2vec format; upload the text format "
+                                  "(gensim: `kv.save_word2vec_format(path, binary=False)`).")
+    content = uploads.decode_text(data, name, uploads.limits().max_upload_bytes, ".txt or .vec")
+    lines = content.splitlines()
+    header = lines[0].split() if lines else []
+    if len(header) != 2 or not all(part.isdigit() for part in header):
+        raise uploads.UploadError(f"The first line of {name} should be the header \"<number of words> <dimensions>\", "
+                                  f"e.g. \"3000 100\"; it is {lines[0][:60]!r}. (GloVe files lack it: add it.)")
+    count, dims = map(int, header)
+    if not 2 <= count <= limits.max_words or not 1 <= dims <= limits.max_dimensions:
+        raise uploads.UploadError(f"{name} declares {count:,} words of {dims} dimensions; between 2 and "
+                                  f"{limits.max_words:,} words of 1 to {limits.max_dimensions} dimensions are accepted.")
+    body = [(i, line) for i, line in enumerate(lines[1:], start=2) if line.strip()]
+    if len(body) != count:
+        raise uploads.UploadError(f"The header of {name} says {count:,} words, but {len(body):,} lines follow it.")
+    words, array, seen = [], np.empty((count, dims), dtype=np.float32), {}
+    for row, (number, line) in enumerate(body):
+        word, *values = line.split()
+        if len(values) != dims:
+            raise uploads.UploadError(f"Line {number} of {name} ({word[:30]!r}) has {len(values)} numbers; "
+                                      f"the header says {dims}.")
+        try:
+            array[row] = np.array(values, dtype=np.float32)
+        except ValueError:
+            bad = next(v for v in values if not _is_number(v))
+            raise uploads.UploadError(f"Line {number} of {name} ({word[:30]!r}) holds {bad[:20]!r}, which is not a number.") from None
+        if word in seen:
+            raise uploads.UploadError(f"{name} has the word {word[:30]!r} twice (lines {seen[word]} and {number}).")
+        seen[word] = number
+        words.append(word)
+    if not np.isfinite(array).all():
+        row = int(np.nonzero(~np.isfinite(array).all(1))[0][0])
+        raise uploads.UploadError(f"Line {body[row][0]} of {name} ({words[row][:30]!r}) holds an infinite or NaN value.")
+    kv = KeyedVectors(dims, count=0)
+    kv.add_vectors(words, array)
+    kv.fill_norms()
+    return kv
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+SHIPPED = {"word2vec-text": Word2VecRecipe(Word2VecConfig())}

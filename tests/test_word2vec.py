@@ -1,0 +1,237 @@
+"""models.word2vec: tokens, the per-epoch training generator (same vectors as one gensim call),
+the gensim-format checkpoint and its sha256 checks, evaluation on tiny fixtures, the explore
+helpers, and every bad word2vec-format upload."""
+import json
+import random
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors, Word2Vec
+
+from models import word2vec as w2v
+from zoo import checkpoints
+from zoo.uploads import UploadError
+
+NAME = "word2vec-text"
+FRUIT = "apple banana cherry grape lemon mango melon peach pear plum".split()
+VEHICLES = "car truck bus train plane boat bike ship tram van".split()
+TINY = w2v.Word2VecConfig(vector_size=16, window=3, min_count=1, epochs=5, negative=5, seed=1, workers=1)
+
+
+def _consume(generator):
+    events = []
+    while True:
+        try:
+            events.append(next(generator))
+        except StopIteration as stop:
+            return events, stop.value
+
+
+@pytest.fixture(scope="module")
+def two_topics():
+    """Sentences about fruit alternating with sentences about vehicles."""
+    rng = random.Random(0)
+    return [[rng.choice(words) for _ in range(12)] for words in [FRUIT, VEHICLES] * 150]
+
+
+@pytest.fixture(scope="module")
+def trained(two_topics):
+    return Word2Vec(two_topics, **asdict(TINY))
+
+
+def _kv(words: list[str], rows: list[list[float]]) -> KeyedVectors:
+    kv = KeyedVectors(len(rows[0]), count=0)
+    kv.add_vectors(words, np.array(rows, dtype=np.float32))
+    return kv
+
+
+def test_tokens_are_lower_cased_runs_of_letters_and_lines_are_sentences():
+    assert w2v.tokenize("The Lord's 3 sheep, naïve_café!") == ["the", "lord", "s", "sheep", "naïve", "café"]
+    assert w2v.sentences("In the beginning\n\n  \nGod created") == [["in", "the", "beginning"], ["god", "created"]]
+    long = w2v.sentences(" ".join(["word"] * (2 * w2v.MAX_SENTENCE + 5)))
+    assert [len(s) for s in long] == [w2v.MAX_SENTENCE, w2v.MAX_SENTENCE, 5]
+
+
+def test_epoch_generator_gives_the_vectors_of_one_gensim_call(two_topics):
+    model = w2v.build_model(TINY, two_topics)
+    events = list(w2v.train_epochs(model, two_topics))
+    assert [e["step"] for e in events] == [1, 2, 3, 4, 5] and all(e["total"] == 5 for e in events)
+    assert all(e["words_per_s"] > 0 and e["loss"] > 0 for e in events)
+    direct = Word2Vec(two_topics, **asdict(TINY))  # one thread: both are deterministic
+    np.testing.assert_array_equal(model.wv.vectors, direct.wv.vectors)
+    assert (model.epochs, model.alpha, model.min_alpha) == (5, TINY.alpha, TINY.min_alpha)
+
+
+def test_training_job_groups_words_by_topic(two_topics):
+    text = "\n".join(" ".join(s) for s in two_topics)
+    events, kv = _consume(w2v.train_vectors(text, TINY))
+    assert events[0] == {"step": 0, "total": 5, "vocabulary": 20, "words": 3600}
+    assert [e["step"] for e in events[1:]] == [1, 2, 3, 4, 5]
+    near = [word for word, _ in w2v.neighbours(kv, "apple", 5)]
+    assert set(near) <= set(FRUIT)
+
+
+def test_too_little_text_is_a_clear_error():
+    with pytest.raises(ValueError, match="4 words, of which 0 distinct ones occur at least 2 times"):
+        w2v.check_text("just four words here", 2)
+    with pytest.raises(ValueError, match="at least 10"):
+        next(w2v.train_vectors("a b c a b c", TINY))
+
+
+def test_checkpoint_round_trip_in_gensim_format(checkpoint_dir, trained):
+    card = checkpoints.save(NAME, trained, {"config": asdict(TINY), "metrics": {"accuracy": 0.5}})
+    files = sorted(p.name for p in checkpoint_dir.iterdir())
+    assert files == [f"{NAME}.json", f"{NAME}.kv", f"{NAME}.kv.vectors.npy"]
+    assert set(card["files"]) == {f"{NAME}.kv", f"{NAME}.kv.vectors.npy"}
+    assert card["sha256"] == checkpoints.files_sha256(card["files"])
+    assert card["parameters"] == 20 * 16 and card["train_command"] == f"python -m zoo.train {NAME}"
+    kv, loaded_card = checkpoints.load(NAME, "cpu")
+    assert isinstance(kv, KeyedVectors) and loaded_card == json.loads(json.dumps(card))
+    np.testing.assert_array_equal(kv.vectors, trained.wv.vectors)
+    assert kv.index_to_key == trained.wv.index_to_key
+    assert list(checkpoints.available()) == [NAME]
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("flip_npy", "vectors.npy is corrupted"),
+    ("flip_kv", r"\.kv is corrupted"),
+    ("drop_npy", "vectors.npy is missing"),
+    ("card_sha", "do not match the card's sha256"),
+    ("card_files", "does not list its files"),
+])
+def test_damaged_gensim_checkpoints_are_refused(checkpoint_dir, trained, damage, message):
+    checkpoints.save(NAME, trained, {"config": asdict(TINY), "metrics": {}})
+    card_path, npy = checkpoint_dir / f"{NAME}.json", checkpoint_dir / f"{NAME}.kv.vectors.npy"
+    card = json.loads(card_path.read_text())
+    if damage.startswith("flip"):
+        path = npy if damage == "flip_npy" else checkpoint_dir / f"{NAME}.kv"
+        payload = bytearray(path.read_bytes())
+        payload[-3] ^= 0xFF
+        path.write_bytes(bytes(payload))
+    elif damage == "drop_npy":
+        npy.unlink()
+    elif damage == "card_sha":
+        card_path.write_text(json.dumps(card | {"sha256": "0" * 64}))
+    else:
+        card_path.write_text(json.dumps({k: v for k, v in card.items() if k != "files"}))
+    with pytest.raises(checkpoints.CheckpointError, match=message) as error:
+        checkpoints.load(NAME)
+    assert f"python -m zoo.train {NAME}" in str(error.value)
+
+
+def test_shipped_checkpoint_is_small_and_registered():
+    recipe = checkpoints.recipe(NAME)
+    assert recipe.config.sg == 1 and recipe.config.negative > 0
+    weights, card_path = checkpoints.paths(NAME)
+    if not card_path.is_file():
+        pytest.skip("word2vec-text is not built")
+    card = checkpoints.read_card(NAME)
+    assert sum((weights.parent / f).stat().st_size for f in card["files"]) < 25 * 2 ** 20
+    shipped, defaults = card["metrics"], card["metrics"]["gensim_defaults"]
+    assert shipped["accuracy"] > defaults["accuracy"] and shipped["spearman"] > defaults["spearman"]
+
+
+# ---- evaluation on tiny fixtures ------------------------------------------------------------
+
+@pytest.fixture
+def analogy_vectors():
+    """Gender along the first axis, royalty along the second: king - man + woman = queen."""
+    words = ["man", "woman", "king", "queen", "boy", "girl", "walk", "walked", "run", "ran"]
+    rows = [[1, 0, 0, 0.1], [-1, 0, 0, 0.1], [1, 1, 0, 0], [-1, 1, 0, 0], [1, 0, 0, 0.4], [-1, 0, 0, 0.4],
+            [0, 0, 1, 0], [0, 0, 1, 1], [0, 0.2, 1, 0], [0, 0.2, 1, 1]]
+    return _kv(words, rows)
+
+
+def test_analogy_accuracy_counts_answered_questions_and_coverage(tmp_path, analogy_vectors):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": family\nman woman king queen\nMAN WOMAN boy girl\nman woman prince princess\n"
+                         ": gram7-past-tense\nwalk walked run ran\nrun ran walk walked\nswim swam walk walked\n")
+    result = w2v.analogy_accuracy(analogy_vectors, questions)
+    assert result["analogy_questions"] == 6 and result["analogy_answered"] == 4
+    assert result["analogy_coverage"] == pytest.approx(4 / 6)
+    assert result["accuracy"] == 1.0 and result["semantic_accuracy"] == 1.0 and result["syntactic_accuracy"] == 1.0
+    sampled = w2v.analogy_accuracy(analogy_vectors, questions, sample=2)
+    assert sampled["analogy_questions"] == 2
+
+
+def test_similarity_correlation_over_pairs_in_the_vocabulary(tmp_path):
+    kv = _kv(["cat", "tiger", "dog", "car"], [[1, 0], [0.9, 0.3], [0.6, 0.8], [0, 1]])
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("# Word 1\tWord 2\tHuman\ncat\ttiger\t9\ncat\tdog\t6\ncat\tcar\t1\ncat\tunicorn\t5\n")
+    result = w2v.similarity_correlation(kv, pairs)
+    assert result["spearman"] == pytest.approx(1.0)
+    assert result["similarity_pairs"] == 4 and result["similarity_answered"] == 3
+    assert result["similarity_coverage"] == pytest.approx(0.75)
+
+
+# ---- exploring ----------------------------------------------------------------------------------
+
+def test_lookup_suggestions_and_arithmetic(analogy_vectors, trained):
+    assert w2v.find_word(analogy_vectors, " King ") == "king" and w2v.find_word(analogy_vectors, "kong") is None
+    assert w2v.suggestions(analogy_vectors, "quen")[0] == "queen"
+    assert w2v.analogy(analogy_vectors, "king", "man", "woman")[0][0] == "queen"
+    assert w2v.odd_one_out(trained.wv, ["apple", "pear", "plum", "truck"])[0][0] == "truck"
+    sims = w2v.similarity_matrix(analogy_vectors, ["man", "woman", "king"])
+    np.testing.assert_allclose(np.diag(sims), 1, atol=1e-6)
+    np.testing.assert_allclose(sims, sims.T, atol=1e-6)
+
+
+def test_pca_and_tsne_separate_two_clusters():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 0.1, (30, 20)) + 1, rng.normal(0, 0.1, (30, 20)) - 1])
+    coords, share = w2v.pca(x, 3)
+    assert coords.shape == (60, 3) and share[0] > 0.9
+    for dims in (2, 3):
+        y = w2v.tsne(x, dims)
+        assert y.shape == (60, dims) and np.isfinite(y).all()
+        within = np.linalg.norm(y[:30] - y[:30].mean(0), axis=1).mean()
+        assert np.linalg.norm(y[:30].mean(0) - y[30:].mean(0)) > 3 * within
+    np.testing.assert_array_equal(w2v.tsne(x[:10]), w2v.tsne(x[:10]))  # deterministic
+
+
+def test_word_map_brings_neighbours_and_samples_when_too_many(trained):
+    points = w2v.word_map(trained.wv, ["apple", "car"], n_neighbours=4, method="tsne")
+    assert points.coords.shape == (10, 2) and points.note is None
+    assert [w for w, chosen in zip(points.words, points.chosen) if chosen] == ["apple", "car"]
+    assert set(points.groups) == {"apple", "car"}
+    sampled = w2v.word_map(trained.wv, ["apple", "car"], n_neighbours=9, method="pca", dims=3, max_points=8)
+    assert sampled.coords.shape == (8, 3) and {"apple", "car"} <= set(sampled.words)
+    assert sampled.note.startswith("Showing 8 of 20 words")
+
+
+# ---- word2vec text files ---------------------------------------------------------------------
+
+def test_word2vec_text_round_trip(trained, tmp_path):
+    data = w2v.to_word2vec_text(trained.wv)
+    assert data.startswith(b"20 16\n")
+    back = w2v.read_word2vec_text(data, "mine.txt")
+    assert back.index_to_key == trained.wv.index_to_key
+    np.testing.assert_allclose(back.vectors, trained.wv.vectors, rtol=1e-5, atol=1e-6)
+    (tmp_path / "mine.txt").write_bytes(data)
+    assert KeyedVectors.load_word2vec_format(str(tmp_path / "mine.txt")).index_to_key == trained.wv.index_to_key
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"", "v.txt", "v.txt is empty"),
+    (b"\x00\x01binary", "v.txt", "binary file"),
+    (b"cat 0.1 0.2\ndog 0.3 0.4\n", "v.txt", "first line of v.txt should be the header"),
+    (b"2 x\ncat 0.1\ndog 0.2\n", "v.txt", "should be the header"),
+    (b"1 2\ncat 0.1 0.2\n", "v.txt", "between 2 and"),
+    (b"2 5000\ncat 0.1\ndog 0.2\n", "v.txt", "1 to 1000 dimensions"),
+    (b"3 2\ncat 0.1 0.2\ndog 0.3 0.4\n", "v.txt", "says 3 words, but 2 lines follow"),
+    (b"2 2\ncat 0.1 0.2\ndog 0.3\n", "v.txt", r"Line 3 of v.txt \('dog'\) has 1 numbers; the header says 2"),
+    (b"2 2\ncat 0.1 0.2\ndog 0.3 abc\n", "v.txt", r"Line 3 .* holds 'abc', which is not a number"),
+    (b"2 2\ncat 0.1 0.2\ncat 0.3 0.4\n", "v.txt", "the word 'cat' twice"),
+    (b"2 2\ncat 0.1 nan\ndog 0.3 0.4\n", "v.txt", "infinite or NaN"),
+    (b"2 2\n", "v.bin", "binary word2vec format"),
+])
+def test_bad_word2vec_uploads_are_clear_errors(data, name, message):
+    with pytest.raises(UploadError, match=message):
+        w2v.read_word2vec_text(data, name)
+
+
+def test_word2vec_upload_over_the_size_limit(monkeypatch):
+    monkeypatch.setenv("ZOO_MAX_UPLOAD_MB", "0.001")
+    with pytest.raises(UploadError, match="the limit is 1.0 KB"):
+        w2v.read_word2vec_text(b"2 2\ncat 0.1 0.2\ndog 0.3 0.4\n" + b" " * 2000, "big.txt")
