@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.data import fashion_mnist
-from zoo.training import make_optimizer, train_steps
+from zoo.training import make_optimizer, remember, resume, train_steps
 
 
 @dataclass
@@ -55,22 +55,14 @@ class ImageClassifierRecipe:
         steps = self.total_steps()
         model.to(device, memory_format=torch.channels_last if t.channels_last else torch.preserve_format)
         optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, steps, "onecycle")
-        start = state.get("step", 0)
-        if start:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            torch.set_rng_state(state["rng"])
-        else:
-            torch.manual_seed(t.seed)
+        start = resume(state, t.seed, model, optimizer, scheduler)
         batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)
         transform = fashion_mnist.augment if t.augment else None
         if t.channels_last:
             transform = partial(_channels_last, augment=transform)
         for event in train_steps(model, batches, optimizer, steps, scheduler=scheduler, start_step=start,
                                  transform=transform, label_smoothing=t.label_smoothing):
-            state.update(step=event["step"], model=model.state_dict(), optimizer=optimizer.state_dict(),
-                         scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
+            remember(state, event["step"], model, optimizer, scheduler)
             event["total"] = steps
             yield event
 

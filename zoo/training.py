@@ -24,6 +24,28 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0,
     return optimizer, None
 
 
+def resume(state: dict, seed: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+           scheduler: torch.optim.lr_scheduler.LRScheduler) -> int:
+    """The step a recipe's `fit` starts from: a saved `state`'s, with the model, optimizer, schedule
+    and random state restored; or 0, with the random seed set, for a fresh run."""
+    start = state.get("step", 0)
+    if start:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+    else:
+        torch.manual_seed(seed)
+    return start
+
+
+def remember(state: dict, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+             scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
+    """Record in `state` everything `resume` needs to go on after `step`."""
+    state.update(step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                 scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
+
+
 def set_train_mode(model: torch.nn.Module, freeze_norm: bool = False) -> None:
     """Training mode, optionally with batch-norm layers kept in eval mode."""
     model.train()
