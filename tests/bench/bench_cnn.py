@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import tempfile
 import time
@@ -25,7 +24,8 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from zoo import checkpoints, jobs, uploads  # noqa: E402
+from timing import job_steps_per_s, loop_steps_per_s, median_ms  # noqa: E402  (same directory)
+from zoo import checkpoints, uploads  # noqa: E402
 from zoo.classify import inspect_image, predict_proba  # noqa: E402
 from zoo.data import fashion_mnist  # noqa: E402
 from zoo.finetune import fashion_subset, finetune_classifier  # noqa: E402
@@ -42,17 +42,6 @@ def garment_png() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def median_ms(fn, repeats: int = 200) -> float:
-    for _ in range(10):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def bench_predict(model: torch.nn.Module) -> None:
@@ -79,50 +68,18 @@ def bench_predict(model: torch.nn.Module) -> None:
     print(f"inspect (saliency + Grad-CAM + feature maps, one backward): {inspect:.2f} ms")
 
 
-def bare_loop_steps_per_s() -> float:
-    """The same work as the job's training steps: same model, data, batch, augmentation."""
+def finetune_steps_per_s() -> tuple[float, float]:
+    """Steps per second of the page's fine-tuning job through `zoo.jobs`, and of the same steps (model,
+    data, batch, augmentation, batch-norm statistics kept) in a bare loop."""
     torch.manual_seed(0)
     model, _ = checkpoints.load(NAME, "cpu")
     train, _ = fashion_subset(N_TRAIN)
-    batches = fashion_mnist.batches(train, BATCH, 0)
     optimizer, _ = make_optimizer(model, LR)
-    model.train()
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.eval()
-    start = None
-    for step in range(STEPS + 1):
-        if step == 1:
-            start = time.perf_counter()  # step 0 is warm-up, as the job's first step is
-        x, y = next(batches)
-        loss = model.loss(fashion_mnist.augment(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        loss.item()
-    return STEPS / (time.perf_counter() - start)
-
-
-def job_steps_per_s() -> float:
-    runner = jobs.JobRunner(max_jobs=1)
-    try:
-        job = runner.submit("bench", finetune_classifier, name=NAME, lr=LR, steps=STEPS + 1, n_train=N_TRAIN,
-                            batch_size=BATCH, eval_every=10 ** 9)
-        arrivals: dict[int, float] = {}
-        seen = 0
-        while not runner.status(job).finished:
-            for event in runner.events(job, seen):
-                if "loss" in event:
-                    arrivals[event["step"]] = time.perf_counter()
-            seen = runner.status(job).n_events
-            time.sleep(0.02)
-        for event in runner.events(job, seen):
-            if "loss" in event:
-                arrivals[event["step"]] = time.perf_counter()
-        assert runner.status(job).state == "done", runner.status(job)
-        return (STEPS - 1) / (arrivals[STEPS] - arrivals[1])
-    finally:
-        runner.shutdown()
+    bare = loop_steps_per_s(model, fashion_mnist.batches(train, BATCH, 0), optimizer, STEPS,
+                            transform=fashion_mnist.augment, freeze_norm=True)
+    job = job_steps_per_s(finetune_classifier, STEPS, name=NAME, lr=LR, n_train=N_TRAIN, batch_size=BATCH,
+                          eval_every=10 ** 9)
+    return job, bare
 
 
 def in_process_steps_per_s(steps: int = 500) -> float:
@@ -178,8 +135,7 @@ def main() -> None:
     model, _ = checkpoints.load(NAME, "cpu")
     print(f"torch threads: {torch.get_num_threads()}")
     bench_predict(model)
-    bare = bare_loop_steps_per_s()
-    job = job_steps_per_s()
+    job, bare = finetune_steps_per_s()
     print(f"fine-tune: bare loop {bare:.2f} steps/s, through zoo.jobs {job:.2f} steps/s = {job / bare:.2f}x; target >= 0.9x")
     if args.browser:
         same_work = in_process_steps_per_s()

@@ -16,7 +16,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench_cnn import garment_png, median_ms  # noqa: E402  (same directory)
+from bench_cnn import garment_png  # noqa: E402  (same directory)
+from timing import median_ms  # noqa: E402
 from zoo import checkpoints, uploads  # noqa: E402
 from zoo.classify import inspect_image, predict_proba  # noqa: E402
 
