@@ -9,13 +9,26 @@ ui.page_intro(
     "PyTorch model, runs it on **your own input**, shows what happens **inside the model**, and "
     "lets you **fine-tune** a private copy while the curves update live.")
 
+
+
+def headline(metrics: dict) -> str:
+    """A card's main held-out figure, in words."""
+    if "bits_per_char" in metrics:
+        return f"{metrics['bits_per_char']:.3f} bits per character"
+    if "spearman" in metrics:
+        return f"{metrics['accuracy']:.1%} of analogies, similarity Spearman {metrics['spearman']:.2f}"
+    if "accuracy" in metrics:
+        return f"{metrics['accuracy']:.2%} accuracy"
+    return ""
+
+
 st.subheader("The models")
 rows = [{
     "page": card["title"],
     "checkpoint": name,
     "dataset": card["dataset"],
     "parameters": f"{card['parameters']:,}",
-    "test accuracy": f"{card['metrics']['accuracy']:.2%}" if "accuracy" in card["metrics"] else "",
+    "held-out figure": headline(card["metrics"]),
     "trained on": card["device"],
 } for name, card in checkpoints.available().items()]
 if rows:

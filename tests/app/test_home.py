@@ -8,5 +8,7 @@ def test_home_lists_the_models_with_their_figures():
     table = at.dataframe[0].value
     assert "cnn-fashion" in table["checkpoint"].tolist()
     row = table[table["checkpoint"] == "cnn-fashion"].iloc[0]
-    assert row["test accuracy"].endswith("%")
+    assert row["held-out figure"].endswith("% accuracy")
+    transformer = table[table["checkpoint"] == "transformer-text"].iloc[0]
+    assert transformer["held-out figure"].endswith("bits per character")
     assert any("Running on" in c.value for c in at.sidebar.caption)
