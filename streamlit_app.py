@@ -15,6 +15,7 @@ PAGES = {
     ],
     "Language": [
         st.Page("pages/word2vec.py", title="Word2Vec", icon=":material/scatter_plot:", url_path="word2vec"),
+        st.Page("pages/transformer.py", title="Transformer", icon=":material/center_focus_strong:", url_path="transformer"),
     ],
 }
 

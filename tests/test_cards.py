@@ -2,10 +2,14 @@
 import pytest
 
 from zoo import checkpoints
-from zoo.data import fashion_mnist
+from zoo.charlm import CharLMRecipe
+from zoo.data import fashion_mnist, text
 from zoo.evaluate import evaluate
 
 SLICE = 2000
+"""images, or analogy questions"""
+CHARACTERS = 40_000
+"""a character model's slice: 20 pieces spread over the validation split (`zoo.charlm.validation_sample`)"""
 TOLERANCE = 0.02  # about three standard errors of an accuracy near 0.94 on 2,000 images
 
 
@@ -13,9 +17,10 @@ TOLERANCE = 0.02  # about three standard errors of an accuracy near 0.94 on 2,00
 def test_card_metrics_hold_on_a_slice(name):
     weights, card = checkpoints.paths(name)
     assert weights.is_file() and card.is_file(), f"{name} is registered but not shipped"
-    if checkpoints.recipe(name).dataset == "fashion-mnist" and not fashion_mnist.is_installed():
+    recipe = checkpoints.recipe(name)
+    if recipe.dataset == "fashion-mnist" and not fashion_mnist.is_installed():
         pytest.skip("Fashion-MNIST is not installed")
-    result = evaluate(name, limit=SLICE)
+    result = evaluate(name, limit=CHARACTERS if isinstance(recipe, CharLMRecipe) else SLICE)
     shared = [k for k, v in result["card"].items() if isinstance(v, float) and isinstance(result["measured"].get(k), float)]
     assert shared, f"{name}: the card and the re-measure share no metric"
     for key in shared:
@@ -26,3 +31,17 @@ def test_cnn_card_meets_its_target():
     card = checkpoints.read_card("cnn-fashion")
     assert card["metrics"]["accuracy"] >= 0.94 and card["metrics"]["n"] == 10000
     assert card["parameters"] < 1_000_000
+
+
+def character_models() -> list[str]:
+    return sorted(name for name in checkpoints.registry() if isinstance(checkpoints.recipe(name), CharLMRecipe))
+
+
+@pytest.mark.parametrize("name", character_models())
+def test_character_cards_measure_the_whole_validation_split_and_beat_the_ngram(name):
+    card = checkpoints.read_card(name)
+    metrics = card["metrics"]
+    assert metrics["n"] == len(text.load("validation"))
+    assert len(card["vocab"]) == card["config"]["vocab_size"]
+    assert card["steps"] == card["training"]["steps"], "the card is of a finished training run"
+    assert metrics["bits_per_char"] < metrics["ngram_bits_per_char"]

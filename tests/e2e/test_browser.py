@@ -89,3 +89,13 @@ def test_word2vec_page_shows_neighbours(server, page, screenshot):
     expect(page.get_by_role("heading", name="Word2Vec", level=1)).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("cosine similarity")
     screenshot("word2vec")
+
+
+def test_transformer_page_continues_a_prompt_and_shows_attention(server, page, screenshot):
+    page.goto(f"{server}/transformer")
+    expect(page.get_by_role("heading", name="Transformer", level=1)).to_be_visible()
+    expect(page.get_by_test_id("stCode").first).to_be_visible()
+    expect(page.get_by_role("heading", name="2. Attention")).to_be_visible()
+    page.get_by_text("All heads").click()
+    expect(page.get_by_role("heading", name="4. Positional embeddings")).to_be_visible()
+    screenshot("transformer")

@@ -1,0 +1,207 @@
+"""Transformer page: prompt a small character transformer, sample from it, see its attention, what
+each layer would predict and its positional embeddings, and fine-tune it on your own text."""
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from models.transformer import continue_prompt, read_prompt
+from zoo import checkpoints, plots, ui
+from zoo.charlm import MIN_FINETUNE_CHARS, finetune_charlm
+from zoo.data.text import UNKNOWN, Vocab
+
+NAME = "transformer-text"
+SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥", UNKNOWN: "�"}
+SMALL_MULTIPLES = 48  # characters the all-heads view and the logit lens show: the last ones the model read
+
+ui.page_intro(
+    "Transformer",
+    "A transformer reads all the characters at once. In each block, every position asks a question (a *query*) "
+    "and looks at the earlier positions whose *keys* match it; what it reads back from them (their *values*), "
+    "weighted by that attention, is added to its own running representation, the *residual stream*; an MLP "
+    "then transforms each position on its own. Several heads ask different questions in parallel. Nothing "
+    "is recurrent: the order of the characters comes only from a learned vector added per position. "
+    "This decoder-only model (as in GPT) predicts the next character and may only look back.")
+
+model, card = ui.shared_model(NAME)
+config, metrics = card["config"], card["metrics"]
+vocab = Vocab(card["vocab"])
+context = config["context"]
+labels = [f"{SHOWN.get(ch, ch)}" for ch in str(vocab)]
+st.markdown(f"This one has {config['n_layer']} blocks of {config['n_head']} heads, a {config['n_embd']}-wide residual "
+            f"stream and a {len(vocab)}-character vocabulary; it reads up to {context} characters. It was trained on "
+            "the same King James Bible and Wikipedia text, with the same split, as the recurrent models.")
+st.caption(f"Validation **{metrics['bits_per_char']:.3f} bits per character** on {metrics['n']:,} held-out characters "
+           f"(best smoothed n-gram, order {metrics['ngram_order']}: {metrics['ngram_bits_per_char']:.3f}) · "
+           f"{card['parameters']:,} parameters")
+if card.get("note"):
+    st.info(card["note"])
+ui.model_card(card)
+
+
+def shown(text: str) -> str:
+    """Text with its spaces, line ends and unknown characters visible, for axis labels."""
+    return "".join(SHOWN.get(ch, ch) for ch in text)
+
+
+def quoted(text: str) -> str:
+    """Text to quote inside Markdown: visible whitespace, Markdown's special characters escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in shown(text))
+
+
+def attention_figure(weights: np.ndarray, chars: str, title: str, height: int = 520) -> go.Figure:
+    """One head's (T, T) weights, queries down, keys across, with the characters on the axes when they fit."""
+    fig = plots.heatmap(np.round(weights, 3), range(len(chars)), range(len(chars)), title=title, zmin=0,
+                        x_title="key: the character looked at", y_title="query: the position reading",
+                        colorbar="weight", height=height)
+    if len(chars) <= 80:
+        ticks = dict(tickmode="array", tickvals=list(range(len(chars))), ticktext=list(shown(chars)), tickangle=0)
+        fig.update_xaxes(**ticks)
+        fig.update_yaxes(**ticks)
+    return fig
+
+
+def lens_figure(lens: np.ndarray, chars: str) -> go.Figure:
+    """Rows: the embeddings and each block; columns: positions; each cell the character that layer
+    would predict next there, coloured by its probability."""
+    top = lens.argmax(-1)  # (L + 1, T)
+    rows = ["embeddings"] + [f"after block {i}" for i in range(1, len(lens))]
+    fig = go.Figure(go.Heatmap(
+        z=np.round(lens.max(-1), 3), text=[[labels[i] for i in row] for row in top], texttemplate="%{text}",
+        x=list(range(len(chars))), y=rows, colorscale=plots.HEAT, zmin=0, zmax=1,
+        colorbar=dict(title="p", thickness=12), hovertemplate="%{y}, position %{x}: '%{text}' %{z:.0%}<extra></extra>"))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(len(chars))), ticktext=list(shown(chars)), tickangle=0,
+                     title="the character read at each position")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=90 + 42 * len(rows), margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+st.header("1. Your prompt")
+prompt = st.text_area("Prompt", "And God said, Let there be light: and there was light. And God saw the",
+                      height=100, key="transformer_prompt")
+if not prompt:
+    st.info("Type a prompt: the model continues it one character at a time.")
+    st.stop()
+a, b, c = st.columns(3)
+temperature = a.slider("Temperature", 0.0, 2.0, 0.8, step=0.05, key="transformer_temperature",
+                       help="Divides the logits: below 1 sharpens the distribution, above 1 flattens it; 0 always "
+                            "takes the likeliest character.")
+top_k = b.slider("Top-k (0: off)", 0, len(vocab), 0, key="transformer_top_k",
+                 help="Keep only the k likeliest characters.")
+top_p = c.slider("Top-p", 0.05, 1.0, 1.0, step=0.05, key="transformer_top_p",
+                 help="Keep the fewest likeliest characters whose probabilities add up to p (nucleus sampling).")
+view = read_prompt(model, vocab, prompt, temperature, top_k or None, top_p)
+if view.cut:
+    st.warning(f"Your prompt has {len(prompt):,} characters, more than the {context} this model can read, so the first "
+               f"{view.cut:,} were cut. It reads only “…{quoted(view.text[:60])}…”.")
+
+left, right = st.columns(2)
+left.markdown("**Next character**, as it will be sampled (temperature, top-k and top-p applied)")
+left.plotly_chart(plots.probability_bars(view.probs, labels), key="transformer_probs")
+right.markdown("**The model's own distribution** (temperature 1, nothing cut off)")
+right.plotly_chart(plots.probability_bars(view.raw_probs, labels), key="transformer_raw_probs")
+
+a, b, c = st.columns([2, 1, 1])
+length = a.slider("Characters to generate", 20, 1000, 200, step=10, key="transformer_length")
+seed = b.number_input("Seed", 0, 10 ** 6, 0, key="transformer_seed")
+c.button("New sample", key="transformer_resample", help="Sample again with the next seed.",
+         on_click=lambda: st.session_state.update(transformer_seed=st.session_state["transformer_seed"] + 1))
+st.markdown("**Its continuation:**")
+st.code(continue_prompt(model, vocab, prompt, length, temperature, top_k or None, top_p, seed), language=None,
+        wrap_lines=True)
+
+st.header("2. Attention")
+n_layer, n_head = view.attention.shape[:2]
+st.markdown(
+    "Each row is one position of your prompt reading the ones before it (the triangle above the diagonal is "
+    "empty: a decoder may not look ahead); the colour is how much of the row's attention, which adds up to 1, "
+    "goes to each earlier character. Look for heads that always read the character just before, heads that "
+    "find the start of the current word, and heads that find an earlier copy of what comes next.")
+if st.radio("Show", ["One head, large", "All heads"], horizontal=True, key="transformer_attention_view") == "All heads":
+    t = min(len(view.text), SMALL_MULTIPLES)
+    if t < len(view.text):
+        st.caption(f"The last {t} characters the model read: “{quoted(view.text[-t:])}”.")
+    maps = view.attention[:, :, -t:, -t:].reshape(n_layer * n_head, t, t)
+    st.plotly_chart(plots.image_grid(maps, titles=[f"block {l + 1} · head {h + 1}" for l in range(n_layer)
+                                                   for h in range(n_head)], cols=n_head, height_per_row=190),
+                    key="transformer_attention_all")
+else:
+    a, b = st.columns(2)
+    layer = a.select_slider("Block", options=list(range(1, n_layer + 1)), value=1, key="transformer_layer")
+    head = b.select_slider("Head", options=list(range(1, n_head + 1)), value=1, key="transformer_head")
+    st.plotly_chart(attention_figure(view.attention[layer - 1, head - 1], view.text,
+                                     f"Block {layer}, head {head}"), key="transformer_attention_one")
+
+st.header("3. What each layer would predict (logit lens)")
+st.markdown(
+    "Every block adds to the residual stream. Pushing the stream through the final norm and the output head "
+    "early shows what the model would predict if it stopped there: the embeddings alone give a guess from the "
+    "current character only, and each block sharpens it with what attention found. The last row is the model's "
+    "real prediction.")
+st.plotly_chart(lens_figure(view.lens[:, -SMALL_MULTIPLES:], view.text[-SMALL_MULTIPLES:]), key="transformer_lens")
+
+st.header("4. Positional embeddings")
+st.markdown(
+    f"The model knows where a character is only through one learned vector per position (0 to {context - 1}). "
+    "Their cosine similarity shows what it learned about order: neighbouring positions end up alike, so "
+    "attention can find the characters just before a position wherever it is.")
+st.plotly_chart(plots.heatmap(np.round(model.position_similarity().cpu().numpy(), 3), range(context), range(context),
+                              x_title="position", y_title="position", colorbar="cosine", zmin=-1, zmax=1, height=480),
+                key="transformer_positions")
+
+st.header("5. Fine-tune it on your text")
+st.markdown(
+    f"Continue training a private copy on your own text (at least {MIN_FINETUNE_CHARS:,} characters; its last tenth "
+    "is held out). Bits per character on your held-out text and on the original validation text, before and after, "
+    "show what it learned and what it forgot; the shared model stays as it is.")
+person_text, source = ui.text_input("transformer_data", label="Training text")
+a, b = st.columns(2)
+lr = a.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=1e-3,
+                     format_func=lambda v: f"{v:.0e}", key="transformer_lr")
+steps = b.slider("Steps", 10, 500, 100, step=10, key="transformer_steps")
+if person_text is None:
+    st.info("Type, paste or upload some text to fine-tune on: a book chapter, song lyrics, code, your own writing.")
+    st.stop()
+if len(person_text) < MIN_FINETUNE_CHARS:
+    st.error(f"{source.capitalize()} has {len(person_text):,} characters; fine-tuning needs at least "
+             f"{MIN_FINETUNE_CHARS:,}.")
+    st.stop()
+unknown = sum(ch not in vocab.chars for ch in set(person_text))
+st.caption(f"{len(person_text):,} characters from {source}"
+           + (f"; {unknown} kinds of character are outside the model's vocabulary and read as �." if unknown else "."))
+
+
+def draw_finetune(events: list[dict]) -> None:
+    final = next((e for e in events if "bpc_after" in e), None)
+    before = next((e["bpc_before"] for e in events if "bpc_before" in e), None)
+    if before is not None:
+        cols = st.columns(4)
+        for col, (key, name) in zip(cols[::2], [("yours", "your text"), ("original", "original validation")]):
+            col.metric(f"Bits/char on {name}, before", f"{before[key]:.3f}")
+        if final is not None:
+            for col, key in zip(cols[1::2], ["yours", "original"]):
+                after = final["bpc_after"][key]
+                col.metric("after", f"{after:.3f}", delta=f"{after - before[key]:+.3f}", delta_color="inverse")
+    left, right = st.columns(2)
+    left.plotly_chart(plots.curves(events, ["loss"], title="training loss (nats per character)", height=260),
+                      key="transformer_ft_loss")
+    samples = [e for e in events if "sample" in e]
+    with right:
+        if samples:
+            st.markdown(f"**Sample at step {samples[-1]['step']}** (temperature 0.8)")
+            st.code(samples[-1]["sample"], language=None, wrap_lines=True)
+            if len(samples) > 1:
+                st.caption("Before fine-tuning:")
+                st.code(samples[0]["sample"], language=None, wrap_lines=True)
+
+
+tuned = ui.training_panel("transformer_ft", finetune_charlm, dict(name=NAME, person_text=person_text, lr=lr, steps=steps),
+                          download_name=f"{NAME}-finetuned.safetensors", draw=draw_finetune)
+if isinstance(tuned, bytes):
+    st.subheader("Your fine-tuned model continues the prompt")
+    if st.session_state.get("transformer_tuned_for") is not tuned:
+        st.session_state["transformer_tuned"] = checkpoints.load_state_bytes(
+            checkpoints.recipe(NAME).build(config), tuned).eval()
+        st.session_state["transformer_tuned_for"] = tuned
+    st.code(continue_prompt(st.session_state["transformer_tuned"], vocab, prompt, length, temperature, top_k or None,
+                            top_p, seed), language=None, wrap_lines=True)

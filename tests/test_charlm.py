@@ -1,0 +1,144 @@
+"""zoo.charlm: bits per character, sampling, gradient clipping, the recipe's card fields and
+the fine-tuning job on a tiny checkpoint."""
+import math
+from dataclasses import asdict
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from models.transformer import CharTransformer, TransformerConfig
+from zoo import charlm, checkpoints
+from zoo.data import text
+
+
+class Bigram(nn.Module):
+    """A character model whose prediction depends on the current character only."""
+
+    def __init__(self, v: int):
+        super().__init__()
+        self.table = nn.Embedding(v, v)
+
+    def forward(self, idx):
+        return self.table(idx)
+
+
+def test_bits_per_char_of_a_uniform_model_is_log2_v():
+    model = Bigram(16)
+    nn.init.zeros_(model.table.weight)
+    assert charlm.bits_per_char(model, torch.randint(16, (500,)), context=64) == pytest.approx(4.0)
+
+
+def test_bits_per_char_scores_every_character_once():
+    torch.manual_seed(0)
+    model = Bigram(10)
+    ids = torch.randint(10, (1003,))
+    direct = F.cross_entropy(model(ids[:-1]), ids[1:]).item() / math.log(2)
+    for context in (7, 64, 256, 5000):
+        assert charlm.bits_per_char(model, ids, context=context) == pytest.approx(direct, rel=1e-5)
+    with pytest.raises(ValueError, match="at least two"):
+        charlm.bits_per_char(model, ids[:1])
+
+
+def test_next_char_probs_temperature_top_k_top_p():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.allclose(charlm.next_char_probs(logits), torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.equal(charlm.next_char_probs(logits, 0.0), torch.tensor([[1.0, 0, 0, 0]]))
+    assert torch.allclose(charlm.next_char_probs(logits, top_k=2), torch.tensor([[0.625, 0.375, 0, 0]]))
+    assert torch.allclose(charlm.next_char_probs(logits, top_p=0.7), torch.tensor([[0.625, 0.375, 0, 0]]))
+    sharp = charlm.next_char_probs(logits, 0.5)
+    assert sharp[0, 0] > 0.5 and sharp.sum() == pytest.approx(1.0)
+
+
+def test_sampling_at_temperature_zero_is_the_argmax():
+    logits = torch.randn(6, 30)
+    assert torch.equal(charlm.sample_next(logits, 0.0), logits.argmax(-1))
+
+
+def test_gradient_clipping_runs_before_every_step():
+    model = nn.Linear(4, 4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    charlm.clip_gradients(optimizer, 1.0)
+    (1e4 * model(torch.ones(2, 4)).sum()).backward()
+    optimizer.step()
+    total = torch.sqrt(sum(p.grad.norm() ** 2 for p in model.parameters()))
+    assert total == pytest.approx(1.0, rel=1e-4)
+
+
+def tiny_model() -> tuple[CharTransformer, text.Vocab]:
+    torch.manual_seed(0)
+    vocab = text.Vocab.build(text.load("train"))
+    return CharTransformer(TransformerConfig(vocab_size=len(vocab), context=64, n_layer=1, n_head=2, n_embd=16)).eval(), vocab
+
+
+def test_generate_text_and_step_distributions():
+    model, vocab = tiny_model()
+    first = charlm.generate_text(model, vocab, "In the beginning", 40, temperature=1.0, seed=3)
+    assert len(first) == 40 and first == charlm.generate_text(model, vocab, "In the beginning", 40, 1.0, seed=3)
+    greedy = charlm.generate_text(model, vocab, "In", 5, temperature=0.0)
+    probs = charlm.step_distributions(model, vocab.encode("In" + greedy[:-1]), temperature=0.0)
+    assert probs.shape == (6, len(vocab))
+    assert vocab.decode(probs[1:].argmax(-1)) == greedy
+    soft = charlm.step_distributions(model, vocab.encode("In the"))
+    assert torch.allclose(soft.sum(-1), torch.ones(6))
+    with pytest.raises(ValueError, match="at least one character"):
+        charlm.generate_text(model, vocab, "", 5)
+
+
+def test_card_fields_name_the_vocabulary_and_splits():
+    recipe = checkpoints.recipe("transformer-text")
+    fields = recipe.card_fields()
+    assert fields["vocab"] == str(recipe.vocab()) and fields["vocab"][0] == text.UNKNOWN
+    assert set(fields["data"]["splits"]) == {"train", "validation", "test"}
+    assert recipe.config_dict()["vocab_size"] == len(recipe.vocab())
+
+
+@pytest.fixture
+def tiny_checkpoint(checkpoint_dir):
+    """An untrained, small transformer-text written with a card, as `zoo.train` would."""
+    model, vocab = tiny_model()
+    return checkpoints.save("transformer-text", model, {
+        "title": "Transformer", "dataset": text.NAME, "config": asdict(model.config), "steps": 0, "device": "CPU",
+        "wall_time_s": 0.0, "metrics": {"bits_per_char": 6.8, "n": 10}, "vocab": str(vocab)})
+
+
+def _consume(generator):
+    events = []
+    while True:
+        try:
+            events.append(next(generator))
+        except StopIteration as stop:
+            return events, stop.value
+
+
+def test_finetune_job_measures_before_and_after(tiny_checkpoint):
+    person = "Row, row, row your boat, gently down the stream. Merrily, merrily, merrily, life is but a dream. " * 30
+    events, payload = _consume(charlm.finetune_charlm("transformer-text", person, lr=1e-2, steps=6, batch_size=4,
+                                                             seq_len=32, sample_every=3, sample_chars=20,
+                                                             original_chars=2000))
+    assert events[0]["step"] == 0 and set(events[0]["bpc_before"]) == {"yours", "original"}
+    assert [e["step"] for e in events if "loss" in e] == list(range(1, 7))
+    assert [e["step"] for e in events if "sample" in e] == [0, 3, 6]
+    assert all(len(e["sample"]) == len("The ") + 20 for e in events if "sample" in e)
+    final = events[-1]
+    assert final["bpc_after"]["yours"] < final["bpc_before"]["yours"]
+    model, _ = checkpoints.load("transformer-text", "cpu")
+    shipped = {k: v.clone() for k, v in model.state_dict().items()}
+    checkpoints.load_state_bytes(model, payload)
+    assert any(not torch.equal(shipped[k], v) for k, v in model.state_dict().items())
+
+
+def test_finetune_refuses_a_short_text(tiny_checkpoint):
+    with pytest.raises(ValueError, match="at least 2,000 characters"):
+        next(charlm.finetune_charlm("transformer-text", "too short"))
+
+
+def test_validation_sample_is_spread_over_the_split():
+    validation = text.load("validation")
+    sample = charlm.validation_sample(4000, pieces=4)
+    assert len(sample) == 4000 + 3 * len(text.JOIN)
+    assert sample.startswith(validation[:1000]) and sample.endswith(validation[-1000:])
+    kjv, wikipedia = (text.load_source(name)[start:end] for name, (start, end)
+                      in text.splits_info()["splits"]["validation"]["ranges"].items())
+    assert validation[:1000] in kjv and validation[-1000:] in wikipedia  # both kinds of English

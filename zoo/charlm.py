@@ -1,0 +1,236 @@
+"""What every character-level language model (RNN, GRU, LSTM, Transformer) shares: the recipe
+that trains and measures a shipped checkpoint on the text corpus, bits per character,
+sampling with temperature / top-k / top-p, and the fine-tuning job on a person's own text.
+
+A character model maps a LongTensor (B, T) of ids to logits (B, T, V), has `loss(x, y)`, and
+`generate(idx, n, temperature, top_k, top_p, generator)`; its card holds `vocab`.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+import torch
+import torch.nn.functional as F
+
+from zoo import checkpoints, ngram
+from zoo.data import text
+from zoo.devices import pick_device
+from zoo.training import make_optimizer, remember, resume, train_steps
+
+LN2 = math.log(2)
+MIN_FINETUNE_CHARS = 2000
+"""the shortest text a fine-tuning run accepts: a tenth of it is held out to measure it"""
+
+
+@dataclass
+class CharLMTraining:
+    """How a shipped character model is trained from scratch on the corpus's train split."""
+    steps: int = 6000
+    batch_size: int = 64
+    seq_len: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    grad_clip: float | None = None
+    """largest global gradient norm (recurrent nets need it: one long dependency can blow a step up)"""
+    seed: int = 0
+
+
+@dataclass
+class CharLMRecipe:
+    """A character model: class, config (its `vocab_size` is set from the corpus), training."""
+    model_class: type[torch.nn.Module]
+    config: Any
+    title: str
+    training: CharLMTraining = field(default_factory=CharLMTraining)
+    dataset: str = text.NAME
+    eval_context: int = 256
+    """characters of context each scored character gets (at least half of it) in `evaluate`"""
+
+    def vocab(self) -> text.Vocab:
+        return text.Vocab.build(text.load("train"))
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config) | {"vocab_size": len(self.vocab())}
+
+    def card_fields(self) -> dict[str, Any]:
+        """What the card records beyond the generic fields: the vocabulary and the data splits."""
+        return {"vocab": str(self.vocab()), "data": text.splits_info()}
+
+    def build(self, config: dict[str, Any] | None = None) -> torch.nn.Module:
+        values = self.config_dict() if config is None else config
+        return self.model_class(type(self.config)(**values))
+
+    def total_steps(self) -> int:
+        return self.training.steps
+
+    def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+        """Train from `state` (empty for a fresh run); `state` is updated in place to resume."""
+        t = self.training
+        model.to(device)
+        optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, t.steps, "onecycle")
+        clip_gradients(optimizer, t.grad_clip)
+        start = resume(state, t.seed, model, optimizer, scheduler)
+        ids = self.vocab().encode(text.load("train"))
+        batches = text.batches(ids, t.batch_size, t.seq_len, t.seed, start)
+        for event in train_steps(model, batches, optimizer, t.steps, scheduler=scheduler, start_step=start):
+            remember(state, event["step"], model, optimizer, scheduler)
+            event["total"] = t.steps
+            yield event
+
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict[str, Any]:
+        """Validation bits per character, beside the best smoothed n-gram (orders 1-6) on the same text;
+        `limit` measures about that many characters, taken from both sources (`validation_sample`)."""
+        vocab = self.vocab()
+        validation = text.load("validation") if limit is None else validation_sample(limit)
+        measured = bits_per_char(model, vocab.encode(validation), self.eval_context, device)
+        baseline = ngram_baseline(vocab.replace_unknown(validation))
+        return {"bits_per_char": measured, "n": len(validation), "ngram_bits_per_char": baseline["best_bits_per_char"],
+                "ngram_order": baseline["best_order"]}
+
+
+@functools.lru_cache(maxsize=2)
+def ngram_baseline(validation: str) -> dict[str, Any]:
+    """Smoothed character n-grams of orders 1-6 fitted on the train split and scored on `validation`
+    (in the vocabulary's characters): the same for every character model, so measured once a process."""
+    return ngram.compare_orders(text.Vocab.build(text.load("train")).replace_unknown(text.load("train")), validation)
+
+
+def clip_gradients(optimizer: torch.optim.Optimizer, max_norm: float | None) -> None:
+    """Clip the global gradient norm to `max_norm` before every step of `optimizer` (None: never),
+    so the shared training loop stays the same for every model."""
+    if max_norm:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+
+        def clip(*_) -> None:
+            torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+        optimizer.register_step_pre_hook(clip)
+
+
+@torch.no_grad()
+def bits_per_char(model: torch.nn.Module, ids: torch.Tensor, context: int = 256,
+                  device: torch.device | None = None, batch_size: int = 32) -> float:
+    """Mean -log2 p(next character) over `ids`, read in windows of `context` that overlap by half,
+    so every character after the first window is scored with at least context/2 characters before it."""
+    device = device or next(model.parameters()).device
+    model.to(device).eval()
+    if len(ids) < 2:
+        raise ValueError("bits per character needs at least two characters")
+    context = min(context, len(ids) - 1)
+    stride = max(1, context // 2)
+    starts = list(range(0, len(ids) - 1 - context, stride)) + [len(ids) - 1 - context]
+    total, count, scored_to = 0.0, 0, 0
+    for i in range(0, len(starts), batch_size):
+        chunk = starts[i:i + batch_size]
+        window = torch.stack([ids[s:s + context + 1] for s in chunk]).to(device)
+        logits = model(window[:, :-1]).float()
+        nll = F.cross_entropy(logits.transpose(1, 2), window[:, 1:], reduction="none")  # (B, T)
+        for row, s in enumerate(chunk):
+            first = max(scored_to, s + 1) - (s + 1)  # skip characters an earlier window already scored
+            total += nll[row, first:].sum().item()
+            count += context - first
+            scored_to = s + 1 + context
+    return total / count / LN2
+
+
+def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Ids (B,) drawn from the last logits (B, V): temperature 0 is the argmax; top-k keeps the k
+    likeliest, top-p the smallest set whose probability reaches p (Holtzman et al. 2019)."""
+    return torch.multinomial(next_char_probs(logits, temperature, top_k, top_p), 1, generator=generator)[:, 0] \
+        if temperature > 0 else logits.argmax(-1)
+
+
+def next_char_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                    top_p: float | None = None) -> torch.Tensor:
+    """The distribution (B, V) that `sample_next` draws from, for showing it."""
+    if temperature <= 0:
+        return F.one_hot(logits.argmax(-1), logits.shape[-1]).float()
+    logits = logits.float() / temperature
+    if top_k:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = F.softmax(logits, dim=-1)
+    if top_p is not None and top_p < 1:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        before = sorted_probs.cumsum(-1) - sorted_probs  # probability of the likelier characters
+        sorted_probs = sorted_probs.masked_fill(before >= top_p, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+        probs = probs / probs.sum(-1, keepdim=True)
+    return probs
+
+
+def validation_sample(n_chars: int, pieces: int = 20) -> str:
+    """About `n_chars` of the validation split in `pieces` evenly spaced pieces, so a quick measurement
+    sees the same mix of English (Bible and Wikipedia, their topics) as the card's whole-split figure."""
+    validation = text.load("validation")
+    size = max(1, min(n_chars, len(validation)) // pieces)
+    starts = [round(i * (len(validation) - size) / max(1, pieces - 1)) for i in range(pieces)]
+    return text.JOIN.join(validation[start:start + size] for start in starts)
+
+
+@torch.no_grad()
+def generate_text(model: torch.nn.Module, vocab: text.Vocab, prompt: str, n: int, temperature: float = 1.0,
+                  top_k: int | None = None, top_p: float | None = None, seed: int = 0) -> str:
+    """The `n` characters a character model writes after `prompt` (characters outside its
+    vocabulary read as UNKNOWN), reproducible by `seed`."""
+    if not prompt:
+        raise ValueError("a prompt needs at least one character")
+    device = next(model.parameters()).device
+    ids = vocab.encode(prompt)[None].to(device)  # (1, T)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    out = model.generate(ids, n, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+    return vocab.decode(out[0, ids.shape[1]:].cpu())
+
+
+@torch.no_grad()
+def step_distributions(model: torch.nn.Module, ids: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                       top_p: float | None = None) -> torch.Tensor:
+    """(T, V): the distribution of the character after each prefix ids[:t + 1] of the (T,) ids, as
+    `sample_next` would draw from it; the ids must fit in the model's context."""
+    device = next(model.parameters()).device
+    logits = model(ids[None].to(device))[0]  # (T, V)
+    return next_char_probs(logits, temperature, top_k, top_p).cpu()
+
+
+def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 100, batch_size: int = 16,
+                    seq_len: int = 128, sample_every: int = 25, prompt: str = "The ", sample_chars: int = 160,
+                    original_chars: int = 20_000, grad_clip: float | None = 1.0, seed: int = 0) -> Iterator[dict]:
+    """Job: fine-tune a private copy of shipped character model NAME on `person_text` (its last
+    tenth held out). Yields {step, loss} per step and a sample now and then; bits per character
+    on the held-out text and on the original validation split before and after show what it
+    learned and what it forgot. Returns the weights as safetensors bytes."""
+    torch.manual_seed(seed)
+    device = pick_device()
+    model, card = checkpoints.load(name, device)
+    vocab = text.Vocab(card["vocab"])
+    ids = vocab.encode(person_text)
+    if len(ids) < MIN_FINETUNE_CHARS:
+        raise ValueError(f"Fine-tuning needs at least {MIN_FINETUNE_CHARS:,} characters of text; this has {len(ids):,}.")
+    cut = int(len(ids) * 0.9)
+    train_ids, held_out = ids[:cut], ids[cut:]
+    seq_len = min(seq_len, max(8, len(train_ids) // (batch_size + 1)))
+    original = vocab.encode(validation_sample(original_chars))
+    context = card.get("config", {}).get("context", 256)
+
+    def measure() -> dict[str, float]:
+        return {"yours": bits_per_char(model, held_out, context), "original": bits_per_char(model, original, context)}
+
+    def sample() -> str:
+        generator = torch.Generator(device=device).manual_seed(seed)
+        out = model.generate(vocab.encode(prompt)[None].to(device), sample_chars, temperature=0.8, generator=generator)
+        return vocab.decode(out[0].cpu())
+
+    before = measure()
+    yield {"step": 0, "bpc_before": before, "sample": sample()}
+    optimizer, _ = make_optimizer(model, lr, weight_decay=0.0)
+    clip_gradients(optimizer, grad_clip)
+    for event in train_steps(model, text.batches(train_ids, batch_size, seq_len, seed), optimizer, steps):
+        if event["step"] % sample_every == 0 or event["step"] == steps:
+            event["sample"] = sample()
+        yield event
+    yield {"step": steps, "bpc_before": before, "bpc_after": measure()}
+    return checkpoints.state_dict_bytes(model)
