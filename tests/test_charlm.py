@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from models.transformer import CharTransformer, TransformerConfig
+from tests.helpers import consume
 from zoo import charlm, checkpoints
 from zoo.data import text
 
@@ -103,18 +104,9 @@ def tiny_checkpoint(checkpoint_dir):
         "wall_time_s": 0.0, "metrics": {"bits_per_char": 6.8, "n": 10}, "vocab": str(vocab)})
 
 
-def _consume(generator):
-    events = []
-    while True:
-        try:
-            events.append(next(generator))
-        except StopIteration as stop:
-            return events, stop.value
-
-
 def test_finetune_job_measures_before_and_after(tiny_checkpoint):
     person = "Row, row, row your boat, gently down the stream. Merrily, merrily, merrily, life is but a dream. " * 30
-    events, payload = _consume(charlm.finetune_charlm("transformer-text", person, lr=1e-2, steps=6, batch_size=4,
+    events, payload = consume(charlm.finetune_charlm("transformer-text", person, lr=1e-2, steps=6, batch_size=4,
                                                              seq_len=32, sample_every=3, sample_chars=20,
                                                              original_chars=2000))
     assert events[0]["step"] == 0 and set(events[0]["bpc_before"]) == {"yours", "original"}

@@ -3,25 +3,17 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.helpers import consume
 from zoo import checkpoints
 from zoo.finetune import fashion_arrays, finetune_classifier, split_held_out
 from zoo.uploads import ClassFolders, UploadError
-
-
-def _consume(generator):
-    events = []
-    while True:
-        try:
-            events.append(next(generator))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def test_fine_tune_on_own_images_reports_before_and_after_and_returns_weights(tiny_cnn_checkpoint):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (24, 28, 28), dtype=np.uint8)
     labels = np.repeat([1, 7], 12)
-    events, weights = _consume(finetune_classifier("cnn-fashion", 1e-3, 6, images, labels, eval_every=3))
+    events, weights = consume(finetune_classifier("cnn-fashion", 1e-3, 6, images, labels, eval_every=3))
     assert events[0]["step"] == 0 and "accuracy_before" in events[0]
     assert events[0]["n_train"] + events[0]["n_held_out"] == 24
     assert [e["step"] for e in events if "loss" in e] == list(range(1, 7))
@@ -33,7 +25,7 @@ def test_fine_tune_on_own_images_reports_before_and_after_and_returns_weights(ti
 
 def test_the_shipped_file_is_untouched_by_fine_tuning(tiny_cnn_checkpoint, checkpoint_dir):
     before = (checkpoint_dir / "cnn-fashion.safetensors").read_bytes()
-    _consume(finetune_classifier("cnn-fashion", 1e-2, 3, np.zeros((8, 28, 28), np.uint8), np.arange(8) % 2))
+    consume(finetune_classifier("cnn-fashion", 1e-2, 3, np.zeros((8, 28, 28), np.uint8), np.arange(8) % 2))
     assert (checkpoint_dir / "cnn-fashion.safetensors").read_bytes() == before
 
 

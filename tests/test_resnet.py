@@ -6,6 +6,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from models.resnet import BasicBlock, ResNet, ResNetConfig, compare_training, gradient_table
+from tests.helpers import consume
 from zoo import checkpoints
 from zoo.classify import inspect_image
 from zoo.data import fashion_mnist
@@ -14,15 +15,6 @@ from zoo.transfer import TransferNet, class_arrays, load_adapted, read_metadata,
 from zoo.uploads import ClassFolders
 
 TINY = ResNetConfig(width=4, blocks=(1, 1, 1))
-
-
-def _consume(generator):
-    events = []
-    while True:
-        try:
-            events.append(next(generator))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def test_shapes_size_and_depth():
@@ -92,7 +84,7 @@ def test_channels_last_training_saves_plain_weights(checkpoint_dir):
 
 
 def test_residual_demo_yields_both_losses_and_gradient_norms():
-    events, final = _consume(compare_training(blocks=2, width=4, steps=6, n_train=64, batch_size=16, report_every=2))
+    events, final = consume(compare_training(blocks=2, width=4, steps=6, n_train=64, batch_size=16, report_every=2))
     assert events[0]["depth"] == 14 and events[0]["layers"] == 13
     reports = events[1:]
     assert [e["step"] for e in reports] == [2, 4, 6]
@@ -105,7 +97,7 @@ def test_residual_demo_yields_both_losses_and_gradient_norms():
 
 
 def test_plain_net_gradient_vanishes_towards_the_input_without_batch_norm():
-    events, _ = _consume(compare_training(blocks=5, width=4, steps=2, n_train=64, batch_size=16, report_every=2))
+    events, _ = consume(compare_training(blocks=5, width=4, steps=2, n_train=64, batch_size=16, report_every=2))
     plain, residual = events[-1]["grad_plain"], events[-1]["grad_residual"]
     assert plain[0] < 1e-4 * plain[-1]  # orders of magnitude smaller at the first layer
     assert residual[0] > 1e-2 * residual[-1]
@@ -143,7 +135,7 @@ def test_transfer_trains_a_new_head_and_reports_per_class(tiny_resnet_checkpoint
     images, labels, classes = _shapes()
     assert images.shape == (12, 28, 28) and images.dtype == np.uint8
     body, _ = checkpoints.load("resnet-fashion", "cpu")
-    events, payload = _consume(transfer("resnet-fashion", images, labels, classes, mode=mode, steps=6, eval_every=3))
+    events, payload = consume(transfer("resnet-fashion", images, labels, classes, mode=mode, steps=6, eval_every=3))
     assert events[0]["n_train"] + events[0]["n_held_out"] == 12 and events[0]["classes"] == classes
     assert [e["step"] for e in events if "loss" in e] == list(range(1, 7))
     final = events[-1]["held_out"]
@@ -168,6 +160,6 @@ def test_feature_extraction_trains_only_the_head():
 
 def test_transfer_works_for_the_cnn_too(tiny_cnn_checkpoint):
     images, labels, classes = _shapes(4)
-    events, payload = _consume(transfer("cnn-fashion", images, labels, classes, steps=3))
+    events, payload = consume(transfer("cnn-fashion", images, labels, classes, steps=3))
     adapted, names = load_adapted(payload, "cpu")
     assert names == classes and adapted(torch.rand(1, 1, 28, 28)).shape == (1, 2)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from models.transformer import CharTransformer, TransformerConfig, continue_prompt, read_prompt
+from tests.helpers import consume
 from zoo import checkpoints
 from zoo.charlm import CharLMRecipe, CharLMTraining, finetune_charlm
 from zoo.data import text
@@ -19,15 +20,6 @@ TINY = TransformerConfig(vocab_size=30, context=16, n_layer=2, n_head=2, n_embd=
 def _model(config: TransformerConfig = TINY, seed: int = 0) -> CharTransformer:
     torch.manual_seed(seed)
     return CharTransformer(config).eval()
-
-
-def _consume(generator):
-    events = []
-    while True:
-        try:
-            events.append(next(generator))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def test_shapes_and_size_of_the_shipped_config():
@@ -155,7 +147,7 @@ def test_fine_tuning_a_tiny_checkpoint_measures_before_and_after(checkpoint_dir,
     torch.manual_seed(0)
     checkpoints.save(NAME, recipe.build().eval(), {"config": recipe.config_dict(), "metrics": {}, "vocab": str(vocab)})
     person_text = "Row, row, row your boat, gently down the stream. Merrily, merrily, life is but a dream.\n" * 40
-    events, payload = _consume(finetune_charlm(NAME, person_text, lr=3e-3, steps=6, batch_size=4, seq_len=16,
+    events, payload = consume(finetune_charlm(NAME, person_text, lr=3e-3, steps=6, batch_size=4, seq_len=16,
                                                sample_every=3, sample_chars=20, original_chars=2000))
     assert [e["step"] for e in events if "loss" in e] == list(range(1, 7))
     final = events[-1]

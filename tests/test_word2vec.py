@@ -10,6 +10,7 @@ import pytest
 from gensim.models import KeyedVectors, Word2Vec
 
 from models import word2vec as w2v
+from tests.helpers import consume
 from zoo import checkpoints
 from zoo.uploads import UploadError
 
@@ -17,15 +18,6 @@ NAME = "word2vec-text"
 FRUIT = "apple banana cherry grape lemon mango melon peach pear plum".split()
 VEHICLES = "car truck bus train plane boat bike ship tram van".split()
 TINY = w2v.Word2VecConfig(vector_size=16, window=3, min_count=1, epochs=5, negative=5, seed=1, workers=1)
-
-
-def _consume(generator):
-    events = []
-    while True:
-        try:
-            events.append(next(generator))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +57,7 @@ def test_epoch_generator_gives_the_vectors_of_one_gensim_call(two_topics):
 
 def test_training_job_groups_words_by_topic(two_topics):
     text = "\n".join(" ".join(s) for s in two_topics)
-    events, kv = _consume(w2v.train_vectors(text, TINY))
+    events, kv = consume(w2v.train_vectors(text, TINY))
     assert events[0] == {"step": 0, "total": 5, "vocabulary": 20, "words": 3600}
     assert [e["step"] for e in events[1:]] == [1, 2, 3, 4, 5]
     near = [word for word, _ in w2v.neighbours(kv, "apple", 5)]
