@@ -50,7 +50,7 @@ class CharLMRecipe:
     """characters of context each scored character gets (at least half of it) in `evaluate`"""
 
     def vocab(self) -> text.Vocab:
-        return text.Vocab.build(text.load("train"))
+        return corpus_vocab()
 
     def config_dict(self) -> dict[str, Any]:
         return asdict(self.config) | {"vocab_size": len(self.vocab())}
@@ -91,11 +91,17 @@ class CharLMRecipe:
                 "ngram_order": baseline["best_order"]}
 
 
+@functools.cache
+def corpus_vocab() -> text.Vocab:
+    """The characters of the train split that every shipped character model reads, counted once a process."""
+    return text.Vocab.build(text.load("train"))
+
+
 @functools.lru_cache(maxsize=2)
 def ngram_baseline(validation: str) -> dict[str, Any]:
     """Smoothed character n-grams of orders 1-6 fitted on the train split and scored on `validation`
     (in the vocabulary's characters): the same for every character model, so measured once a process."""
-    return ngram.compare_orders(text.Vocab.build(text.load("train")).replace_unknown(text.load("train")), validation)
+    return ngram.compare_orders(corpus_vocab().replace_unknown(text.load("train")), validation)
 
 
 def clip_gradients(optimizer: torch.optim.Optimizer, max_norm: float | None) -> None:
