@@ -1,0 +1,95 @@
+"""The adversarial training loop both GANs share, and the recipe of the shipped DCGAN.
+
+A GAN step is not one loss on one model: D takes `d_steps` steps on real and generated
+batches, then G takes one against the updated D. So GANs get their own generator of per-step
+metrics beside `zoo.training.train_steps`, with the same shape: it yields a small dict a step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from zoo import generative
+from zoo.data import fashion_mnist
+from zoo.recipe import ModuleRecipe
+from zoo.training import remember, resume
+
+
+def optimizers(model: torch.nn.Module, g_lr: float, d_lr: float, betas=(0.5, 0.999)
+               ) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """Adam for G (with the class embedding) and for D, with Radford et al.'s beta1 = 0.5."""
+    d_params = [p for name, p in model.named_parameters() if not name.startswith(("generator", "class_embed"))]
+    g_params = [p for name, p in model.named_parameters() if name.startswith(("generator", "class_embed"))]
+    return torch.optim.Adam(g_params, lr=g_lr, betas=betas), torch.optim.Adam(d_params, lr=d_lr, betas=betas)
+
+
+def adversarial_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ...]],
+                      g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer, steps: int,
+                      d_steps: int = 1, start_step: int = 0) -> Iterator[dict[str, float]]:
+    """Steps `start_step+1 .. steps`, each `d_steps` D updates and one G update; yields
+    {step, d_loss, g_loss, d_real, d_fake} (D's mean probability that real / generated samples are real).
+
+    `batches` yields (real,) or, for a class-conditional model, (real, labels); G is asked for the same labels."""
+    device = next(model.parameters()).device
+    model.train()
+    for step in range(start_step + 1, steps + 1):
+        for _ in range(d_steps):
+            real, *labels = (t.to(device) for t in next(batches))
+            with torch.no_grad():
+                fake = model.generate(model.noise(len(real)).to(device), *labels)
+            real_scores, fake_scores = model.score(real, *labels), model.score(fake, *labels)
+            d_loss = model.discriminator_loss(real_scores, fake_scores)
+            d_optimizer.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_optimizer.step()
+        fake_scores_g = model.score(model.generate(model.noise(len(real)).to(device), *labels), *labels)
+        g_loss = model.generator_loss(fake_scores_g)
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_optimizer.step()
+        yield {"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item(),
+               "d_real": torch.sigmoid(real_scores).mean().item(), "d_fake": torch.sigmoid(fake_scores).mean().item()}
+    model.eval()
+
+
+@dataclass
+class GANTraining:
+    """How the shipped DCGAN is trained from scratch on the 60,000 training images."""
+    steps: int = 12_000
+    batch_size: int = 64
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    d_steps: int = 1
+    seed: int = 0
+
+
+@dataclass
+class DCGANRecipe(ModuleRecipe):
+    training: GANTraining = field(default_factory=GANTraining)
+    dataset: str = "fashion-mnist"
+
+    def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+        t = self.training
+        model.to(device)
+        g_optimizer, d_optimizer = optimizers(model, t.g_lr, t.d_lr)
+        parts = dict(model=model, g_optimizer=g_optimizer, d_optimizer=d_optimizer)
+        start = resume(state, t.seed, **parts)
+        batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start * t.d_steps)
+        for event in adversarial_steps(model, batches, g_optimizer, d_optimizer, t.steps, t.d_steps, start):
+            remember(state, event["step"], **parts)
+            event["total"] = t.steps
+            yield event
+
+    def sample_images(self, model: torch.nn.Module, n: int, seed: int, device: torch.device) -> np.ndarray:
+        """N images, the classes in turn, from noise drawn on the CPU (the same on every device)."""
+        generator = torch.Generator().manual_seed(seed)
+        labels = torch.arange(n) % model.config.n_classes if model.config.n_classes else None
+        chunks = [model.sample(min(1000, n - s), None if labels is None else labels[s:s + 1000], generator).cpu()
+                  for s in range(0, n, 1000)]
+        return torch.cat(chunks).squeeze(1).numpy()
+
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
+        return generative.quality(self.sample_images(model, limit or generative.N_SAMPLES, 0, device))
