@@ -45,3 +45,15 @@ def test_character_cards_measure_the_whole_validation_split_and_beat_the_ngram(n
     assert len(card["vocab"]) == card["config"]["vocab_size"]
     assert card["steps"] == card["training"]["steps"], "the card is of a finished training run"
     assert metrics["bits_per_char"] < metrics["ngram_bits_per_char"]
+
+
+def test_recurrent_cards_meet_their_targets():
+    """Gated cells beat the vanilla RNN and the n-gram; the best cell is at most 1.8 bits per character;
+    all three have the same parameter budget (within 1%)."""
+    cards = {name: checkpoints.read_card(name) for name in ("rnn-text", "gru-text", "lstm-text")}
+    bpc = {name: card["metrics"]["bits_per_char"] for name, card in cards.items()}
+    for gated in ("gru-text", "lstm-text"):
+        assert bpc[gated] < bpc["rnn-text"] and bpc[gated] < cards[gated]["metrics"]["ngram_bits_per_char"]
+    assert min(bpc.values()) <= 1.8
+    sizes = [card["parameters"] for card in cards.values()]
+    assert max(sizes) <= 1.01 * min(sizes)
