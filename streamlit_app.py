@@ -15,6 +15,7 @@ PAGES = {
         st.Page("pages/unet.py", title="U-Net", icon=":material/grid_view:", url_path="unet"),
     ],
     "Language": [
+        st.Page("pages/rnn.py", title="RNN / GRU / LSTM", icon=":material/repeat:", url_path="rnn"),
         st.Page("pages/word2vec.py", title="Word2Vec", icon=":material/scatter_plot:", url_path="word2vec"),
         st.Page("pages/transformer.py", title="Transformer", icon=":material/center_focus_strong:", url_path="transformer"),
     ],

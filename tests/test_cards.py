@@ -45,3 +45,31 @@ def test_character_cards_measure_the_whole_validation_split_and_beat_the_ngram(n
     assert len(card["vocab"]) == card["config"]["vocab_size"]
     assert card["steps"] == card["training"]["steps"], "the card is of a finished training run"
     assert metrics["bits_per_char"] < metrics["ngram_bits_per_char"]
+
+
+RECURRENT = ("rnn-text", "gru-text", "lstm-text")
+
+
+def _bits_per_char(names) -> dict[str, float]:
+    return {name: checkpoints.read_card(name)["metrics"]["bits_per_char"] for name in names}
+
+
+def test_gated_cells_beat_the_vanilla_rnn_and_the_ngram_at_one_parameter_budget():
+    cards = {name: checkpoints.read_card(name) for name in RECURRENT}
+    bpc = _bits_per_char(RECURRENT)
+    for gated in ("gru-text", "lstm-text"):
+        assert bpc[gated] < bpc["rnn-text"] and bpc[gated] < cards[gated]["metrics"]["ngram_bits_per_char"]
+    sizes = [card["parameters"] for card in cards.values()]
+    assert max(sizes) <= 1.01 * min(sizes)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 6's target; the best cell is at 1.846 after 6,000 CPU steps: "
+                                       "longer training is the open lever (strict: passing means lift this mark)")
+def test_best_recurrent_cell_reaches_1_8_bits_per_character():
+    assert min(_bits_per_char(RECURRENT).values()) <= 1.8
+
+
+def test_transformer_is_at_most_the_best_recurrent_cell_or_its_card_says_why():
+    card = checkpoints.read_card("transformer-text")
+    best = min(_bits_per_char(RECURRENT).values())
+    assert card["metrics"]["bits_per_char"] <= best or len(card.get("note", "")) > 40

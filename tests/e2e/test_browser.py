@@ -91,6 +91,15 @@ def test_word2vec_page_shows_neighbours(server, page, screenshot):
     screenshot("word2vec")
 
 
+def test_rnn_page_writes_and_shows_the_gradient_through_time(server, page, screenshot):
+    page.goto(f"{server}/rnn")
+    expect(page.get_by_role("heading", name="Recurrent networks: RNN, GRU and LSTM")).to_be_visible()
+    expect(page.get_by_test_id("stCode").first).to_contain_text("And God said")
+    expect(page.get_by_role("heading", name="Gradient flow back through time")).to_be_visible()
+    expect(page.get_by_role("heading", name="4. Forecast a time series")).to_be_visible()
+    screenshot("rnn")
+
+
 def test_transformer_page_continues_a_prompt_and_shows_attention(server, page, screenshot):
     page.goto(f"{server}/transformer")
     expect(page.get_by_role("heading", name="Transformer", level=1)).to_be_visible()
