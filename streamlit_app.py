@@ -21,6 +21,7 @@ PAGES = {
     ],
     "Generative": [
         st.Page("pages/autoencoder.py", title="Autoencoder / VAE", icon=":material/compress:", url_path="autoencoder"),
+        st.Page("pages/gan.py", title="GAN", icon=":material/theater_comedy:", url_path="gan"),
     ],
 }
 

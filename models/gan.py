@@ -105,8 +105,10 @@ class DCGAN(Adversarial):
         return torch.randn(n, self.config.noise_dim, generator=generator)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images of classes `labels` (N,), or of a blend of classes: float weights (N, n_classes)."""
         if self.class_embed is not None:
-            z = torch.cat([z, self.class_embed(labels)], dim=1)
+            embedding = labels @ self.class_embed.weight if labels.is_floating_point() else self.class_embed(labels)
+            z = torch.cat([z, embedding], dim=1)
         return self.generator(z)
 
     def score(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

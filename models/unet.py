@@ -15,7 +15,7 @@ decoder can do from the coarse path alone.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.data import shapes
+from zoo.recipe import ModuleRecipe
 from zoo.training import make_optimizer, remember, resume, train_steps
 
 SCENE_MEAN, SCENE_STD = 0.5, 0.25
@@ -183,19 +184,11 @@ class SegmentationTraining:
 
 
 @dataclass
-class UNetRecipe:
+class UNetRecipe(ModuleRecipe):
     """The shipped U-Net: its config, how it is trained, and how it is measured."""
-    config: UNetConfig
-    title: str
     training: SegmentationTraining = field(default_factory=SegmentationTraining)
     dataset: str = "synthetic-shapes"
     kinds: tuple[str, ...] = shapes.BASE_KINDS
-
-    def config_dict(self) -> dict[str, Any]:
-        return asdict(self.config)
-
-    def build(self, config: dict[str, Any] | None = None) -> UNet:
-        return UNet(UNetConfig(**(self.config_dict() if config is None else config)))
 
     def card_fields(self) -> dict[str, Any]:
         """The classes and the data the card's figures come from."""
@@ -231,4 +224,4 @@ def as_tensors(batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[tup
         yield torch.from_numpy(images)[:, None], torch.from_numpy(masks).long()
 
 
-SHIPPED = {"unet-shapes": UNetRecipe(UNetConfig(), title="U-Net")}
+SHIPPED = {"unet-shapes": UNetRecipe(UNet, UNetConfig(), title="U-Net")}

@@ -19,7 +19,7 @@ TINY = UNetConfig(width=4, depth=2)
 
 
 def tiny_recipe() -> UNetRecipe:
-    return UNetRecipe(TINY, title="U-Net", training=SegmentationTraining(steps=3, batch_size=4, n_scenes=8))
+    return UNetRecipe(UNet, TINY, title="U-Net", training=SegmentationTraining(steps=3, batch_size=4, n_scenes=8))
 
 
 @pytest.fixture

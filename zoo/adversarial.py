@@ -1,4 +1,5 @@
-"""The adversarial training loop both GANs share, and the recipe of the shipped DCGAN.
+"""The adversarial training loop both GANs share, the recipe of the shipped DCGAN, and what the
+GAN page needs beyond the modules: samples, latent interpolation, D's view of an image, fine-tuning.
 
 A GAN step is not one loss on one model: D takes `d_steps` steps on real and generated
 batches, then G takes one against the updated D. So GANs get their own generator of per-step
@@ -12,8 +13,10 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from zoo import generative
+from zoo import checkpoints, generative
 from zoo.data import fashion_mnist
+from zoo.devices import pick_device
+from zoo.finetune import fashion_subset
 from zoo.recipe import ModuleRecipe
 from zoo.training import remember, resume
 
@@ -34,8 +37,8 @@ def adversarial_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tens
 
     `batches` yields (real,) or, for a class-conditional model, (real, labels); G is asked for the same labels."""
     device = next(model.parameters()).device
-    model.train()
     for step in range(start_step + 1, steps + 1):
+        model.train()  # again each step: the consumer may sample in eval mode in between
         for _ in range(d_steps):
             real, *labels = (t.to(device) for t in next(batches))
             with torch.no_grad():
@@ -93,3 +96,68 @@ class DCGANRecipe(ModuleRecipe):
 
     def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
         return generative.quality(self.sample_images(model, limit or generative.N_SAMPLES, 0, device))
+
+
+def sample_grid(model: torch.nn.Module, seed: int, label: int | None = None, n: int = 40) -> np.ndarray:
+    """N images (N, 28, 28) from the noise of `seed`: all of class `label`, or (None) the classes in turn."""
+    labels = None if label is None else torch.full((n,), label)
+    return model.sample(n, labels, torch.Generator().manual_seed(seed)).squeeze(1).cpu().numpy()
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Points along the great circle from `a` to `b` (1, D) at fractions `t` (T, 1) (White 2016): unlike a
+    straight line, it keeps the length a Gaussian noise vector typically has, so every point looks like noise to G."""
+    omega = torch.arccos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))
+    if omega < 1e-4:
+        return (1 - t) * a + t * b
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+@torch.no_grad()
+def interpolate(model: torch.nn.Module, seeds: tuple[int, int], labels: tuple[int, int], steps: int) -> np.ndarray:
+    """(steps, 28, 28): G from seed a's noise and class a to seed b's noise and class b, the noise
+    along a great circle and the class embedding blended in a straight line."""
+    z_a, z_b = (model.noise(1, torch.Generator().manual_seed(seed)) for seed in seeds)
+    t = torch.linspace(0, 1, steps)[:, None]
+    weights = torch.zeros(steps, model.config.n_classes)
+    weights[:, labels[0]] += 1 - t[:, 0]
+    weights[:, labels[1]] += t[:, 0]
+    device = next(model.parameters()).device
+    return model.generate(slerp(z_a, z_b, t).to(device), weights.to(device)).squeeze(1).cpu().numpy()
+
+
+@torch.no_grad()
+def realness(model: torch.nn.Module, image: torch.Tensor) -> np.ndarray:
+    """D's probability that `image` (1, 28, 28) is a real garment of each class: (n_classes,)."""
+    device = next(model.parameters()).device
+    labels = torch.arange(model.config.n_classes, device=device)
+    images = image.to(device).unsqueeze(0).expand(len(labels), -1, -1, -1)
+    return torch.sigmoid(model.score(images, labels)).cpu().numpy()
+
+
+def finetune_gan(name: str, steps: int, g_lr: float = 2e-4, d_lr: float = 2e-4, d_steps: int = 1,
+                 n_train: int = 2000, batch_size: int = 64, sample_every: int = 10, seed: int = 0) -> Iterator[dict]:
+    """Job: go on training shipped GAN NAME on `n_train` training images. Yields {step, d_loss,
+    g_loss, d_real, d_fake} and, at step 0 and every `sample_every` steps, `samples`: uint8
+    (20, 28, 28), two of each class from fixed noise. Returns the weights as safetensors bytes."""
+    torch.manual_seed(seed)
+    model, _ = checkpoints.load(name, pick_device())
+    train, _ = fashion_subset(n_train, seed=seed)
+    z = model.noise(20, torch.Generator().manual_seed(seed))
+    labels = torch.arange(20) % model.config.n_classes
+
+    def samples() -> np.ndarray:
+        model.eval()
+        with torch.no_grad():
+            device = next(model.parameters()).device
+            images = model.generate(z.to(device), labels.to(device)).squeeze(1).cpu().numpy()
+        return (images.clip(0, 1) * 255).round().astype(np.uint8)
+
+    yield {"step": 0, "samples": samples()}
+    g_optimizer, d_optimizer = optimizers(model, g_lr, d_lr)
+    batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
+    for event in adversarial_steps(model, batches, g_optimizer, d_optimizer, steps, d_steps):
+        if event["step"] % sample_every == 0 or event["step"] == steps:
+            event["samples"] = samples()
+        yield event
+    return checkpoints.state_dict_bytes(model)

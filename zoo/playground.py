@@ -11,25 +11,22 @@ draws its frames (`decision_boundary`, `unit_maps`). No Streamlit here.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 import torch
-from safetensors.torch import load as load_tensors
-from safetensors.torch import save as save_tensors
 
 from models.mlp import PlaygroundConfig, PlaygroundMLP
 from zoo import jobs
 from zoo.data.toy2d import Points
+from zoo.live import RUN_SECONDS, LiveRun, pack_state, torch_threads, unpack_state
 
 GRID = 60
 """points a side of the lattice the decision boundary is drawn on"""
 UNIT_GRID = 24
 """points a side of the lattice each hidden unit's activation is drawn on"""
 FRAME_SECONDS = 0.25
-RUN_SECONDS = 30.0
-"""one Start trains this long at most, then pauses: a shared server has few job slots"""
 MAX_LAYERS, MAX_UNITS = 6, 32
 OPTIMIZERS = {"Adam": torch.optim.Adam, "SGD": torch.optim.SGD}
 METRICS = ("step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -87,32 +84,8 @@ def build(config: PlaygroundConfig, settings: TrainSettings, state: bytes | None
     optimizer = OPTIMIZERS[settings.optimizer]([{"params": weights, "weight_decay": settings.l2},
                                                 {"params": biases, "weight_decay": 0.0}], lr=settings.lr)
     if state is not None:
-        unpack_state(model, optimizer, state)
+        unpack_state(model, state, optimizer)
     return model, optimizer
-
-
-def pack_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> bytes:
-    """Weights and the optimiser's per-parameter state (Adam's moments) as safetensors bytes."""
-    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
-    names = {id(p): n for n, p in model.named_parameters()}
-    for p, slots in optimizer.state.items():
-        for slot, value in slots.items():
-            tensors[f"optim.{names[id(p)]}.{slot}"] = torch.as_tensor(value).detach().contiguous()
-    return save_tensors(tensors)
-
-
-def unpack_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, payload: bytes) -> None:
-    """Restore what `pack_state` wrote; optimiser slots of another optimiser kind are ignored."""
-    tensors = load_tensors(payload)
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    params = dict(model.named_parameters())
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            name, slot = key[6:].rsplit(".", 1)
-            optimizer.state[params[name]][slot] = value
-    if any(slot not in ("step", "exp_avg", "exp_avg_sq") for s in optimizer.state.values() for slot in s) \
-            or not isinstance(optimizer, torch.optim.Adam):
-        optimizer.state.clear()  # a state from another optimiser: start its statistics afresh
 
 
 @torch.no_grad()
@@ -169,14 +142,9 @@ def train_run(config: PlaygroundConfig, train: Points, test: Points, settings: T
     Torch runs on `threads` threads meanwhile (None: as it is): a network this small gains
     nothing from more, and on a busy CPU their spin-waiting made steps 3x slower (measured).
     """
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         return (yield from _train(config, train, test, settings, bounds, state, step, layer, seed, seconds,
                                   frame_seconds, max_steps, steps_per_s))
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _train(config: PlaygroundConfig, train: Points, test: Points, settings: TrainSettings,
@@ -221,7 +189,7 @@ def one_step(config: PlaygroundConfig, train: Points, test: Points, settings: Tr
 
 
 @dataclass(eq=False)
-class Playground:
+class Playground(LiveRun):
     """One person's playground between reruns: data, network, weights, history, running job."""
     config: PlaygroundConfig
     train: Points
@@ -229,64 +197,24 @@ class Playground:
     seed: int = 0
     """fresh weights come from it; Reset makes a playground with the next seed"""
     bounds: tuple[float, float, float, float] = (-1.0, 1.0, -1.0, 1.0)
-    state: bytes | None = None
-    step: int = 0
-    history: list[dict] = field(default_factory=list)
-    frame: dict | None = None
-    job_id: str | None = None
     settings: TrainSettings | None = None
     """of the running job"""
     steps_per_s: float | None = None
     """of the running job"""
-    notice: str | None = None
-    """why the last run stopped, if the person should know"""
-    run_seconds: float = RUN_SECONDS
-    _seen: int = 0
+    metrics = METRICS
 
     @classmethod
     def create(cls, config: PlaygroundConfig, train: Points, test: Points, seed: int = 0) -> Playground:
         both = Points(np.concatenate([train.x, test.x]), np.concatenate([train.y, test.y]), train.classes)
         return cls(config, train, test, seed, plane(both))
 
-    @property
-    def running(self) -> bool:
-        return self.job_id is not None
-
     def start(self, runner: jobs.JobRunner, session: str, settings: TrainSettings, layer: int,
               steps_per_s: float | None = None, seconds: float = RUN_SECONDS) -> None:
         """Submit a run from the current state; raises jobs.JobLimitError if the session has a job."""
-        self.run_seconds = min(seconds, 0.95 * runner.job_seconds)  # end it before the runner has to
-        self.job_id = runner.submit(session, train_run, config=self.config, train=self.train, test=self.test,
-                                    settings=settings, bounds=self.bounds, state=self.state, step=self.step,
-                                    layer=layer, seed=self.seed, seconds=self.run_seconds, steps_per_s=steps_per_s)
-        self.settings, self.steps_per_s, self.notice, self._seen = settings, steps_per_s, None, 0
-
-    def poll(self, runner: jobs.JobRunner) -> jobs.JobStatus | None:
-        """Take in the running job's new frames; forget the job once it has finished."""
-        if self.job_id is None:
-            return None
-        status = runner.status(self.job_id)  # first: once finished, every frame is already in
-        for event in runner.events(self.job_id, self._seen):
-            self._absorb(event)
-            self._seen += 1
-        if status.finished:
-            self.job_id = None
-            if status.state == "done":
-                self.notice = f"Paused after {self.run_seconds:.0f} s of training: press Start to go on."
-            elif status.state != "cancelled":
-                self.notice = status.error or f"Training {status.state}."
-        return status
-
-    def pause(self, runner: jobs.JobRunner, wait_s: float = 3.0) -> None:
-        """Cancel the job and keep its last frame's state (waiting briefly for the frame in flight)."""
-        if self.job_id is None:
-            return
-        runner.cancel(self.job_id)
-        deadline = time.monotonic() + wait_s
-        while not runner.status(self.job_id).finished and time.monotonic() < deadline:
-            time.sleep(0.02)
-        self.poll(runner)
-        self.job_id = None
+        self._submit(runner, session, train_run, seconds, config=self.config, train=self.train, test=self.test,
+                     settings=settings, bounds=self.bounds, state=self.state, step=self.step, layer=layer,
+                     seed=self.seed, steps_per_s=steps_per_s)
+        self.settings, self.steps_per_s = settings, steps_per_s
 
     def one_step(self, settings: TrainSettings, layer: int) -> None:
         self._absorb(one_step(self.config, self.train, self.test, settings, self.bounds, self.state,
@@ -302,9 +230,3 @@ class Playground:
         if self.frame is None:
             self.frame = current
         return current
-
-    def _absorb(self, event: dict) -> None:
-        self.frame, self.state, self.step = event, event["state"], event["step"]
-        self.history.append({k: event[k] for k in METRICS if k in event})
-        if len(self.history) > 2000:  # keep the curves light: drop every other old point
-            self.history = self.history[:1000:2] + self.history[1000:]

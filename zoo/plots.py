@@ -249,3 +249,101 @@ def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], m
     fig.update_yaxes(title="latent direction 2", zeroline=False)
     fig.update_layout(legend=dict(itemsizing="constant"))
     return _tidy(fig, height)
+
+
+def gan_lab(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[float, float, float, float],
+            height: int = 480) -> go.Figure:
+    """A toy GAN's frame: D's probability of "real" over the plane (green real, purple fake), the real
+    points, G's samples, arrows where G's loss pushes the first samples (scaled so the longest is
+    a tenth of the plane), and the target's modes (a dark ring when covered, a red one when missed)."""
+    surface = frame["surface"].astype(np.float32)
+    size, side = surface.shape[0], bounds[1] - bounds[0]
+    fake, push = frame["fake"], frame["push"]
+    tips = fake[:len(push)] + push * (0.1 * side / max(float(np.linalg.norm(push, axis=1).max()), 1e-12))
+    segments = np.full((3 * len(push), 2), np.nan, dtype=np.float32)
+    segments[0::3], segments[1::3] = fake[:len(push)], tips
+    heads = np.tile(np.array([0, 9, 0]), len(push))
+    covered = frame["mode_covered"]
+    traces = [
+        go.Heatmap(x=np.linspace(bounds[0], bounds[1], size), y=np.linspace(bounds[2], bounds[3], size), z=surface,
+                   zmin=0, zmax=1, colorscale=[[0, _tint(ACCENT, 0.45)], [0.5, "white"], [1, _tint(SECOND, 0.45)]],
+                   colorbar=dict(title="D: real?", thickness=10, len=0.8, tickformat=".0%"),
+                   hovertemplate="(%{x:.2f}, %{y:.2f}) D says real: %{z:.0%}<extra></extra>"),
+        go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real", hoverinfo="skip",
+                   marker=dict(color=SECOND, size=4, opacity=0.6)),
+        go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", hoverinfo="skip",
+                   marker=dict(color=ACCENT, size=4, opacity=0.8)),
+        go.Scatter(x=segments[:, 0], y=segments[:, 1], mode="lines+markers", name="G's gradient", hoverinfo="skip",
+                   line=dict(color="#2D3436", width=1.2),
+                   marker=dict(symbol="arrow", angleref="previous", size=heads, color="#2D3436")),
+        go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", name="modes (red: missed)",
+                   customdata=np.round(100 * frame["mode_shares"]),
+                   hovertemplate="mode: %{customdata:.0f}% of samples<extra></extra>",
+                   marker=dict(symbol="circle-open", size=22, line=dict(width=2.5),
+                               color=["#2D3436" if c else "#D63031" for c in covered]))]
+    axis = dict(showgrid=False, zeroline=False, constrain="domain")
+    return go.Figure(traces, layout=dict(
+        height=height, margin=dict(l=10, r=10, t=30, b=10), template=_PLAIN, plot_bgcolor="white",
+        xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
+        legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
+
+
+def animation(images: np.ndarray, labels: Sequence[str], height: int = 340, frame_ms: int = 120) -> go.Figure:
+    """Greyscale images (F, H, W) in [0, 1] as an animation: Play / Pause buttons and a slider with `labels`."""
+    heat = lambda z: go.Heatmap(z=z, colorscale="gray", zmin=0, zmax=1, showscale=False,
+                                hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>")
+    frames = [go.Frame(data=[heat(z)], name=str(i)) for i, z in enumerate(images)]
+    jump = lambda i: dict(method="animate", label=labels[i],
+                          args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
+    play = dict(label="Play", method="animate",
+                args=[None, dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0),
+                                 fromcurrent=True)])
+    pause = dict(label="Pause", method="animate",
+                 args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])
+    fig = go.Figure(heat(images[0]), frames=frames)
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], showactive=False,
+                          x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=10))],
+        sliders=[dict(steps=[jump(i) for i in range(len(images))], active=0, x=0.25, len=0.75, y=0,
+                      yanchor="top", pad=dict(t=0), currentvalue=dict(visible=False))])
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return _tidy(fig, height)
+
+
+def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figure:
+    """A noise schedule's signal-to-noise ratio against the step on a log scale, a dot at step `marked`."""
+    hover = "t = %{x}: SNR %{y:.3g}<extra></extra>"
+    fig = go.Figure([go.Scatter(x=np.arange(len(snr)), y=snr, mode="lines", line=dict(color=ACCENT), hovertemplate=hover),
+                     go.Scatter(x=[marked], y=[snr[marked]], mode="markers", marker=dict(size=11, color=SECOND),
+                                hovertemplate=hover)])
+    fig.update_xaxes(title="step t")
+    fig.update_yaxes(title="signal-to-noise ratio", type="log", exponentformat="power")
+    fig.update_layout(showlegend=False)
+    return _tidy(fig, height)
+
+
+def tradeoff(x: Sequence[float], left: tuple[str, Sequence[float]], right: tuple[str, Sequence[float]],
+             x_title: str, log_x: bool = False, height: int = 300) -> go.Figure:
+    """Two quantities against one x, each on its own y axis (left solid, right dotted), e.g. quality
+    and cost against the number of sampling steps."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for (name, y), color, dash, secondary in ((left, ACCENT, None, False), (right, SECOND, "dot", True)):
+        fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="lines+markers", name=name,
+                                 line=dict(color=color, dash=dash)), secondary_y=secondary)
+        fig.update_yaxes(title_text=name, secondary_y=secondary)
+    fig.update_xaxes(title=x_title, type="log" if log_x else None, tickvals=list(x))
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    return _tidy(fig, height)
+
+
+def live_curves(events: Sequence[dict], keys: Sequence[str], height: int = 250) -> go.Figure:
+    """`curves` for a board redrawn live: one constructor call on numpy arrays, a fraction of the cost."""
+    traces = []
+    for i, key in enumerate(keys):
+        points = np.array([(e["step"], e[key]) for e in events if key in e], dtype=np.float64).reshape(-1, 2)
+        traces.append(go.Scatter(x=points[:, 0], y=points[:, 1], mode="lines", name=key,
+                                 line=dict(color=PALETTE[i % len(PALETTE)])))
+    return go.Figure(traces, layout=dict(
+        height=height, margin=dict(l=10, r=10, t=10, b=10), template=_PLAIN, xaxis=dict(title="step"),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom")))

@@ -108,3 +108,30 @@ def test_transformer_page_continues_a_prompt_and_shows_attention(server, page, s
     page.get_by_text("All heads").click()
     expect(page.get_by_role("heading", name="4. Positional embeddings")).to_be_visible()
     screenshot("transformer")
+
+
+def test_autoencoder_page_rebuilds_maps_and_samples(server, page, screenshot):
+    page.goto(f"{server}/autoencoder")
+    expect(page.get_by_role("heading", name="Autoencoder and variational autoencoder (VAE)", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="2. The VAE's latent space")).to_be_visible()
+    expect(page.get_by_role("heading", name="5. Garments from nowhere")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    screenshot("autoencoder")
+
+
+def test_unet_page_segments_a_scene_and_measures_the_skip_connections(server, page, screenshot):
+    page.goto(f"{server}/unet")
+    expect(page.get_by_role("heading", name="U-Net: segmentation", level=1)).to_be_visible()
+    expect(page.get_by_text("Dice on this scene")).to_be_visible()
+    page.get_by_text("Zero skip connections").click()
+    expect(page.get_by_text("with those zeroed")).to_be_visible(timeout=120_000)
+    screenshot("unet")
+
+
+def test_gan_page_draws_the_lab_and_samples(server, page, screenshot):
+    page.goto(f"{server}/gan")
+    expect(page.get_by_role("heading", name="Generative adversarial network (GAN)")).to_be_visible()
+    expect(page.get_by_role("button", name="Start", exact=True)).to_be_visible()
+    expect(page.get_by_text("Modes covered")).to_be_visible()
+    expect(page.get_by_role("heading", name="3. A walk through the latent space")).to_be_visible()
+    screenshot("gan")

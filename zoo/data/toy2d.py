@@ -1,4 +1,4 @@
-"""Two-dimensional toy data sets for the MLP playground, and a person's own CSV of points.
+"""Two-dimensional toy data sets for the MLP playground and the GAN lab, and a person's own CSV of points.
 
 Generators are seeded numpy (no scikit-learn) and return `Points`: float32 coordinates (N, 2)
 and int64 labels (N,). `noise` is the standard deviation of Gaussian jitter in the data's
@@ -106,6 +106,24 @@ def blobs(n: int = 400, noise: float = 0.1, seed: int = 0, n_classes: int = 3) -
     labels = np.repeat(np.arange(n_classes), counts)
     x = centres[labels] + rng.normal(0.0, 0.25, (n, 2))
     return _points(x, labels, n_classes, rng, noise)
+
+
+RING_RADIUS = 1.2
+
+
+def ring_centres(k: int = 8) -> np.ndarray:
+    """The (k, 2) centres of `ring`'s Gaussians."""
+    angle = 2 * math.pi * np.arange(k) / k
+    return RING_RADIUS * np.stack([np.cos(angle), np.sin(angle)], 1)
+
+
+def ring(n: int = 400, noise: float = 0.05, seed: int = 0, n_classes: int = 8) -> Points:
+    """`n_classes` small Gaussians evenly spaced on a circle of radius RING_RADIUS, one class each
+    (the GAN lab's target: a generator that collapses misses some). Not in GENERATORS: the
+    MLP playground has Gaussian blobs for that."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_classes), _per_class(n, n_classes))
+    return _points(ring_centres(n_classes)[labels], labels, n_classes, rng, noise)
 
 
 GENERATORS = {"Two moons": two_moons, "Circles": circles, "Spiral": spiral, "XOR": xor, "Gaussian blobs": blobs}

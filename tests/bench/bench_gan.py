@@ -1,0 +1,129 @@
+"""Benchmark of the GAN page (prints figures; not a test).
+
+    python tests/bench/bench_gan.py [--seconds 8] [--repeats 3]
+
+The toy GAN: a bare PyTorch loop (the same networks, real points, batch size and both
+optimisers, one thread as the job uses; D step then G step, nothing else) against the lab as
+the page runs it: `zoo.gan_lab.train_run` in a `zoo.jobs` worker, with this process polling it
+every 0.5 s the way the page's live fragment does (take in the frames, then build and serialise
+the plane and the two curve figures). Steps per second of the job come from its frames (steps
+and the worker's clock between the first and the last frame); figure updates per second are
+the polls that found a new frame and redrew. Then the DCGAN: milliseconds per sampled image,
+in the page's grid of 40 and alone.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.timing import median_ms  # noqa: E402
+from zoo import adversarial, checkpoints, jobs, plots  # noqa: E402
+from zoo import gan_lab as gl  # noqa: E402
+
+POLL_S = 0.5  # as pages/gan.py polls
+TARGET = "Ring of 8 gaussians"
+SETTINGS = gl.GANSettings()  # the page's defaults
+
+
+def bare_steps_per_s(target: gl.Target, settings: gl.GANSettings, seconds: float) -> float:
+    torch.set_num_threads(1)  # the job's setting
+    model, g_optimizer, d_optimizer = gl.build(settings)
+    batches = gl._real_batches(target.points, settings.batch_size, 0)
+    model.train()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(settings.d_steps):
+            real, = next(batches)
+            with torch.no_grad():
+                fake = model.generate(model.noise(len(real)))
+            d_loss = model.discriminator_loss(model.score(real), model.score(fake))
+            d_optimizer.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_optimizer.step()
+        g_loss = model.generator_loss(model.score(model.generate(model.noise(len(real)))))
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_optimizer.step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def draw(lab: gl.GANLab) -> int:
+    """What the page's fragment builds on each poll; returns the bytes it would send."""
+    view = lab.view()
+    figures = [plots.gan_lab(view, lab.target.points, lab.target.centres, gl.BOUNDS),
+               plots.live_curves(lab.history, ["d_loss", "g_loss"], height=250),
+               plots.live_curves(lab.history, ["modes_covered"], height=200)]
+    return sum(len(figure.to_json()) for figure in figures)
+
+
+def job_figures(runner: jobs.JobRunner, target: gl.Target, seconds: float) -> tuple[float, float, float, int, int]:
+    """(steps/s from the frames, figure updates/s, mean ms per poll + redraw, bytes per redraw, modes covered
+    at the end)."""
+    lab = gl.GANLab(target=target)
+    lab.start(runner, "bench", SETTINGS, seconds=seconds)
+    job = lab.job_id
+    costs, sizes, redraws, last_step = [], [], [], -1
+    while True:
+        began = time.perf_counter()
+        status = lab.poll(runner)
+        if lab.frame is not None and lab.step != last_step:
+            sizes.append(draw(lab))
+            redraws.append(time.perf_counter())
+            last_step = lab.step
+        costs.append(time.perf_counter() - began)
+        if status is not None and status.finished:
+            break
+        time.sleep(max(0.0, POLL_S - (time.perf_counter() - began)))
+    assert status.state == "done", status
+    events = runner.events(job)
+    first, last = events[0], events[-1]
+    by_frames = (last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"])
+    updates = (len(redraws) - 1) / (redraws[-1] - redraws[0]) if len(redraws) > 1 else 0.0
+    return by_frames, updates, 1000 * statistics.mean(costs), sum(sizes) // len(sizes), last["modes_covered"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="measurements of each kind, interleaved")
+    args = parser.parse_args()
+    threads = torch.get_num_threads()
+    target = gl.make_target(TARGET)
+    runner = jobs.JobRunner(max_jobs=1)
+    try:
+        warm = gl.GANLab(target=target)
+        warm.start(runner, "bench", SETTINGS, seconds=1.0)  # the worker imports the lab once
+        while warm.running:
+            warm.poll(runner)
+            time.sleep(0.1)
+        runs = []
+        for _ in range(args.repeats):  # interleaved: the machine's load drifts
+            runs.append((bare_steps_per_s(target, SETTINGS, args.seconds), *job_figures(runner, target, args.seconds)))
+    finally:
+        runner.shutdown()
+    bare, job, updates, poll_ms, size, _ = (statistics.median(column) for column in zip(*runs))
+    print(f"toy GAN, {TARGET}, G lr {SETTINGS.g_lr:g}, D lr {SETTINGS.d_lr:g}, {SETTINGS.d_steps} D step per G step, "
+          f"batch {SETTINGS.batch_size} (medians of {args.repeats}): bare loop {bare:.0f} steps/s; page's job "
+          f"{job:.0f} steps/s = {job / bare:.2f}x (ratios per run {', '.join(f'{r[1] / r[0]:.2f}' for r in runs)}); "
+          f"targets >= 20 steps/s and >= 0.8x. Figure updates {updates:.2f}/s (target >= 2); each poll + redraw "
+          f"{poll_ms:.0f} ms, {size / 1024:.0f} KB of figures; modes covered after each run: "
+          f"{', '.join(str(r[5]) for r in runs)} of {len(target.centres)}")
+
+    torch.set_num_threads(threads)  # the page samples in the server, on torch's default threads
+    model, _ = checkpoints.load("dcgan-fashion", "cpu")
+    grid = median_ms(lambda: adversarial.sample_grid(model, 0), repeats=30)
+    alone = median_ms(lambda: adversarial.sample_grid(model, 0, n=1), repeats=100)
+    print(f"DCGAN on the CPU ({torch.get_num_threads()} threads): {grid / 40:.2f} ms per image in the page's grid "
+          f"of 40 ({grid:.0f} ms), {alone:.2f} ms for one image alone")
+
+
+if __name__ == "__main__":
+    main()

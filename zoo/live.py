@@ -1,0 +1,118 @@
+"""What the live boards share (the MLP playground, the GAN lab): one person's run between reruns,
+trained in a `zoo.jobs` worker whose job yields a frame, with the packed weights, a few times a
+second. The page polls it, draws the last frame and pauses it by keeping the last state."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Iterator
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from zoo import jobs
+
+RUN_SECONDS = 30.0
+"""one Start trains this long at most, then pauses: a shared server has few job slots"""
+
+
+@dataclass(eq=False, kw_only=True)
+class LiveRun:
+    """The weights, frames and running job of a live run; subclasses say what a run trains."""
+    state: bytes | None = None
+    step: int = 0
+    history: list[dict] = field(default_factory=list)
+    frame: dict | None = None
+    job_id: str | None = None
+    notice: str | None = None
+    """why the last run stopped, if the person should know"""
+    run_seconds: float = RUN_SECONDS
+    _seen: int = 0
+    metrics: ClassVar[tuple[str, ...]] = ("step",)
+    """what each frame adds to `history`, for the curves"""
+
+    @property
+    def running(self) -> bool:
+        return self.job_id is not None
+
+    def _submit(self, runner: jobs.JobRunner, session: str, job: Callable[..., Iterator[dict]], seconds: float,
+                **kwargs) -> None:
+        """Submit `job(seconds=..., **kwargs)`; raises jobs.JobLimitError if the session has a job."""
+        self.run_seconds = min(seconds, 0.95 * runner.job_seconds)  # end it before the runner has to
+        self.job_id = runner.submit(session, job, seconds=self.run_seconds, **kwargs)
+        self.notice, self._seen = None, 0
+
+    def poll(self, runner: jobs.JobRunner) -> jobs.JobStatus | None:
+        """Take in the running job's new frames; forget the job once it has finished."""
+        if self.job_id is None:
+            return None
+        status = runner.status(self.job_id)  # first: once finished, every frame is already in
+        for event in runner.events(self.job_id, self._seen):
+            self._absorb(event)
+            self._seen += 1
+        if status.finished:
+            self.job_id = None
+            if status.state == "done":
+                self.notice = f"Paused after {self.run_seconds:.0f} s of training: press Start to go on."
+            elif status.state != "cancelled":
+                self.notice = status.error or f"Training {status.state}."
+        return status
+
+    def pause(self, runner: jobs.JobRunner, wait_s: float = 3.0) -> None:
+        """Cancel the job and keep its last frame's state (waiting briefly for the frame in flight)."""
+        if self.job_id is None:
+            return
+        runner.cancel(self.job_id)
+        deadline = time.monotonic() + wait_s
+        while not runner.status(self.job_id).finished and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.poll(runner)
+        self.job_id = None
+
+    def _absorb(self, event: dict) -> None:
+        self.frame, self.state, self.step = event, event["state"], event["step"]
+        self.history.append({k: event[k] for k in self.metrics if k in event})
+        if len(self.history) > 2000:  # keep the curves light: drop every other old point
+            self.history = self.history[:1000:2] + self.history[1000:]
+
+
+def pack_state(model: torch.nn.Module, *optimizers: torch.optim.Optimizer) -> bytes:
+    """Weights and the optimisers' per-parameter state (Adam's moments) as safetensors bytes."""
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for optimizer in optimizers:
+        for p, slots in optimizer.state.items():
+            for slot, value in slots.items():
+                tensors[f"optim.{names[id(p)]}.{slot}"] = torch.as_tensor(value).detach().contiguous()
+    return save_tensors(tensors)
+
+
+def unpack_state(model: torch.nn.Module, payload: bytes, *optimizers: torch.optim.Optimizer) -> None:
+    """Restore what `pack_state` wrote; the slots of another kind of optimiser are dropped."""
+    tensors = load_tensors(payload)
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    params = dict(model.named_parameters())
+    owner = {id(p): o for o in optimizers for group in o.param_groups for p in group["params"]}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            name, slot = key[6:].rsplit(".", 1)
+            owner[id(params[name])].state[params[name]][slot] = value
+    for optimizer in optimizers:
+        if any(slot not in ("step", "exp_avg", "exp_avg_sq") for s in optimizer.state.values() for slot in s) \
+                or not isinstance(optimizer, torch.optim.Adam):
+            optimizer.state.clear()  # a state from another optimiser: start its statistics afresh
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Torch on `threads` threads meanwhile (None: as it is). A live run's tiny networks gain nothing
+    from more, and on a busy CPU their spin-waiting made steps 3x slower (measured)."""
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
