@@ -22,6 +22,7 @@ PAGES = {
     "Generative": [
         st.Page("pages/autoencoder.py", title="Autoencoder / VAE", icon=":material/compress:", url_path="autoencoder"),
         st.Page("pages/gan.py", title="GAN", icon=":material/theater_comedy:", url_path="gan"),
+        st.Page("pages/diffusion.py", title="Diffusion", icon=":material/blur_on:", url_path="diffusion"),
     ],
 }
 

@@ -138,3 +138,11 @@ def test_gan_page_draws_the_lab_and_samples(server, page, screenshot):
     expect(page.get_by_role("heading", name="3. A walk through the latent space")).to_be_visible()
     page.wait_for_timeout(5000)
     screenshot("gan")
+
+
+def test_diffusion_page_samples_and_animates(server, page, screenshot):
+    page.goto(f"{server}/diffusion")
+    expect(page.get_by_role("heading", name="Diffusion models: DDPM and DDIM", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="2. Reverse: from noise to a garment, step by step")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Six more of class .* ms per image"))).to_be_visible()
+    screenshot("diffusion")

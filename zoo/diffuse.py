@@ -1,0 +1,219 @@
+"""What the diffusion page and CLI need beyond the module: the recipe that trains the shipped
+DDPM (with an exponential moving average of its weights) and measures it against the number of
+DDIM steps, the forward and reverse processes as pictures, SDEdit, and the fine-tuning job."""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from zoo import checkpoints, generative
+from zoo.data import fashion_mnist
+from zoo.devices import pick_device
+from zoo.recipe import ModuleRecipe
+from zoo.training import make_optimizer, remember, resume, train_steps
+from zoo.uploads import UploadError, load_image, to_fashion_tensor
+
+CURVE_STEPS = (10, 25, 50, 100)
+"""DDIM step counts the card measures FID and time at"""
+CURVE_SHARE = 10
+"""each point of that curve samples a tenth as many images as the headline FID (1,000 of 10,000)"""
+CHUNK = 500
+"""images sampled at once"""
+
+
+@dataclass
+class DiffusionTraining:
+    """How the shipped model is trained from scratch on the 60,000 training images."""
+    steps: int = 7000
+    batch_size: int = 128
+    lr: float = 1e-3
+    """peak of a one-cycle schedule"""
+    weight_decay: float = 0.0
+    ema_decay: float = 0.999
+    """the shipped weights are this moving average of the trained ones (warmed up over the first steps)"""
+    seed: int = 0
+
+
+@dataclass
+class DiffusionSampling:
+    """How the card's samples are drawn (and `python -m zoo.sample`'s)."""
+    steps: int = 50
+    """DDIM steps (eta = 0)"""
+    guidance: float = 1.0
+    """classifier-free guidance scale: 1 is plainly class-conditional, one network pass a step"""
+
+
+@dataclass
+class DiffusionRecipe(ModuleRecipe):
+    training: DiffusionTraining = field(default_factory=DiffusionTraining)
+    sampling: DiffusionSampling = field(default_factory=DiffusionSampling)
+    dataset: str = "fashion-mnist"
+
+    def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+        """Train a copy (`online`); `model` follows it as its moving average, so it is always
+        the model to save, whenever the caller stops."""
+        t = self.training
+        model.to(device)
+        online = copy.deepcopy(model)
+        optimizer, scheduler = make_optimizer(online, t.lr, t.weight_decay, t.steps, "onecycle")
+        parts = dict(model=model, online=online, optimizer=optimizer, scheduler=scheduler)
+        start = resume(state, t.seed, **parts)
+        batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)
+        for event in train_steps(online, batches, optimizer, t.steps, scheduler=scheduler, start_step=start):
+            step = event["step"]
+            ema_update(model, online, min(t.ema_decay, (1 + step) / (10 + step)))
+            remember(state, step, **parts)
+            event["total"] = t.steps
+            yield event
+
+    def card_fields(self) -> dict:
+        return {"sampling": asdict(self.sampling)}
+
+    def sample_images(self, model: torch.nn.Module, n: int, seed: int, device: torch.device,
+                      steps: int | None = None) -> np.ndarray:
+        """N images (N, 28, 28) in [0, 1], the classes in turn, from noise drawn on the CPU (the
+        same on every device), with the card's sampler (or `steps` DDIM steps)."""
+        generator = torch.Generator().manual_seed(seed)
+        labels = torch.arange(n) % model.config.n_classes
+        model = model.to(device).eval()
+        chunks = [model.sample(len(chunk), chunk, steps or self.sampling.steps, self.sampling.guidance,
+                               generator=generator).cpu() for chunk in labels.split(CHUNK)]
+        return torch.cat(chunks).squeeze(1).numpy()
+
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
+        """FID and class coverage of N samples (10,000 unless `limit`), and, on a tenth as many,
+        FID and seconds per image against the number of DDIM steps."""
+        n = limit or generative.N_SAMPLES
+        figures = generative.quality(self.sample_images(model, n, 0, device))
+        curve_n = max(n // CURVE_SHARE, 2)  # FID needs two images
+        curve = {}
+        for steps in CURVE_STEPS:
+            started = time.perf_counter()
+            images = self.sample_images(model, curve_n, 0, device, steps)
+            seconds = (time.perf_counter() - started) / curve_n
+            curve[str(steps)] = {"fid": generative.fid(images), "seconds_per_image": seconds}
+        return {**figures, "ddim_steps": curve, "ddim_steps_samples": curve_n}
+
+
+@torch.no_grad()
+def ema_update(average: torch.nn.Module, online: torch.nn.Module, decay: float) -> None:
+    for a, o in zip(average.parameters(), online.parameters()):
+        a.lerp_(o, 1 - decay)
+
+
+def _pixels(x: torch.Tensor) -> np.ndarray:
+    """Model-space images (N, 1, 28, 28) in about [-1, 1] -> (N, 28, 28) in [0, 1] to look at."""
+    return ((x.squeeze(1).float().cpu() + 1) / 2).clamp(0, 1).numpy()
+
+
+def noised(model: torch.nn.Module, image: torch.Tensor, steps: list[int], seed: int = 0) -> np.ndarray:
+    """One image (1, 28, 28) in [0, 1] drawn from q(x_t | x_0) at each of `steps`, with the same noise."""
+    device = model.alpha_bar.device
+    noise = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(seed)).to(device)
+    x0 = (2 * image.to(device) - 1).expand(len(steps), 1, 28, 28)
+    return _pixels(model.q_sample(x0, torch.tensor(steps, device=device), noise.expand_as(x0)))
+
+
+def signal_to_noise(model: torch.nn.Module) -> np.ndarray:
+    return model.signal_to_noise().cpu().numpy()
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A walk down the reverse process: x_t and the predicted x_0 at each visited step t."""
+    timesteps: list[int]
+    noisy: np.ndarray
+    """(S, 28, 28) in [0, 1]"""
+    predicted: np.ndarray
+    """(S, 28, 28) in [0, 1]; the last one is the sample"""
+    seconds: float
+
+    def side_by_side(self) -> np.ndarray:
+        """(S, 28, 58): each x_t and its predicted x_0 left to right, a clear (NaN) two-pixel gap between."""
+        gap = np.full((len(self.noisy), 28, 2), np.nan, dtype=np.float32)
+        return np.concatenate([self.noisy, gap, self.predicted], axis=2)
+
+
+def denoise(model: torch.nn.Module, label: int | None, steps: int, guidance: float, seed: int = 0,
+            start: np.ndarray | torch.Tensor | None = None, t_start: int | None = None) -> Trajectory:
+    """One image denoised with DDIM in `steps` steps: from pure noise, or (SDEdit, Meng et al.
+    2022) from the image `start` (1, 28, 28) in [0, 1] noised to step `t_start`."""
+    device = model.alpha_bar.device
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, 1, 28, 28, generator=generator).to(device)
+    timesteps = model.schedule_steps(steps, t_start)
+    if start is not None:
+        x0 = 2 * torch.as_tensor(start, dtype=torch.float32).reshape(1, 1, 28, 28).to(device) - 1
+        x = model.q_sample(x0, torch.tensor([timesteps[0]], device=device), x)
+    y = None if label is None else torch.tensor([label], device=device)
+    started = time.perf_counter()
+    walk = list(model.reverse(x, timesteps, y, guidance, generator=generator))
+    seconds = time.perf_counter() - started
+    return Trajectory([t for t, _, _ in walk], _pixels(torch.cat([xt for _, xt, _ in walk])),
+                      _pixels(torch.cat([guess for _, _, guess in walk])), seconds)
+
+
+def samples(model: torch.nn.Module, labels: list[int], steps: int, guidance: float, seed: int = 0
+            ) -> tuple[np.ndarray, float]:
+    """Images (N, 28, 28) in [0, 1] of the given classes with DDIM, and the seconds it took."""
+    started = time.perf_counter()
+    generator = torch.Generator().manual_seed(seed)
+    images = model.sample(len(labels), torch.tensor(labels), steps, guidance, generator=generator)
+    return images.squeeze(1).cpu().numpy(), time.perf_counter() - started
+
+
+def finetune_diffusion(name: str, lr: float, steps: int, label: int, images: np.ndarray | None = None,
+                       n_train: int = 2000, batch_size: int = 32, sample_every: int = 25, sample_steps: int = 20,
+                       guidance: float = 2.0, seed: int = 0) -> Iterator[dict]:
+    """Job: fine-tune shipped model NAME on uint8 (N, 28, 28) `images` taught as class `label`,
+    or on `n_train` training images of that class. Yields {step, loss} and, every `sample_every`
+    steps, `samples` of the class from 8 fixed noises as uint8 (8, 28, 28). Returns the weights
+    as safetensors bytes."""
+    torch.manual_seed(seed)
+    model, _ = checkpoints.load(name, pick_device())
+    if images is None:
+        train = class_images(label, n_train, seed)
+    else:
+        train = fashion_mnist.Split(torch.from_numpy(images), torch.full((len(images),), label, dtype=torch.long))
+
+    def pictures() -> dict:
+        model.eval()
+        generator = torch.Generator().manual_seed(seed)
+        drawn = model.sample(8, torch.full((8,), label), sample_steps, guidance, generator=generator)
+        return {"samples": (drawn.squeeze(1).cpu().numpy() * 255).round().astype(np.uint8)}
+
+    yield {"step": 0, "n_train": len(train), **pictures()}
+    optimizer, _ = make_optimizer(model, lr)
+    batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
+    shift = partial(fashion_mnist.augment, flip=False)  # shoes all face left in Fashion-MNIST
+    for event in train_steps(model, batches, optimizer, steps, transform=shift):
+        if event["step"] % sample_every == 0 or event["step"] == steps:
+            event.update(pictures())
+        yield event
+    return checkpoints.state_dict_bytes(model)
+
+
+def class_images(label: int, n: int, seed: int = 0) -> fashion_mnist.Split:
+    """Up to N random training images of one class (of the shipped sample without the dataset)."""
+    split = fashion_mnist.load("train") if fashion_mnist.is_installed() else fashion_mnist.load_sample()
+    members = torch.nonzero(split.labels == label)[:, 0]
+    chosen = members[torch.randperm(len(members), generator=torch.Generator().manual_seed(seed))[:n]]
+    return fashion_mnist.Split(split.images[chosen], split.labels[chosen])
+
+
+def garment_images(files: list[tuple[str, bytes]]) -> tuple[np.ndarray, list[str]]:
+    """The person's image files (name, bytes) made to look like Fashion-MNIST, as uint8 (N, 28, 28),
+    and one sentence for each file refused."""
+    images, problems = [], []
+    for name, data in files:
+        try:
+            images.append((to_fashion_tensor(load_image(data, name))[0].numpy() * 255).round().astype(np.uint8))
+        except UploadError as error:
+            problems.append(str(error))
+    return np.stack(images) if images else np.zeros((0, 28, 28), np.uint8), problems
