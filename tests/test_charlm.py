@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from models.transformer import CharTransformer, TransformerConfig
 from tests.helpers import consume
-from zoo import charlm, checkpoints
+from zoo import charlm, checkpoints, training
 from zoo.data import text
 
 
@@ -60,7 +60,7 @@ def test_sampling_at_temperature_zero_is_the_argmax():
 def test_gradient_clipping_runs_before_every_step():
     model = nn.Linear(4, 4)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    charlm.clip_gradients(optimizer, 1.0)
+    training.clip_gradients(optimizer, 1.0)
     (1e4 * model(torch.ones(2, 4)).sum()).backward()
     optimizer.step()
     total = torch.sqrt(sum(p.grad.norm() ** 2 for p in model.parameters()))

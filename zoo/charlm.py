@@ -19,7 +19,7 @@ from zoo import checkpoints, ngram
 from zoo.data import text
 from zoo.devices import pick_device
 from zoo.recipe import ModuleRecipe
-from zoo.training import make_optimizer, remember, resume, train_steps
+from zoo.training import clip_gradients, make_optimizer, remember, resume, train_steps
 
 LN2 = math.log(2)
 MIN_FINETUNE_CHARS = 2000
@@ -96,18 +96,6 @@ def ngram_baseline(validation: str) -> dict[str, Any]:
     """Smoothed character n-grams of orders 1-6 fitted on the train split and scored on `validation`
     (in the vocabulary's characters): the same for every character model, so measured once a process."""
     return ngram.compare_orders(corpus_vocab().replace_unknown(text.load("train")), validation)
-
-
-def clip_gradients(optimizer: torch.optim.Optimizer, max_norm: float | None) -> None:
-    """Clip the global gradient norm to `max_norm` before every step of `optimizer` (None: never),
-    so the shared training loop stays the same for every model."""
-    if max_norm:
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-
-        def clip(*_) -> None:
-            torch.nn.utils.clip_grad_norm_(params, max_norm)
-
-        optimizer.register_step_pre_hook(clip)
 
 
 @torch.no_grad()

@@ -16,7 +16,7 @@ from zoo import checkpoints, generative
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.recipe import ModuleRecipe
-from zoo.training import make_optimizer, remember, resume, train_steps
+from zoo.training import clip_gradients, make_optimizer, remember, resume, train_steps
 from zoo.uploads import UploadError, load_image, to_fashion_tensor
 
 CURVE_STEPS = (10, 25, 50, 100)
@@ -35,6 +35,8 @@ class DiffusionTraining:
     lr: float = 1e-3
     """peak of a one-cycle schedule"""
     weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    """the global gradient norm is clipped to this before every step"""
     ema_decay: float = 0.999
     """the shipped weights are this moving average of the trained ones (warmed up over the first steps)"""
     seed: int = 0
@@ -62,6 +64,7 @@ class DiffusionRecipe(ModuleRecipe):
         model.to(device)
         online = copy.deepcopy(model)
         optimizer, scheduler = make_optimizer(online, t.lr, t.weight_decay, t.steps, "onecycle")
+        clip_gradients(optimizer, t.grad_clip)
         parts = dict(model=model, online=online, optimizer=optimizer, scheduler=scheduler)
         start = resume(state, t.seed, **parts)
         batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)

@@ -82,3 +82,15 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
             scheduler.step()
         yield {"step": step, **{key: value.item() for key, value in terms.items()}, "lr": optimizer.param_groups[0]["lr"]}
     model.eval()
+
+
+def clip_gradients(optimizer: torch.optim.Optimizer, max_norm: float | None) -> None:
+    """Clip the global gradient norm to `max_norm` before every step of `optimizer` (None: never),
+    so the shared training loop stays the same for every model."""
+    if max_norm:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+
+        def clip(*_) -> None:
+            torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+        optimizer.register_step_pre_hook(clip)
