@@ -12,11 +12,15 @@ PAGES = {
         st.Page("pages/mlp.py", title="MLP / DNN", icon=":material/hub:", url_path="mlp"),
         st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
         st.Page("pages/resnet.py", title="ResNet", icon=":material/layers:", url_path="resnet"),
+        st.Page("pages/unet.py", title="U-Net", icon=":material/grid_view:", url_path="unet"),
     ],
     "Language": [
         st.Page("pages/rnn.py", title="RNN / GRU / LSTM", icon=":material/repeat:", url_path="rnn"),
         st.Page("pages/word2vec.py", title="Word2Vec", icon=":material/scatter_plot:", url_path="word2vec"),
         st.Page("pages/transformer.py", title="Transformer", icon=":material/center_focus_strong:", url_path="transformer"),
+    ],
+    "Generative": [
+        st.Page("pages/autoencoder.py", title="Autoencoder / VAE", icon=":material/compress:", url_path="autoencoder"),
     ],
 }
 

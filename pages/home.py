@@ -19,6 +19,12 @@ def headline(metrics: dict) -> str:
         return f"{metrics['accuracy']:.1%} of analogies, similarity Spearman {metrics['spearman']:.2f}"
     if "accuracy" in metrics:
         return f"{metrics['accuracy']:.2%} accuracy"
+    if "fid" in metrics:
+        return f"FID {metrics['fid']:.2f} (real images: {metrics['fid_real_floor']:.2f})"
+    if "mean_dice" in metrics:
+        return f"mean Dice {metrics['mean_dice']:.3f}"
+    if "reconstruction_mse" in metrics:
+        return f"reconstruction error {metrics['reconstruction_mse']:.4f} per pixel"
     return ""
 
 

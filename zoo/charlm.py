@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from zoo import checkpoints, ngram
 from zoo.data import text
 from zoo.devices import pick_device
+from zoo.recipe import ModuleRecipe
 from zoo.training import make_optimizer, remember, resume, train_steps
 
 LN2 = math.log(2)
@@ -39,11 +40,8 @@ class CharLMTraining:
 
 
 @dataclass
-class CharLMRecipe:
+class CharLMRecipe(ModuleRecipe):
     """A character model: class, config (its `vocab_size` is set from the corpus), training."""
-    model_class: type[torch.nn.Module]
-    config: Any
-    title: str
     training: CharLMTraining = field(default_factory=CharLMTraining)
     dataset: str = text.NAME
     eval_context: int = 256
@@ -59,10 +57,6 @@ class CharLMRecipe:
         """What the card records beyond the generic fields: the vocabulary and the data splits."""
         return {"vocab": str(self.vocab()), "data": text.splits_info()}
 
-    def build(self, config: dict[str, Any] | None = None) -> torch.nn.Module:
-        values = self.config_dict() if config is None else config
-        return self.model_class(type(self.config)(**values))
-
     def total_steps(self) -> int:
         return self.training.steps
 
@@ -72,11 +66,11 @@ class CharLMRecipe:
         model.to(device)
         optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, t.steps, "onecycle")
         clip_gradients(optimizer, t.grad_clip)
-        start = resume(state, t.seed, model, optimizer, scheduler)
+        start = resume(state, t.seed, model=model, optimizer=optimizer, scheduler=scheduler)
         ids = self.vocab().encode(text.load("train"))
         batches = text.batches(ids, t.batch_size, t.seq_len, t.seed, start)
         for event in train_steps(model, batches, optimizer, t.steps, scheduler=scheduler, start_step=start):
-            remember(state, event["step"], model, optimizer, scheduler)
+            remember(state, event["step"], model=model, optimizer=optimizer, scheduler=scheduler)
             event["total"] = t.steps
             yield event
 

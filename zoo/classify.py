@@ -3,7 +3,7 @@ trains and measures a shipped checkpoint, prediction, evaluation and a look insi
 (saliency: Simonyan et al. 2013; Grad-CAM: Selvaraju et al. 2017)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Iterator
 
@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.data import fashion_mnist
+from zoo.recipe import ModuleRecipe
 from zoo.training import make_optimizer, remember, resume, train_steps
 
 
@@ -31,20 +32,10 @@ class ClassifierTraining:
 
 
 @dataclass
-class ImageClassifierRecipe:
+class ImageClassifierRecipe(ModuleRecipe):
     """A Fashion-MNIST classifier: model class, its config, and how it is trained."""
-    model_class: type[torch.nn.Module]
-    config: Any
-    title: str
     training: ClassifierTraining = field(default_factory=ClassifierTraining)
     dataset: str = "fashion-mnist"
-
-    def config_dict(self) -> dict[str, Any]:
-        return asdict(self.config)
-
-    def build(self, config: dict[str, Any] | None = None) -> torch.nn.Module:
-        values = self.config_dict() if config is None else config
-        return self.model_class(type(self.config)(**values))
 
     def total_steps(self) -> int:
         return self.training.epochs * (60000 // self.training.batch_size)
@@ -55,14 +46,14 @@ class ImageClassifierRecipe:
         steps = self.total_steps()
         model.to(device, memory_format=torch.channels_last if t.channels_last else torch.preserve_format)
         optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, steps, "onecycle")
-        start = resume(state, t.seed, model, optimizer, scheduler)
+        start = resume(state, t.seed, model=model, optimizer=optimizer, scheduler=scheduler)
         batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)
         transform = fashion_mnist.augment if t.augment else None
         if t.channels_last:
             transform = partial(_channels_last, augment=transform)
         for event in train_steps(model, batches, optimizer, steps, scheduler=scheduler, start_step=start,
                                  transform=transform, label_smoothing=t.label_smoothing):
-            remember(state, event["step"], model, optimizer, scheduler)
+            remember(state, event["step"], model=model, optimizer=optimizer, scheduler=scheduler)
             event["total"] = steps
             yield event
 

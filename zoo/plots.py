@@ -41,10 +41,27 @@ def overlay(pixels: np.ndarray, heat: np.ndarray, title: str | None = None, heig
     return fig
 
 
+def label_overlay(pixels: np.ndarray, labels: np.ndarray, names: Sequence[str], title: str | None = None,
+                  height: int = 260, opacity: float = 0.55) -> go.Figure:
+    """A map of class indices (H, W) laid over a greyscale image: one PALETTE colour per class,
+    class 0 (the background) left clear, the class names on the colour bar."""
+    fig = image(pixels, title, height)
+    k = len(names) - 1
+    colors = [PALETTE[c % len(PALETTE)] for c in range(k)]
+    scale = [stop for c in range(k) for stop in ([c / k, colors[c]], [(c + 1) / k, colors[c]])]
+    fig.add_trace(go.Heatmap(
+        z=np.where(labels > 0, labels, np.nan).astype(np.float32), zmin=0.5, zmax=k + 0.5, colorscale=scale,
+        opacity=opacity, text=np.asarray(names, dtype=object)[labels], hoverongaps=False,
+        hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>",
+        colorbar=dict(tickvals=list(range(1, k + 1)), ticktext=list(names[1:]), thickness=12, len=0.9)))
+    return fig
+
+
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 8,
                height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT,
-               gap: float = 0.01) -> go.Figure:
-    """Small multiples of (K, H, W) maps, e.g. feature maps or filters; each scaled on its own."""
+               gap: float = 0.01, zrange: tuple[float, float] | None = None) -> go.Figure:
+    """Small multiples of (K, H, W) maps, e.g. feature maps or filters; each scaled on its own,
+    or all on `zrange` (e.g. (0, 1) for images)."""
     k = len(images)
     rows = int(np.ceil(k / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) if titles else None,
@@ -52,6 +69,8 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: in
     for i, z in enumerate(images):
         lim = float(np.abs(z).max()) or 1.0
         zmin, zmax = (-lim, lim) if symmetric else (float(z.min()), float(z.max()) if z.max() > z.min() else z.min() + 1)
+        if zrange is not None:
+            zmin, zmax = zrange
         fig.add_trace(go.Heatmap(z=z, colorscale="RdBu_r" if symmetric else colorscale, zmin=zmin, zmax=zmax,
                                  showscale=False, hovertemplate=f"map {i}: %{{z:.2f}}<extra></extra>"),
                       row=i // cols + 1, col=i % cols + 1)
@@ -205,3 +224,28 @@ def unit_maps(units: np.ndarray, signed: bool, cols: int = 8) -> go.Figure:
         height=40 + rows * 105, margin=dict(l=10, r=10, t=10, b=10), template=_PLAIN,
         xaxis=dict(visible=False, constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")))
+
+
+def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], marks: dict[str, tuple[float, float]],
+               clickable: tuple[np.ndarray, np.ndarray] | None = None, height: int = 460) -> go.Figure:
+    """2-D codes coloured by class, named points starred on top, and (optionally) an invisible grid
+    of points so a click anywhere on the map selects the nearest grid point."""
+    fig = go.Figure()
+    if clickable is not None:
+        gx, gy = np.meshgrid(*clickable)
+        fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=14, opacity=0),
+                                 name="click to decode", showlegend=False,
+                                 hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    for i, name in enumerate(classes):
+        chosen = labels == i
+        fig.add_trace(go.Scattergl(x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=name,
+                                   marker=dict(size=4, color=PALETTE[i % len(PALETTE)], opacity=0.6),
+                                   hoverinfo="name"))
+    for name, (x, y) in marks.items():
+        fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", text=[name], textposition="top center",
+                                 name=name, marker=dict(symbol="star", size=18, color="black",
+                                                        line=dict(color="white", width=1.5))))
+    fig.update_xaxes(title="latent direction 1", zeroline=False)
+    fig.update_yaxes(title="latent direction 2", zeroline=False)
+    fig.update_layout(legend=dict(itemsizing="constant"))
+    return _tidy(fig, height)

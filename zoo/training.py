@@ -24,26 +24,23 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0,
     return optimizer, None
 
 
-def resume(state: dict, seed: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-           scheduler: torch.optim.lr_scheduler.LRScheduler) -> int:
-    """The step a recipe's `fit` starts from: a saved `state`'s, with the model, optimizer, schedule
-    and random state restored; or 0, with the random seed set, for a fresh run."""
+def resume(state: dict, seed: int, **parts) -> int:
+    """The step a recipe's `fit` starts from: a saved `state`'s, with every named part (the model,
+    its optimisers, the schedule: anything with a state dict) and the random state restored; or 0,
+    with the random seed set, for a fresh run."""
     start = state.get("step", 0)
     if start:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        for name, part in parts.items():
+            part.load_state_dict(state[name])
         torch.set_rng_state(state["rng"])
     else:
         torch.manual_seed(seed)
     return start
 
 
-def remember(state: dict, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-             scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
+def remember(state: dict, step: int, **parts) -> None:
     """Record in `state` everything `resume` needs to go on after `step`."""
-    state.update(step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                 scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
+    state.update(step=step, rng=torch.get_rng_state(), **{name: part.state_dict() for name, part in parts.items()})
 
 
 def set_train_mode(model: torch.nn.Module, freeze_norm: bool = False) -> None:
@@ -62,6 +59,9 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
                 freeze_norm: bool = False, **loss_kwargs) -> Iterator[dict[str, float]]:
     """Run optimisation steps `start_step+1 .. steps`, yielding {step, loss, lr} after each.
 
+    `model.loss` returns the loss, or a dict of scalar terms with the loss under "loss" (every
+    term is then reported, e.g. a VAE's reconstruction and KL).
+
     `transform` (e.g. augmentation) applies to the first tensor of each batch on the device.
     `freeze_norm` keeps batch-norm statistics fixed, as fine-tuning on a few images needs.
     """
@@ -73,11 +73,12 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
         if transform is not None:
             x = transform(x)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            loss = model.loss(x, *rest, **loss_kwargs)
+            terms = model.loss(x, *rest, **loss_kwargs)
+        loss, terms = (terms["loss"], terms) if isinstance(terms, dict) else (terms, {"loss": terms})
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        yield {"step": step, "loss": loss.item(), "lr": optimizer.param_groups[0]["lr"]}
+        yield {"step": step, **{key: value.item() for key, value in terms.items()}, "lr": optimizer.param_groups[0]["lr"]}
     model.eval()

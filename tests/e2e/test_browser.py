@@ -108,3 +108,21 @@ def test_transformer_page_continues_a_prompt_and_shows_attention(server, page, s
     page.get_by_text("All heads").click()
     expect(page.get_by_role("heading", name="4. Positional embeddings")).to_be_visible()
     screenshot("transformer")
+
+
+def test_autoencoder_page_rebuilds_maps_and_samples(server, page, screenshot):
+    page.goto(f"{server}/autoencoder")
+    expect(page.get_by_role("heading", name="Autoencoder and variational autoencoder (VAE)", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="2. The VAE's latent space")).to_be_visible()
+    expect(page.get_by_role("heading", name="5. Garments from nowhere")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    screenshot("autoencoder")
+
+
+def test_unet_page_segments_a_scene_and_measures_the_skip_connections(server, page, screenshot):
+    page.goto(f"{server}/unet")
+    expect(page.get_by_role("heading", name="U-Net: segmentation", level=1)).to_be_visible()
+    expect(page.get_by_text("Dice on this scene")).to_be_visible()
+    page.get_by_text("Zero skip connections").click()
+    expect(page.get_by_text("with those zeroed")).to_be_visible(timeout=120_000)
+    screenshot("unet")

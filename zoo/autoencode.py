@@ -1,0 +1,215 @@
+"""What the autoencoder page and CLI need beyond the modules: the recipe that trains and
+measures a shipped autoencoder, the latent map, and the fine-tuning job."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from zoo import checkpoints, generative
+from zoo.data import fashion_mnist
+from zoo.devices import pick_device
+from zoo.finetune import fashion_subset
+from zoo.recipe import ModuleRecipe
+from zoo.training import make_optimizer, remember, resume, train_steps
+
+DENOISING_STD = 0.3
+"""the noise level the denoising card is measured at"""
+
+
+@dataclass
+class AutoencoderTraining:
+    """How a shipped autoencoder is trained from scratch on the 60,000 training images."""
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class AutoencoderRecipe(ModuleRecipe):
+    training: AutoencoderTraining = field(default_factory=AutoencoderTraining)
+    dataset: str = "fashion-mnist"
+
+    def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+        t = self.training
+        steps = t.epochs * (60000 // t.batch_size)
+        model.to(device)
+        optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, steps, "onecycle")
+        start = resume(state, t.seed, model=model, optimizer=optimizer, scheduler=scheduler)
+        batches = fashion_mnist.batches(fashion_mnist.load("train"), t.batch_size, t.seed, start)
+        for event in train_steps(model, batches, optimizer, steps, scheduler=scheduler, start_step=start):
+            remember(state, event["step"], model=model, optimizer=optimizer, scheduler=scheduler)
+            event["total"] = steps
+            yield event
+
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict[str, float]:
+        """Reconstruction error on the test set (per pixel, and in nats per image), and what the
+        kind adds: the denoising error, the share of active code units, or the VAE's ELBO."""
+        x = fashion_mnist.load("test").floats()[:limit]
+        return {**reconstruction_figures(model, x, device), "n": len(x)}
+
+
+@dataclass
+class VAERecipe(AutoencoderRecipe):
+    """A VAE also generates: its card adds FID and class coverage of 10,000 samples."""
+
+    def sample_images(self, model: torch.nn.Module, n: int, seed: int, device: torch.device) -> np.ndarray:
+        generator = torch.Generator().manual_seed(seed)
+        return torch.cat([model.sample(min(1000, n - start), generator).cpu()
+                          for start in range(0, n, 1000)]).squeeze(1).numpy()  # the same codes on every device
+
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
+        samples = self.sample_images(model, limit or generative.N_SAMPLES, 0, device)
+        return {**super().evaluate(model, device, limit), **generative.quality(samples)}
+
+
+@torch.no_grad()
+def reconstruction_figures(model: torch.nn.Module, images: torch.Tensor, device: torch.device) -> dict[str, float]:
+    kind, model = model.config.kind, model.to(device).eval()
+    generator = torch.Generator().manual_seed(0)
+    sums: dict[str, float] = {}
+    for start in range(0, len(images), 1000):
+        x = images[start:start + 1000]
+        add = lambda key, value: sums.__setitem__(key, sums.get(key, 0.0) + float(value) * len(x))
+        noise = torch.randn(x.shape, generator=generator)
+        x = x.to(device)
+        add("reconstruction_mse", (model(x) - x).pow(2).mean())
+        add("reconstruction_nats", model.loss(x, sample_z=False)["reconstruction"])
+        if kind == "vae":
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(start)
+                terms = model.loss(x, sample_z=True)
+            add("elbo_nats", -(terms["reconstruction"] + terms["kl"]))
+            add("kl_nats", terms["kl"])
+        if kind == "denoising":
+            noisy = (x + DENOISING_STD * noise.to(device)).clamp(0, 1)
+            add("noisy_mse", (noisy - x).pow(2).mean())
+            add("denoised_mse", (model(noisy) - x).pow(2).mean())
+        if kind == "sparse":
+            add("active_code_share", (model.encode(x)[0] > 0).float().mean())
+    return {key: value / len(images) for key, value in sums.items()}
+
+
+@dataclass(frozen=True)
+class LatentPlane:
+    """The two directions along which the test set's codes vary most (PCA), through their mean:
+    a 2-D window on a latent space of any size."""
+    center: np.ndarray
+    axes: np.ndarray
+    """(2, latent), unit length"""
+    spread: np.ndarray
+    """the codes' standard deviation along each axis"""
+
+    def project(self, codes: np.ndarray) -> np.ndarray:
+        return (codes - self.center) @ self.axes.T
+
+    def lift(self, points: np.ndarray) -> np.ndarray:
+        return self.center + np.asarray(points, dtype=np.float64) @ self.axes
+
+
+@torch.no_grad()
+def encode(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
+    """Codes (N, latent) of float images (N, 1, 28, 28): the VAE's posterior means."""
+    device = next(model.parameters()).device
+    return torch.cat([model.encode(images[i:i + 1000].to(device))[0].cpu() for i in range(0, len(images), 1000)]).numpy()
+
+
+@torch.no_grad()
+def decode(model: torch.nn.Module, codes: np.ndarray) -> np.ndarray:
+    """Images (N, 28, 28) in [0, 1] from codes (N, latent)."""
+    device = next(model.parameters()).device
+    return model.decode(torch.as_tensor(codes, dtype=torch.float32, device=device)).squeeze(1).cpu().numpy()
+
+
+def latent_plane(codes: np.ndarray) -> LatentPlane:
+    center = codes.mean(0)
+    _, singular, directions = np.linalg.svd(codes - center, full_matrices=False)
+    return LatentPlane(center, directions[:2], singular[:2] / np.sqrt(len(codes) - 1))
+
+
+def plane_grid(model: torch.nn.Module, plane: LatentPlane, size: int = 9, reach: float = 2.0) -> np.ndarray:
+    """Images (size * size, 28, 28) decoded on a grid over the plane, `reach` standard deviations each way."""
+    steps = np.linspace(-reach, reach, size)
+    points = np.array([(a, b) for b in steps[::-1] for a in steps]) * plane.spread
+    return decode(model, plane.lift(points))
+
+
+def interpolate(model: torch.nn.Module, pair: np.ndarray, steps: int = 9) -> np.ndarray:
+    """Images (steps, 28, 28) decoded along the straight line between the codes of two uint8 images (2, 28, 28)."""
+    codes = encode(model, torch.from_numpy(pair).float().unsqueeze(1) / 255.0)
+    mix = np.linspace(0, 1, steps)[:, None]
+    return decode(model, (1 - mix) * codes[0] + mix * codes[1])
+
+
+def map_sample(n: int = 2000) -> fashion_mnist.Split:
+    """The test images the latent map shows: the first N of the test set, or the shipped sample."""
+    if not fashion_mnist.is_installed():
+        return fashion_mnist.load_sample()
+    test = fashion_mnist.load("test")
+    return fashion_mnist.Split(test.images[:n], test.labels[:n])
+
+
+@torch.no_grad()
+def reconstruct(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
+    """Reconstructions (N, 28, 28) of float images (N, 1, 28, 28)."""
+    device = next(model.parameters()).device
+    return model(images.to(device)).squeeze(1).cpu().numpy()
+
+
+@torch.no_grad()
+def strongest_atoms(model: torch.nn.Module, image: torch.Tensor, k: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sparse autoencoder's K most active code units for one image (1, 28, 28): their ids,
+    activations, and atoms (K, 28, 28); the reconstruction is (roughly) their weighted sum."""
+    code = encode(model, image.unsqueeze(0))[0]
+    units = np.argsort(code)[::-1][:k]
+    return units, code[units], model.dictionary().cpu().numpy()[units]
+
+
+def samples(model: torch.nn.Module, n: int, seed: int) -> np.ndarray:
+    """N VAE samples (N, 28, 28) from the prior, the same for the same seed."""
+    return model.sample(n, torch.Generator().manual_seed(seed)).squeeze(1).cpu().numpy()
+
+
+def add_noise(images: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return (images + std * torch.randn(images.shape, generator=generator)).clamp(0, 1)
+
+
+def finetune_autoencoder(name: str, lr: float, steps: int, beta: float | None = None, n_train: int = 2000,
+                         batch_size: int = 64, sample_every: int = 20, seed: int = 0) -> Iterator[dict]:
+    """Job: fine-tune shipped autoencoder NAME on `n_train` training images; for a VAE, `beta`
+    weighs the KL term. Yields {step, loss, reconstruction, kl} and, every `sample_every`
+    steps, `reconstructions` of 8 held-out images (and a VAE's `samples` from 8 fixed codes)
+    as uint8 (8, 28, 28). Returns the fine-tuned weights as safetensors bytes."""
+    torch.manual_seed(seed)
+    model, _ = checkpoints.load(name, pick_device())
+    train, held_out = fashion_subset(n_train, seed=seed)
+    shown = held_out.floats()[:8]
+    prior = torch.randn(8, model.config.latent, generator=torch.Generator().manual_seed(seed)).numpy()
+
+    def pictures() -> dict:
+        model.eval()
+        with torch.no_grad():
+            device = next(model.parameters()).device
+            found = {"reconstructions": _uint8(model(shown.to(device)).squeeze(1).cpu().numpy())}
+        if model.config.kind == "vae":
+            found["samples"] = _uint8(decode(model, prior))
+        return found
+
+    yield {"step": 0, **pictures()}
+    optimizer, _ = make_optimizer(model, lr)
+    batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
+    loss_kwargs = {"beta": beta} if beta is not None and model.config.kind == "vae" else {}
+    for event in train_steps(model, batches, optimizer, steps, freeze_norm=True, **loss_kwargs):
+        if event["step"] % sample_every == 0 or event["step"] == steps:
+            event.update(pictures())
+        yield event
+    return checkpoints.state_dict_bytes(model)
+
+
+def _uint8(images: np.ndarray) -> np.ndarray:
+    return (images.clip(0, 1) * 255).round().astype(np.uint8)
