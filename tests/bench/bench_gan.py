@@ -8,8 +8,8 @@ the page runs it: `zoo.gan_lab.train_run` in a `zoo.jobs` worker, with this proc
 every 0.5 s the way the page's live fragment does (take in the frames, then build and serialise
 the plane and the two curve figures). Steps per second of the job come from its frames (steps
 and the worker's clock between the first and the last frame); figure updates per second are
-the polls that found a new frame and redrew. Then the DCGAN: milliseconds per sampled image,
-in the page's grid of 40 and alone.
+the polls that found a new frame and redrew.
+(The DCGAN's sampling time is in bench_generative.py beside the VAE's and diffusion's.)
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.timing import median_ms  # noqa: E402
-from zoo import adversarial, checkpoints, jobs, plots  # noqa: E402
+from zoo import jobs, plots  # noqa: E402
 from zoo import gan_lab as gl  # noqa: E402
 
 POLL_S = 0.5  # as pages/gan.py polls
@@ -95,7 +94,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
     parser.add_argument("--repeats", type=int, default=3, help="measurements of each kind, interleaved")
     args = parser.parse_args()
-    threads = torch.get_num_threads()
     target = gl.make_target(TARGET)
     runner = jobs.JobRunner(max_jobs=1)
     try:
@@ -117,12 +115,6 @@ def main() -> None:
           f"{poll_ms:.0f} ms, {size / 1024:.0f} KB of figures; modes covered after each run: "
           f"{', '.join(str(r[5]) for r in runs)} of {len(target.centres)}")
 
-    torch.set_num_threads(threads)  # the page samples in the server, on torch's default threads
-    model, _ = checkpoints.load("dcgan-fashion", "cpu")
-    grid = median_ms(lambda: adversarial.sample_grid(model, 0), repeats=30)
-    alone = median_ms(lambda: adversarial.sample_grid(model, 0, n=1), repeats=100)
-    print(f"DCGAN on the CPU ({torch.get_num_threads()} threads): {grid / 40:.2f} ms per image in the page's grid "
-          f"of 40 ({grid:.0f} ms), {alone:.2f} ms for one image alone")
 
 
 if __name__ == "__main__":
