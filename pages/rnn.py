@@ -10,6 +10,7 @@ import streamlit as st
 from models.rnn import look_inside
 from zoo import charlm, forecast, plots, ui, uploads
 from zoo.data import text
+from zoo.data.series import TimeSeries, column_names, read_csv
 
 MODELS = {"LSTM": "lstm-text", "GRU": "gru-text", "Vanilla RNN": "rnn-text"}
 LOOK_CHARS = 160
@@ -230,7 +231,7 @@ else:
 
 
 # ---- 4. forecast --------------------------------------------------------------------------------------
-def forecast_figure(series: uploads.TimeSeries, horizon: int, baseline: dict, events: list[dict]) -> go.Figure:
+def forecast_figure(series: TimeSeries, horizon: int, baseline: dict, events: list[dict]) -> go.Figure:
     """The recent history, the held-out tail, the seasonal-naive forecast and the network's latest one
     (a job's events are left out once the series or horizon they were for has changed)."""
     n = len(series.values)
@@ -272,7 +273,7 @@ else:
     upload = st.file_uploader("A CSV file", type=["csv", "txt", "tsv"], key="rnn_fc_csv")
     if upload is not None:
         data = upload.getvalue()
-        columns = forecast.csv_columns(data)
+        columns = column_names(data)
         a, b = st.columns(2)
         value_column = a.selectbox("Value column", ["(last column of numbers)"] + columns, key="rnn_fc_value")
         date_options = ["(none)"] + columns
@@ -280,8 +281,8 @@ else:
         date_column = b.selectbox("Date column (optional)", date_options, key="rnn_fc_date",
                                   index=date_options.index(guess) if guess else 0)
         try:
-            series = uploads.read_series_csv(data, upload.name, None if value_column.startswith("(") else value_column,
-                                             None if date_column == "(none)" else date_column)
+            series = read_csv(data, upload.name, None if value_column.startswith("(") else value_column,
+                              None if date_column == "(none)" else date_column)
         except uploads.UploadError as error:
             st.error(str(error))
         if series is not None:

@@ -5,7 +5,8 @@ import pytest
 
 from tests.helpers import consume
 from zoo import forecast
-from zoo.uploads import UploadError, read_series_csv
+from zoo.data.series import column_names, read_csv as read_series_csv
+from zoo.uploads import UploadError
 
 
 def monthly(n: int = 120, noise: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -61,9 +62,9 @@ def test_the_shipped_series_reads_like_an_upload():
 
 
 def test_columns_of_an_upload_before_it_is_read():
-    assert forecast.csv_columns(b"\xef\xbb\xbfdate;value;note\n2000-01;1;x\n") == ["date", "value", "note"]
-    assert forecast.csv_columns(b"1,2\n3,4\n") == ["column 1", "column 2"]
-    assert forecast.csv_columns(b"\n\n") == [] and forecast.csv_columns(b"\x89PNG\x00\x00") == []
+    assert column_names(b"\xef\xbb\xbfdate;value;note\n2000-01;1;x\n") == ["date", "value", "note"]
+    assert column_names(b"1,2\n3,4\n") == ["column 1", "column 2"]
+    assert column_names(b"\n\n") == [] and column_names(b"\x89PNG\x00\x00") == []
     assert forecast.date_column_guess(["Month", "passengers"]) == "Month"
     assert forecast.date_column_guess(["a", "b"]) is None
 

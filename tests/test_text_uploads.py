@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo.uploads import MIN_SERIES_ROWS, UploadError, limits, load_text, read_series_csv
+from zoo.data.series import MIN_ROWS as MIN_SERIES_ROWS, read_csv as read_series_csv
+from zoo.uploads import UploadError, limits, load_text
 
 
 def png() -> bytes:

@@ -9,7 +9,6 @@ forecast inside the training part: below 1 beats it, 0 is perfect.
 """
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 
 from models.rnn import ForecasterConfig, SeriesForecaster
-from zoo import uploads
+from zoo.data import series
 from zoo.devices import pick_device
 from zoo.training import make_optimizer, train_steps
 
@@ -32,37 +31,14 @@ MIN_WINDOWS = 16
 _DATE_NAME = re.compile(r"date|time|month|year|day|week|period|quarter", re.I)
 
 
-def load_default() -> uploads.TimeSeries:
+def load_default() -> series.TimeSeries:
     """The shipped series, read through the same validation as an upload."""
-    return uploads.read_series_csv(DEFAULT_SERIES.read_bytes(), DEFAULT_SERIES.name, "co2_ppm", "month")
-
-
-def csv_columns(data: bytes) -> list[str]:
-    """The column names `uploads.read_series_csv` would give the file (so a person can pick among
-    them before it is read), or [] if it is not readable text."""
-    try:
-        lines = uploads.decode_text(data, "the file", uploads.limits().max_upload_bytes, ".csv").split("\n")
-        first = next(line for line in lines if line.strip())
-    except (uploads.UploadError, StopIteration):
-        return []
-    delimiter = max([",", ";", "\t"], key=first.count)  # as read_series_csv picks it
-    cells = next(csv.reader([first], delimiter=delimiter))
-    if not any(_is_number(cell) for cell in cells):  # a header row, as read_series_csv decides
-        return [cell.strip() or f"column {i + 1}" for i, cell in enumerate(cells)]
-    return [f"column {i + 1}" for i in range(len(cells))]
+    return series.read_csv(DEFAULT_SERIES.read_bytes(), DEFAULT_SERIES.name, "co2_ppm", "month")
 
 
 def date_column_guess(columns: list[str]) -> str | None:
     """The first column whose name says it holds dates or times, if any."""
     return next((c for c in columns if _DATE_NAME.search(c)), None)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-        return True
-    except ValueError:
-        return False
 
 
 def guess_season(values: np.ndarray, max_lag: int = 400) -> int:
