@@ -29,8 +29,9 @@ CHUNK = 500
 
 @dataclass
 class DiffusionTraining:
-    """How the shipped model is trained from scratch on the 60,000 training images."""
-    steps: int = 7000
+    """How the shipped model is trained from scratch on the 60,000 training images: 9,000 steps
+    took 5.5 minutes on an H100 (27.8 steps/s); on 2 CPU cores a step takes about 2.5 s."""
+    steps: int = 9000
     batch_size: int = 128
     lr: float = 1e-3
     """peak of a one-cycle schedule"""
