@@ -1,0 +1,199 @@
+"""models.gnn, zoo.graphs and zoo.gnn_lab: the graphs and every bad edge list, the GCN layer against
+its dense formula, the models, label propagation, the page's jobs, and a CLI round trip of a tiny recipe."""
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from torch_geometric.nn import GCNConv
+
+from models.gnn import GNN, KINDS, GNNConfig, GNNRecipe, NodeTraining
+from tests.helpers import consume
+from zoo import checkpoints, evaluate, gnn_lab, graphs, train
+from zoo.uploads import UploadError
+
+TWO_CLIQUES = b"".join(f"{u},{v}\n".encode() for block in (range(0, 5), range(5, 10))
+                       for u in block for v in block if u < v) + b"4,5\n"
+"""two 5-cliques (nodes 0-4 and 5-9) joined by the edge 4-5"""
+
+
+def two_cliques() -> graphs.Graph:
+    labels = b"node,label\n" + b"".join(f"{i},{'left' if i < 5 else 'right'}\n".encode() for i in range(10))
+    return graphs.read_upload(TWO_CLIQUES, "cliques.csv", labels, "labels.csv")
+
+
+def assert_simple(graph: graphs.Graph) -> None:
+    edges = graph.edges
+    assert (edges[:, 0] < edges[:, 1]).all(), "each edge once, smaller index first, no self-loops"
+    assert len({tuple(e) for e in edges.tolist()}) == len(edges)
+    assert len(graph.labels) == graph.n and graph.labels.max() < len(graph.classes)
+
+
+def test_the_built_in_graphs_load():
+    expected = {"Zachary's karate club": (34, 78), "Les Misérables": (77, 254), "Florentine families": (15, 20),
+                "Davis southern women": (32, 89)}
+    for name, load in graphs.BUILT_IN.items():
+        graph = load()
+        assert_simple(graph)
+        assert (graph.n, len(graph.edges)) == expected[name]
+    karate = graphs.karate_club()
+    assert karate.classes == ["Mr. Hi", "Officer"] and np.bincount(karate.labels).tolist() == [17, 17]
+    assert karate.labels[0] == 0 and karate.labels[33] == 1
+    assert graphs.davis_women().classes == ["woman", "event"]
+    assert "Louvain" in graphs.BUILT_IN["Les Misérables"]().label_source
+    assert karate.edge_index().shape == (2, 156)
+
+
+def test_stochastic_block_model():
+    graph = graphs.block_model([10, 20], 0.9, 0.0, seed=1)
+    assert_simple(graph)
+    assert np.bincount(graph.labels).tolist() == [10, 20] and graph.classes == ["block 1", "block 2"]
+    assert (graph.labels[graph.edges[:, 0]] == graph.labels[graph.edges[:, 1]]).all()  # p_out 0: no edge between
+    for sizes, p_in, p_out in (([10], 0.5, 0.1), ([10, 0], 0.5, 0.1), ([10, 10], 1.5, 0.1)):
+        with pytest.raises(ValueError):
+            graphs.block_model(sizes, p_in, p_out)
+
+
+@pytest.mark.parametrize("data", [b"source,target\n1,2\n2,3\n", b"1\t2\n2\t3\n", b"# a comment\n1 2\n\n2   3\n",
+                                  b"1;2\n2;3\n"])
+def test_edge_lists_in_every_format(data):
+    nodes, edges = graphs.read_edge_list(data, "e.csv")
+    assert nodes == ["1", "2", "3"] and edges.tolist() == [[0, 1], [1, 2]]
+
+
+def test_named_nodes_and_a_label_file():
+    nodes, edges = graphs.read_edge_list(b"alice bob\nbob carol\n", "names.txt")
+    assert nodes == ["alice", "bob", "carol"] and len(edges) == 2
+    graph = two_cliques()
+    assert graph.n == 10 and len(graph.edges) == 21 and graph.classes == ["left", "right"]
+    assert graph.labels.tolist() == [0] * 5 + [1] * 5 and "labels.csv" in graph.label_source
+    unlabelled = graphs.read_upload(TWO_CLIQUES, "cliques.csv")
+    assert "Louvain" in unlabelled.label_source and len(unlabelled.classes) == 2
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"1,2\n2,2\n", "line 2: node '2' links to itself"),
+    (b"1,2\n2,3\n3,2\n", "line 3: the edge 3 - 2 is already on line 2"),
+    (b"1,2\n1,2\n", "already on line 1"),
+    (b"7\n", "holds 1 node"),
+    (b"5 5\n", "holds 1 node"),
+    (b"1,2\n2,three\n", "line 2: 'three' is text where a node number belongs"),
+    (b"1,2\n2,3,4\n", "line 2: expected two node ids"),
+    (b"", "is empty"),
+    (b"\x00\x01binary", "binary"),
+])
+def test_every_bad_edge_list_gets_a_clear_message(data, message):
+    with pytest.raises(UploadError, match=message.replace("(", r"\(")):
+        graphs.read_edge_list(data, "e.csv")
+
+
+def test_too_many_nodes_or_edges(monkeypatch):
+    path = b"".join(f"{i} {i + 1}\n".encode() for i in range(9))  # 10 nodes, 9 edges
+    monkeypatch.setenv("ZOO_MAX_GRAPH_NODES", "5")
+    with pytest.raises(UploadError, match="more than 5 nodes"):
+        graphs.read_edge_list(path, "e.csv")
+    with pytest.raises(ValueError, match="limit is 5"):
+        graphs.block_model([3, 3], 0.5, 0.1)
+    monkeypatch.setenv("ZOO_MAX_GRAPH_NODES", "100")
+    monkeypatch.setenv("ZOO_MAX_GRAPH_EDGES", "8")
+    with pytest.raises(UploadError, match="9 edges; the limit is 8"):
+        graphs.read_edge_list(path, "e.csv")
+
+
+@pytest.mark.parametrize("labels, message", [
+    (b"0,a\n1,b\n", "no label to 8 nodes"),
+    (b"".join(f"{i},a\n".encode() for i in range(10)), "1 distinct label"),
+    (b"0,a\n0,b\n", "node '0' already has a label"),
+    (b"0,a\n99,b\n", "node '99' is not in the edge list"),
+])
+def test_bad_label_files(labels, message):
+    with pytest.raises(UploadError, match=message):
+        graphs.read_upload(TWO_CLIQUES, "cliques.csv", labels, "labels.csv")
+
+
+def test_gcn_layer_is_the_dense_normalised_propagation():
+    """PyG's GCNConv computes D^-1/2 (A + I) D^-1/2 X W (+ b), with the matrix `normalised_adjacency` builds."""
+    torch.manual_seed(0)
+    graph = graphs.karate_club()
+    a = nx.to_numpy_array(nx.karate_club_graph(), weight=None) + np.eye(34)
+    d = np.diag(a.sum(1) ** -0.5)
+    dense = d @ a @ d
+    assert np.allclose(gnn_lab.normalised_adjacency(graph), dense)
+    conv = GCNConv(5, 3)
+    x = torch.randn(34, 5)
+    expected = torch.tensor(dense, dtype=torch.float32) @ x @ conv.lin.weight.T + conv.bias
+    assert torch.allclose(conv(x, graph.edge_index()), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_gives_logits_an_embedding_and_learns(kind):
+    graph = two_cliques()
+    model = GNN(GNNConfig(n_features=10, n_classes=2, kind=kind, layers=3, hidden=8))
+    x, edge_index = gnn_lab.node_features(graph, "identity"), graph.edge_index()
+    trace = model.trace(x, edge_index)
+    assert trace.logits.shape == (10, 2) and [h.shape[1] for h in trace.hidden] == [8, 8, 2]
+    events = list(gnn_lab.fit_nodes(model, graph, x, [0, 9], 30, 0.05, 0.0, 0, torch.device("cpu")))
+    assert events[-1]["loss"] < events[0]["loss"] and events[-1]["total"] == 30
+    probs, embedding = model.eval().predict_proba(x, edge_index)
+    assert torch.allclose(probs.sum(1), torch.ones(10)) and embedding.abs().max() <= 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        GNN(GNNConfig(kind="cnn"))
+
+
+def test_features_hops_draws_and_label_propagation():
+    graph = two_cliques()
+    assert torch.equal(gnn_lab.node_features(graph, "identity"), torch.eye(10))
+    structural = gnn_lab.node_features(graph, "structural")
+    assert structural.shape == (10, 10) and torch.allclose(structural.mean(0), torch.zeros(10), atol=1e-5)
+    assert gnn_lab.hops(graph, 0).tolist() == [0, 1, 1, 1, 1, 2, 3, 3, 3, 3] and gnn_lab.hops(graph, 4).max() == 2
+    labelled = gnn_lab.draw_labelled(graph.labels, 2, seed=0)
+    assert len(labelled) == 4 and np.bincount(graph.labels[labelled]).tolist() == [2, 2]
+    assert gnn_lab.draw_labelled(graph.labels, 1, 3) == gnn_lab.draw_labelled(graph.labels, 1, 3)
+    scores = gnn_lab.label_propagation(graph, [0, 9])
+    assert np.allclose(scores.sum(1), 1) and gnn_lab.unlabelled_accuracy(scores, graph.labels, [0, 9]) == 1.0
+    assert gnn_lab.mean_cosine_distance(np.ones((5, 2))) == pytest.approx(0)
+    assert gnn_lab.mean_cosine_distance(np.eye(2)) == pytest.approx(0.5)
+
+
+def test_the_page_jobs():
+    graph = two_cliques()
+    settings = gnn_lab.Settings(layers=2, epochs=20)
+    events, last = consume(gnn_lab.train_live(graph, [0, 9], settings, frames=4))
+    assert events[0]["labelled"] == [0, 9] and events[-1]["step"] == 20
+    frames = [e for e in events if "embedding" in e]
+    assert [f["step"] for f in frames] == [0, 5, 10, 15, 20] and frames[-1]["accuracy"] == last["accuracy"]
+    assert last["probs"].shape == (10, 2)
+    assert last["embedding"].dtype == np.float16 and 0 <= last["accuracy"] <= 1
+    events, _ = consume(gnn_lab.accuracy_vs_labels(graph, settings, repeats=2))
+    assert gnn_lab.label_counts(graph) == [1, 2, 3] and len(events) == 6
+    table = gnn_lab.summary(events, "per_class")
+    assert list(table) == [1, 2, 3] and set(table[1]) == {"gnn", "label_propagation", "mlp"}
+    events, _ = consume(gnn_lab.over_smoothing(graph, [0, 9], settings, depths=(2, 4)))
+    assert [e["layers"] for e in events] == [2, 4] and all(0 <= e["distance_untrained"] <= 2 for e in events)
+
+
+def tiny_recipe() -> GNNRecipe:
+    return GNNRecipe(GNN, GNNConfig(hidden=8), title="GCN", training=NodeTraining(epochs=10, draws=2))
+
+
+def test_cli_round_trip_of_a_tiny_recipe(checkpoint_dir, monkeypatch, capsys):
+    monkeypatch.setitem(checkpoints.registry(), "gcn-karate", tiny_recipe())
+    train.main(["gcn-karate", "--device", "cpu"])
+    model, card = checkpoints.load("gcn-karate", "cpu")
+    assert card["steps"] == 10 and card["classes"] == ["Mr. Hi", "Officer"] and card["graph"]["nodes"] == 34
+    assert card["train_command"] == "python -m zoo.train gcn-karate" and card["metrics"]["draws"] == 2
+    capsys.readouterr()
+    evaluate.main(["gcn-karate", "--json"])
+    measured = json.loads(capsys.readouterr().out)
+    assert measured == pytest.approx(card["metrics"])
+    assert set(measured) >= {"accuracy", "checkpoint_accuracy", "label_propagation_accuracy", "mlp_accuracy"}
+
+
+def test_shipped_checkpoint_is_small_and_its_card_says_what_it_measured():
+    weights, card_path = checkpoints.paths("gcn-karate")
+    assert weights.stat().st_size < 25 * 2 ** 20
+    card = json.loads(card_path.read_text())
+    assert card["training"]["labelled"] == [0, 33] and card["metrics"]["n_unlabelled"] == 32
+    assert card["metrics"]["checkpoint_accuracy"] >= 0.95 and card["metrics"]["draws"] == 10
+    assert card["metrics"]["accuracy"] >= 0.95 or "0.95" in card["note"], "the card says why the target is missed"
