@@ -57,6 +57,7 @@ def train(name: str, device: torch.device, fresh: bool = False, save_every: int 
         "wall_time_s": round(state.get("wall_time_s", 0.0), 1),
         "metrics": metrics,
         **(recipe.card_fields() if hasattr(recipe, "card_fields") else {}),  # e.g. a character model's vocab
+        **state.get("card", {}),  # what the run itself found, e.g. an agent's learning curve
     })
     state_path.unlink(missing_ok=True)
     return card
