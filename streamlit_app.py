@@ -24,8 +24,14 @@ PAGES = {
         st.Page("pages/gan.py", title="GAN", icon=":material/theater_comedy:", url_path="gan"),
         st.Page("pages/diffusion.py", title="Diffusion", icon=":material/blur_on:", url_path="diffusion"),
     ],
+    "Graphs": [
+        st.Page("pages/gnn.py", title="GNN", icon=":material/share:", url_path="gnn"),
+    ],
+    "Reinforcement learning": [
+        st.Page("pages/dqn.py", title="DQN", icon=":material/sports_esports:", url_path="dqn"),
+    ],
 }
 
-navigation = st.navigation(PAGES)
+navigation = st.navigation(PAGES, expanded=True)  # every page in view: the default folds the list after ten
 ui.frame()
 navigation.run()

@@ -100,3 +100,22 @@ def test_fid_orders_diffusion_before_the_gan_before_the_vae():
 def test_unet_card_meets_its_target_on_the_whole_held_out_set():
     metrics = checkpoints.read_card("unet-shapes")["metrics"]
     assert metrics["mean_dice"] >= 0.90 and metrics["n"] == shapes.N_HELD_OUT
+
+
+@pytest.mark.xfail(strict=True, reason="issue 8's target; the mean over 10 one-label-per-class draws is 0.922: "
+                   "the draw of seed 1 labels node 8, whose ties lean to the other side (see the card's note)")
+def test_gcn_reaches_0_95_over_random_one_label_draws():
+    assert checkpoints.read_card("gcn-karate")["metrics"]["accuracy"] >= 0.95
+
+
+def test_message_passing_beats_the_features_only_mlp_on_the_same_draws():
+    metrics = checkpoints.read_card("gcn-karate")["metrics"]
+    assert metrics["accuracy"] > metrics["mlp_accuracy"] and metrics["draws"] == 10
+    assert metrics["checkpoint_accuracy"] >= 0.95
+
+
+def test_dqn_card_balances_the_pole_for_500_steps_within_50k_environment_steps():
+    card = checkpoints.read_card("dqn-cartpole")
+    assert card["env_id"] == "CartPole-v1" and card["steps"] <= 50_000
+    assert card["metrics"]["mean_return"] >= 500.0 and card["metrics"]["n"] == 100
+    assert len(card["learning_curve"]) >= 10

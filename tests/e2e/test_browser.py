@@ -146,3 +146,22 @@ def test_diffusion_page_samples_and_animates(server, page, screenshot):
     expect(page.get_by_role("heading", name="2. Reverse: from noise to a garment, step by step")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Six more of class .* ms per image"))).to_be_visible()
     screenshot("diffusion")
+
+
+def test_gnn_page_draws_the_karate_club_and_trains(server, page, screenshot):
+    page.goto(f"{server}/gnn")
+    expect(page.get_by_role("heading", name="Graph neural networks: node classification", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="3. Label a few nodes and train")).to_be_visible()
+    page.get_by_role("button", name="Start training", exact=True).first.click()
+    expect(page.get_by_text("Training finished.")).to_be_visible(timeout=120_000)
+    screenshot("gnn")
+
+
+def test_dqn_page_plays_an_episode_and_fine_tunes(server, page, screenshot):
+    page.goto(f"{server}/dqn")
+    expect(page.get_by_role("heading", name="Deep Q-network (DQN)", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="1. Watch an episode")).to_be_visible()
+    page.locator("g.updatemenu-button").first.click()  # Play
+    page.get_by_role("button", name="Start fine-tuning", exact=True).click()
+    expect(page.get_by_text("Fine-tuning finished.")).to_be_visible(timeout=180_000)
+    screenshot("dqn")
