@@ -33,6 +33,21 @@ def run_until(at: AppTest, done, seconds: float = 120, every: float = 0.5) -> Ap
     return at
 
 
+def chart(at: AppTest, key: str):
+    """The Plotly chart drawn under `key`."""
+    return next(element for element in at.get("plotly_chart") if element.key == key)
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The shown value of the metric labelled `label`."""
+    return next(element.value for element in at.metric if element.label == label)
+
+
+def step(at: AppTest) -> int:
+    """A live run's "Step" metric as a number."""
+    return int(metric(at, "Step").replace(",", ""))
+
+
 def png_bytes(draw_garment: bool = True) -> bytes:
     """A dark T-shirt-like shape on a white background, like a photo of a garment."""
     image = Image.new("RGB", (300, 260), "white")

@@ -3,7 +3,7 @@ changed physics, a tiny live fine-tune that leaves the shared agent alone, and t
 file uploaded, good and bad."""
 import torch
 
-from tests.app.conftest import open_page, run_until
+from tests.app.conftest import metric, open_page, run_until
 from zoo import checkpoints, rl_agent, ui
 
 PAGE = "pages/dqn.py"
@@ -18,28 +18,25 @@ def _finished(at) -> bool:
     return any("finished" in s.value for s in at.success) or bool(at.error)
 
 
-def _metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
 
 def test_page_plays_an_episode_beside_a_random_policy_and_shows_the_q_landscape():
     at = open_page(PAGE)
     assert not at.error
     assert {"dqn_learning_curve", "dqn_episode", "dqn_random_episode", "dqn_landscape", "dqn_world_episode"} <= _keys(at)
-    assert _metric(at, "The agent's return") == "500"
-    assert int(_metric(at, "A random policy's return")) < 100
+    assert metric(at, "The agent's return") == "500"
+    assert int(metric(at, "A random policy's return")) < 100
     chart = next(c for c in at.get("plotly_chart") if c.key == "dqn_episode")
     assert '"frames"' in chart.proto.spec and "Play" in chart.proto.spec
     at.number_input(key="dqn_seed").set_value(3).run()
-    assert not at.exception and _metric(at, "The agent's return") == "500"
+    assert not at.exception and metric(at, "The agent's return") == "500"
 
 
 def test_weaker_push_makes_the_agent_fail():
     at = open_page(PAGE)
-    assert float(_metric(at, "The agent's mean return in the standard world")) > 450
+    assert float(metric(at, "The agent's mean return in the standard world")) > 450
     at.slider(key="dqn_force_mag").set_value(2.0).run()
     assert not at.exception
-    assert float(_metric(at, "The agent's mean return in your world")) < 300
+    assert float(metric(at, "The agent's mean return in your world")) < 300
 
 
 def test_tiny_fine_tune_completes_and_leaves_the_shared_agent_alone():

@@ -2,7 +2,7 @@
 samples, interpolates, judges uploads and fine-tunes a private copy."""
 import torch
 
-from tests.app.conftest import open_page, run_until
+from tests.app.conftest import chart, metric, open_page, run_until, step
 from zoo import ui
 
 PAGE = "pages/gan.py"
@@ -10,60 +10,49 @@ HEADERS = ["1. The game, in two dimensions", "2. A DCGAN that makes garments", "
            "4. What D thinks of your image", "5. Fine-tune it: watch G and D train"]
 
 
-def _chart(at, key):
-    return next(chart for chart in at.get("plotly_chart") if chart.key == key)
-
-
-def _metric(at, label):
-    return next(metric.value for metric in at.metric if metric.label == label)
-
-
-def _step(at) -> int:
-    return int(_metric(at, "Step").replace(",", ""))
-
 
 def test_page_loads_as_a_lesson():
     at = open_page(PAGE)
     assert at.title[0].value.startswith("Generative adversarial network")
     assert [h.value for h in at.header] == HEADERS
     assert not at.error
-    assert _step(at) == 0 and _metric(at, "Modes covered").endswith("/ 8")
+    assert step(at) == 0 and metric(at, "Modes covered").endswith("/ 8")
     assert {"gan_plane", "gan_samples", "gan_walk", "gan_verdict"} <= {chart.key for chart in at.get("plotly_chart")}
-    assert '"frames"' in _chart(at, "gan_walk").proto.spec  # an animation, with its Play button
+    assert '"frames"' in chart(at, "gan_walk").proto.spec  # an animation, with its Play button
     assert at.subheader[0].value.startswith("D: a real ")
 
 
 def test_samples_follow_the_seed_and_the_class():
     at = open_page(PAGE)
-    first = _chart(at, "gan_samples").proto.spec
+    first = chart(at, "gan_samples").proto.spec
     at.selectbox(key="gan_class").set_value("Sneaker").run()
-    sneakers = _chart(at, "gan_samples").proto.spec
+    sneakers = chart(at, "gan_samples").proto.spec
     assert not at.exception and sneakers != first
     at.number_input(key="gan_seed").set_value(5).run()
-    assert not at.exception and _chart(at, "gan_samples").proto.spec != sneakers
-    walk = _chart(at, "gan_walk").proto.spec
+    assert not at.exception and chart(at, "gan_samples").proto.spec != sneakers
+    walk = chart(at, "gan_walk").proto.spec
     at.selectbox(key="gan_to_class").set_value("Bag").run()
-    assert not at.exception and _chart(at, "gan_walk").proto.spec != walk
+    assert not at.exception and chart(at, "gan_walk").proto.spec != walk
 
 
 def test_toy_gan_trains_live_pauses_and_resets():
     at = open_page(PAGE)
-    untrained = _chart(at, "gan_plane").proto.spec
+    untrained = chart(at, "gan_plane").proto.spec
     at.button(key="gan_start").click().run()
     assert not at.exception and not at.error
     assert at.button(key="gan_start").disabled and not at.button(key="gan_pause").disabled
-    run_until(at, lambda at: _step(at) > 20, seconds=120, every=0.3)  # as the live fragment polls
-    assert _chart(at, "gan_plane").proto.spec != untrained and _chart(at, "gan_losses") and _chart(at, "gan_modes")
-    assert _metric(at, "D loss") != "–"
+    run_until(at, lambda at: step(at) > 20, seconds=120, every=0.3)  # as the live fragment polls
+    assert chart(at, "gan_plane").proto.spec != untrained and chart(at, "gan_losses") and chart(at, "gan_modes")
+    assert metric(at, "D loss") != "–"
     at.button(key="gan_pause").click().run()
-    paused = _step(at)
+    paused = step(at)
     assert not at.button(key="gan_start").disabled
     at.run()
-    assert _step(at) == paused  # it stays paused
+    assert step(at) == paused  # it stays paused
     at.button(key="gan_reset").click().run()
-    assert _step(at) == 0 and not at.exception
+    assert step(at) == 0 and not at.exception
     at.selectbox(key="gan_target").set_value("Two moons").run()
-    assert _metric(at, "Modes covered").endswith("/ 6") and not at.exception
+    assert metric(at, "Modes covered").endswith("/ 6") and not at.exception
 
 
 def test_upload_gets_a_verdict_and_a_bad_upload_shows_an_error(garment_png):
@@ -71,7 +60,7 @@ def test_upload_gets_a_verdict_and_a_bad_upload_shows_an_error(garment_png):
     at.radio(key="gan_source").set_value("Upload").run()
     at.file_uploader(key="gan_upload").upload("shirt.png", garment_png, "image/png").run()
     assert not at.exception and not at.error
-    assert at.subheader[0].value.startswith("D: a real ") and _chart(at, "gan_verdict")
+    assert at.subheader[0].value.startswith("D: a real ") and chart(at, "gan_verdict")
     at.file_uploader(key="gan_upload").upload("notes.png", b"just some text", "image/png").run()
     assert not at.exception
     assert at.error and "notes.png" in at.error[0].value
@@ -87,6 +76,6 @@ def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
     assert not at.exception and not at.error
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=300)
     assert {"gan_ft_losses", "gan_ft_scores", "gan_ft_samples"} <= {chart.key for chart in at.get("plotly_chart")}
-    assert '"g_loss"' in _chart(at, "gan_ft_losses").proto.spec
+    assert '"g_loss"' in chart(at, "gan_ft_losses").proto.spec
     assert at.get("download_button")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())

@@ -1,21 +1,10 @@
 """The MLP page through the real entry point: the playground trains live and takes a CSV; the
 pretrained MLP predicts next to the CNN on the gallery and on uploads."""
-from tests.app.conftest import open_page, run_until
+from tests.app.conftest import chart, open_page, run_until, step
 from zoo.data import fashion_mnist
 
 PAGE = "pages/mlp.py"
 
-
-def _chart(at, key):
-    return next(chart for chart in at.get("plotly_chart") if chart.key == key)
-
-
-def _metric(at, label):
-    return next(metric.value for metric in at.metric if metric.label == label)
-
-
-def _step(at) -> int:
-    return int(_metric(at, "Step").replace(",", ""))
 
 
 def _predictions(at) -> list[str]:
@@ -28,7 +17,7 @@ def test_page_loads_as_a_lesson():
     assert [h.value for h in at.header] == ["1. Playground: a network you build", "2. A deep MLP on Fashion-MNIST",
                                             "3. Fine-tune it"]
     assert not at.error
-    assert _step(at) == 0 and _chart(at, "pg_boundary") and _chart(at, "pg_units")
+    assert step(at) == 0 and chart(at, "pg_boundary") and chart(at, "pg_units")
     assert {"mlp_seen", "mlp_probs", "mlp_cnn_probs", "mlp_saliency", "mlp_templates", "mlp_activations_0"} <= {
         chart.key for chart in at.get("plotly_chart")}
 
@@ -58,31 +47,31 @@ def test_upload_predicts_and_bad_upload_shows_an_error(garment_png):
 def test_playground_steps_trains_live_pauses_and_resets():
     at = open_page(PAGE)
     at.selectbox(key="pg_data").set_value("Circles").run()
-    untrained = _chart(at, "pg_boundary").proto.spec
+    untrained = chart(at, "pg_boundary").proto.spec
     at.button(key="pg_step").click().run()
-    assert not at.exception and _step(at) == 1
-    stepped = _chart(at, "pg_boundary").proto.spec
+    assert not at.exception and step(at) == 1
+    stepped = chart(at, "pg_boundary").proto.spec
     assert stepped != untrained
     at.button(key="pg_start").click().run()
     assert not at.exception and not at.error
     assert at.button(key="pg_start").disabled and not at.button(key="pg_pause").disabled
-    run_until(at, lambda at: _step(at) > 50, seconds=90, every=0.3)  # as the live fragment polls
-    assert _chart(at, "pg_boundary").proto.spec != stepped and _chart(at, "pg_losses")
+    run_until(at, lambda at: step(at) > 50, seconds=90, every=0.3)  # as the live fragment polls
+    assert chart(at, "pg_boundary").proto.spec != stepped and chart(at, "pg_losses")
     at.button(key="pg_pause").click().run()
-    paused = _step(at)
+    paused = step(at)
     assert not at.button(key="pg_start").disabled and at.button(key="pg_pause").disabled
     at.run()
-    assert _step(at) == paused  # it stays paused
+    assert step(at) == paused  # it stays paused
     at.button(key="pg_reset").click().run()
-    assert _step(at) == 0 and not at.exception
+    assert step(at) == 0 and not at.exception
 
 
 def test_changing_the_network_starts_afresh_and_a_bad_one_is_explained():
     at = open_page(PAGE)
     at.button(key="pg_step").click().run()
-    assert _step(at) == 1
+    assert step(at) == 1
     at.text_input(key="pg_hidden").input("4").run()
-    assert _step(at) == 0 and not at.error
+    assert step(at) == 0 and not at.error
     at.text_input(key="pg_hidden").input("4, many").run()
     assert at.error and "whole numbers" in at.error[0].value and not at.exception
 
@@ -94,7 +83,7 @@ def test_csv_upload_trains_and_a_bad_csv_shows_an_error():
     at.file_uploader(key="pg_csv").upload("mine.csv", rows.encode(), "text/csv").run()
     assert not at.exception and not at.error
     at.button(key="pg_step").click().run()
-    assert _step(at) == 1
+    assert step(at) == 1
     at.file_uploader(key="pg_csv").upload("bad.csv", b"x,y,label\n1,2,a\n3,oops,b\n5,6,a\n7,8,b\n", "text/csv").run()
     assert not at.exception
     assert at.error and "bad.csv" in at.error[0].value and "'oops'" in at.error[0].value
