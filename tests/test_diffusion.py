@@ -186,10 +186,13 @@ def test_evaluate_records_quality_and_fid_and_time_against_ddim_steps(monkeypatc
     monkeypatch.setattr(generative, "quality", lambda images: {"fid": 1.0, "fid_samples": len(images)})
     monkeypatch.setattr(generative, "fid", lambda images: float(len(images)))
     monkeypatch.setattr(diffuse, "CURVE_STEPS", (2, 4))
-    figures = _tiny_recipe().evaluate(_model(), torch.device("cpu"), limit=30)
+    monkeypatch.setattr(generative, "N_SAMPLES", 30)
+    figures = _tiny_recipe().evaluate(_model(), torch.device("cpu"))
     assert figures["fid_samples"] == 30 and figures["ddim_steps_samples"] == 3
     assert set(figures["ddim_steps"]) == {"2", "4"}
     assert all(point["fid"] == 3.0 and point["seconds_per_image"] > 0 for point in figures["ddim_steps"].values())
+    sliced = _tiny_recipe().evaluate(_model(), torch.device("cpu"), limit=20)
+    assert sliced == {"fid": 1.0, "fid_samples": 20}  # a slice re-measures the headline only
 
 
 def test_finetune_job_on_a_class_or_on_given_images(checkpoint_dir):
