@@ -4,7 +4,7 @@
 
 Fine-tuning: environment steps per second of the page's job (`zoo.rl_agent.finetune_dqn` in a
 `zoo.jobs` worker, the shipped agent in a world with a 3 m pole), with this process polling it
-every `zoo.ui.POLL_SECONDS` and building the figures the page's live fragment draws, against a
+every half second and building the figures the page's live fragment draws, against a
 bare loop on the same agent: the same environment, settings, replay buffer, loss and optimiser on
 one torch thread as the job, nothing else. The job's rate comes from its own clock (`elapsed_s`)
 between its first and last training event: its evaluations every 1,000 steps and its replays count
@@ -26,7 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from zoo import checkpoints, jobs, plots, rl, ui  # noqa: E402
+from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
+from zoo import checkpoints, jobs, plots, rl  # noqa: E402
 from zoo.cartpole_render import episode_figure  # noqa: E402
 from zoo.rl_agent import agent_bytes, finetune_dqn, finetune_settings  # noqa: E402
 
@@ -79,19 +80,13 @@ def job_steps_per_s(runner: jobs.JobRunner, agent: bytes, steps: int) -> tuple[f
     """(environment steps/s of the job by its clock, mean KB the page's redraw builds)."""
     job = runner.submit("bench", finetune_dqn, agent=agent, physics=PHYSICS, steps=steps, lr=LR, epsilon=EPSILON)
     sizes = []
-    while True:
-        began = time.perf_counter()
-        finished = runner.status(job).finished
-        events = runner.events(job)
-        if events:
+
+    def redraw() -> None:
+        if events := runner.events(job):
             sizes.append(draw(events))
-        if finished:
-            break
-        time.sleep(max(0.0, ui.POLL_SECONDS - (time.perf_counter() - began)))
-    assert runner.status(job).state == "done", runner.status(job)
-    timed = [e for e in runner.events(job) if "elapsed_s" in e]
-    first, last = timed[0], timed[-1]
-    return (last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"]), statistics.mean(sizes) / 1024
+
+    poll_like_a_page(lambda: runner.status(job), redraw)
+    return frame_steps_per_s(runner.events(job)), statistics.mean(sizes) / 1024
 
 
 def render_ms(q: torch.nn.Module, env_id: str, repeats: int = 5) -> tuple[float, float, float, int]:

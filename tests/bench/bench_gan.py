@@ -23,10 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
 from zoo import jobs, plots  # noqa: E402
 from zoo import gan_lab as gl  # noqa: E402
 
-POLL_S = 0.5  # as pages/gan.py polls
 TARGET = "Ring of 8 gaussians"
 SETTINGS = gl.GANSettings()  # the page's defaults
 
@@ -68,25 +68,19 @@ def job_figures(runner: jobs.JobRunner, target: gl.Target, seconds: float) -> tu
     at the end)."""
     lab = gl.GANLab(target=target)
     lab.start(runner, "bench", SETTINGS, seconds=seconds)
-    job = lab.job_id
-    costs, sizes, redraws, last_step = [], [], [], -1
-    while True:
-        began = time.perf_counter()
-        status = lab.poll(runner)
-        if lab.frame is not None and lab.step != last_step:
+    job = lab.job_id  # the lab forgets it once the run ends
+    sizes, redraws, shown = [], [], [-1]
+
+    def redraw() -> None:  # a new frame only: the page's figures change with the step
+        if lab.frame is not None and lab.step != shown[0]:
             sizes.append(draw(lab))
             redraws.append(time.perf_counter())
-            last_step = lab.step
-        costs.append(time.perf_counter() - began)
-        if status is not None and status.finished:
-            break
-        time.sleep(max(0.0, POLL_S - (time.perf_counter() - began)))
-    assert status.state == "done", status
+            shown[0] = lab.step
+
+    costs = poll_like_a_page(lambda: lab.poll(runner), redraw)
     events = runner.events(job)
-    first, last = events[0], events[-1]
-    by_frames = (last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"])
     updates = (len(redraws) - 1) / (redraws[-1] - redraws[0]) if len(redraws) > 1 else 0.0
-    return by_frames, updates, 1000 * statistics.mean(costs), sum(sizes) // len(sizes), last["modes_covered"]
+    return frame_steps_per_s(events), updates, statistics.mean(costs), sum(sizes) // len(sizes), events[-1]["modes_covered"]
 
 
 def main() -> None:

@@ -25,11 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
 from zoo import jobs, plots  # noqa: E402
 from zoo import playground as pg  # noqa: E402
 from zoo.data import toy2d  # noqa: E402
 
-POLL_S = 0.5  # as pages/mlp.py polls
 CASES = [  # (data set, hidden layers, activation, settings): the page's defaults first
     ("Two moons", (8, 8), "tanh", pg.TrainSettings(lr=0.03, batch_size=16)),
     ("Spiral", (16, 16, 16), "relu", pg.TrainSettings(lr=0.01, batch_size=32)),
@@ -71,24 +71,17 @@ def job_steps_per_s(runner: jobs.JobRunner, playground: pg.Playground, settings:
                     seconds: float) -> tuple[float, float, float, int]:
     """(steps/s from the frames, steps/s seen by the polls, mean ms per poll, bytes per redraw)."""
     playground.start(runner, "bench", settings, layer=1, seconds=seconds)
-    job = playground.job_id
-    polls, costs, sizes = [], [], []
-    while True:
-        began = time.perf_counter()
-        status = playground.poll(runner)
+    job = playground.job_id  # the playground forgets it once the run ends
+    polls, sizes = [], []
+
+    def redraw() -> None:
         if playground.frame is not None:
             sizes.append(draw(playground, 1))
             polls.append((time.perf_counter(), playground.step))
-        costs.append(time.perf_counter() - began)
-        if status is not None and status.finished:
-            break
-        time.sleep(max(0.0, POLL_S - (time.perf_counter() - began)))
-    assert status.state == "done", status
-    events = runner.events(job)
-    first, last = events[0], events[-1]
-    by_frames = (last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"])
+
+    costs = poll_like_a_page(lambda: playground.poll(runner), redraw)
     by_polls = (polls[-1][1] - polls[0][1]) / (polls[-1][0] - polls[0][0])
-    return by_frames, by_polls, 1000 * sum(costs) / len(costs), sum(sizes) // len(sizes)
+    return frame_steps_per_s(runner.events(job)), by_polls, statistics.mean(costs), sum(sizes) // len(sizes)
 
 
 def browser_steps_per_s(seconds: float) -> float:

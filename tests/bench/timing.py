@@ -1,5 +1,6 @@
-"""What the benchmarks share: a median time, and steps per second of a fine-tuning job through
-`zoo.jobs` against the same steps in a bare PyTorch loop (the ratio the issues set targets for)."""
+"""What the benchmarks share: a median time, steps per second of a fine-tuning job through
+`zoo.jobs` against the same steps in a bare PyTorch loop (the ratio the issues set targets for), and
+polling a live job the way a page's fragment does."""
 from __future__ import annotations
 
 import statistics
@@ -27,6 +28,33 @@ def median_ms(fn: Callable[[], object], repeats: int = 200) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times)
+
+
+POLL_S = 0.5
+"""how often a page's live fragment polls its job (DESIGN: at most twice a second)"""
+
+
+def poll_like_a_page(poll: Callable[[], jobs.JobStatus | None], redraw: Callable[[], None]) -> list[float]:
+    """Call `poll()` (a job's status) and then `redraw()` every POLL_S until the job has finished, as a
+    page's live fragment does; the job must end done. Returns the ms each poll and redraw took."""
+    costs = []
+    while True:
+        began = time.perf_counter()
+        status = poll()
+        redraw()
+        costs.append(1000 * (time.perf_counter() - began))
+        if status is not None and status.finished:
+            break
+        time.sleep(max(0.0, POLL_S - (time.perf_counter() - began)))
+    assert status.state == "done", status
+    return costs
+
+
+def frame_steps_per_s(events: list[dict]) -> float:
+    """A job's steps per second by its own clock, between its first and last timed events."""
+    timed = [event for event in events if "elapsed_s" in event]
+    first, last = timed[0], timed[-1]
+    return (last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"])
 
 
 def loop_steps_per_s(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ...]],
