@@ -5,10 +5,11 @@ from typing import Any, Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from models.word2vec import (Word2VecConfig, WordMap, analogy, check_text, default_workers, find_word, neighbours,
-                             odd_one_out, read_word2vec_text, similarity_matrix, suggestions, to_word2vec_text,
-                             train_vectors, word_map)
+from models.word2vec import (Word2VecConfig, check_text, default_workers, read_word2vec_text, to_word2vec_text,
+                             train_vectors)
 from zoo import plots, ui, uploads
+from zoo.word_space import (WordMap, analogy, find_word, neighbours, odd_one_out, similarity_matrix, suggestions,
+                            word_map)
 
 NAME = "word2vec-text"
 SOURCES = ["Shipped: KJV + Wikipedia", "Train on your text", "Upload a word2vec file"]

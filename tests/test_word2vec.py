@@ -10,6 +10,7 @@ import pytest
 from gensim.models import KeyedVectors, Word2Vec
 
 from models import word2vec as w2v
+from zoo import word_space as ws
 from tests.helpers import consume
 from zoo import checkpoints
 from zoo.uploads import UploadError
@@ -60,7 +61,7 @@ def test_training_job_groups_words_by_topic(two_topics):
     events, kv = consume(w2v.train_vectors(text, TINY))
     assert events[0] == {"step": 0, "total": 5, "vocabulary": 20, "words": 3600}
     assert [e["step"] for e in events[1:]] == [1, 2, 3, 4, 5]
-    near = [word for word, _ in w2v.neighbours(kv, "apple", 5)]
+    near = [word for word, _ in ws.neighbours(kv, "apple", 5)]
     assert set(near) <= set(FRUIT)
 
 
@@ -160,11 +161,11 @@ def test_similarity_correlation_over_pairs_in_the_vocabulary(tmp_path):
 # ---- exploring ----------------------------------------------------------------------------------
 
 def test_lookup_suggestions_and_arithmetic(analogy_vectors, trained):
-    assert w2v.find_word(analogy_vectors, " King ") == "king" and w2v.find_word(analogy_vectors, "kong") is None
-    assert w2v.suggestions(analogy_vectors, "quen")[0] == "queen"
-    assert w2v.analogy(analogy_vectors, "king", "man", "woman")[0][0] == "queen"
-    assert w2v.odd_one_out(trained.wv, ["apple", "pear", "plum", "truck"])[0][0] == "truck"
-    sims = w2v.similarity_matrix(analogy_vectors, ["man", "woman", "king"])
+    assert ws.find_word(analogy_vectors, " King ") == "king" and ws.find_word(analogy_vectors, "kong") is None
+    assert ws.suggestions(analogy_vectors, "quen")[0] == "queen"
+    assert ws.analogy(analogy_vectors, "king", "man", "woman")[0][0] == "queen"
+    assert ws.odd_one_out(trained.wv, ["apple", "pear", "plum", "truck"])[0][0] == "truck"
+    sims = ws.similarity_matrix(analogy_vectors, ["man", "woman", "king"])
     np.testing.assert_allclose(np.diag(sims), 1, atol=1e-6)
     np.testing.assert_allclose(sims, sims.T, atol=1e-6)
 
@@ -172,22 +173,22 @@ def test_lookup_suggestions_and_arithmetic(analogy_vectors, trained):
 def test_pca_and_tsne_separate_two_clusters():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 0.1, (30, 20)) + 1, rng.normal(0, 0.1, (30, 20)) - 1])
-    coords, share = w2v.pca(x, 3)
+    coords, share = ws.pca(x, 3)
     assert coords.shape == (60, 3) and share[0] > 0.9
     for dims in (2, 3):
-        y = w2v.tsne(x, dims)
+        y = ws.tsne(x, dims)
         assert y.shape == (60, dims) and np.isfinite(y).all()
         within = np.linalg.norm(y[:30] - y[:30].mean(0), axis=1).mean()
         assert np.linalg.norm(y[:30].mean(0) - y[30:].mean(0)) > 3 * within
-    np.testing.assert_array_equal(w2v.tsne(x[:10]), w2v.tsne(x[:10]))  # deterministic
+    np.testing.assert_array_equal(ws.tsne(x[:10]), ws.tsne(x[:10]))  # deterministic
 
 
 def test_word_map_brings_neighbours_and_samples_when_too_many(trained):
-    points = w2v.word_map(trained.wv, ["apple", "car"], n_neighbours=4, method="tsne")
+    points = ws.word_map(trained.wv, ["apple", "car"], n_neighbours=4, method="tsne")
     assert points.coords.shape == (10, 2) and points.note is None
     assert [w for w, chosen in zip(points.words, points.chosen) if chosen] == ["apple", "car"]
     assert set(points.groups) == {"apple", "car"}
-    sampled = w2v.word_map(trained.wv, ["apple", "car"], n_neighbours=9, method="pca", dims=3, max_points=8)
+    sampled = ws.word_map(trained.wv, ["apple", "car"], n_neighbours=9, method="pca", dims=3, max_points=8)
     assert sampled.coords.shape == (8, 3) and {"apple", "car"} <= set(sampled.words)
     assert sampled.note.startswith("Showing 8 of 20 words")
 

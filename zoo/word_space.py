@@ -1,0 +1,158 @@
+"""What the Word2Vec page asks of trained vectors: a word's spelling in the vocabulary, its
+neighbours, analogies, the odd one out, a similarity matrix, and a 2-D or 3-D map (PCA or t-SNE)."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+SUGGEST_FROM = 50_000
+"""nearest spellings are looked for among this many most frequent words"""
+
+
+def find_word(kv: KeyedVectors, word: str) -> str | None:
+    """The vocabulary's spelling of `word` (as typed, else lower-cased), or None if it is unknown."""
+    word = word.strip()
+    for candidate in (word, word.lower()):
+        if candidate and candidate in kv.key_to_index:
+            return candidate
+    return None
+
+
+def suggestions(kv: KeyedVectors, word: str, n: int = 5) -> list[str]:
+    """The nearest spellings in the vocabulary (difflib's ratio) among its SUGGEST_FROM most frequent words."""
+    return difflib.get_close_matches(word.strip().lower(), kv.index_to_key[:SUGGEST_FROM], n=n, cutoff=0.6)
+
+
+def neighbours(kv: KeyedVectors, word: str, n: int = 10) -> list[tuple[str, float]]:
+    """The `n` words with the highest cosine similarity to `word`, with that similarity."""
+    return [(w, float(s)) for w, s in kv.most_similar(word, topn=n)]
+
+
+def analogy(kv: KeyedVectors, a: str, b: str, c: str, n: int = 5) -> list[tuple[str, float]]:
+    """The words nearest a - b + c (3CosAdd on unit vectors; a, b and c themselves excluded),
+    e.g. king - man + woman."""
+    return [(w, float(s)) for w, s in kv.most_similar(positive=[a, c], negative=[b], topn=n)]
+
+
+def odd_one_out(kv: KeyedVectors, words: list[str]) -> list[tuple[str, float]]:
+    """Each word's cosine similarity to the mean of the words' unit vectors, least similar
+    (the odd one out, as gensim's `doesnt_match` picks it) first."""
+    units = np.stack([kv.get_vector(w, norm=True) for w in words])
+    mean = units.mean(0)
+    scores = units @ (mean / np.linalg.norm(mean))
+    return sorted(zip(words, scores.astype(float).tolist()), key=lambda pair: pair[1])
+
+
+def similarity_matrix(kv: KeyedVectors, words: list[str]) -> np.ndarray:
+    """(n, n) cosine similarities between the words."""
+    units = np.stack([kv.get_vector(w, norm=True) for w in words])
+    return units @ units.T
+
+
+def pca(x: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(n, dims) coordinates on the top principal components, signs fixed so that the largest
+    loading of each is positive, and the share of variance each explains."""
+    centred = x - x.mean(0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])
+    coords = (u * s * signs)[:, :dims]
+    share = s ** 2 / max(float((s ** 2).sum()), 1e-12)
+    return np.pad(coords, ((0, 0), (0, dims - coords.shape[1]))), share[:dims]
+
+
+def _affinities(d2: np.ndarray, perplexity: float, steps: int = 64) -> np.ndarray:
+    """Row-wise Gaussian affinities p(j|i) whose entropy is log(perplexity), by bisection on each
+    row's precision (in log space, all rows at once)."""
+    n = len(d2)
+    d = d2 - np.where(np.eye(n, dtype=bool), np.inf, d2).min(1, keepdims=True)
+    np.fill_diagonal(d, 0.0)
+    low, high, target = np.full(n, -30.0), np.full(n, 30.0), np.log(perplexity)
+    for _ in range(steps):
+        beta = np.exp((low + high) / 2)[:, None]
+        p = np.exp(-d * beta)
+        np.fill_diagonal(p, 0.0)
+        total = p.sum(1, keepdims=True)
+        entropy = (np.log(total) + beta * (d * p).sum(1, keepdims=True) / total)[:, 0]
+        wider = entropy > target  # too flat: sharpen
+        low, high = np.where(wider, (low + high) / 2, low), np.where(wider, high, (low + high) / 2)
+    return p / total
+
+
+def tsne(x: np.ndarray, dims: int = 2, perplexity: float = 30.0, iterations: int = 750, seed: int = 0) -> np.ndarray:
+    """Exact t-SNE (van der Maaten & Hinton 2008) for a few hundred points: Gaussian affinities
+    at `perplexity` (at most (n - 1) / 3), Student-t similarities in `dims` dimensions, gradient
+    descent with momentum, per-coordinate gains and early exaggeration (12x for the first 250
+    iterations), started from PCA scaled small (Kobak & Berens 2019), so it is deterministic.
+    O(n^2) per iteration: 200 points take well under a second."""
+    n = len(x)
+    if n < 4:
+        return pca(x, dims)[0]
+    p = _affinities(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), min(perplexity, (n - 1) / 3))
+    p = np.maximum((p + p.T) / (2 * n), 1e-12)
+    y = pca(x, dims)[0]
+    y = y / max(float(y[:, 0].std()), 1e-12) * 1e-4 + np.random.default_rng(seed).normal(0, 1e-8, y.shape)
+    update, gains, rate = np.zeros_like(y), np.ones_like(y), max(n / 12, 50.0)
+    for it in range(iterations):
+        early = it < 250
+        num = 1 / (1 + ((y[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+        np.fill_diagonal(num, 0.0)
+        q = np.maximum(num / num.sum(), 1e-12)
+        pq = ((12.0 if early else 1.0) * p - q) * num
+        grad = 4 * (pq.sum(1, keepdims=True) * y - pq @ y)
+        same = (grad > 0) == (update > 0)
+        gains = np.maximum(np.where(same, gains * 0.8, gains + 0.2), 0.01)
+        update = (0.5 if early else 0.8) * update - rate * gains * grad
+        y = y + update
+        y -= y.mean(0)
+    return y
+
+
+@dataclass
+class WordMap:
+    """Points of a word map: each word, its coordinates and which chosen word brought it in."""
+    words: list[str]
+    coords: np.ndarray
+    """(n, dims)"""
+    groups: list[str]
+    """the chosen word itself, or the chosen word it is a neighbour of"""
+    chosen: list[bool]
+    note: str | None = None
+    """set when words were sampled to keep the map readable, or about PCA's explained variance"""
+
+
+def word_map(kv: KeyedVectors, words: list[str], n_neighbours: int = 8, method: str = "pca", dims: int = 2,
+             max_points: int = 200, seed: int = 0) -> WordMap:
+    """The chosen `words` (known ones) and their nearest neighbours placed in `dims` (2 or 3)
+    dimensions by PCA or t-SNE of their unit vectors; over `max_points`, neighbours (then chosen
+    words) are sampled and the note says so."""
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"method must be 'pca' or 'tsne', not {method!r}")
+    chosen = list(dict.fromkeys(words))
+    group = {w: w for w in chosen}
+    for w in chosen:
+        for other, _ in (kv.most_similar(w, topn=n_neighbours) if n_neighbours else []):
+            group.setdefault(other, w)
+    rng = np.random.default_rng(seed)
+    picked, note = list(group), None
+    if len(picked) > max_points:
+        rest = [w for w in picked if w not in set(chosen)]
+        if len(chosen) >= max_points:
+            kept = set(rng.choice(chosen, max_points, replace=False).tolist())
+        else:
+            kept = set(chosen) | set(rng.choice(rest, max_points - len(chosen), replace=False).tolist())
+        note = f"Showing {max_points} of {len(picked)} words, sampled at random (chosen words first) to keep the map readable."
+        picked = [w for w in picked if w in kept]
+    units = np.stack([kv.get_vector(w, norm=True) for w in picked]).astype(np.float64)
+    if method == "pca":
+        coords, share = pca(units, dims)
+        explained = f"The {dims} principal components keep {share.sum():.0%} of these words' variance."
+        note = f"{note} {explained}" if note else explained
+    else:
+        coords = tsne(units, dims, seed=seed)
+    return WordMap(picked, coords, [group[w] for w in picked], [group[w] == w for w in picked], note)
