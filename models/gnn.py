@@ -95,9 +95,21 @@ class GNN(nn.Module):
         return self.trace(x, edge_index).logits
 
     def loss(self, x: torch.Tensor, edge_index: torch.Tensor, labels: torch.Tensor,
-             labelled: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy on the labelled nodes only (bool mask `labelled`): the rest teach through the graph."""
-        return F.cross_entropy(self(x, edge_index)[labelled], labels[labelled])
+             labelled: torch.Tensor, balance: float = 0.0) -> torch.Tensor:
+        """Cross-entropy on the labelled nodes only (bool mask `labelled`): the rest teach through the graph.
+
+        `balance` > 0 adds that many times KL(prior || mean prediction over all nodes), the prior being the
+        class shares among the labelled nodes: with one label per class, the network may not call nearly
+        every node one class (the class-balance term of discriminative clustering, Krause et al. 2010).
+        """
+        logits = self(x, edge_index)
+        loss = F.cross_entropy(logits[labelled], labels[labelled])
+        if balance:
+            prior = torch.bincount(labels[labelled], minlength=logits.shape[1]).float()
+            prior = prior / prior.sum()
+            mean = F.softmax(logits.float(), dim=1).mean(0)
+            loss = loss + balance * (prior * (prior.clamp_min(1e-12).log() - mean.clamp_min(1e-12).log())).sum()
+        return loss
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, edge_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,6 +127,9 @@ class NodeTraining:
     seed: int = 0
     features: str = "structural"
     """"identity" (one-hot per node) or "structural" (personalised PageRank profile, see zoo.gnn_lab)"""
+    balance: float = 1.0
+    """weight of the class-balance term (GNN.loss): over 200 other random draws of one label per class it
+    lifted a fresh GCN's mean unlabelled accuracy from 0.92 to 0.96"""
     labelled: tuple[int, ...] = (0, 33)
     """the shipped model's labelled nodes, one per class: the instructor (Mr. Hi) and the administrator"""
     draws: int = 10
@@ -138,19 +153,21 @@ class GNNRecipe(ModuleRecipe):
                         f"{self.training.draws - 1}, zoo.gnn_lab.draw_labelled) of a fresh GCN trained with this "
                         "recipe, beside label propagation and a features-only MLP on the same draws; "
                         "checkpoint_accuracy is this checkpoint's, trained with the two leaders labelled (nodes 0 "
-                        "and 33). The issue's target of 0.95 for the mean is not met: "
-                        "the draw of seed 1 labels node 8 for Mr. Hi, but three of node 8's five ties go to the "
-                        "officer's side, so the labels that follow the edges mislead the GCN (and label "
-                        "propagation) on much of the graph. Features: each node's personalised PageRank profile "
-                        "(structural), which measured higher than one-hot identity features (0.90 against 0.92 "
-                        "in our runs of the same recipe)."}
+                        "and 33). Every GCN and MLP here is trained with the class-balance term (GNN.loss, weight "
+                        f"{self.training.balance:g}): without it the mean over the same draws was 0.922 (MLP 0.831), "
+                        "because the draw of seed 1 labels node 8 for Mr. Hi although three of its five ties go to "
+                        "the officer's side, and the GCN followed the edges and gave most of the officer's side to "
+                        "Mr. Hi (0.62 on that draw, 0.78 with the term). The term and its weight were chosen on "
+                        "200 other draws (seeds 100 to 299), where it lifted the mean from 0.92 to 0.96. Features: "
+                        "each node's personalised PageRank profile (structural), which measured higher than one-hot "
+                        "identity features before the term (0.92 against 0.90)."}
 
     def fit(self, model: GNN, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
         from zoo import gnn_lab  # which builds on this module
         t = self.training
         graph = graphs.karate_club()
         yield from gnn_lab.fit_nodes(model, graph, gnn_lab.node_features(graph, t.features), list(t.labelled),
-                                     t.epochs, t.lr, t.weight_decay, t.seed, device, state)
+                                     t.epochs, t.lr, t.weight_decay, t.seed, device, state, t.balance)
 
     def evaluate(self, model: GNN, device: torch.device, limit: int | None = None) -> dict[str, Any]:
         """The mean unlabelled accuracy over random labelled draws of a fresh GCN, label propagation and the
@@ -162,7 +179,8 @@ class GNNRecipe(ModuleRecipe):
         probs, _ = gnn_lab.predict(model.to(device).eval(), graph, t.features)
         shipped = gnn_lab.unlabelled_accuracy(probs, graph.labels, list(t.labelled))
         settings = gnn_lab.Settings(kind=self.config.kind, layers=self.config.layers, hidden=self.config.hidden,
-                                    features=t.features, epochs=t.epochs, lr=t.lr, weight_decay=t.weight_decay)
+                                    features=t.features, epochs=t.epochs, lr=t.lr, weight_decay=t.weight_decay,
+                                    balance=t.balance)
         draws = [gnn_lab.compare_methods(graph, x, gnn_lab.draw_labelled(graph.labels, 1, seed), settings, seed, device)
                  for seed in range(t.draws)]
         mean = {key: float(np.mean([d[key] for d in draws])) for key in draws[0]}

@@ -126,10 +126,14 @@ a, b, c, d = st.columns(4)
 settings = gnn_lab.Settings(kind=KINDS[a.selectbox("Network", list(KINDS), key="gnn_kind")],
                             layers=b.slider("Layers", 2, 4, 3, key="gnn_layers"),
                             features=FEATURES[c.selectbox("Node features", list(FEATURES), key="gnn_features")],
-                            epochs=d.slider("Epochs", 20, 500, 200, step=10, key="gnn_epochs"))
+                            epochs=d.slider("Epochs", 20, 500, 200, step=10, key="gnn_epochs"),
+                            balance=st.slider("Class-balance weight", 0.0, 2.0, 1.0, 0.25, key="gnn_balance",
+                                              help="0 trains on the labelled nodes alone"))
 st.markdown("The *identity* features tell a node nothing but who it is: anything it learns comes through the "
             "edges. The *structural* ones describe where random walks from the node end up, a summary of its "
-            "place in the graph that even a network without message passing can use.")
+            "place in the graph that even a network without message passing can use. The *class-balance* term "
+            "asks the predictions over all nodes to split between the classes as the labels do, so that a "
+            "single unlucky label cannot pull most of the graph to its side (it applies to the MLP too).")
 
 
 def this_run(events: list[dict]) -> list[int] | None:

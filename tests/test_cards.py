@@ -104,8 +104,6 @@ def test_unet_card_meets_its_target_on_the_whole_held_out_set():
     assert metrics["mean_dice"] >= 0.90 and metrics["n"] == shapes.N_HELD_OUT
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8's target; the mean over 10 one-label-per-class draws is 0.922: "
-                   "the draw of seed 1 labels node 8, whose ties lean to the other side (see the card's note)")
 def test_gcn_reaches_0_95_over_random_one_label_draws():
     assert checkpoints.read_card("gcn-karate")["metrics"]["accuracy"] >= 0.95
 

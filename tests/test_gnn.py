@@ -1,6 +1,7 @@
 """models.gnn, zoo.graphs and zoo.gnn_lab: the graphs and every bad edge list, the GCN layer against
 its dense formula, the models, label propagation, the page's jobs, and a CLI round trip of a tiny recipe."""
 import json
+import math
 
 import networkx as nx
 import numpy as np
@@ -139,6 +140,29 @@ def test_every_kind_gives_logits_an_embedding_and_learns(kind):
     assert torch.allclose(probs.sum(1), torch.ones(10)) and embedding.abs().max() <= 1
     with pytest.raises(ValueError, match="kind must be one of"):
         GNN(GNNConfig(kind="cnn"))
+
+
+class FixedLogits(GNN):
+    """A GNN whose logits are given, to test its loss alone."""
+
+    def __init__(self, logits: torch.Tensor):
+        super().__init__(GNNConfig(n_features=1, n_classes=logits.shape[1]))
+        self.fixed = logits
+
+    def forward(self, x, edge_index):
+        return self.fixed
+
+
+def test_class_balance_term_penalises_a_lopsided_mean_prediction_only():
+    labels, labelled = torch.tensor([0, 1, 0, 1]), torch.tensor([True, True, False, False])
+    sure = torch.tensor([[4.0, -4.0], [-4.0, 4.0]])
+    balanced, lopsided = FixedLogits(sure.repeat(2, 1)), FixedLogits(torch.cat([sure, sure[:1], sure[:1]]))
+    for model in (balanced, lopsided):
+        assert model.loss(None, None, labels, labelled) == model.loss(None, None, labels, labelled, balance=0.0)
+    extra = lambda model: (model.loss(None, None, labels, labelled, balance=1.0)
+                           - model.loss(None, None, labels, labelled)).item()
+    assert extra(balanced) == pytest.approx(0.0, abs=1e-6)  # half the nodes each way, as the labels are
+    assert extra(lopsided) == pytest.approx(0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25), abs=1e-3)
 
 
 def test_features_hops_draws_and_label_propagation():

@@ -39,6 +39,8 @@ class Settings:
     epochs: int = 300
     lr: float = 0.01
     weight_decay: float = 5e-4
+    balance: float = 1.0
+    """weight of the class-balance term (models.gnn.GNN.loss); 0 trains on the labelled nodes alone"""
 
 
 def adjacency(graph: Graph) -> np.ndarray:
@@ -121,9 +123,11 @@ def initialise(model: GNN, seed: int) -> None:
 
 
 def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int], epochs: int, lr: float,
-              weight_decay: float, seed: int, device: torch.device, state: dict | None = None) -> Iterator[dict]:
+              weight_decay: float, seed: int, device: torch.device, state: dict | None = None,
+              balance: float = 0.0) -> Iterator[dict]:
     """Train `model` from a fresh seeded initialisation on the labelled nodes given features `x`, the
-    full graph every step (Adam with L2 weight decay, as Kipf & Welling); yields {step, loss, lr, total}."""
+    full graph every step (Adam with L2 weight decay, as Kipf & Welling; `balance` weighs the class-balance
+    term of GNN.loss); yields {step, loss, lr, total}."""
     initialise(model, seed)
     model.to(device)
     x, edge_index = x.to(device), graph.edge_index().to(device)
@@ -131,7 +135,8 @@ def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int]
     mask = torch.zeros(graph.n, dtype=torch.bool, device=device)
     mask[list(labelled)] = True
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    for event in train_steps(model, itertools.repeat((x, edge_index, labels, mask)), optimizer, epochs):
+    for event in train_steps(model, itertools.repeat((x, edge_index, labels, mask)), optimizer, epochs,
+                             balance=balance):
         if state is not None:
             state["step"] = event["step"]
         yield event | {"total": epochs}
@@ -142,7 +147,8 @@ def train_fresh(graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings
                 layers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Train a new model on features `x` to the end; its class probabilities (N, K) and embedding (N, 2)."""
     model = build(graph, settings, kind, layers)
-    for _ in fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr, settings.weight_decay, seed, device):
+    for _ in fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr, settings.weight_decay, seed, device,
+                       balance=settings.balance):
         pass
     probs, embedding = model.eval().predict_proba(x.to(device), graph.edge_index().to(device))
     return probs.cpu().numpy(), embedding.cpu().numpy()
@@ -170,7 +176,8 @@ def train_live(graph: Graph, labelled: list[int], settings: Settings, seed: int 
         every, frame = max(1, settings.epochs // frames), None
         start = {"step": 0, "graph": graph.name, "n": graph.n, "labelled": labelled}
         for event in itertools.chain([start], fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr,
-                                                        settings.weight_decay, seed, device)):
+                                                        settings.weight_decay, seed, device,
+                                                        balance=settings.balance)):
             if event["step"] % every == 0 or event["step"] == settings.epochs:
                 was_training = model.training
                 probs, embedding = model.eval().predict_proba(x, edge_index)
@@ -225,7 +232,7 @@ def over_smoothing(graph: Graph, labelled: list[int], settings: Settings, depths
             initialise(model, seed)  # the start fit_nodes trains from
             untrained = distance(model.to(device))
             for _ in fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr, settings.weight_decay, seed,
-                               device):
+                               device, balance=settings.balance):
                 pass
             probs, _ = model.eval().predict_proba(x, edge_index)
             yield {"step": step, "total": len(depths), "graph": graph.name, "layers": depth,
