@@ -23,7 +23,8 @@ from zoo import gnn_lab, graphs  # noqa: E402
 
 
 def epoch_ms(graph: graphs.Graph, settings: gnn_lab.Settings, repeats: int = 200) -> float:
-    """Median milliseconds of one training epoch of the page's model on `graph`, 5 labels per class."""
+    """Median milliseconds of one training epoch of the page's model on `graph` (class-balance term included),
+    5 labels per class."""
     model = gnn_lab.build(graph, settings).train()
     x, edge_index = gnn_lab.node_features(graph, settings.features), graph.edge_index()
     labels = torch.as_tensor(graph.labels)
@@ -32,7 +33,7 @@ def epoch_ms(graph: graphs.Graph, settings: gnn_lab.Settings, repeats: int = 200
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
 
     def epoch():
-        loss = model.loss(x, edge_index, labels, mask)
+        loss = model.loss(x, edge_index, labels, mask, balance=settings.balance)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
