@@ -49,7 +49,8 @@ def test_a_bad_edge_list_is_a_clear_error_and_a_good_one_works():
 
 def test_a_tiny_training_run_completes():
     at = open_page(PAGE)
-    at.slider(key="gnn_epochs").set_value(20).run()
+    at.slider(key="gnn_epochs").set_value(20)
+    at.slider(key="gnn_balance").set_value(0.0).run()  # labelled nodes alone, the plain GCN loss
     at.button(key="gnn_train_start").click().run()
     assert not at.exception and not at.error
     run_until(at, _finished, seconds=180)
