@@ -162,12 +162,20 @@ class GNNRecipe(ModuleRecipe):
                         "each node's personalised PageRank profile (structural), which measured higher than one-hot "
                         "identity features before the term (0.92 against 0.90)."}
 
-    def fit(self, model: GNN, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+    def settings(self):
+        """This recipe as the page's training settings (zoo.gnn_lab.Settings), for a fresh model like it."""
         from zoo import gnn_lab  # which builds on this module
+        t = self.training
+        return gnn_lab.Settings(kind=self.config.kind, layers=self.config.layers, hidden=self.config.hidden,
+                                features=t.features, epochs=t.epochs, lr=t.lr, weight_decay=t.weight_decay,
+                                balance=t.balance)
+
+    def fit(self, model: GNN, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
+        from zoo import gnn_lab
         t = self.training
         graph = graphs.karate_club()
         yield from gnn_lab.fit_nodes(model, graph, gnn_lab.node_features(graph, t.features), list(t.labelled),
-                                     t.epochs, t.lr, t.weight_decay, t.seed, device, state, t.balance)
+                                     self.settings(), t.seed, device, state)
 
     def evaluate(self, model: GNN, device: torch.device, limit: int | None = None) -> dict[str, Any]:
         """The mean unlabelled accuracy over random labelled draws of a fresh GCN, label propagation and the
@@ -178,10 +186,8 @@ class GNNRecipe(ModuleRecipe):
         x = gnn_lab.node_features(graph, t.features)
         probs, _ = gnn_lab.predict(model.to(device).eval(), graph, t.features)
         shipped = gnn_lab.unlabelled_accuracy(probs, graph.labels, list(t.labelled))
-        settings = gnn_lab.Settings(kind=self.config.kind, layers=self.config.layers, hidden=self.config.hidden,
-                                    features=t.features, epochs=t.epochs, lr=t.lr, weight_decay=t.weight_decay,
-                                    balance=t.balance)
-        draws = [gnn_lab.compare_methods(graph, x, gnn_lab.draw_labelled(graph.labels, 1, seed), settings, seed, device)
+        draws = [gnn_lab.compare_methods(graph, x, gnn_lab.draw_labelled(graph.labels, 1, seed), self.settings(), seed,
+                                         device)
                  for seed in range(t.draws)]
         mean = {key: float(np.mean([d[key] for d in draws])) for key in draws[0]}
         return {"accuracy": mean["gnn"], "accuracy_std": float(np.std([d["gnn"] for d in draws])),

@@ -134,7 +134,8 @@ def test_every_kind_gives_logits_an_embedding_and_learns(kind):
     x, edge_index = gnn_lab.node_features(graph, "identity"), graph.edge_index()
     trace = model.trace(x, edge_index)
     assert trace.logits.shape == (10, 2) and [h.shape[1] for h in trace.hidden] == [8, 8, 2]
-    events = list(gnn_lab.fit_nodes(model, graph, x, [0, 9], 30, 0.05, 0.0, 0, torch.device("cpu")))
+    settings = gnn_lab.Settings(epochs=30, lr=0.05, weight_decay=0.0, balance=0.0)
+    events = list(gnn_lab.fit_nodes(model, graph, x, [0, 9], settings, 0, torch.device("cpu")))
     assert events[-1]["loss"] < events[0]["loss"] and events[-1]["total"] == 30
     probs, embedding = model.eval().predict_proba(x, edge_index)
     assert torch.allclose(probs.sum(1), torch.ones(10)) and embedding.abs().max() <= 1

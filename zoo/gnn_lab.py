@@ -122,24 +122,23 @@ def initialise(model: GNN, seed: int) -> None:
             module.reset_parameters()
 
 
-def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int], epochs: int, lr: float,
-              weight_decay: float, seed: int, device: torch.device, state: dict | None = None,
-              balance: float = 0.0) -> Iterator[dict]:
+def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings: Settings, seed: int,
+              device: torch.device, state: dict | None = None) -> Iterator[dict]:
     """Train `model` from a fresh seeded initialisation on the labelled nodes given features `x`, the
-    full graph every step (Adam with L2 weight decay, as Kipf & Welling; `balance` weighs the class-balance
-    term of GNN.loss); yields {step, loss, lr, total}."""
+    full graph every step, for `settings.epochs` (Adam with L2 weight decay, as Kipf & Welling, and the
+    class-balance term of GNN.loss); yields {step, loss, lr, total}."""
     initialise(model, seed)
     model.to(device)
     x, edge_index = x.to(device), graph.edge_index().to(device)
     labels = torch.as_tensor(graph.labels, device=device)
     mask = torch.zeros(graph.n, dtype=torch.bool, device=device)
     mask[list(labelled)] = True
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    for event in train_steps(model, itertools.repeat((x, edge_index, labels, mask)), optimizer, epochs,
-                             balance=balance):
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    for event in train_steps(model, itertools.repeat((x, edge_index, labels, mask)), optimizer,
+                             settings.epochs, balance=settings.balance):
         if state is not None:
             state["step"] = event["step"]
-        yield event | {"total": epochs}
+        yield event | {"total": settings.epochs}
 
 
 def train_fresh(graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings: Settings, seed: int,
@@ -147,8 +146,7 @@ def train_fresh(graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings
                 layers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Train a new model on features `x` to the end; its class probabilities (N, K) and embedding (N, 2)."""
     model = build(graph, settings, kind, layers)
-    for _ in fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr, settings.weight_decay, seed, device,
-                       balance=settings.balance):
+    for _ in fit_nodes(model, graph, x, labelled, settings, seed, device):
         pass
     probs, embedding = model.eval().predict_proba(x.to(device), graph.edge_index().to(device))
     return probs.cpu().numpy(), embedding.cpu().numpy()
@@ -175,9 +173,7 @@ def train_live(graph: Graph, labelled: list[int], settings: Settings, seed: int 
         x, edge_index = node_features(graph, settings.features).to(device), graph.edge_index().to(device)
         every, frame = max(1, settings.epochs // frames), None
         start = {"step": 0, "graph": graph.name, "n": graph.n, "labelled": labelled}
-        for event in itertools.chain([start], fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr,
-                                                        settings.weight_decay, seed, device,
-                                                        balance=settings.balance)):
+        for event in itertools.chain([start], fit_nodes(model, graph, x, labelled, settings, seed, device)):
             if event["step"] % every == 0 or event["step"] == settings.epochs:
                 was_training = model.training
                 probs, embedding = model.eval().predict_proba(x, edge_index)
@@ -231,8 +227,7 @@ def over_smoothing(graph: Graph, labelled: list[int], settings: Settings, depths
             model = build(graph, settings, layers=depth)
             initialise(model, seed)  # the start fit_nodes trains from
             untrained = distance(model.to(device))
-            for _ in fit_nodes(model, graph, x, labelled, settings.epochs, settings.lr, settings.weight_decay, seed,
-                               device, balance=settings.balance):
+            for _ in fit_nodes(model, graph, x, labelled, settings, seed, device):
                 pass
             probs, _ = model.eval().predict_proba(x, edge_index)
             yield {"step": step, "total": len(depths), "graph": graph.name, "layers": depth,
