@@ -67,6 +67,29 @@ def test_gradient_clipping_runs_before_every_step():
     assert total == pytest.approx(1.0, rel=1e-4)
 
 
+class LossDtypeProbe(nn.Module):
+    """A linear model whose `loss` records the dtype its matrix product ran in."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+        self.dtypes = []
+
+    def loss(self, x):
+        out = self.linear(x)
+        self.dtypes.append(out.dtype)
+        return out.float().pow(2).mean()
+
+
+@pytest.mark.parametrize("bf16_on_cpu, dtype", [(False, torch.float32), (True, torch.bfloat16)])
+def test_train_steps_autocasts_to_bf16_on_the_cpu_only_when_asked(bf16_on_cpu, dtype):
+    model = LossDtypeProbe()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    consume(training.train_steps(model, iter([(torch.ones(2, 4),)] * 3), optimizer, 3, bf16_on_cpu=bf16_on_cpu))
+    assert model.dtypes == [dtype] * 3
+    assert model.linear.weight.dtype == torch.float32, "the weights stay float32"
+
+
 def tiny_model() -> tuple[CharTransformer, text.Vocab]:
     torch.manual_seed(0)
     vocab = text.Vocab.build(text.load("train"))

@@ -36,6 +36,8 @@ class CharLMTraining:
     weight_decay: float = 0.01
     grad_clip: float | None = None
     """largest global gradient norm (recurrent nets need it: one long dependency can blow a step up)"""
+    bf16_on_cpu: bool = False
+    """train under bfloat16 autocast on the CPU as on a GPU (`train_steps`); the weights stay float32"""
     seed: int = 0
 
 
@@ -69,7 +71,8 @@ class CharLMRecipe(ModuleRecipe):
         start = resume(state, t.seed, model=model, optimizer=optimizer, scheduler=scheduler)
         ids = self.vocab().encode(text.load("train"))
         batches = text.batches(ids, t.batch_size, t.seq_len, t.seed, start)
-        for event in train_steps(model, batches, optimizer, t.steps, scheduler=scheduler, start_step=start):
+        for event in train_steps(model, batches, optimizer, t.steps, scheduler=scheduler, start_step=start,
+                                 bf16_on_cpu=t.bf16_on_cpu):
             remember(state, event["step"], model=model, optimizer=optimizer, scheduler=scheduler)
             event["total"] = t.steps
             yield event

@@ -56,7 +56,7 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
                 optimizer: torch.optim.Optimizer, steps: int, *,
                 scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
                 start_step: int = 0, transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                freeze_norm: bool = False, **loss_kwargs) -> Iterator[dict[str, float]]:
+                freeze_norm: bool = False, bf16_on_cpu: bool = False, **loss_kwargs) -> Iterator[dict[str, float]]:
     """Run optimisation steps `start_step+1 .. steps`, yielding {step, loss, lr} after each.
 
     `model.loss` returns the loss, or a dict of scalar terms with the loss under "loss" (every
@@ -64,9 +64,11 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
 
     `transform` (e.g. augmentation) applies to the first tensor of each batch on the device.
     `freeze_norm` keeps batch-norm statistics fixed, as fine-tuning on a few images needs.
+    The loss runs under bfloat16 autocast on a GPU, and on the CPU too with `bf16_on_cpu` (about
+    twice as fast on a CPU with native bfloat16, e.g. AVX512-BF16; far slower on one without).
     """
     device = next(model.parameters()).device
-    use_amp = device.type == "cuda"
+    use_amp = device.type == "cuda" or (bf16_on_cpu and device.type == "cpu")
     for step in range(start_step + 1, steps + 1):
         set_train_mode(model, freeze_norm)  # again each step: the consumer may evaluate in between
         x, *rest = (t.to(device, non_blocking=True) for t in next(batches))
