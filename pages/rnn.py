@@ -41,6 +41,9 @@ st.caption(f"Bits per character on the {any_card['n']:,}-character validation sp
            f"guess over the {len(next(iter(vocabs.values()))):,} characters would be "
            f"{np.log2(len(next(iter(vocabs.values())))):.2f}. The best smoothed character n-gram (Kneser-Ney, "
            f"order {any_card['ngram_order']}) on the same split: **{any_card['ngram_bits_per_char']:.3f}**.")
+if len({card["steps"] for _, card in shared.values()}) > 1:
+    st.caption("The cells did not all train for the same number of steps (the *training* column), and a longer "
+               "run alone lowers bits per character: compare them with that in mind.")
 for _, card in shared.values():
     ui.model_card(card)
 
