@@ -64,8 +64,8 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
 
     `transform` (e.g. augmentation) applies to the first tensor of each batch on the device.
     `freeze_norm` keeps batch-norm statistics fixed, as fine-tuning on a few images needs.
-    The loss runs under bfloat16 autocast on a GPU, and on the CPU too with `bf16_on_cpu` (about
-    twice as fast on a CPU with native bfloat16, e.g. AVX512-BF16; far slower on one without).
+    The loss runs under bfloat16 autocast on a GPU, and on the CPU too with `bf16_on_cpu` (measured
+    about twice as fast on a CPU with native bfloat16, AVX512-BF16; untried on one without).
     """
     device = next(model.parameters()).device
     use_amp = device.type == "cuda" or (bf16_on_cpu and device.type == "cpu")
