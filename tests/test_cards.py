@@ -68,8 +68,6 @@ def test_gated_cells_beat_the_vanilla_rnn_and_the_ngram_at_one_parameter_budget(
     assert max(sizes) <= 1.01 * min(sizes)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 6's target; the best cell, the GRU, is at 1.803 after 24,000 CPU "
-                                       "steps (strict: passing means lift this mark)")
 def test_best_recurrent_cell_reaches_1_8_bits_per_character():
     assert min(_bits_per_char(RECURRENT).values()) <= 1.8
 
