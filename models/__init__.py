@@ -1,1 +1,2 @@
-"""Pure-PyTorch models, one file per algorithm, each with its recipe and shipped checkpoints."""
+"""One package per algorithm (models/<algo>/), each exporting SHIPPED = {checkpoint name: recipe};
+see models/README.md for what goes in each file."""

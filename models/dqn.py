@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.recipe import ModuleRecipe
+from zoo.training.recipe import ModuleRecipe
 from zoo.rl import BestWeights, DQNSettings, dqn_steps, evaluate_returns, make_env
 
 ENV_ID = "CartPole-v1"

@@ -23,8 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo import graphs
-from zoo.recipe import ModuleRecipe
+from zoo.data import graphs
+from zoo.training.recipe import ModuleRecipe
 
 KINDS = ("gcn", "gat", "sage", "mlp")
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.classify import ClassifierTraining, ImageClassifierRecipe
+from zoo.training.image_classifier import ClassifierTraining, ImageClassifierRecipe
 
 FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}

@@ -16,10 +16,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.classify import ClassifierTraining, ImageClassifierRecipe
+from zoo.training.image_classifier import ClassifierTraining, ImageClassifierRecipe
 from zoo.data import DataNotFoundError, fashion_mnist
 from zoo.devices import pick_device
-from zoo.training import set_train_mode
+from zoo.training.loop import set_train_mode
 
 FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.charlm import CharLMRecipe, CharLMTraining, sample_next
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining, sample_next
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 GATES = {"rnn": (), "gru": ("reset", "update"), "lstm": ("input", "forget", "output")}

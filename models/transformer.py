@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.charlm import CharLMRecipe, CharLMTraining, next_char_probs, sample_next
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining, next_char_probs, sample_next
 from zoo.data.text import Vocab
 
 
@@ -198,7 +198,7 @@ class CharTransformer(nn.Module):
         """`idx` (B, T) followed by `n` sampled characters. The keys and values already computed are kept
         (a KV cache), so a new character costs one position, not the whole context. When the context is
         full the model starts over from its last half: past the first `context` characters it reads
-        between context/2 and context of them, as `zoo.charlm.bits_per_char` scores them."""
+        between context/2 and context of them, as `zoo.training.char_lm.bits_per_char` scores them."""
         context, length, caches = self.config.context, 0, []
         for _ in range(n):
             if length in (0, context):  # the first pass, or the context is full: (re-)read a window

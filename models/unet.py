@@ -24,8 +24,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.data import shapes
-from zoo.recipe import ModuleRecipe
-from zoo.training import make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
+from zoo.training.loop import make_optimizer, remember, resume, train_steps
 
 SCENE_MEAN, SCENE_STD = 0.5, 0.25
 Skips = bool | Sequence[bool]

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from zoo import ui, uploads
-from zoo.finetune import fashion_arrays, finetune_classifier
+from zoo.training.image_classifier import fashion_arrays, finetune_classifier
 
 NAME = "cnn-fashion"
 

@@ -6,7 +6,8 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from zoo import gnn_lab, gnn_plots, graphs, plots, ui, uploads
+from zoo import gnn_lab, gnn_plots, plots, ui, uploads
+from zoo.data import graphs
 
 NAME = "gcn-karate"
 KINDS = {"GCN": "gcn", "GAT": "gat", "GraphSAGE": "sage"}

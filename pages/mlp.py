@@ -6,9 +6,9 @@ import streamlit as st
 from models.mlp import ACTIVATIONS, FEATURES, look_inside
 from zoo import checkpoints, jobs, plots, ui
 from zoo import playground as pg
-from zoo.classify import inspect_image
+from zoo.saliency import inspect_image
 from zoo.data import fashion_mnist, toy2d
-from zoo.finetune import finetune_classifier
+from zoo.training.image_classifier import finetune_classifier
 
 NAME, CNN = "mlp-fashion", "cnn-fashion"
 POLL_SECONDS = 0.5  # DESIGN: a live fragment redraws at most twice a second

@@ -4,7 +4,7 @@ import streamlit as st
 
 from models.resnet import NETS, compare_training, gradient_table
 from zoo import plots, ui, uploads
-from zoo.classify import inspect_image
+from zoo.saliency import inspect_image
 from zoo.transfer import MODES, class_arrays, load_adapted, preview, transfer
 
 NAME = "resnet-fashion"

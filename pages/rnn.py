@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from models.rnn import look_inside
-from zoo import charlm, forecast, plots, ui, uploads
+from zoo import forecast, plots, ui, uploads
+from zoo.training import char_lm
 from zoo.data import text
 from zoo.data.series import TimeSeries, column_names, read_csv
 
@@ -55,13 +56,13 @@ def shown(ch: str) -> str:
 @st.cache_data(max_entries=64, show_spinner="Writing…")
 def write(label: str, prompt: str, n: int, temperature: float, seed: int) -> str:
     model, _ = shared[label]
-    return charlm.generate_text(model, vocabs[label], prompt, n, temperature, seed=seed)
+    return char_lm.generate_text(model, vocabs[label], prompt, n, temperature, seed=seed)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def distributions(label: str, context: str, temperature: float) -> np.ndarray:
     model, _ = shared[label]
-    return charlm.step_distributions(model, vocabs[label].encode(context), temperature).numpy()
+    return char_lm.step_distributions(model, vocabs[label].encode(context), temperature).numpy()
 
 
 # ---- 1. generate ---------------------------------------------------------------------------------
@@ -222,13 +223,13 @@ lr = b.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=1e
 ft_steps = c.slider("Steps", 10, 500, 100, step=10, key="rnn_ft_steps")
 person_text, source = ui.text_input("rnn_ft", label="Your text")
 if person_text is None:
-    st.info(f"Type, paste or upload at least {charlm.MIN_FINETUNE_CHARS:,} characters of text to fine-tune on.")
-elif len(person_text) < charlm.MIN_FINETUNE_CHARS:
+    st.info(f"Type, paste or upload at least {char_lm.MIN_FINETUNE_CHARS:,} characters of text to fine-tune on.")
+elif len(person_text) < char_lm.MIN_FINETUNE_CHARS:
     st.warning(f"That is {len(person_text):,} characters ({source}); fine-tuning needs at least "
-               f"{charlm.MIN_FINETUNE_CHARS:,}, a tenth of which is held out to measure it.")
+               f"{char_lm.MIN_FINETUNE_CHARS:,}, a tenth of which is held out to measure it.")
 else:
     st.caption(f"{len(person_text):,} characters from {source}.")
-    ui.training_panel("rnn_ft", charlm.finetune_charlm,
+    ui.training_panel("rnn_ft", char_lm.finetune_charlm,
                       dict(name=MODELS[ft_cell], person_text=person_text, lr=lr, steps=ft_steps),
                       metrics=("loss",), download_name=f"{MODELS[ft_cell]}-finetuned.safetensors", draw=draw_finetune)
 

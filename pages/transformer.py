@@ -6,7 +6,7 @@ import streamlit as st
 
 from models.transformer import continue_prompt, read_prompt
 from zoo import checkpoints, plots, ui
-from zoo.charlm import MIN_FINETUNE_CHARS, finetune_charlm
+from zoo.training.char_lm import MIN_FINETUNE_CHARS, finetune_charlm
 from zoo.data.text import UNKNOWN, Vocab
 
 NAME = "transformer-text"

@@ -7,7 +7,7 @@ from models.autoencoder import Autoencoder, AutoencoderConfig
 from tests.helpers import consume
 from zoo import autoencode, checkpoints
 from zoo.data import fashion_mnist
-from zoo.training import make_optimizer, train_steps
+from zoo.training.loop import make_optimizer, train_steps
 
 TINY = dict(latent=4, channels=(4, 8))
 

@@ -1,15 +1,16 @@
 """Every shipped card tells the truth: its metrics are re-measured on a slice and must not drift."""
 import pytest
 
-from zoo import checkpoints, generative
-from zoo.charlm import CharLMRecipe
+from zoo import checkpoints
+from zoo.training import fid
+from zoo.training.char_lm import CharLMRecipe
 from zoo.data import fashion_mnist, shapes, text
 from zoo.evaluate import evaluate
 
 SLICE = 2000
 """images, or analogy questions"""
 CHARACTERS = 40_000
-"""a character model's slice: 20 pieces spread over the validation split (`zoo.charlm.validation_sample`)"""
+"""a character model's slice: 20 pieces spread over the validation split (`zoo.training.char_lm.validation_sample`)"""
 SLOW_SLICES = {"diffusion-fashion": 500}
 """smaller slices where CPU sampling is slow: a diffusion sample is 50 passes of its U-Net (2,000 took 10 minutes)"""
 TOLERANCE = 0.02  # about three standard errors of an accuracy near 0.94 on 2,000 images
@@ -85,7 +86,7 @@ def generative_models() -> list[str]:
 @pytest.mark.parametrize("name", generative_models())
 def test_generative_cards_hold_fid_beside_the_real_floor_and_class_coverage(name):
     metrics = checkpoints.read_card(name)["metrics"]
-    assert metrics["fid_samples"] == generative.N_SAMPLES
+    assert metrics["fid_samples"] == fid.N_SAMPLES
     assert 0 < metrics["fid_real_floor"] < metrics["fid"]
     shares = metrics["class_shares"]
     assert list(shares) == list(fashion_mnist.CLASSES) and sum(shares.values()) == pytest.approx(1.0)

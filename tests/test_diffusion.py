@@ -9,7 +9,8 @@ from PIL import Image, ImageDraw
 
 from models.diffusion import Diffusion, DiffusionConfig, alpha_bars
 from tests.helpers import consume
-from zoo import checkpoints, diffuse, generative
+from zoo import checkpoints, diffuse
+from zoo.training import fid
 from zoo.data import fashion_mnist
 from zoo.diffuse import DiffusionRecipe, DiffusionSampling, DiffusionTraining
 
@@ -183,10 +184,10 @@ def test_recipe_trains_an_average_resumes_exactly_and_round_trips(checkpoint_dir
 
 
 def test_evaluate_records_quality_and_fid_and_time_against_ddim_steps(monkeypatch):
-    monkeypatch.setattr(generative, "quality", lambda images: {"fid": 1.0, "fid_samples": len(images)})
-    monkeypatch.setattr(generative, "fid", lambda images: float(len(images)))
+    monkeypatch.setattr(fid, "quality", lambda images: {"fid": 1.0, "fid_samples": len(images)})
+    monkeypatch.setattr(fid, "fid", lambda images: float(len(images)))
     monkeypatch.setattr(diffuse, "CURVE_STEPS", (2, 4))
-    monkeypatch.setattr(generative, "N_SAMPLES", 30)
+    monkeypatch.setattr(fid, "N_SAMPLES", 30)
     figures = _tiny_recipe().evaluate(_model(), torch.device("cpu"))
     assert figures["fid_samples"] == 30 and figures["ddim_steps_samples"] == 3
     assert set(figures["ddim_steps"]) == {"2", "4"}

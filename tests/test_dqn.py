@@ -12,7 +12,6 @@ from models.dqn import DQNRecipe, DQNTraining, QNetwork, QNetworkConfig, double_
 from tests.helpers import consume
 from zoo import checkpoints, evaluate, rl, rl_agent, train
 from zoo.cartpole_render import episode_figure, q_landscape
-from zoo.transfer import read_metadata
 
 ENV = "CartPole-v1"
 TINY = QNetworkConfig(hidden=(16,))
@@ -151,7 +150,7 @@ def test_agent_file_round_trip_and_clear_errors():
 
 def _tampered(q: QNetwork, **metadata: str) -> bytes:
     """An agent file of `q` with some of its metadata replaced."""
-    meta = read_metadata(rl_agent.agent_bytes(q, {}, "dqn-cartpole")) | metadata
+    meta = checkpoints.read_metadata(rl_agent.agent_bytes(q, {}, "dqn-cartpole")) | metadata
     return save_tensors(q.state_dict(), metadata=meta)
 
 

@@ -1,4 +1,4 @@
-"""models.gnn, zoo.graphs and zoo.gnn_lab: the graphs and every bad edge list, the GCN layer against
+"""models.gnn, zoo.data.graphs and zoo.gnn_lab: the graphs and every bad edge list, the GCN layer against
 its dense formula, the models, label propagation, the page's jobs, and a CLI round trip of a tiny recipe."""
 import json
 import math
@@ -11,7 +11,8 @@ from torch_geometric.nn import GCNConv
 
 from models.gnn import GNN, KINDS, GNNConfig, GNNRecipe, NodeTraining
 from tests.helpers import consume
-from zoo import checkpoints, evaluate, gnn_lab, graphs, train
+from zoo import checkpoints, evaluate, gnn_lab, train
+from zoo.data import graphs
 from zoo.uploads import UploadError
 
 TWO_CLIQUES = b"".join(f"{u},{v}\n".encode() for block in (range(0, 5), range(5, 10))

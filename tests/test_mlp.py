@@ -9,9 +9,9 @@ import torch
 from models.mlp import FEATURES, FashionMLP, MLPConfig, PlaygroundConfig, PlaygroundMLP, look_inside
 from zoo import checkpoints, jobs, plots
 from zoo import playground as pg
-from zoo.classify import inspect_image
+from zoo.saliency import inspect_image
 from zoo.data import fashion_mnist, toy2d
-from zoo.training import make_optimizer, train_steps
+from zoo.training.loop import make_optimizer, train_steps
 
 TINY = MLPConfig(hidden=(64, 32), dropout=0.1, input_dropout=0.0)
 

@@ -8,10 +8,11 @@ from PIL import Image, ImageDraw
 from models.resnet import BasicBlock, ResNet, ResNetConfig, compare_training, gradient_table
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.classify import inspect_image
+from zoo.saliency import inspect_image
 from zoo.data import fashion_mnist
-from zoo.training import make_optimizer, train_steps
-from zoo.transfer import TransferNet, class_arrays, load_adapted, read_metadata, transfer
+from zoo.training.loop import make_optimizer, train_steps
+from zoo.checkpoints import read_metadata
+from zoo.transfer import TransferNet, class_arrays, load_adapted, transfer
 from zoo.uploads import ClassFolders
 
 TINY = ResNetConfig(width=4, blocks=(1, 1, 1))

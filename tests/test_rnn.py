@@ -7,8 +7,8 @@ import torch
 
 from models.rnn import CELLS, GATES, CharRNN, ForecasterConfig, RNNConfig, SeriesForecaster, look_inside
 from zoo import checkpoints
-from zoo.charlm import CharLMRecipe, CharLMTraining
-from zoo.training import make_optimizer, train_steps
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining
+from zoo.training.loop import make_optimizer, train_steps
 
 V = 23
 SHIPPED = ("rnn-text", "gru-text", "lstm-text")

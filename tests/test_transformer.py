@@ -1,6 +1,6 @@
 """models.transformer: shapes, causal masking, attention weights, logit lens, sampling, prompts
 longer than the context, a loss that goes down, the recipe and a checkpoint round trip, and
-fine-tuning a tiny checkpoint through zoo.charlm."""
+fine-tuning a tiny checkpoint through zoo.training.char_lm."""
 from dataclasses import asdict, replace
 
 import pytest
@@ -9,9 +9,9 @@ import torch
 from models.transformer import CharTransformer, TransformerConfig, continue_prompt, read_prompt
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.charlm import CharLMRecipe, CharLMTraining, finetune_charlm
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining, finetune_charlm
 from zoo.data import text
-from zoo.training import make_optimizer, train_steps
+from zoo.training.loop import make_optimizer, train_steps
 
 NAME = "transformer-text"
 TINY = TransformerConfig(vocab_size=30, context=16, n_layer=2, n_head=2, n_embd=32)

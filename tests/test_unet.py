@@ -13,7 +13,7 @@ from models.unet import (SegmentationTraining, UNet, UNetConfig, UNetRecipe, as_
 from tests.helpers import consume
 from zoo import checkpoints, evaluate, segment, train, uploads
 from zoo.data import shapes
-from zoo.training import make_optimizer, train_steps
+from zoo.training.loop import make_optimizer, train_steps
 
 TINY = UNetConfig(width=4, depth=2)
 

@@ -3,7 +3,7 @@ GAN page needs beyond the modules: samples, latent interpolation, D's view of an
 
 A GAN step is not one loss on one model: D takes `d_steps` steps on real and generated
 batches, then G takes one against the updated D. So GANs get their own generator of per-step
-metrics beside `zoo.training.train_steps`, with the same shape: it yields a small dict a step.
+metrics beside `zoo.training.loop.train_steps`, with the same shape: it yields a small dict a step.
 """
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from zoo import checkpoints, generative
+from zoo import checkpoints
+from zoo.training import fid
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.finetune import fashion_subset
-from zoo.recipe import ModuleRecipe
-from zoo.training import remember, resume
+from zoo.training.recipe import ModuleRecipe
+from zoo.training.loop import remember, resume
 
 
 def optimizers(model: torch.nn.Module, g_lr: float, d_lr: float, betas=(0.5, 0.999)
@@ -95,7 +95,7 @@ class DCGANRecipe(ModuleRecipe):
         return torch.cat(chunks).squeeze(1).numpy()
 
     def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
-        return generative.quality(self.sample_images(model, limit or generative.N_SAMPLES, 0, device))
+        return fid.quality(self.sample_images(model, limit or fid.N_SAMPLES, 0, device))
 
 
 def sample_grid(model: torch.nn.Module, seed: int, label: int | None = None, n: int = 40) -> np.ndarray:
@@ -142,7 +142,7 @@ def finetune_gan(name: str, steps: int, g_lr: float = 2e-4, d_lr: float = 2e-4, 
     (20, 28, 28), two of each class from fixed noise. Returns the weights as safetensors bytes."""
     torch.manual_seed(seed)
     model, _ = checkpoints.load(name, pick_device())
-    train, _ = fashion_subset(n_train, seed=seed)
+    train, _ = fashion_mnist.subset(n_train, seed=seed)
     z = model.noise(20, torch.Generator().manual_seed(seed))
     labels = torch.arange(20) % model.config.n_classes
 

@@ -8,12 +8,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from zoo import checkpoints, generative
+from zoo import checkpoints
+from zoo.training import fid
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.finetune import fashion_subset
-from zoo.recipe import ModuleRecipe
-from zoo.training import make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
+from zoo.training.loop import make_optimizer, remember, resume, train_steps
 
 DENOISING_STD = 0.3
 """the noise level the denoising card is measured at"""
@@ -63,8 +63,8 @@ class VAERecipe(AutoencoderRecipe):
                           for start in range(0, n, 1000)]).squeeze(1).numpy()  # the same codes on every device
 
     def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
-        samples = self.sample_images(model, limit or generative.N_SAMPLES, 0, device)
-        return {**super().evaluate(model, device, limit), **generative.quality(samples)}
+        samples = self.sample_images(model, limit or fid.N_SAMPLES, 0, device)
+        return {**super().evaluate(model, device, limit), **fid.quality(samples)}
 
 
 @torch.no_grad()
@@ -187,7 +187,7 @@ def finetune_autoencoder(name: str, lr: float, steps: int, beta: float | None = 
     as uint8 (8, 28, 28). Returns the fine-tuned weights as safetensors bytes."""
     torch.manual_seed(seed)
     model, _ = checkpoints.load(name, pick_device())
-    train, held_out = fashion_subset(n_train, seed=seed)
+    train, held_out = fashion_mnist.subset(n_train, seed=seed)
     shown = held_out.floats()[:8]
     prior = torch.randn(8, model.config.latent, generator=torch.Generator().manual_seed(seed)).numpy()
 

@@ -1,6 +1,6 @@
 """Shipped checkpoints: safetensors weights + a JSON card, verified by sha256, found by name.
 
-Every module in `models/` may define `SHIPPED = {name: recipe}`; the registry collects them,
+Every package in `models/` exports `SHIPPED = {name: recipe}`; the registry collects them,
 so adding an algorithm never touches this file. A recipe builds the model from the card's
 config (`build`), trains it from scratch (`fit`) and measures it (`evaluate`).
 
@@ -15,9 +15,9 @@ import hashlib
 import importlib
 import io
 import json
-import os
 import pickle
 import pkgutil
+import struct
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Protocol
@@ -26,7 +26,8 @@ import torch
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
+from zoo import settings
+
 
 
 class CheckpointError(RuntimeError):
@@ -65,15 +66,15 @@ def _storage(name: str) -> CustomStorage | None:
 
 def checkpoint_dir() -> Path:
     """`ZOO_CHECKPOINT_DIR`, else the repository's checkpoints/."""
-    return Path(os.environ.get("ZOO_CHECKPOINT_DIR") or ROOT / "checkpoints")
+    return settings.checkpoint_dir()
 
 
 @lru_cache(maxsize=1)
 def registry() -> dict[str, Recipe]:
-    """Every shipped checkpoint name, mapped to the recipe that builds and trains it."""
-    import models
+    """Every shipped checkpoint name, mapped to the recipe that builds and trains it; found by name,
+    since zoo/ never imports an algorithm's package directly."""
     found: dict[str, Recipe] = {}
-    for info in pkgutil.iter_modules(models.__path__):
+    for info in pkgutil.iter_modules(importlib.import_module("models").__path__):
         module = importlib.import_module(f"models.{info.name}")
         found.update(getattr(module, "SHIPPED", {}))
     return found
@@ -151,10 +152,17 @@ def available() -> dict[str, dict[str, Any]]:
     return cards
 
 
-def state_dict_bytes(model: torch.nn.Module) -> bytes:
-    """The model's weights as safetensors bytes (what a person downloads)."""
+def state_dict_bytes(model: torch.nn.Module, metadata: dict[str, str] | None = None) -> bytes:
+    """The model's weights as safetensors bytes (what a person downloads), with string `metadata`
+    in the header for whatever rebuilding them needs (the base checkpoint, a config, class names)."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    return save_safetensors_bytes(state)
+    return save_safetensors_bytes(state, metadata=metadata)
+
+
+def read_metadata(payload: bytes) -> dict[str, str]:
+    """The string metadata in a safetensors file's JSON header (without reading its tensors)."""
+    (length,) = struct.unpack("<Q", payload[:8])
+    return json.loads(payload[8:8 + length]).get("__metadata__", {})
 
 
 def load_state_bytes(model: torch.nn.Module, payload: bytes) -> torch.nn.Module:
@@ -246,3 +254,30 @@ def load_training_state(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def pack_state(model: torch.nn.Module, *optimizers: torch.optim.Optimizer) -> bytes:
+    """Weights and the optimisers' per-parameter state (Adam's moments) as safetensors bytes."""
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for optimizer in optimizers:
+        for p, slots in optimizer.state.items():
+            for slot, value in slots.items():
+                tensors[f"optim.{names[id(p)]}.{slot}"] = torch.as_tensor(value).detach().contiguous()
+    return save_safetensors_bytes(tensors)
+
+
+def unpack_state(model: torch.nn.Module, payload: bytes, *optimizers: torch.optim.Optimizer) -> None:
+    """Restore what `pack_state` wrote; the slots of another kind of optimiser are dropped."""
+    tensors = load_safetensors_bytes(payload)
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    params = dict(model.named_parameters())
+    owner = {id(p): o for o in optimizers for group in o.param_groups for p in group["params"]}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            name, slot = key[6:].rsplit(".", 1)
+            owner[id(params[name])].state[params[name]][slot] = value
+    for optimizer in optimizers:
+        if any(slot not in ("step", "exp_avg", "exp_avg_sq") for s in optimizer.state.values() for slot in s) \
+                or not isinstance(optimizer, torch.optim.Adam):
+            optimizer.state.clear()  # a state from another optimiser: start its statistics afresh

@@ -12,11 +12,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from zoo import checkpoints, generative
+from zoo import checkpoints
+from zoo.training import fid
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.recipe import ModuleRecipe
-from zoo.training import clip_gradients, make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
+from zoo.training.loop import clip_gradients, make_optimizer, remember, resume, train_steps
 from zoo.uploads import UploadError, load_image, to_fashion_tensor
 
 CURVE_STEPS = (10, 25, 50, 100)
@@ -94,8 +95,8 @@ class DiffusionRecipe(ModuleRecipe):
         """FID and class coverage of N samples (10,000 unless `limit`), and, on a tenth as many,
         FID and seconds per image against the number of DDIM steps (the whole run only: a slice
         re-measures the headline figures)."""
-        n = limit or generative.N_SAMPLES
-        figures = generative.quality(self.sample_images(model, n, 0, device))
+        n = limit or fid.N_SAMPLES
+        figures = fid.quality(self.sample_images(model, n, 0, device))
         if limit:
             return figures
         curve_n = max(n // CURVE_SHARE, 2)  # FID needs two images
@@ -104,7 +105,7 @@ class DiffusionRecipe(ModuleRecipe):
             started = time.perf_counter()
             images = self.sample_images(model, curve_n, 0, device, steps)
             seconds = (time.perf_counter() - started) / curve_n
-            curve[str(steps)] = {"fid": generative.fid(images), "seconds_per_image": seconds}
+            curve[str(steps)] = {"fid": fid.fid(images), "seconds_per_image": seconds}
         return {**figures, "ddim_steps": curve, "ddim_steps_samples": curve_n}
 
 

@@ -19,7 +19,7 @@ import torch
 from models.rnn import ForecasterConfig, SeriesForecaster
 from zoo.data import series
 from zoo.devices import pick_device
-from zoo.training import make_optimizer, train_steps
+from zoo.training.loop import make_optimizer, train_steps
 
 DEFAULT_SERIES = Path(__file__).resolve().parents[1] / "assets" / "mauna_loa_co2_monthly.csv"
 DEFAULT_SOURCE = ("Monthly mean CO2 at Mauna Loa, Hawaii (ppmv), May 1964 - December 2001: C. D. Keeling and "

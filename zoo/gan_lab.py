@@ -24,8 +24,10 @@ from models.gan import ToyGAN, ToyGANConfig
 from zoo import jobs
 from zoo.adversarial import adversarial_steps, optimizers
 from zoo.data import toy2d
-from zoo.live import RUN_SECONDS, LiveRun, pack_state, torch_threads, unpack_state
-from zoo.playground import lattice
+from zoo.checkpoints import pack_state, unpack_state
+from zoo.devices import torch_threads
+from zoo.live_run import RUN_SECONDS, LiveRun
+from zoo.data.toy2d import lattice
 
 BOUNDS = (-2.0, 2.0, -2.0, 2.0)
 """the plane drawn (x0, x1, y0, y1): every target lies well inside"""
@@ -161,7 +163,7 @@ def train_run(target: Target, settings: GANSettings, state: bytes | None = None,
               threads: int | None = 1) -> Iterator[dict]:
     """Job: play from `state` (fresh networks from `seed` if None) at step `step` for up to `seconds`
     or `max_steps` more steps, yielding a frame with the state about every `frame_seconds`;
-    returns the last frame. Torch runs on `threads` threads meanwhile (see `zoo.live.torch_threads`)."""
+    returns the last frame. Torch runs on `threads` threads meanwhile (see `zoo.devices.torch_threads`)."""
     with torch_threads(threads):
         model, g_optimizer, d_optimizer = build(settings, state, seed)
         torch.manual_seed(seed + step)  # G's noise: a resumed run does not replay the first run's

@@ -16,9 +16,9 @@ import torch
 
 from models.gnn import GNN, GNNConfig
 from zoo.devices import pick_device
-from zoo.graphs import Graph
-from zoo.live import torch_threads
-from zoo.training import train_steps
+from zoo.data.graphs import Graph
+from zoo.devices import torch_threads
+from zoo.training.loop import train_steps
 
 FEATURES = ("identity", "structural")
 PPR_RESTART = 0.15

@@ -19,8 +19,10 @@ import torch
 
 from models.mlp import PlaygroundConfig, PlaygroundMLP
 from zoo import jobs
-from zoo.data.toy2d import Points
-from zoo.live import RUN_SECONDS, LiveRun, pack_state, torch_threads, unpack_state
+from zoo.data.toy2d import Points, lattice
+from zoo.checkpoints import pack_state, unpack_state
+from zoo.devices import torch_threads
+from zoo.live_run import RUN_SECONDS, LiveRun
 
 GRID = 60
 """points a side of the lattice the decision boundary is drawn on"""
@@ -64,14 +66,6 @@ def plane(points: Points, margin: float = 0.1) -> tuple[float, float, float, flo
     low, high = points.x.min(0), points.x.max(0)
     centre, half = (low + high) / 2, max(float((high - low).max()), 1e-3) * (0.5 + margin)
     return (float(centre[0] - half), float(centre[0] + half), float(centre[1] - half), float(centre[1] + half))
-
-
-def lattice(bounds: tuple[float, float, float, float], size: int) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
-    """Axis values and the (size * size, 2) points of a lattice over `bounds`, row-major from y0 up."""
-    xs = np.linspace(bounds[0], bounds[1], size, dtype=np.float32)
-    ys = np.linspace(bounds[2], bounds[3], size, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, ys)
-    return xs, ys, torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))
 
 
 def build(config: PlaygroundConfig, settings: TrainSettings, state: bytes | None = None,
@@ -159,7 +153,7 @@ def _train(config: PlaygroundConfig, train: Points, test: Points, settings: Trai
     model.train()
     first, last = step, None
     while end is None or step < end:
-        # the generic zoo.training.train_steps costs a third of a step this small, so the step is spelt out
+        # the generic zoo.training.loop.train_steps costs a third of a step this small, so the step is spelt out
         x, y = next(batches)
         loss = model.loss(x, y)
         optimizer.zero_grad(set_to_none=True)

@@ -13,15 +13,11 @@ PALETTE = ["#6C5CE7", "#00B894", "#E17055", "#0984E3", "#FDCB6E", "#D63031", "#0
 HEAT = "Viridis"
 
 
-def _tidy(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+def tidy(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    """The zoo's one layout: height, tight margins, an optional title."""
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       title=title)  # no template: Streamlit themes the chart, and applying one costs ~60 ms a figure
     return fig
-
-
-def _image_axes(fig: go.Figure, **where) -> None:
-    fig.update_xaxes(visible=False, constrain="domain", **where)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x" if not where else None, **where)
 
 
 def image(pixels: np.ndarray, title: str | None = None, height: int = 260, colorscale: str = "gray") -> go.Figure:
@@ -30,7 +26,7 @@ def image(pixels: np.ndarray, title: str | None = None, height: int = 260, color
                                hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return _tidy(fig, height, title)
+    return tidy(fig, height, title)
 
 
 def overlay(pixels: np.ndarray, heat: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
@@ -78,7 +74,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: in
     fig.update_yaxes(visible=False, autorange="reversed")
     if titles:
         fig.update_annotations(font_size=10)
-    return _tidy(fig, max(120, rows * height_per_row))
+    return tidy(fig, max(120, rows * height_per_row))
 
 
 def probability_bars(probs: np.ndarray, classes: Sequence[str], top: int = 10) -> go.Figure:
@@ -89,7 +85,7 @@ def probability_bars(probs: np.ndarray, classes: Sequence[str], top: int = 10) -
                            text=[f"{probs[i]:.1%}" for i in order], textposition="auto",
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
-    return _tidy(fig, 40 + 28 * len(order))
+    return tidy(fig, 40 + 28 * len(order))
 
 
 def confusion(matrix: np.ndarray, classes: Sequence[str]) -> go.Figure:
@@ -100,7 +96,7 @@ def confusion(matrix: np.ndarray, classes: Sequence[str]) -> go.Figure:
                                hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="true")
     fig.update_xaxes(title="predicted", tickangle=-40)
-    return _tidy(fig, 480)
+    return tidy(fig, 480)
 
 
 def curves(events: Iterable[dict], keys: Sequence[str], title: str | None = None, height: int = 280) -> go.Figure:
@@ -115,7 +111,7 @@ def curves(events: Iterable[dict], keys: Sequence[str], title: str | None = None
                                      name=key, line=dict(color=PALETTE[i % len(PALETTE)])))
     fig.update_xaxes(title="step")
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return _tidy(fig, height, title)
+    return tidy(fig, height, title)
 
 
 def drawing_canvas(pixels: np.ndarray, height: int = 330) -> go.Figure:
@@ -141,7 +137,7 @@ def heatmap(z: np.ndarray, x: Sequence, y: Sequence, title: str | None = None, x
                                hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, autorange="reversed")
-    return _tidy(fig, height, title)
+    return tidy(fig, height, title)
 
 
 def lines(x: Sequence, series: dict[str, Sequence[float]], title: str | None = None, x_title: str | None = None,
@@ -154,16 +150,16 @@ def lines(x: Sequence, series: dict[str, Sequence[float]], title: str | None = N
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, type="log" if log_y else None, exponentformat="power" if log_y else None)
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return _tidy(fig, height, title)
+    return tidy(fig, height, title)
 
 
 # Live playground figures, redrawn a few times a second: each is built in one constructor call
 # with compact arrays and an empty template (plotly deep-copies a named template into every
 # figure, ~20 ms each, and re-validates on every update_* call; Streamlit's theme styles them).
-_PLAIN = go.layout.Template()
+PLAIN_TEMPLATE = go.layout.Template()
 
 
-def _tint(hex_color: str, amount: float) -> str:
+def tint(hex_color: str, amount: float) -> str:
     """`hex_color` mixed with white: 0 is white, 1 the colour itself."""
     rgb = [int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]
     return "rgb({},{},{})".format(*(round(255 + (c - 255) * amount) for c in rgb))
@@ -179,7 +175,7 @@ def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, floa
     win, top = proba.argmax(0), proba.max(0)
     sure = np.clip((top - 1 / k) / (1 - 1 / k), 0, 0.999)
     colors = [PALETTE[c % len(PALETTE)] for c in range(k)]
-    scale = [stop for c in range(k) for stop in ([c / k, _tint(colors[c], 0.05)], [(c + 0.999) / k, _tint(colors[c], 0.75)])]
+    scale = [stop for c in range(k) for stop in ([c / k, tint(colors[c], 0.05)], [(c + 0.999) / k, tint(colors[c], 0.75)])]
     scale[-1][0] = 1.0
     xs = np.linspace(bounds[0], bounds[1], size, dtype=np.float32)
     ys = np.linspace(bounds[2], bounds[3], size, dtype=np.float32)
@@ -196,7 +192,7 @@ def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, floa
                     hovertemplate=f"{label} point, class {train.classes[c]}<extra></extra>"))
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), template=_PLAIN, plot_bgcolor="white",
+        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
         xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
         legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
 
@@ -221,7 +217,7 @@ def unit_maps(units: np.ndarray, signed: bool, cols: int = 8) -> go.Figure:
                       colorbar=dict(thickness=10, len=0.9), hoverongaps=False,
                       hovertemplate="unit %{customdata}: %{z:.2f}<extra></extra>")
     return go.Figure(heat, layout=dict(
-        height=40 + rows * 105, margin=dict(l=10, r=10, t=10, b=10), template=_PLAIN,
+        height=40 + rows * 105, margin=dict(l=10, r=10, t=10, b=10), template=PLAIN_TEMPLATE,
         xaxis=dict(visible=False, constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")))
 
@@ -248,7 +244,7 @@ def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], m
     fig.update_xaxes(title="latent direction 1", zeroline=False)
     fig.update_yaxes(title="latent direction 2", zeroline=False)
     fig.update_layout(legend=dict(itemsizing="constant"))
-    return _tidy(fig, height)
+    return tidy(fig, height)
 
 
 def gan_lab(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[float, float, float, float],
@@ -266,7 +262,7 @@ def gan_lab(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[fl
     covered = frame["mode_covered"]
     traces = [
         go.Heatmap(x=np.linspace(bounds[0], bounds[1], size), y=np.linspace(bounds[2], bounds[3], size), z=surface,
-                   zmin=0, zmax=1, colorscale=[[0, _tint(ACCENT, 0.45)], [0.5, "white"], [1, _tint(SECOND, 0.45)]],
+                   zmin=0, zmax=1, colorscale=[[0, tint(ACCENT, 0.45)], [0.5, "white"], [1, tint(SECOND, 0.45)]],
                    colorbar=dict(title="D: real?", thickness=10, len=0.8, tickformat=".0%"),
                    hovertemplate="(%{x:.2f}, %{y:.2f}) D says real: %{z:.0%}<extra></extra>"),
         go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real", hoverinfo="skip",
@@ -283,7 +279,7 @@ def gan_lab(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[fl
                                color=["#2D3436" if c else "#D63031" for c in covered]))]
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), template=_PLAIN, plot_bgcolor="white",
+        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
         xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
         legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
 
@@ -308,7 +304,7 @@ def animation(images: np.ndarray, labels: Sequence[str], height: int = 340, fram
                       yanchor="top", pad=dict(t=0), currentvalue=dict(visible=False))])
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return _tidy(fig, height)
+    return tidy(fig, height)
 
 
 def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figure:
@@ -320,7 +316,7 @@ def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figur
     fig.update_xaxes(title="step t")
     fig.update_yaxes(title="signal-to-noise ratio", type="log", exponentformat="power")
     fig.update_layout(showlegend=False)
-    return _tidy(fig, height)
+    return tidy(fig, height)
 
 
 def tradeoff(x: Sequence[float], left: tuple[str, Sequence[float]], right: tuple[str, Sequence[float]],
@@ -334,7 +330,7 @@ def tradeoff(x: Sequence[float], left: tuple[str, Sequence[float]], right: tuple
         fig.update_yaxes(title_text=name, secondary_y=secondary)
     fig.update_xaxes(title=x_title, type="log" if log_x else None, tickvals=list(x))
     fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return _tidy(fig, height)
+    return tidy(fig, height)
 
 
 def live_curves(events: Sequence[dict], keys: Sequence[str], height: int = 250) -> go.Figure:
@@ -345,5 +341,5 @@ def live_curves(events: Sequence[dict], keys: Sequence[str], height: int = 250) 
         traces.append(go.Scatter(x=points[:, 0], y=points[:, 1], mode="lines", name=key,
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
     return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), template=_PLAIN, xaxis=dict(title="step"),
+        height=height, margin=dict(l=10, r=10, t=10, b=10), template=PLAIN_TEMPLATE, xaxis=dict(title="step"),
         legend=dict(orientation="h", y=1.02, yanchor="bottom")))

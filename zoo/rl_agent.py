@@ -4,7 +4,7 @@ agent goes on learning, live, in a CartPole whose physics the person changed.
 The agent file is safetensors (no pickle: it comes back from anywhere) whose metadata holds what
 rebuilding and using it needs: the environment, the network's config and the physics it was
 trained in. The job runs in a `zoo.jobs` worker, on the CPU (one observation a step: a GPU only
-adds transfers) and on one torch thread (`zoo.live.torch_threads`).
+adds transfers) and on one torch thread (`zoo.devices.torch_threads`).
 """
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 from safetensors.torch import load as load_tensors
-from safetensors.torch import save as save_tensors
 
 from models.dqn import ENV_ID, QNetwork, QNetworkConfig
-from zoo.live import torch_threads
+from zoo import checkpoints
+from zoo.devices import torch_threads
 from zoo.rl import (CARTPOLE_PHYSICS, BestWeights, DQNSettings, check_physics, dqn_steps, evaluate_returns,
                     greedy_actions, make_env)
-from zoo.transfer import read_metadata
 
 KIND = "dqn-agent"
 MAX_AGENT_BYTES = 25 * 2 ** 20
@@ -40,8 +39,7 @@ class AgentFileError(ValueError):
 
 def agent_bytes(q: QNetwork, physics: dict[str, float], base: str, env_id: str = ENV_ID) -> bytes:
     """The agent as safetensors with its environment, config, physics and origin in the metadata."""
-    state = {k: v.detach().cpu().contiguous() for k, v in q.state_dict().items()}
-    return save_tensors(state, metadata={"kind": KIND, "env_id": env_id, "base": base,
+    return checkpoints.state_dict_bytes(q, metadata={"kind": KIND, "env_id": env_id, "base": base,
                                          "config": json.dumps(dataclasses.asdict(q.config)),
                                          "physics": json.dumps({**CARTPOLE_PHYSICS, **physics})})
 
@@ -53,7 +51,7 @@ def load_agent(payload: bytes, name: str = "the file", device: torch.device | st
         raise AgentFileError(f"{name} is {len(payload) / 2 ** 20:.1f} MB; an agent file is at most "
                              f"{MAX_AGENT_BYTES / 2 ** 20:.0f} MB.")
     try:
-        tensors, meta = load_tensors(payload), read_metadata(payload)
+        tensors, meta = load_tensors(payload), checkpoints.read_metadata(payload)
     except Exception as error:  # untrusted bytes fail in many ways: a bad length, header JSON, dtype...
         raise AgentFileError(f"{name} is not an agent file: it could not be read as safetensors "
                              f"({type(error).__name__}). Upload a file this page's Download button made.") from None

@@ -11,14 +11,12 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import torch
 from PIL import Image
-from safetensors.torch import save as save_safetensors_bytes
 
 from models.unet import UNet, as_tensors, dice_iou, confusion, evaluate_segmentation
 from zoo import checkpoints
 from zoo.data import shapes
 from zoo.devices import pick_device
-from zoo.training import make_optimizer, train_steps
-from zoo.transfer import read_metadata
+from zoo.training.loop import make_optimizer, train_steps
 
 SKIP_EVAL_SCENES = 200
 """held-out scenes the page measures a zeroed skip connection on (the card uses all 500)"""
@@ -107,14 +105,13 @@ def with_new_class(model: UNet, margin: float = 1.0) -> UNet:
 def finetuned_bytes(model: UNet, base: str, classes: Sequence[str], noise: float) -> bytes:
     """The fine-tuned weights as safetensors, with what rebuilding and using them needs in the metadata:
     the shipped checkpoint it started from, its config, its class names and the noise it was trained at."""
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    return save_safetensors_bytes(state, metadata={"base": base, "config": json.dumps(dataclasses.asdict(model.config)),
+    return checkpoints.state_dict_bytes(model, metadata={"base": base, "config": json.dumps(dataclasses.asdict(model.config)),
                                                    "classes": json.dumps(list(classes)), "noise": str(noise)})
 
 
 def load_finetuned(payload: bytes, device: torch.device | str | None = None) -> tuple[UNet, dict[str, Any]]:
     """Rebuild (eval mode) the U-Net that `finetune_unet` returned, and its metadata (classes, noise)."""
-    meta = read_metadata(payload)
+    meta = checkpoints.read_metadata(payload)
     model = checkpoints.recipe(meta["base"]).build(json.loads(meta["config"]))
     model = checkpoints.load_state_bytes(model.to(device or pick_device()), payload).eval()
     for p in model.parameters():

@@ -8,7 +8,6 @@ Works for any shipped classifier with `features(x)`. The job runs in a worker th
 from __future__ import annotations
 
 import json
-import struct
 from typing import Iterator
 
 import numpy as np
@@ -16,14 +15,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load as load_safetensors_bytes
-from safetensors.torch import save as save_safetensors_bytes
 
 from zoo import checkpoints
-from zoo.classify import predict_proba
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.finetune import split_held_out
-from zoo.training import train_steps
+from zoo.training.image_classifier import predict_proba, split_held_out
+from zoo.training.loop import train_steps
 from zoo.uploads import ClassFolders, to_fashion_tensor
 
 MODES = {"features": "Feature extraction (frozen body, new head)",
@@ -111,19 +108,12 @@ def transfer(name: str, images: np.ndarray, labels: np.ndarray, classes: list[st
 
 def adapted_bytes(model: TransferNet, base: str, classes: list[str], mode: str) -> bytes:
     """The adapted model as safetensors, with its base checkpoint and class names in the metadata."""
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    return save_safetensors_bytes(state, metadata={"base": base, "classes": json.dumps(classes), "mode": mode})
-
-
-def read_metadata(payload: bytes) -> dict[str, str]:
-    """The string metadata in a safetensors file's JSON header."""
-    (length,) = struct.unpack("<Q", payload[:8])
-    return json.loads(payload[8:8 + length]).get("__metadata__", {})
+    return checkpoints.state_dict_bytes(model, metadata={"base": base, "classes": json.dumps(classes), "mode": mode})
 
 
 def load_adapted(payload: bytes, device: torch.device | str | None = None) -> tuple[TransferNet, list[str]]:
     """Rebuild an adapted model (eval mode) and its class names from `adapted_bytes`."""
-    meta = read_metadata(payload)
+    meta = checkpoints.read_metadata(payload)
     classes = json.loads(meta["classes"])
     base = meta["base"]
     body = checkpoints.recipe(base).build(checkpoints.read_card(base)["config"])

@@ -14,7 +14,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from zoo import checkpoints, drawing, jobs, plots, uploads
-from zoo.classify import Inspection, inspect_image
+from zoo.saliency import Inspection, inspect_image
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
 

@@ -8,7 +8,6 @@ every call so a server can tighten them without a code change.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from zoo import settings
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 """PIL format ids we open; phones' multi-picture JPEGs open through JPEG as "MPO"."""
@@ -57,26 +58,13 @@ class UploadLimits:
 def limits() -> UploadLimits:
     """The limits in force now, from the environment; unset or blank variables keep the default."""
     return UploadLimits(
-        max_upload_bytes=int(_env_number("ZOO_MAX_UPLOAD_MB", 10) * _MB),
-        max_pixels=int(_env_number("ZOO_MAX_PIXELS", 40_000_000)),
-        max_zip_bytes=int(_env_number("ZOO_MAX_ZIP_MB", 50) * _MB),
-        max_zip_files=int(_env_number("ZOO_MAX_ZIP_FILES", 2000)),
-        max_text_bytes=int(_env_number("ZOO_MAX_TEXT_MB", 2) * _MB),
-        max_series_rows=int(_env_number("ZOO_MAX_SERIES_ROWS", 100_000)),
+        max_upload_bytes=int(settings.number("ZOO_MAX_UPLOAD_MB", 10) * _MB),
+        max_pixels=int(settings.number("ZOO_MAX_PIXELS", 40_000_000)),
+        max_zip_bytes=int(settings.number("ZOO_MAX_ZIP_MB", 50) * _MB),
+        max_zip_files=int(settings.number("ZOO_MAX_ZIP_FILES", 2000)),
+        max_text_bytes=int(settings.number("ZOO_MAX_TEXT_MB", 2) * _MB),
+        max_series_rows=int(settings.number("ZOO_MAX_SERIES_ROWS", 100_000)),
     )
-
-
-def _env_number(variable: str, default: float) -> float:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise RuntimeError(f"{variable} must be a positive number, got {raw!r}.")
-    return value
 
 
 def load_image(data: bytes, name: str = "upload") -> Image.Image:

@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import job_steps_per_s, loop_steps_per_s, median_ms  # noqa: E402  (same directory)
 from zoo import checkpoints, uploads  # noqa: E402
-from zoo.classify import inspect_image, predict_proba  # noqa: E402
+from zoo.saliency import inspect_image
+from zoo.training.image_classifier import predict_proba  # noqa: E402
 from zoo.data import fashion_mnist  # noqa: E402
-from zoo.finetune import fashion_subset, finetune_classifier  # noqa: E402
-from zoo.training import make_optimizer  # noqa: E402
+from zoo.training.image_classifier import finetune_classifier  # noqa: E402
+from zoo.training.loop import make_optimizer  # noqa: E402
 
 NAME = "cnn-fashion"
 STEPS, BATCH, LR, N_TRAIN = 300, 64, 3e-4, 2000
@@ -73,7 +74,7 @@ def finetune_steps_per_s() -> tuple[float, float]:
     data, batch, augmentation, batch-norm statistics kept) in a bare loop."""
     torch.manual_seed(0)
     model, _ = checkpoints.load(NAME, "cpu")
-    train, _ = fashion_subset(N_TRAIN)
+    train, _ = fashion_mnist.subset(N_TRAIN)
     optimizer, _ = make_optimizer(model, LR)
     bare = loop_steps_per_s(model, fashion_mnist.batches(train, BATCH, 0), optimizer, STEPS,
                             transform=fashion_mnist.augment, freeze_norm=True)

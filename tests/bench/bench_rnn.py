@@ -5,7 +5,7 @@
 1. Generation speed of each shipped character model on the CPU: characters per second when
    writing `--chars` characters after a short prompt, one sequence, the state carried.
 2. Fine-tuning throughput through `zoo.jobs` (a warm worker process running
-   `zoo.charlm.finetune_charlm`) against a bare PyTorch loop on the same model, text, batch
+   `zoo.training.char_lm.finetune_charlm`) against a bare PyTorch loop on the same model, text, batch
    and gradient clipping, as a ratio of steps per second (target >= 0.9x).
 3. The forecasting job's training steps per second on the shipped CO2 series, in-process.
 """

@@ -26,7 +26,7 @@ from timing import job_steps_per_s, loop_steps_per_s, median_ms  # noqa: E402  (
 from models.unet import as_tensors  # noqa: E402
 from zoo import checkpoints, segment, uploads  # noqa: E402
 from zoo.data import shapes  # noqa: E402
-from zoo.training import make_optimizer  # noqa: E402
+from zoo.training.loop import make_optimizer  # noqa: E402
 
 NAME = "unet-shapes"
 STEPS, BATCH, LR, N_SCENES = 60, 16, 1e-3, 400

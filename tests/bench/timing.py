@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from zoo import charlm, checkpoints, jobs, training  # noqa: E402
 from zoo.data import text  # noqa: E402
-from zoo.training import make_optimizer, set_train_mode  # noqa: E402
+from zoo.training.loop import make_optimizer, set_train_mode  # noqa: E402
 
 
 def median_ms(fn: Callable[[], object], repeats: int = 200) -> float:

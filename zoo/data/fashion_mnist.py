@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from zoo import settings
 from zoo.data.errors import DataNotFoundError
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -47,18 +47,11 @@ class Split:
 
 def search_dirs() -> list[Path]:
     """Where the loader looks, in order."""
-    dirs = []
-    if os.environ.get("ZOO_DATA_DIR"):
-        dirs.append(Path(os.environ["ZOO_DATA_DIR"]) / "fashion-mnist")
-        dirs.append(Path(os.environ["ZOO_DATA_DIR"]))
-    dirs.append(DEBIAN_DIR)
-    dirs.append(cache_dir())
-    return dirs
+    return [*settings.data_dirs("fashion-mnist"), DEBIAN_DIR, cache_dir()]
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "deep-learning-zoo" / "fashion-mnist"
+    return settings.cache_dir("fashion-mnist")
 
 
 def _find(filename: str) -> Path | None:
@@ -84,7 +77,7 @@ def _path(key: str) -> Path:
     found = _find(filename)
     if found:
         return found
-    if os.environ.get("ZOO_DOWNLOAD") == "1":
+    if settings.download_allowed():
         try:
             return _download(filename, sha256)
         except OSError as error:
@@ -169,3 +162,19 @@ def match_class(folder: str) -> int | None:
         if simple in (key, key + "s", key + "es"):
             return i
     return aliases.get(simple.rstrip("s"), aliases.get(simple))
+
+
+def subset(n_train: int, n_held_out: int = 500, seed: int = 0) -> tuple[Split, Split]:
+    """`n_train` random training images and the first `n_held_out` test images.
+
+    Without the dataset installed, the shipped 100-image sample is split 70 / 30 instead.
+    """
+    try:
+        train, test = load("train"), load("test")
+    except DataNotFoundError:
+        sample = load_sample()
+        train = Split(sample.images[:70], sample.labels[:70])
+        return train, Split(sample.images[70:], sample.labels[70:])
+    chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_train]
+    return (Split(train.images[chosen], train.labels[chosen]),
+            Split(test.images[:n_held_out], test.labels[:n_held_out]))

@@ -22,6 +22,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from zoo import settings
 from zoo.data.errors import DataNotFoundError
 
 NAME = "kjv-wikipedia"
@@ -44,18 +45,12 @@ _HEADING = re.compile(r"^=+\s*(.*?)\s*=+$", re.M)
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "deep-learning-zoo" / "text"
+    return settings.cache_dir("text")
 
 
 def search_dirs() -> list[Path]:
     """Where a built source file (`kjv.txt`, `wikipedia.txt`) is looked for, in order."""
-    dirs = []
-    if os.environ.get("ZOO_DATA_DIR"):
-        dirs.append(Path(os.environ["ZOO_DATA_DIR"]) / "text")
-        dirs.append(Path(os.environ["ZOO_DATA_DIR"]))
-    dirs.append(cache_dir())
-    return dirs
+    return [*settings.data_dirs("text"), cache_dir()]
 
 
 @lru_cache(maxsize=None)

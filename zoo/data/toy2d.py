@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from zoo.uploads import UploadError
 
@@ -240,3 +241,11 @@ def _encode_labels(labels: list[str], name: str) -> tuple[np.ndarray, tuple[str,
         raise CSVError(f"{name} has {len(classes)} classes; the playground takes at most {MAX_CLASSES}.")
     index = {c: i for i, c in enumerate(classes)}
     return np.array([index[v] for v in values], dtype=np.int64), names
+
+
+def lattice(bounds: tuple[float, float, float, float], size: int) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """Axis values and the (size * size, 2) points of a lattice over `bounds`, row-major from y0 up."""
+    xs = np.linspace(bounds[0], bounds[1], size, dtype=np.float32)
+    ys = np.linspace(bounds[2], bounds[3], size, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))

@@ -4,11 +4,12 @@ import json
 import pytest
 import torch
 
-from models.cnn import CNNConfig, FashionCNN
+from models.cnn.model import CNNConfig, FashionCNN
 from zoo import checkpoints, evaluate, train
-from zoo.classify import evaluate_classifier, inspect_image, predict_proba
+from zoo.saliency import inspect_image
+from zoo.training.image_classifier import evaluate_classifier, predict_proba
 from zoo.data import fashion_mnist
-from zoo.training import make_optimizer, train_steps
+from zoo.training.loop import make_optimizer, train_steps
 
 needs_dataset = pytest.mark.skipif(not fashion_mnist.is_installed(), reason="Fashion-MNIST is not installed")
 

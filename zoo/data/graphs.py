@@ -7,7 +7,6 @@ says so. A bad edge list raises `zoo.uploads.UploadError` with one sentence nami
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -16,6 +15,7 @@ import networkx as nx
 import numpy as np
 import torch
 
+from zoo import settings
 from zoo.uploads import UploadError, decode_text, limits
 
 DEFAULT_MAX_NODES = 2000
@@ -57,23 +57,14 @@ class Graph:
         return g
 
 
-def _env_count(variable: str, default: int) -> int:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 2:
-        raise RuntimeError(f"{variable} must be a whole number of at least 2, got {raw!r}.")
-    return int(raw)
-
-
 def max_nodes() -> int:
     """ZOO_MAX_GRAPH_NODES, else DEFAULT_MAX_NODES; read on every call."""
-    return _env_count("ZOO_MAX_GRAPH_NODES", DEFAULT_MAX_NODES)
+    return settings.count("ZOO_MAX_GRAPH_NODES", DEFAULT_MAX_NODES, minimum=2)
 
 
 def max_edges() -> int:
     """ZOO_MAX_GRAPH_EDGES, else DEFAULT_MAX_EDGES; read on every call."""
-    return _env_count("ZOO_MAX_GRAPH_EDGES", DEFAULT_MAX_EDGES)
+    return settings.count("ZOO_MAX_GRAPH_EDGES", DEFAULT_MAX_EDGES, minimum=2)
 
 
 def communities(g: nx.Graph, seed: int = 0) -> list[int]:

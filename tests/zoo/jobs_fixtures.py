@@ -1,4 +1,4 @@
-"""Generator functions that tests/test_jobs.py runs as jobs.
+"""Generator functions that tests/zoo/test_jobs.py runs as jobs.
 
 They live at module level in their own module because a worker process imports a job's
 function by module and name.

@@ -1,11 +1,11 @@
-"""zoo.finetune: the fine-tuning job, run in-process (the job runner is tested on its own)."""
+"""zoo.training.image_classifier: the fine-tuning job, run in-process (the job runner is tested on its own)."""
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.finetune import fashion_arrays, finetune_classifier, split_held_out
+from zoo.training.image_classifier import fashion_arrays, finetune_classifier, split_held_out
 from zoo.uploads import ClassFolders, UploadError
 
 

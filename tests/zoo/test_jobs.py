@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from tests.jobs_fixtures import count_steps, fail_after, forever, hang
+from tests.zoo.jobs_fixtures import count_steps, fail_after, forever, hang
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 
 

@@ -3,7 +3,7 @@
 A job runs a recipe's training generator in a separate Python process, never in a thread of
 the Streamlit server: measured on 2 cores, training in a server thread ran at 0.40-0.68x of
 a bare loop (GIL contention with reruns), a worker process at 0.91x. Workers are fresh
-interpreters (`python -m zoo.job_worker`, so CUDA works in them) started once and reused, so a job
+interpreters (`python -m zoo.jobs.worker`, so CUDA works in them) started once and reused, so a job
 does not pay start-up and `import torch`. They are not started with multiprocessing's spawn,
 because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
 app script itself. Pages use only submit, events, status, cancel and result, so a Ray backend
@@ -25,10 +25,10 @@ from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from zoo.job_worker import send as _send
+from zoo import settings
+from zoo.jobs.worker import send as _send
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ _KEEP_FINISHED = 200       # finished jobs (and their results) kept for their se
 _KEEP_FINISHED_S = 3600.0  # ... for at most an hour
 _EXIT_S = 2.0              # on shutdown, how long workers get to exit before they are killed
 _MAX_DRAIN = 1000          # messages read from one worker per turn, so others are not starved
-_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+_REPO_ROOT = str(settings.REPOSITORY)
 
 
 class JobLimitError(RuntimeError):
@@ -103,13 +103,12 @@ class JobRunner:
 
     def __init__(self, max_jobs: int | None = None, job_seconds: float | None = None, *,
                  grace_seconds: float = _GRACE_S, preload: tuple[str, ...] = ("torch",)) -> None:
-        self.max_jobs = max_jobs if max_jobs is not None else _env_number("ZOO_MAX_JOBS", 2, int)
-        self.job_seconds = (job_seconds if job_seconds is not None
-                            else _env_number("ZOO_JOB_SECONDS", 300.0, float))
+        self.max_jobs = max_jobs if max_jobs is not None else settings.max_jobs()
+        self.job_seconds = job_seconds if job_seconds is not None else settings.job_seconds()
         if self.max_jobs < 1 or self.job_seconds <= 0:
             raise ValueError("max_jobs must be at least 1 and job_seconds positive")
         self.grace_seconds = grace_seconds
-        self._worker_args = [str(_env_number("ZOO_WORKER_THREADS", 0, int)), *preload]
+        self._worker_args = [str(settings.worker_threads()), *preload]
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
         self._queue: deque[_Job] = deque()
@@ -244,7 +243,7 @@ class JobRunner:
         ours, theirs = Pipe()
         path = os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")]))
         process = subprocess.Popen(
-            [sys.executable, "-m", "zoo.job_worker", str(theirs.fileno()), *self._worker_args],
+            [sys.executable, "-m", "zoo.jobs.worker", str(theirs.fileno()), *self._worker_args],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
         theirs.close()
         worker = _Worker(process, ours)
@@ -379,20 +378,6 @@ def get_runner() -> JobRunner:
             _runner = JobRunner()
             atexit.register(_runner.shutdown)
         return _runner
-
-
-def _env_number(name: str, default: float, cast: type) -> Any:
-    """A positive number from the environment variable `name`, or `default` when unset."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = cast(raw)
-    except ValueError:
-        value = None
-    if value is None or not value > 0:
-        raise ValueError(f"{name} must be a positive {cast.__name__}, not {raw!r}")
-    return value
 
 
 def _import_path() -> list[str]:

@@ -1,4 +1,4 @@
-"""The worker side of `zoo.jobs`: a fresh interpreter (`python -m zoo.job_worker FD THREADS
+"""The worker side of `zoo.jobs`: a fresh interpreter (`python -m zoo.jobs.worker FD THREADS
 [MODULE...]`) that imports what jobs need once, then runs jobs one at a time, sending their
 events back through its pipe and checking for a cancel or its time limit after every step."""
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A job whose browser session has ended is cancelled: the session-scoped guard in zoo.ui
 releases into this function, which must reach the app's shared runner."""
-from tests.jobs_fixtures import forever
-from tests.test_jobs import wait_finished, wait_until
+from tests.zoo.jobs_fixtures import forever
+from tests.zoo.test_jobs import wait_finished, wait_until
 from zoo import jobs, ui
 
 

@@ -1,6 +1,9 @@
-"""What every Fashion-MNIST image classifier (MLP, CNN, ResNet) shares: the recipe that
-trains and measures a shipped checkpoint, prediction, evaluation and a look inside
-(saliency: Simonyan et al. 2013; Grad-CAM: Selvaraju et al. 2017)."""
+"""What every Fashion-MNIST image classifier (MLP, CNN, ResNet) shares: the recipe that trains
+and measures a shipped checkpoint, prediction, evaluation, and the fine-tuning job its page offers.
+
+The job loads its own copy of the shipped checkpoint (the server's shared model never changes),
+trains on a Fashion-MNIST subset or the person's labelled images, and returns the new weights
+as safetensors bytes for that session alone."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,9 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zoo import checkpoints
 from zoo.data import fashion_mnist
-from zoo.recipe import ModuleRecipe
-from zoo.training import make_optimizer, remember, resume, train_steps
+from zoo.devices import pick_device
+from zoo.training.loop import make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
+from zoo.uploads import ClassFolders, UploadError, to_fashion_tensor
 
 
 @dataclass
@@ -94,44 +100,54 @@ def evaluate_classifier(model: torch.nn.Module, images: torch.Tensor, labels: to
             "confusion": confusion.tolist()}
 
 
-@dataclass
-class Inspection:
-    """Everything a page shows about one prediction."""
-    probs: np.ndarray
-    """(C,) class probabilities"""
-    feature_maps: list[np.ndarray]
-    """per conv layer (channels, H, W); empty for models without convolutions"""
-    saliency: np.ndarray
-    """(28, 28) |d logit / d pixel| in [0, 1]"""
-    grad_cam: np.ndarray | None
-    """(28, 28) Grad-CAM at the last conv layer in [0, 1], if the model has one"""
+def fashion_arrays(folders: ClassFolders) -> tuple[np.ndarray, np.ndarray]:
+    """The person's class folders as uint8 (N, 28, 28) images and Fashion-MNIST labels."""
+    mapping = {}
+    for folder in folders.classes:
+        index = fashion_mnist.match_class(folder)
+        if index is None:
+            raise UploadError(f"Folder '{folder}' is not a Fashion-MNIST class; name folders like: "
+                              + ", ".join(fashion_mnist.CLASSES) + ".")
+        mapping[folder] = index
+    images = np.stack([(to_fashion_tensor(im)[0].numpy() * 255).round().astype(np.uint8) for im in folders.images])
+    labels = np.array([mapping[folders.classes[i]] for i in folders.labels], dtype=np.int64)
+    return images, labels
 
 
-def inspect_image(model: torch.nn.Module, image: torch.Tensor) -> Inspection:
-    """Predict one image (1, 28, 28) and look inside: feature maps, saliency, Grad-CAM.
+def split_held_out(images: np.ndarray, labels: np.ndarray, share: float = 0.25, seed: int = 0
+                   ) -> tuple[fashion_mnist.Split, fashion_mnist.Split]:
+    """Hold out `share` of each class (at least one image when a class has two or more)."""
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        members = rng.permutation(np.nonzero(labels == c)[0])
+        if len(members) >= 2:
+            held[members[:max(1, int(round(share * len(members))))]] = True
+    as_split = lambda mask: fashion_mnist.Split(torch.from_numpy(images[mask]), torch.from_numpy(labels[mask].astype(np.int64)))
+    return as_split(~held), as_split(held)
 
-    Uses no hooks, so a model shared by many sessions can be inspected concurrently.
-    """
-    device = next(model.parameters()).device
-    x = image.unsqueeze(0).to(device).requires_grad_(True)
-    has_maps = hasattr(model, "feature_maps")
-    with torch.enable_grad():
-        if has_maps:
-            maps = model.feature_maps(x)
-            maps[-1].retain_grad()
-            logits = model.head_from_map(maps[-1])
-        else:
-            maps, logits = [], model(x)
-        target = int(logits.argmax(1))
-        logits[0, target].backward()
-    probs = F.softmax(logits.detach().float(), dim=1)[0].cpu().numpy()
-    saliency = x.grad.abs()[0, 0].cpu()
-    cam = None
-    if has_maps:
-        last = maps[-1]
-        weights = last.grad.mean(dim=(2, 3), keepdim=True)
-        cam = F.relu((weights * last).sum(1, keepdim=True)).detach()
-        cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0].cpu()
-        cam = (cam / cam.max().clamp_min(1e-12)).numpy()
-    return Inspection(probs, [m.detach()[0].cpu().numpy() for m in maps],
-                      (saliency / saliency.max().clamp_min(1e-12)).numpy(), cam)
+
+def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | None = None,
+                        labels: np.ndarray | None = None, n_train: int = 2000, batch_size: int = 64,
+                        eval_every: int = 25, seed: int = 0) -> Iterator[dict]:
+    """Job: fine-tune shipped classifier NAME on uint8 (N, 28, 28) `images` with `labels`, or
+    on `n_train` Fashion-MNIST images when none are given. Yields {step, loss, accuracy...};
+    returns the fine-tuned weights as safetensors bytes."""
+    torch.manual_seed(seed)
+    device = pick_device()
+    model, _ = checkpoints.load(name, device)
+    if images is None:
+        train, held_out = fashion_mnist.subset(n_train, seed=seed)
+    else:
+        train, held_out = split_held_out(images, labels, seed=seed)
+    evaluate = lambda: evaluate_classifier(model, held_out.floats(), held_out.labels)["accuracy"]
+    before = evaluate()
+    yield {"step": 0, "accuracy": before, "accuracy_before": before, "n_train": len(train), "n_held_out": len(held_out)}
+    optimizer, _ = make_optimizer(model, lr)
+    batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
+    for event in train_steps(model, batches, optimizer, steps, transform=fashion_mnist.augment, freeze_norm=True):
+        if event["step"] % eval_every == 0 or event["step"] == steps:
+            event["accuracy"] = evaluate()
+        yield event
+    yield {"step": steps, "accuracy_after": evaluate()}
+    return checkpoints.state_dict_bytes(model)

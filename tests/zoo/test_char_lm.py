@@ -1,4 +1,4 @@
-"""zoo.charlm: bits per character, sampling, gradient clipping, the recipe's card fields and
+"""zoo.training.char_lm: bits per character, sampling, gradient clipping, the recipe's card fields and
 the fine-tuning job on a tiny checkpoint."""
 import math
 from dataclasses import asdict
@@ -10,7 +10,9 @@ import torch.nn.functional as F
 
 from models.transformer import CharTransformer, TransformerConfig
 from tests.helpers import consume
-from zoo import charlm, checkpoints, training
+from zoo import checkpoints
+from zoo.training import char_lm
+from zoo.training import loop
 from zoo.data import text
 
 
@@ -28,7 +30,7 @@ class Bigram(nn.Module):
 def test_bits_per_char_of_a_uniform_model_is_log2_v():
     model = Bigram(16)
     nn.init.zeros_(model.table.weight)
-    assert charlm.bits_per_char(model, torch.randint(16, (500,)), context=64) == pytest.approx(4.0)
+    assert char_lm.bits_per_char(model, torch.randint(16, (500,)), context=64) == pytest.approx(4.0)
 
 
 def test_bits_per_char_scores_every_character_once():
@@ -37,30 +39,30 @@ def test_bits_per_char_scores_every_character_once():
     ids = torch.randint(10, (1003,))
     direct = F.cross_entropy(model(ids[:-1]), ids[1:]).item() / math.log(2)
     for context in (7, 64, 256, 5000):
-        assert charlm.bits_per_char(model, ids, context=context) == pytest.approx(direct, rel=1e-5)
+        assert char_lm.bits_per_char(model, ids, context=context) == pytest.approx(direct, rel=1e-5)
     with pytest.raises(ValueError, match="at least two"):
-        charlm.bits_per_char(model, ids[:1])
+        char_lm.bits_per_char(model, ids[:1])
 
 
 def test_next_char_probs_temperature_top_k_top_p():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
-    assert torch.allclose(charlm.next_char_probs(logits), torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
-    assert torch.equal(charlm.next_char_probs(logits, 0.0), torch.tensor([[1.0, 0, 0, 0]]))
-    assert torch.allclose(charlm.next_char_probs(logits, top_k=2), torch.tensor([[0.625, 0.375, 0, 0]]))
-    assert torch.allclose(charlm.next_char_probs(logits, top_p=0.7), torch.tensor([[0.625, 0.375, 0, 0]]))
-    sharp = charlm.next_char_probs(logits, 0.5)
+    assert torch.allclose(char_lm.next_char_probs(logits), torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.equal(char_lm.next_char_probs(logits, 0.0), torch.tensor([[1.0, 0, 0, 0]]))
+    assert torch.allclose(char_lm.next_char_probs(logits, top_k=2), torch.tensor([[0.625, 0.375, 0, 0]]))
+    assert torch.allclose(char_lm.next_char_probs(logits, top_p=0.7), torch.tensor([[0.625, 0.375, 0, 0]]))
+    sharp = char_lm.next_char_probs(logits, 0.5)
     assert sharp[0, 0] > 0.5 and sharp.sum() == pytest.approx(1.0)
 
 
 def test_sampling_at_temperature_zero_is_the_argmax():
     logits = torch.randn(6, 30)
-    assert torch.equal(charlm.sample_next(logits, 0.0), logits.argmax(-1))
+    assert torch.equal(char_lm.sample_next(logits, 0.0), logits.argmax(-1))
 
 
 def test_gradient_clipping_runs_before_every_step():
     model = nn.Linear(4, 4)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    training.clip_gradients(optimizer, 1.0)
+    loop.clip_gradients(optimizer, 1.0)
     (1e4 * model(torch.ones(2, 4)).sum()).backward()
     optimizer.step()
     total = torch.sqrt(sum(p.grad.norm() ** 2 for p in model.parameters()))
@@ -85,7 +87,7 @@ class LossDtypeProbe(nn.Module):
 def test_train_steps_autocasts_to_bf16_on_the_cpu_only_when_asked(bf16_on_cpu, dtype):
     model = LossDtypeProbe()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    consume(training.train_steps(model, iter([(torch.ones(2, 4),)] * 3), optimizer, 3, bf16_on_cpu=bf16_on_cpu))
+    consume(loop.train_steps(model, iter([(torch.ones(2, 4),)] * 3), optimizer, 3, bf16_on_cpu=bf16_on_cpu))
     assert model.dtypes == [dtype] * 3
     assert model.linear.weight.dtype == torch.float32, "the weights stay float32"
 
@@ -98,16 +100,16 @@ def tiny_model() -> tuple[CharTransformer, text.Vocab]:
 
 def test_generate_text_and_step_distributions():
     model, vocab = tiny_model()
-    first = charlm.generate_text(model, vocab, "In the beginning", 40, temperature=1.0, seed=3)
-    assert len(first) == 40 and first == charlm.generate_text(model, vocab, "In the beginning", 40, 1.0, seed=3)
-    greedy = charlm.generate_text(model, vocab, "In", 5, temperature=0.0)
-    probs = charlm.step_distributions(model, vocab.encode("In" + greedy[:-1]), temperature=0.0)
+    first = char_lm.generate_text(model, vocab, "In the beginning", 40, temperature=1.0, seed=3)
+    assert len(first) == 40 and first == char_lm.generate_text(model, vocab, "In the beginning", 40, 1.0, seed=3)
+    greedy = char_lm.generate_text(model, vocab, "In", 5, temperature=0.0)
+    probs = char_lm.step_distributions(model, vocab.encode("In" + greedy[:-1]), temperature=0.0)
     assert probs.shape == (6, len(vocab))
     assert vocab.decode(probs[1:].argmax(-1)) == greedy
-    soft = charlm.step_distributions(model, vocab.encode("In the"))
+    soft = char_lm.step_distributions(model, vocab.encode("In the"))
     assert torch.allclose(soft.sum(-1), torch.ones(6))
     with pytest.raises(ValueError, match="at least one character"):
-        charlm.generate_text(model, vocab, "", 5)
+        char_lm.generate_text(model, vocab, "", 5)
 
 
 def test_card_fields_name_the_vocabulary_and_splits():
@@ -129,7 +131,7 @@ def tiny_checkpoint(checkpoint_dir):
 
 def test_finetune_job_measures_before_and_after(tiny_checkpoint):
     person = "Row, row, row your boat, gently down the stream. Merrily, merrily, merrily, life is but a dream. " * 30
-    events, payload = consume(charlm.finetune_charlm("transformer-text", person, lr=1e-2, steps=6, batch_size=4,
+    events, payload = consume(char_lm.finetune_charlm("transformer-text", person, lr=1e-2, steps=6, batch_size=4,
                                                              seq_len=32, sample_every=3, sample_chars=20,
                                                              original_chars=2000))
     assert events[0]["step"] == 0 and set(events[0]["bpc_before"]) == {"yours", "original"}
@@ -146,12 +148,12 @@ def test_finetune_job_measures_before_and_after(tiny_checkpoint):
 
 def test_finetune_refuses_a_short_text(tiny_checkpoint):
     with pytest.raises(ValueError, match="at least 2,000 characters"):
-        next(charlm.finetune_charlm("transformer-text", "too short"))
+        next(char_lm.finetune_charlm("transformer-text", "too short"))
 
 
 def test_validation_sample_is_spread_over_the_split():
     validation = text.load("validation")
-    sample = charlm.validation_sample(4000, pieces=4)
+    sample = char_lm.validation_sample(4000, pieces=4)
     assert len(sample) == 4000 + 3 * len(text.JOIN)
     assert sample.startswith(validation[:1000]) and sample.endswith(validation[-1000:])
     kjv, wikipedia = (text.load_source(name)[start:end] for name, (start, end)

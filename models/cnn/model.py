@@ -10,8 +10,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.classify import ClassifierTraining, ImageClassifierRecipe
-
 FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 
 
@@ -70,10 +68,3 @@ class FashionCNN(nn.Module):
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
         return F.cross_entropy(self(x), y, label_smoothing=label_smoothing)
-
-
-SHIPPED = {
-    "cnn-fashion": ImageClassifierRecipe(
-        FashionCNN, CNNConfig(), title="CNN",
-        training=ClassifierTraining(epochs=24, batch_size=128, lr=3e-3, weight_decay=5e-4, label_smoothing=0.1)),
-}

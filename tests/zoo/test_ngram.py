@@ -1,11 +1,11 @@
-"""zoo.ngram: interpolated Kneser-Ney as the textbook defines it, proper distributions, no infinite loss."""
+"""zoo.training.ngram: interpolated Kneser-Ney as the textbook defines it, proper distributions, no infinite loss."""
 import math
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from zoo.ngram import NGramModel, compare_orders
+from zoo.training.ngram import NGramModel, compare_orders
 
 RHYME = "the cat sat on the mat. the rat ate the hat. a cat and a rat sat on a mat. " * 20
 

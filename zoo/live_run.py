@@ -1,16 +1,12 @@
-"""What the live boards share (the MLP playground, the GAN lab): one person's run between reruns,
-trained in a `zoo.jobs` worker whose job yields a frame, with the packed weights, a few times a
-second. The page polls it, draws the last frame and pauses it by keeping the last state."""
+"""What the live boards share (the MLP playground, the GAN toy game): one person's run between
+reruns, trained in a `zoo.jobs` worker whose job yields a frame, with the packed weights
+(`checkpoints.pack_state`), a few times a second. The page polls it, draws the last frame and
+pauses it by keeping the last state."""
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterator
-
-import torch
-from safetensors.torch import load as load_tensors
-from safetensors.torch import save as save_tensors
 
 from zoo import jobs
 
@@ -76,43 +72,3 @@ class LiveRun:
         self.history.append({k: event[k] for k in self.metrics if k in event})
         if len(self.history) > 2000:  # keep the curves light: drop every other old point
             self.history = self.history[:1000:2] + self.history[1000:]
-
-
-def pack_state(model: torch.nn.Module, *optimizers: torch.optim.Optimizer) -> bytes:
-    """Weights and the optimisers' per-parameter state (Adam's moments) as safetensors bytes."""
-    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
-    names = {id(p): n for n, p in model.named_parameters()}
-    for optimizer in optimizers:
-        for p, slots in optimizer.state.items():
-            for slot, value in slots.items():
-                tensors[f"optim.{names[id(p)]}.{slot}"] = torch.as_tensor(value).detach().contiguous()
-    return save_tensors(tensors)
-
-
-def unpack_state(model: torch.nn.Module, payload: bytes, *optimizers: torch.optim.Optimizer) -> None:
-    """Restore what `pack_state` wrote; the slots of another kind of optimiser are dropped."""
-    tensors = load_tensors(payload)
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    params = dict(model.named_parameters())
-    owner = {id(p): o for o in optimizers for group in o.param_groups for p in group["params"]}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            name, slot = key[6:].rsplit(".", 1)
-            owner[id(params[name])].state[params[name]][slot] = value
-    for optimizer in optimizers:
-        if any(slot not in ("step", "exp_avg", "exp_avg_sq") for s in optimizer.state.values() for slot in s) \
-                or not isinstance(optimizer, torch.optim.Adam):
-            optimizer.state.clear()  # a state from another optimiser: start its statistics afresh
-
-
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Torch on `threads` threads meanwhile (None: as it is). A live run's tiny networks gain nothing
-    from more, and on a busy CPU their spin-waiting made steps 3x slower (measured)."""
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
