@@ -2,10 +2,10 @@
 transfer-learn it to the person's own image folders."""
 import streamlit as st
 
-from models.resnet import NETS, compare_training, gradient_table
+from models.resnet.plain_vs_residual import NETS, compare_training, gradient_table
+from models.resnet.transfer import MODES, class_arrays, load_adapted, preview, transfer
 from zoo import plots, ui, uploads
 from zoo.saliency import inspect_image
-from zoo.transfer import MODES, class_arrays, load_adapted, preview, transfer
 
 NAME = "resnet-fashion"
 
@@ -122,7 +122,7 @@ adapted = ui.training_panel(
 if adapted is None:
     st.stop()
 st.caption("The downloaded file holds the adapted weights; its metadata names the base model and your classes "
-           "(`zoo.transfer.load_adapted(data)` rebuilds it).")
+           "(`models.resnet.transfer.load_adapted(data)` rebuilds it).")
 
 st.subheader("Classify new images with the adapted model")
 if st.session_state.get("resnet_tl_model_for") is not adapted:

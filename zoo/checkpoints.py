@@ -29,7 +29,6 @@ from safetensors.torch import save as save_safetensors_bytes
 from zoo import settings
 
 
-
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted or unknown; the message says how to rebuild it."""
 

@@ -14,9 +14,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from zoo import checkpoints, drawing, jobs, plots, uploads
-from zoo.saliency import Inspection, inspect_image
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
+from zoo.saliency import Inspection, inspect_image
 
 ENTRY_POINT = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]

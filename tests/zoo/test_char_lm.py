@@ -11,9 +11,8 @@ import torch.nn.functional as F
 from models.transformer import CharTransformer, TransformerConfig
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.training import char_lm
-from zoo.training import loop
 from zoo.data import text
+from zoo.training import char_lm, loop
 
 
 class Bigram(nn.Module):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from zoo.training import fid
 from zoo.data import fashion_mnist
+from zoo.training import fid
 
 needs_dataset = pytest.mark.skipif(not fashion_mnist.is_installed(), reason="Fashion-MNIST is not installed")
 

@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 
 from zoo import checkpoints
-from zoo.training import ngram
 from zoo.data import text
 from zoo.devices import pick_device
-from zoo.training.recipe import ModuleRecipe
+from zoo.training import ngram
 from zoo.training.loop import clip_gradients, make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
 
 LN2 = math.log(2)
 MIN_FINETUNE_CHARS = 2000

@@ -5,14 +5,15 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from models.resnet import BasicBlock, ResNet, ResNetConfig, compare_training, gradient_table
+from models.resnet.model import BasicBlock, ResNet, ResNetConfig
+from models.resnet.plain_vs_residual import compare_training, gradient_table
+from models.resnet.transfer import TransferNet, class_arrays, load_adapted, transfer
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.saliency import inspect_image
-from zoo.data import fashion_mnist
-from zoo.training.loop import make_optimizer, train_steps
 from zoo.checkpoints import read_metadata
-from zoo.transfer import TransferNet, class_arrays, load_adapted, transfer
+from zoo.data import fashion_mnist
+from zoo.saliency import inspect_image
+from zoo.training.loop import make_optimizer, train_steps
 from zoo.uploads import ClassFolders
 
 TINY = ResNetConfig(width=4, blocks=(1, 1, 1))
