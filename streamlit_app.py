@@ -32,6 +32,6 @@ PAGES = {
     ],
 }
 
-navigation = st.navigation(PAGES, expanded=True)  # every page in view: the default folds the list after ten
+page = ui.navigation(PAGES)
 ui.frame()
-navigation.run()
+page.run()

@@ -26,6 +26,20 @@ POLL_SECONDS = 1.0  # at most twice a second (DESIGN); once a second left the 2-
 _FRAMED = "_zoo_framed"
 
 
+def navigation(pages: dict[str, list[st.Page]]) -> st.Page:
+    """The pages by section as links in the sidebar, drawn by the entry point; returns the chosen page.
+
+    Streamlit's own sidebar menu is off (`client.showSidebarNavigation = false`): on a fresh server's
+    first visit it first listed every file of the `pages/` folder (its legacy mode, see `page_intro`)."""
+    chosen = st.navigation(pages, position="hidden")
+    for section, members in pages.items():
+        if section:
+            st.sidebar.caption(f"**{section}**")
+        for page in members:
+            st.sidebar.page_link(page, label=page.title, icon=page.icon)
+    return chosen
+
+
 def frame() -> None:
     """What streamlit_app.py adds around every page run: the device in the sidebar, and a mark
     that this run went through the entry point (see `page_intro`)."""

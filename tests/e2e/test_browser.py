@@ -30,14 +30,28 @@ def tshirt_png(path: Path) -> Path:
     return path
 
 
+# Records the text of every link the sidebar ever shows, from the first render on.
+RECORD_SIDEBAR_LINKS = """
+window.sidebarLinks = new Set();
+new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebar"] a')
+    .forEach(a => window.sidebarLinks.add(a.innerText.trim().split("\\n").pop())))
+  .observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
 def test_a_page_opened_first_by_its_address_has_the_navigation(server, page, screenshot):
     """First in this file on purpose: the server's very first visitor opens /mlp directly, which
-    Streamlit would run without streamlit_app.py (its legacy `pages/` folder mode)."""
+    Streamlit would run without streamlit_app.py (its legacy `pages/` folder mode). The sidebar
+    shows the real navigation only, never the folder's file names, not even for a moment."""
+    page.add_init_script(RECORD_SIDEBAR_LINKS)
     page.goto(f"{server}/mlp")
     expect(page.get_by_role("heading", name="Multilayer perceptron (MLP / DNN)")).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Running on")).to_be_visible()
     expect(sidebar.get_by_role("link", name="ResNet")).to_be_visible()
+    shown = set(page.evaluate("[...window.sidebarLinks]"))
+    assert {"Home", "MLP / DNN", "ResNet", "DQN"} <= shown
+    assert not shown & {"streamlit app", "home", "mlp", "cnn", "resnet"}, f"the legacy listing showed: {sorted(shown)}"
     expect(page.get_by_role("heading", name=re.compile(r"^MLP: "))).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(r"^CNN: "))).to_be_visible()  # side by side
 
