@@ -1,73 +1,31 @@
-"""What the GNN page runs: node features, the normalised adjacency, receptive fields, label
-propagation, and the jobs that train a GNN live, compare it with label propagation and a
-features-only MLP against the number of labels, and measure over-smoothing against depth.
-
-Accuracy is always on the unlabelled nodes. No Streamlit here.
+"""What the GNN page computes beside training: a node's receptive field, the page's jobs that compare the
+GNN with label propagation and a features-only MLP against the number of labels and measure over-smoothing
+against depth, and a layout to draw the graph. Accuracy is always on the unlabelled nodes.
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import networkx as nx
 import numpy as np
 import torch
 
-from models.gnn import GNN, GNNConfig
-from zoo.devices import pick_device
+from models.gnn.model import GNN
+from models.gnn.recipe import (Settings, build, compare_methods, draw_labelled, fit_nodes, initialise, node_features,
+                               normalised_adjacency, unlabelled_accuracy)
 from zoo.data.graphs import Graph
-from zoo.devices import torch_threads
-from zoo.training.loop import train_steps
+from zoo.devices import pick_device, torch_threads
 
-FEATURES = ("identity", "structural")
-PPR_RESTART = 0.15
-"""the restart probability of the random walks behind the structural features"""
 MAX_ADJACENCY_SHOWN = 150
 """the page draws the normalised adjacency of at most this many nodes"""
-LABEL_PROPAGATION_ALPHA = 0.9
-"""how far label propagation lets labels spread (Zhou et al. 2004): 0 keeps them put, near 1 lets them roam"""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """A GNN and how it is trained, as the page's widgets set them."""
-    kind: str = "gcn"
-    layers: int = 3
-    hidden: int = 16
-    features: str = "structural"
-    epochs: int = 300
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    balance: float = 1.0
-    """weight of the class-balance term (models.gnn.GNN.loss); 0 trains on the labelled nodes alone"""
-
-
-def adjacency(graph: Graph) -> np.ndarray:
-    """The dense 0/1 adjacency matrix A (N, N)."""
-    a = np.zeros((graph.n, graph.n))
-    a[graph.edges[:, 0], graph.edges[:, 1]] = a[graph.edges[:, 1], graph.edges[:, 0]] = 1
-    return a
-
-
-def normalised_adjacency(graph: Graph) -> np.ndarray:
-    """D^-1/2 (A + I) D^-1/2 (N, N): the matrix a GCN layer multiplies the features by."""
-    a = adjacency(graph) + np.eye(graph.n)
-    d = a.sum(1) ** -0.5
-    return d[:, None] * a * d[None, :]
-
-
-def node_features(graph: Graph, features: str) -> torch.Tensor:
-    """float (N, N) features: "identity", a one-hot per node (nothing but its identity), or "structural",
-    each node's personalised PageRank profile (where random walks restarting at it end up: its position
-    in the graph), standardised per column."""
-    if features == "identity":
-        return torch.eye(graph.n)
-    if features != "structural":
-        raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {features!r}")
-    ppr = PPR_RESTART * np.linalg.inv(np.eye(graph.n) - (1 - PPR_RESTART) * normalised_adjacency(graph))
-    ppr = (ppr - ppr.mean(0)) / np.maximum(ppr.std(0), 1e-12)
-    return torch.as_tensor(ppr, dtype=torch.float32)
+def adjacency_by_class(graph: Graph) -> tuple[np.ndarray, list[str]]:
+    """The normalised adjacency of the first MAX_ADJACENCY_SHOWN nodes sorted by class (so communities show as
+    blocks), and their names."""
+    order = np.argsort(graph.labels, kind="stable")[:MAX_ADJACENCY_SHOWN]
+    return normalised_adjacency(graph)[np.ix_(order, order)], [graph.nodes[i] for i in order]
 
 
 def hops(graph: Graph, node: int) -> np.ndarray:
@@ -77,113 +35,6 @@ def hops(graph: Graph, node: int) -> np.ndarray:
     for other, length in nx.single_source_shortest_path_length(graph.to_networkx(), node).items():
         distance[other] = length
     return distance
-
-
-def draw_labelled(labels: np.ndarray, per_class: int, seed: int) -> list[int]:
-    """`per_class` nodes of every class at random (all of a class smaller than that, but one left unlabelled)."""
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        chosen += rng.choice(members, min(per_class, max(len(members) - 1, 1)), replace=False).tolist()
-    return sorted(chosen)
-
-
-def unlabelled_accuracy(probs: np.ndarray, labels: np.ndarray, labelled: Sequence[int]) -> float:
-    """The share of the nodes outside `labelled` whose most likely class is right."""
-    rest = np.ones(len(labels), dtype=bool)
-    rest[list(labelled)] = False
-    return float((probs.argmax(1)[rest] == labels[rest]).mean()) if rest.any() else float("nan")
-
-
-def label_propagation(graph: Graph, labelled: Sequence[int], alpha: float = LABEL_PROPAGATION_ALPHA) -> np.ndarray:
-    """Class scores (N, K) by label propagation (Zhou et al. 2004): F = (I - alpha S)^-1 Y with
-    S = D^-1/2 A D^-1/2, each class's column scaled to sum 1 so a big class does not drown a small one,
-    rows scaled to sum 1. No features and no training: labels spread along the edges."""
-    a = adjacency(graph)
-    d = np.maximum(a.sum(1), 1) ** -0.5
-    y = np.zeros((graph.n, len(graph.classes)))
-    y[list(labelled), graph.labels[list(labelled)]] = 1
-    scores = np.linalg.solve(np.eye(graph.n) - alpha * d[:, None] * a * d[None, :], y)
-    scores = scores / np.maximum(scores.sum(0, keepdims=True), 1e-12)
-    return scores / np.maximum(scores.sum(1, keepdims=True), 1e-12)
-
-
-def build(graph: Graph, settings: Settings, kind: str | None = None, layers: int | None = None) -> GNN:
-    return GNN(GNNConfig(n_features=graph.n, n_classes=len(graph.classes), kind=kind or settings.kind,
-                         layers=layers or settings.layers, hidden=settings.hidden))
-
-
-def initialise(model: GNN, seed: int) -> None:
-    """Fresh weights from `seed`, the same however the model was built."""
-    torch.manual_seed(seed)
-    for module in model.modules():
-        if module is not model and hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-
-
-def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings: Settings, seed: int,
-              device: torch.device, state: dict | None = None) -> Iterator[dict]:
-    """Train `model` from a fresh seeded initialisation on the labelled nodes given features `x`, the
-    full graph every step, for `settings.epochs` (Adam with L2 weight decay, as Kipf & Welling, and the
-    class-balance term of GNN.loss); yields {step, loss, lr, total}."""
-    initialise(model, seed)
-    model.to(device)
-    x, edge_index = x.to(device), graph.edge_index().to(device)
-    labels = torch.as_tensor(graph.labels, device=device)
-    mask = torch.zeros(graph.n, dtype=torch.bool, device=device)
-    mask[list(labelled)] = True
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    for event in train_steps(model, itertools.repeat((x, edge_index, labels, mask)), optimizer,
-                             settings.epochs, balance=settings.balance):
-        if state is not None:
-            state["step"] = event["step"]
-        yield event | {"total": settings.epochs}
-
-
-def train_fresh(graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings: Settings, seed: int,
-                device: torch.device, kind: str | None = None,
-                layers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Train a new model on features `x` to the end; its class probabilities (N, K) and embedding (N, 2)."""
-    model = build(graph, settings, kind, layers)
-    for _ in fit_nodes(model, graph, x, labelled, settings, seed, device):
-        pass
-    probs, embedding = model.eval().predict_proba(x.to(device), graph.edge_index().to(device))
-    return probs.cpu().numpy(), embedding.cpu().numpy()
-
-
-def compare_methods(graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings: Settings, seed: int,
-                    device: torch.device) -> dict[str, float]:
-    """Accuracy on the unlabelled nodes of the GNN, label propagation and a features-only MLP, same labels."""
-    score = lambda probs: unlabelled_accuracy(probs, graph.labels, labelled)
-    return {"gnn": score(train_fresh(graph, x, labelled, settings, seed, device)[0]),
-            "label_propagation": score(label_propagation(graph, labelled)),
-            "mlp": score(train_fresh(graph, x, labelled, settings, seed, device, kind="mlp")[0])}
-
-
-def train_live(graph: Graph, labelled: list[int], settings: Settings, seed: int = 0, frames: int = 40,
-               threads: int | None = 1) -> Iterator[dict]:
-    """Job: train a fresh GNN; yields {step, loss} every step and, `frames` times over the run, the
-    unlabelled accuracy and every node's probabilities and 2-D embedding (float16). Returns the last frame."""
-    with torch_threads(threads):
-        device = pick_device()
-        model = build(graph, settings)
-        initialise(model, seed)  # as fit_nodes will: the first frame shows the untrained network it starts from
-        model.to(device)
-        x, edge_index = node_features(graph, settings.features).to(device), graph.edge_index().to(device)
-        every, frame = max(1, settings.epochs // frames), None
-        start = {"step": 0, "graph": graph.name, "n": graph.n, "labelled": labelled}
-        for event in itertools.chain([start], fit_nodes(model, graph, x, labelled, settings, seed, device)):
-            if event["step"] % every == 0 or event["step"] == settings.epochs:
-                was_training = model.training
-                probs, embedding = model.eval().predict_proba(x, edge_index)
-                model.train(was_training)
-                frame = {"probs": probs.cpu().numpy().astype(np.float16),
-                         "embedding": embedding.cpu().numpy().astype(np.float16),
-                         "accuracy": unlabelled_accuracy(probs.cpu().numpy(), graph.labels, labelled)}
-                event = event | frame
-            yield event
-        return frame
 
 
 def label_counts(graph: Graph, most: int = 10) -> list[int]:
@@ -244,15 +95,9 @@ def summary(events: Sequence[dict], key: str) -> dict[Any, dict[str, float]]:
     return out
 
 
-def predict(model: GNN, graph: Graph, features: str) -> tuple[np.ndarray, np.ndarray]:
-    """A trained model's class probabilities (N, K) and 2-D embedding (N, 2) for every node of `graph`."""
-    device = next(model.parameters()).device
-    probs, embedding = model.predict_proba(node_features(graph, features).to(device), graph.edge_index().to(device))
-    return probs.cpu().numpy(), embedding.cpu().numpy()
-
-
 def layout(graph: Graph, seed: int = 0) -> np.ndarray:
     """(N, 2) node positions for drawing: a force-directed layout (Fruchterman & Reingold 1991), seeded;
     fewer iterations on a big graph (50 took 14 s on 2,000 nodes)."""
     positions = nx.spring_layout(graph.to_networkx(), seed=seed, iterations=50 if graph.n <= 300 else 15)
     return np.array([positions[i] for i in range(graph.n)], dtype=np.float32)
+

@@ -1,5 +1,5 @@
-"""models.gnn, zoo.data.graphs and zoo.gnn_lab: the graphs and every bad edge list, the GCN layer against
-its dense formula, the models, label propagation, the page's jobs, and a CLI round trip of a tiny recipe."""
+"""models.gnn: the GCN layer against its dense formula, the models, label propagation, the page's jobs, and a
+CLI round trip of a tiny recipe (the graphs and every bad edge list: tests/zoo/test_graphs.py)."""
 import json
 import math
 
@@ -9,11 +9,12 @@ import pytest
 import torch
 from torch_geometric.nn import GCNConv
 
-from models.gnn import GNN, KINDS, GNNConfig, GNNRecipe, NodeTraining
+from models.gnn import explore, recipe
+from models.gnn.model import GNN, KINDS, GNNConfig
+from models.gnn.recipe import GNNRecipe, NodeTraining
 from tests.helpers import consume
-from zoo import checkpoints, evaluate, gnn_lab, train
+from zoo import checkpoints, evaluate, train
 from zoo.data import graphs
-from zoo.uploads import UploadError
 
 TWO_CLIQUES = b"".join(f"{u},{v}\n".encode() for block in (range(0, 5), range(5, 10))
                        for u in block for v in block if u < v) + b"4,5\n"
@@ -25,95 +26,6 @@ def two_cliques() -> graphs.Graph:
     return graphs.read_upload(TWO_CLIQUES, "cliques.csv", labels, "labels.csv")
 
 
-def assert_simple(graph: graphs.Graph) -> None:
-    edges = graph.edges
-    assert (edges[:, 0] < edges[:, 1]).all(), "each edge once, smaller index first, no self-loops"
-    assert len({tuple(e) for e in edges.tolist()}) == len(edges)
-    assert len(graph.labels) == graph.n and graph.labels.max() < len(graph.classes)
-
-
-def test_the_built_in_graphs_load():
-    expected = {"Zachary's karate club": (34, 78), "Les Misérables": (77, 254), "Florentine families": (15, 20),
-                "Davis southern women": (32, 89)}
-    for name, load in graphs.BUILT_IN.items():
-        graph = load()
-        assert_simple(graph)
-        assert (graph.n, len(graph.edges)) == expected[name]
-    karate = graphs.karate_club()
-    assert karate.classes == ["Mr. Hi", "Officer"] and np.bincount(karate.labels).tolist() == [17, 17]
-    assert karate.labels[0] == 0 and karate.labels[33] == 1
-    assert graphs.davis_women().classes == ["woman", "event"]
-    assert "Louvain" in graphs.BUILT_IN["Les Misérables"]().label_source
-    assert karate.edge_index().shape == (2, 156)
-
-
-def test_stochastic_block_model():
-    graph = graphs.block_model([10, 20], 0.9, 0.0, seed=1)
-    assert_simple(graph)
-    assert np.bincount(graph.labels).tolist() == [10, 20] and graph.classes == ["block 1", "block 2"]
-    assert (graph.labels[graph.edges[:, 0]] == graph.labels[graph.edges[:, 1]]).all()  # p_out 0: no edge between
-    for sizes, p_in, p_out in (([10], 0.5, 0.1), ([10, 0], 0.5, 0.1), ([10, 10], 1.5, 0.1)):
-        with pytest.raises(ValueError):
-            graphs.block_model(sizes, p_in, p_out)
-
-
-@pytest.mark.parametrize("data", [b"source,target\n1,2\n2,3\n", b"1\t2\n2\t3\n", b"# a comment\n1 2\n\n2   3\n",
-                                  b"1;2\n2;3\n"])
-def test_edge_lists_in_every_format(data):
-    nodes, edges = graphs.read_edge_list(data, "e.csv")
-    assert nodes == ["1", "2", "3"] and edges.tolist() == [[0, 1], [1, 2]]
-
-
-def test_named_nodes_and_a_label_file():
-    nodes, edges = graphs.read_edge_list(b"alice bob\nbob carol\n", "names.txt")
-    assert nodes == ["alice", "bob", "carol"] and len(edges) == 2
-    graph = two_cliques()
-    assert graph.n == 10 and len(graph.edges) == 21 and graph.classes == ["left", "right"]
-    assert graph.labels.tolist() == [0] * 5 + [1] * 5 and "labels.csv" in graph.label_source
-    unlabelled = graphs.read_upload(TWO_CLIQUES, "cliques.csv")
-    assert "Louvain" in unlabelled.label_source and len(unlabelled.classes) == 2
-
-
-@pytest.mark.parametrize("data, message", [
-    (b"1,2\n2,2\n", "line 2: node '2' links to itself"),
-    (b"1,2\n2,3\n3,2\n", "line 3: the edge 3 - 2 is already on line 2"),
-    (b"1,2\n1,2\n", "already on line 1"),
-    (b"7\n", "holds 1 node"),
-    (b"5 5\n", "holds 1 node"),
-    (b"1,2\n2,three\n", "line 2: 'three' is text where a node number belongs"),
-    (b"1,2\n2,3,4\n", "line 2: expected two node ids"),
-    (b"", "is empty"),
-    (b"\x00\x01binary", "binary"),
-])
-def test_every_bad_edge_list_gets_a_clear_message(data, message):
-    with pytest.raises(UploadError, match=message.replace("(", r"\(")):
-        graphs.read_edge_list(data, "e.csv")
-
-
-def test_too_many_nodes_or_edges(monkeypatch):
-    path = b"".join(f"{i} {i + 1}\n".encode() for i in range(9))  # 10 nodes, 9 edges
-    monkeypatch.setenv("ZOO_MAX_GRAPH_NODES", "5")
-    with pytest.raises(UploadError, match="more than 5 nodes"):
-        graphs.read_edge_list(path, "e.csv")
-    with pytest.raises(ValueError, match="limit is 5"):
-        graphs.block_model([3, 3], 0.5, 0.1)
-    monkeypatch.setenv("ZOO_MAX_GRAPH_NODES", "100")
-    monkeypatch.setenv("ZOO_MAX_GRAPH_EDGES", "8")
-    with pytest.raises(UploadError, match="9 edges; the limit is 8"):
-        graphs.read_edge_list(path, "e.csv")
-
-
-@pytest.mark.parametrize("labels, message", [
-    (b"0,a\n1,b\n", "no label to 8 nodes"),
-    (b"".join(f"{i},a\n".encode() for i in range(10)), "1 distinct label"),
-    (b"0,a\n0,b\n", "node '0' already has a label"),
-    (b"0,a\n99,b\n", "node '99' is not in the edge list"),
-])
-def test_bad_label_files(labels, message):
-    with pytest.raises(UploadError, match=message):
-        graphs.read_upload(TWO_CLIQUES, "cliques.csv", labels, "labels.csv")
-
-
 def test_gcn_layer_is_the_dense_normalised_propagation():
     """PyG's GCNConv computes D^-1/2 (A + I) D^-1/2 X W (+ b), with the matrix `normalised_adjacency` builds."""
     torch.manual_seed(0)
@@ -121,7 +33,7 @@ def test_gcn_layer_is_the_dense_normalised_propagation():
     a = nx.to_numpy_array(nx.karate_club_graph(), weight=None) + np.eye(34)
     d = np.diag(a.sum(1) ** -0.5)
     dense = d @ a @ d
-    assert np.allclose(gnn_lab.normalised_adjacency(graph), dense)
+    assert np.allclose(recipe.normalised_adjacency(graph), dense)
     conv = GCNConv(5, 3)
     x = torch.randn(34, 5)
     expected = torch.tensor(dense, dtype=torch.float32) @ x @ conv.lin.weight.T + conv.bias
@@ -132,11 +44,11 @@ def test_gcn_layer_is_the_dense_normalised_propagation():
 def test_every_kind_gives_logits_an_embedding_and_learns(kind):
     graph = two_cliques()
     model = GNN(GNNConfig(n_features=10, n_classes=2, kind=kind, layers=3, hidden=8))
-    x, edge_index = gnn_lab.node_features(graph, "identity"), graph.edge_index()
+    x, edge_index = recipe.node_features(graph, "identity"), graph.edge_index()
     trace = model.trace(x, edge_index)
     assert trace.logits.shape == (10, 2) and [h.shape[1] for h in trace.hidden] == [8, 8, 2]
-    settings = gnn_lab.Settings(epochs=30, lr=0.05, weight_decay=0.0, balance=0.0)
-    events = list(gnn_lab.fit_nodes(model, graph, x, [0, 9], settings, 0, torch.device("cpu")))
+    settings = recipe.Settings(epochs=30, lr=0.05, weight_decay=0.0, balance=0.0)
+    events = list(recipe.fit_nodes(model, graph, x, [0, 9], settings, 0, torch.device("cpu")))
     assert events[-1]["loss"] < events[0]["loss"] and events[-1]["total"] == 30
     probs, embedding = model.eval().predict_proba(x, edge_index)
     assert torch.allclose(probs.sum(1), torch.ones(10)) and embedding.abs().max() <= 1
@@ -169,33 +81,44 @@ def test_class_balance_term_penalises_a_lopsided_mean_prediction_only():
 
 def test_features_hops_draws_and_label_propagation():
     graph = two_cliques()
-    assert torch.equal(gnn_lab.node_features(graph, "identity"), torch.eye(10))
-    structural = gnn_lab.node_features(graph, "structural")
+    assert torch.equal(recipe.node_features(graph, "identity"), torch.eye(10))
+    structural = recipe.node_features(graph, "structural")
     assert structural.shape == (10, 10) and torch.allclose(structural.mean(0), torch.zeros(10), atol=1e-5)
-    assert gnn_lab.hops(graph, 0).tolist() == [0, 1, 1, 1, 1, 2, 3, 3, 3, 3] and gnn_lab.hops(graph, 4).max() == 2
-    labelled = gnn_lab.draw_labelled(graph.labels, 2, seed=0)
+    assert explore.hops(graph, 0).tolist() == [0, 1, 1, 1, 1, 2, 3, 3, 3, 3] and explore.hops(graph, 4).max() == 2
+    labelled = recipe.draw_labelled(graph.labels, 2, seed=0)
     assert len(labelled) == 4 and np.bincount(graph.labels[labelled]).tolist() == [2, 2]
-    assert gnn_lab.draw_labelled(graph.labels, 1, 3) == gnn_lab.draw_labelled(graph.labels, 1, 3)
-    scores = gnn_lab.label_propagation(graph, [0, 9])
-    assert np.allclose(scores.sum(1), 1) and gnn_lab.unlabelled_accuracy(scores, graph.labels, [0, 9]) == 1.0
-    assert gnn_lab.mean_cosine_distance(np.ones((5, 2))) == pytest.approx(0)
-    assert gnn_lab.mean_cosine_distance(np.eye(2)) == pytest.approx(0.5)
+    assert recipe.draw_labelled(graph.labels, 1, 3) == recipe.draw_labelled(graph.labels, 1, 3)
+    scores = recipe.label_propagation(graph, [0, 9])
+    assert np.allclose(scores.sum(1), 1) and recipe.unlabelled_accuracy(scores, graph.labels, [0, 9]) == 1.0
+    assert explore.mean_cosine_distance(np.ones((5, 2))) == pytest.approx(0)
+    assert explore.mean_cosine_distance(np.eye(2)) == pytest.approx(0.5)
+
+
+def test_the_adjacency_the_page_draws_is_sorted_by_class_and_capped(monkeypatch):
+    graph = graphs.karate_club()
+    matrix, names = explore.adjacency_by_class(graph)
+    order = np.argsort(graph.labels, kind="stable")
+    assert names == [graph.nodes[i] for i in order] and graph.labels[order].tolist() == sorted(graph.labels.tolist())
+    assert np.allclose(matrix, recipe.normalised_adjacency(graph)[np.ix_(order, order)])
+    monkeypatch.setattr(explore, "MAX_ADJACENCY_SHOWN", 5)
+    matrix, names = explore.adjacency_by_class(graph)
+    assert matrix.shape == (5, 5) and len(names) == 5
 
 
 def test_the_page_jobs():
     graph = two_cliques()
-    settings = gnn_lab.Settings(layers=2, epochs=20)
-    events, last = consume(gnn_lab.train_live(graph, [0, 9], settings, frames=4))
+    settings = recipe.Settings(layers=2, epochs=20)
+    events, last = consume(recipe.train_live(graph, [0, 9], settings, frames=4))
     assert events[0]["labelled"] == [0, 9] and events[-1]["step"] == 20
     frames = [e for e in events if "embedding" in e]
     assert [f["step"] for f in frames] == [0, 5, 10, 15, 20] and frames[-1]["accuracy"] == last["accuracy"]
     assert last["probs"].shape == (10, 2)
     assert last["embedding"].dtype == np.float16 and 0 <= last["accuracy"] <= 1
-    events, _ = consume(gnn_lab.accuracy_vs_labels(graph, settings, repeats=2))
-    assert gnn_lab.label_counts(graph) == [1, 2, 3] and len(events) == 6
-    table = gnn_lab.summary(events, "per_class")
+    events, _ = consume(explore.accuracy_vs_labels(graph, settings, repeats=2))
+    assert explore.label_counts(graph) == [1, 2, 3] and len(events) == 6
+    table = explore.summary(events, "per_class")
     assert list(table) == [1, 2, 3] and set(table[1]) == {"gnn", "label_propagation", "mlp"}
-    events, _ = consume(gnn_lab.over_smoothing(graph, [0, 9], settings, depths=(2, 4)))
+    events, _ = consume(explore.over_smoothing(graph, [0, 9], settings, depths=(2, 4)))
     assert [e["layers"] for e in events] == [2, 4] and all(0 <= e["distance_untrained"] <= 2 for e in events)
 
 
