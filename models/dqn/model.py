@@ -7,22 +7,17 @@ transitions replayed from a buffer; the *online* network picks a* = argmax_a Q(s
 slowly copied *target* network scores it, which curbs the overestimation of plain DQN's max.
 
 Input: float (B, obs_dim) observations as the environment returns them (CartPole's need no
-normalising); output: Q-values (B, n_actions). The training loop, replay buffer and episodes
-live in `zoo.rl`; hyperparameters are rl-baselines3-zoo's for CartPole-v1.
+normalising); output: Q-values (B, n_actions). The loop that trains it, with its replay buffer,
+is in `training_loop.py`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from zoo.training.recipe import ModuleRecipe
-from zoo.rl import BestWeights, DQNSettings, dqn_steps, evaluate_returns, make_env
-
-ENV_ID = "CartPole-v1"
 
 
 @dataclass
@@ -66,72 +61,3 @@ def double_dqn_target(online: nn.Module, target: nn.Module, rewards: torch.Tenso
     best = online(next_obs).argmax(1, keepdim=True)  # (B, 1) chosen by the online network...
     next_q = target(next_obs).gather(1, best).squeeze(1)  # ...scored by the target network
     return rewards + gamma * (1.0 - terminated.float()) * next_q
-
-
-@dataclass
-class DQNTraining(DQNSettings):
-    """How the shipped agent is trained: rl-baselines3-zoo's hyperparameters, a budget of
-    environment steps, and a periodic greedy evaluation that keeps the best weights so far."""
-    total_steps: int = 50_000
-    """environment steps in all (rl-baselines3-zoo: 5e4)"""
-    eval_every: int = 1000
-    """environment steps between the evaluations that pick the best weights"""
-    eval_episodes: int = 20
-    """greedy episodes per evaluation, on seeds of their own (not the card's)"""
-    seed: int = 1
-
-
-SELECTION_SEED = 10_000
-"""evaluations during training use seeds SELECTION_SEED.. ; the card uses CARD_SEED.."""
-CARD_SEED = 1_000_000
-CARD_EPISODES = 100
-
-
-@dataclass
-class DQNRecipe(ModuleRecipe):
-    """The shipped CartPole agent: its network, how it is trained, how it is measured."""
-    training: DQNTraining = field(default_factory=DQNTraining)
-    dataset: str = ENV_ID
-    resumable = False  # a minute of training: a replay buffer is not worth saving
-
-    def card_fields(self) -> dict[str, Any]:
-        return {"env_id": ENV_ID,
-                "evaluation": f"mean return of {CARD_EPISODES} greedy episodes, reset with seeds {CARD_SEED}.."
-                              f"{CARD_SEED + CARD_EPISODES - 1}; 500 is the most an episode can give",
-                "note": f"the weights kept are the best of the greedy evaluations every {self.training.eval_every} "
-                        f"steps ({self.training.eval_episodes} episodes on seeds {SELECTION_SEED}.., which the card "
-                        "does not use); `learning_curve` holds each evaluation and the mean return of the last 10 "
-                        "training episodes"}
-
-    def fit(self, model: QNetwork, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
-        """Train for `total_steps` environment steps; at the end `model` holds the best evaluated weights,
-        and `state["card"]` the learning curve and the step they come from."""
-        t = self.training
-        torch.manual_seed(t.seed)
-        model.load_state_dict(self.build(self.config_dict()).state_dict())  # weights from the seed, wherever built
-        model.to(device)
-        curve, recent, best = [], [], BestWeights()
-        for event in dqn_steps(model, make_env(ENV_ID), t, t.total_steps, t.seed):
-            if "episode_return" in event:
-                recent = (recent + [event["episode_return"]])[-10:]
-            if event["step"] % t.eval_every == 0:
-                seeds = range(SELECTION_SEED, SELECTION_SEED + t.eval_episodes)
-                event["eval_return"] = float(evaluate_returns(model, ENV_ID, seeds).mean())
-                curve.append({"step": event["step"], "eval_return": event["eval_return"],
-                              "episode_return": float(sum(recent) / max(len(recent), 1))})
-                best.offer(model, event["eval_return"], event["step"])
-            state["step"] = event["step"]
-            event["total"] = t.total_steps
-            yield event
-        best.restore(model)
-        state["card"] = {"learning_curve": curve, "kept_step": best.step, "kept_eval_return": best.score}
-
-    def evaluate(self, model: QNetwork, device: torch.device, limit: int | None = None) -> dict[str, Any]:
-        """Mean and spread of the return of CARD_EPISODES seeded greedy episodes (the first `limit`)."""
-        n = min(limit or CARD_EPISODES, CARD_EPISODES)
-        returns = evaluate_returns(model.to(device), ENV_ID, range(CARD_SEED, CARD_SEED + n))
-        return {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
-                "min_return": float(returns.min()), "n": n}
-
-
-SHIPPED = {"dqn-cartpole": DQNRecipe(QNetwork, QNetworkConfig(), title="DQN (CartPole)")}
