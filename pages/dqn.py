@@ -1,13 +1,17 @@
 """DQN page: watch a deep Q-network balance a pole beside a random policy, see its Q-values and its
 Q landscape, change the physics until it fails, fine-tune it live there, and load your own agent."""
+from typing import Any
+
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
+from models.dqn.agent_file import AgentFileError, agent_bytes, load_agent
+from models.dqn.env import CARTPOLE_PHYSICS
+from models.dqn.explore import Episode, play_episode, q_grid
+from models.dqn.figures import episode_figure, q_landscape
+from models.dqn.recipe import finetune_dqn
+from models.dqn.training_loop import evaluate_returns
 from zoo import plots, ui
-from zoo.cartpole_render import episode_figure, q_landscape
-from zoo.rl import CARTPOLE_PHYSICS, Episode, evaluate_returns, play_episode, q_grid
-from zoo.rl_agent import AgentFileError, agent_bytes, finetune_dqn, load_agent
 
 NAME = "dqn-cartpole"
 WORLD_EPISODES = 20
@@ -55,7 +59,7 @@ def show_episode(episode: Episode, key: str, half_length: float = 0.5, title: st
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def shipped_episode(seed: int, world: tuple = (), policy: str = "greedy") -> tuple[Episode, go.Figure]:
+def shipped_episode(seed: int, world: tuple = (), policy: str = "greedy") -> tuple[Episode, Any]:
     """The shared agent's (or a random policy's) episode from `seed` in `world` and its animation, kept
     for every session: a 500-step animation takes a fifth of a second to build."""
     physics = dict(world)

@@ -6,7 +6,8 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from zoo import gnn_lab, gnn_plots, plots, ui, uploads
+from models.gnn import explore, figures, recipe
+from zoo import plots, ui, uploads
 from zoo.data import graphs
 
 NAME = "gcn-karate"
@@ -30,7 +31,7 @@ karate = graphs.karate_club()
 
 @st.cache_data(show_spinner="Laying out the graph…", max_entries=32)
 def node_positions(_graph: graphs.Graph, key: str) -> np.ndarray:
-    return gnn_lab.layout(_graph)
+    return explore.layout(_graph)
 
 
 def graph_key(graph: graphs.Graph) -> str:
@@ -44,10 +45,10 @@ st.markdown(
     f"after a quarrel between the instructor (Mr. Hi, node 0) and the administrator (node 33). This "
     f"{card['config']['layers']}-layer GCN was told only those two leaders' sides and predicts everyone else's. "
     "Colour is the predicted side, paler where the model is less sure; the ringed nodes are the labelled ones.")
-shipped_probs, _ = gnn_lab.predict(model, karate, card["training"]["features"])
-st.plotly_chart(gnn_plots.graph(node_positions(karate, graph_key(karate)), karate.edges, karate.nodes, karate.classes,
-                                shipped_probs.argmax(1), shipped_probs.max(1), karate.labels,
-                                card["training"]["labelled"]), key="gnn_shipped_graph")
+shipped_probs, _ = recipe.predict(model, karate, card["training"]["features"])
+st.plotly_chart(figures.graph(node_positions(karate, graph_key(karate)), karate.edges, karate.nodes, karate.classes,
+                              shipped_probs.argmax(1), shipped_probs.max(1), karate.labels,
+                              card["training"]["labelled"]), key="gnn_shipped_graph")
 st.caption(f"Accuracy on the {metrics['n_unlabelled']} unlabelled members **{metrics['checkpoint_accuracy']:.0%}** · "
            f"with one random member of each side labelled instead, a fresh GCN scores **{metrics['accuracy']:.0%}** "
            f"on average over {metrics['draws']} draws (label propagation {metrics['label_propagation_accuracy']:.0%}, "
@@ -107,11 +108,11 @@ if mode == "k per class at random":
     a, b = st.columns(2)
     per_class = a.slider("Labels per class", 1, 10, 1, key="gnn_k")
     label_seed = b.number_input("Draw", 0, 10_000, 0, key="gnn_label_seed", help="another draw, other nodes")
-    labelled = gnn_lab.draw_labelled(graph.labels, per_class, int(label_seed))
+    labelled = recipe.draw_labelled(graph.labels, per_class, int(label_seed))
 else:
     labelled = st.session_state.setdefault("gnn_picked", [])  # Streamlit drops it while the list is hidden
     st.caption("Click a node to reveal its class to the model; remove it from the list below to hide it again.")
-truth_figure = gnn_plots.graph(positions, graph.edges, graph.nodes, graph.classes, graph.labels, labelled=labelled)
+truth_figure = figures.graph(positions, graph.edges, graph.nodes, graph.classes, graph.labels, labelled=labelled)
 event = st.plotly_chart(truth_figure, key="gnn_pick", on_select="rerun", selection_mode="points")
 st.caption(f"True classes; {len(labelled)} labelled node{'s' * (len(labelled) != 1)} ringed.")
 if mode == "Click nodes":
@@ -124,12 +125,12 @@ if mode == "Click nodes":
     st.multiselect("Labelled nodes", range(graph.n), format_func=lambda i: graph.nodes[i], key="gnn_picked")
 
 a, b, c, d = st.columns(4)
-settings = gnn_lab.Settings(kind=KINDS[a.selectbox("Network", list(KINDS), key="gnn_kind")],
-                            layers=b.slider("Layers", 2, 4, 3, key="gnn_layers"),
-                            features=FEATURES[c.selectbox("Node features", list(FEATURES), key="gnn_features")],
-                            epochs=d.slider("Epochs", 20, 500, 200, step=10, key="gnn_epochs"),
-                            balance=st.slider("Class-balance weight", 0.0, 2.0, 1.0, 0.25, key="gnn_balance",
-                                              help="0 trains on the labelled nodes alone"))
+settings = recipe.Settings(kind=KINDS[a.selectbox("Network", list(KINDS), key="gnn_kind")],
+                           layers=b.slider("Layers", 2, 4, 3, key="gnn_layers"),
+                           features=FEATURES[c.selectbox("Node features", list(FEATURES), key="gnn_features")],
+                           epochs=d.slider("Epochs", 20, 500, 200, step=10, key="gnn_epochs"),
+                           balance=st.slider("Class-balance weight", 0.0, 2.0, 1.0, 0.25, key="gnn_balance",
+                                             help="0 trains on the labelled nodes alone"))
 st.markdown("The *identity* features tell a node nothing but who it is: anything it learns comes through the "
             "edges. The *structural* ones describe where random walks from the node end up, a summary of its "
             "place in the graph that even a network without message passing can use. The *class-balance* term "
@@ -156,22 +157,22 @@ def draw_training(events: list[dict]) -> None:
     cols[1].metric("Accuracy, unlabelled nodes", f"{last['accuracy']:.0%}")
     cols[2].metric("Loss, labelled nodes", f"{events[-1]['loss']:.3f}" if "loss" in events[-1] else "–")
     left, right = st.columns([3, 2])
-    left.plotly_chart(gnn_plots.graph(positions, graph.edges, graph.nodes, graph.classes, probs.argmax(1),
-                                      probs.max(1), graph.labels, run_labelled), key="gnn_live_graph")
+    left.plotly_chart(figures.graph(positions, graph.edges, graph.nodes, graph.classes, probs.argmax(1),
+                                    probs.max(1), graph.labels, run_labelled), key="gnn_live_graph")
     right.plotly_chart(plots.curves(frames, ["accuracy"], height=220), key="gnn_live_accuracy")
     right.plotly_chart(plots.curves(events, ["loss"], height=220), key="gnn_live_loss")
     if last["step"] == events[-1].get("total"):
         st.markdown("**The 2-D embedding of every node over training** (the last layer's two units, coloured by "
                     "true class): press Play and watch the classes pull apart.")
-        st.plotly_chart(gnn_plots.embedding_animation([(f["step"], f["embedding"].astype(np.float32)) for f in frames],
-                                                      graph.labels, graph.classes, graph.nodes, run_labelled),
+        st.plotly_chart(figures.embedding_animation([(f["step"], f["embedding"].astype(np.float32)) for f in frames],
+                                                    graph.labels, graph.classes, graph.nodes, run_labelled),
                         key="gnn_embedding")
 
 
 if not labelled:
     st.info("Label at least one node to train.")
 else:
-    ui.training_panel("gnn_train", gnn_lab.train_live, dict(graph=graph, labelled=list(labelled), settings=settings),
+    ui.training_panel("gnn_train", recipe.train_live, dict(graph=graph, labelled=list(labelled), settings=settings),
                       draw=draw_training, download_name=None, label="training")
 
 st.header("4. What message passing adds")
@@ -186,7 +187,7 @@ def draw_comparison(events: list[dict]) -> None:
     if events[0].get("graph") != graph.name:
         st.info("That comparison was on another graph: start it again for this one.")
         return
-    table = gnn_lab.summary(events, "per_class")
+    table = explore.summary(events, "per_class")
     names = {"gnn": next(k for k, v in KINDS.items() if v == settings.kind), "label_propagation": "label propagation",
              "mlp": "MLP (features only)"}
     st.plotly_chart(plots.lines(list(table), {names[m]: [row[m] for row in table.values()] for m in names},
@@ -194,27 +195,25 @@ def draw_comparison(events: list[dict]) -> None:
                     key="gnn_compare_chart")
 
 
-ui.training_panel("gnn_compare", gnn_lab.accuracy_vs_labels, dict(graph=graph, settings=settings),
+ui.training_panel("gnn_compare", explore.accuracy_vs_labels, dict(graph=graph, settings=settings),
                   draw=draw_comparison, download_name=None, label="comparison")
 
 st.header("5. Inside the model")
 st.markdown("**The normalised adjacency** D^-1/2 (A + I) D^-1/2, what every GCN layer multiplies the features by: "
             "row i says how much of each node's features node i takes in. A node with few neighbours keeps much of "
             "itself; a hub spreads thin. Nodes are sorted by class, so communities show as blocks.")
-order = np.argsort(graph.labels, kind="stable")[:gnn_lab.MAX_ADJACENCY_SHOWN]
-adjacency = gnn_lab.normalised_adjacency(graph)[np.ix_(order, order)]
-shown = [graph.nodes[i] for i in order]
-st.plotly_chart(gnn_plots.adjacency(adjacency, shown), key="gnn_adjacency")
-if graph.n > gnn_lab.MAX_ADJACENCY_SHOWN:
-    st.caption(f"The first {gnn_lab.MAX_ADJACENCY_SHOWN} of {graph.n:,} nodes, by class.")
+adjacency, shown = explore.adjacency_by_class(graph)
+st.plotly_chart(figures.adjacency(adjacency, shown), key="gnn_adjacency")
+if graph.n > explore.MAX_ADJACENCY_SHOWN:
+    st.caption(f"The first {explore.MAX_ADJACENCY_SHOWN} of {graph.n:,} nodes, by class.")
 
 st.markdown("**A node's receptive field.** After one layer a node has heard from its neighbours, after two from "
             "theirs: its output depends on exactly the nodes within that many hops.")
 a, b = st.columns(2)
 node = a.selectbox("Node", range(graph.n), format_func=lambda i: graph.nodes[i], key="gnn_rf_node")
 depth = b.slider("Layers", 1, 6, 2, key="gnn_rf_layers")
-distance = gnn_lab.hops(graph, node)
-st.plotly_chart(gnn_plots.receptive_field(positions, graph.edges, graph.nodes, distance, depth), key="gnn_receptive")
+distance = explore.hops(graph, node)
+st.plotly_chart(figures.receptive_field(positions, graph.edges, graph.nodes, distance, depth), key="gnn_receptive")
 st.caption(f"{int(((distance >= 0) & (distance <= depth)).sum())} of {graph.n} nodes within {depth} "
            f"hop{'s' * (depth != 1)} of {graph.nodes[node]}.")
 
@@ -239,6 +238,6 @@ def draw_depth(events: list[dict]) -> None:
 
 
 if labelled:
-    ui.training_panel("gnn_depth", gnn_lab.over_smoothing, dict(graph=graph, labelled=list(labelled),
+    ui.training_panel("gnn_depth", explore.over_smoothing, dict(graph=graph, labelled=list(labelled),
                                                                 settings=settings),
                       draw=draw_depth, download_name=None, label="measurement")

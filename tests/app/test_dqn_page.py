@@ -3,8 +3,9 @@ changed physics, a tiny live fine-tune that leaves the shared agent alone, and t
 file uploaded, good and bad."""
 import torch
 
+from models.dqn.agent_file import agent_bytes
 from tests.app.conftest import metric, open_page, run_until
-from zoo import checkpoints, rl_agent, ui
+from zoo import checkpoints, ui
 
 PAGE = "pages/dqn.py"
 NAME = "dqn-cartpole"
@@ -58,7 +59,7 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_agent_alone():
 def test_an_uploaded_agent_plays_and_junk_is_a_clear_error():
     at = open_page(PAGE)
     model, _ = checkpoints.load(NAME, "cpu")
-    good = rl_agent.agent_bytes(model, {"length": 1.5}, NAME)
+    good = agent_bytes(model, {"length": 1.5}, NAME)
     at.file_uploader(key="dqn_upload").upload("my-agent.safetensors", good, "application/octet-stream").run()
     assert not at.exception and not at.error
     assert any("my-agent.safetensors" in s.value and "pole length 3 m" in s.value for s in at.success)

@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python tests/bench/bench_dqn.py [--steps 5000] [--repeats 3]
 
-Fine-tuning: environment steps per second of the page's job (`zoo.rl_agent.finetune_dqn` in a
+Fine-tuning: environment steps per second of the page's job (`models.dqn.recipe.finetune_dqn` in a
 `zoo.jobs` worker, the shipped agent in a world with a 3 m pole), with this process polling it
 every half second and building the figures the page's live fragment draws, against a
 bare loop on the same agent: the same environment, settings, replay buffer, loss and optimiser on
@@ -27,9 +27,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
-from zoo import checkpoints, jobs, plots, rl  # noqa: E402
-from zoo.cartpole_render import episode_figure  # noqa: E402
-from zoo.rl_agent import agent_bytes, finetune_dqn, finetune_settings  # noqa: E402
+from models.dqn import explore, training_loop  # noqa: E402
+from models.dqn.agent_file import agent_bytes  # noqa: E402
+from models.dqn.env import make_env  # noqa: E402
+from models.dqn.figures import episode_figure  # noqa: E402
+from models.dqn.recipe import finetune_dqn, finetune_settings  # noqa: E402
+from zoo import checkpoints, jobs, plots  # noqa: E402
 
 NAME = "dqn-cartpole"
 PHYSICS = {"length": 1.5}
@@ -41,17 +44,18 @@ def bare_steps_per_s(q: torch.nn.Module, env_id: str, steps: int, seed: int = 0)
     torch.set_num_threads(1)
     q = copy.deepcopy(q).requires_grad_(True)
     s = finetune_settings(LR, EPSILON)
-    env = rl.make_env(env_id, PHYSICS)
+    env = make_env(env_id, PHYSICS)
     target = copy.deepcopy(q).requires_grad_(False)
     optimizer = torch.optim.Adam(q.parameters(), lr=s.lr)
-    buffer = rl.ReplayBuffer(s.buffer_size, 4, seed)
+    buffer = training_loop.ReplayBuffer(s.buffer_size, 4, seed)
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
     start = time.perf_counter()
     for step in range(1, steps + 1):
         with torch.no_grad():
             values = q(torch.as_tensor(obs)[None])[0].numpy()
-        action = int(rng.integers(2)) if rng.random() < rl.epsilon_at(s, step, steps) else int(values.argmax())
+        random_push = rng.random() < training_loop.epsilon_at(s, step, steps)
+        action = int(rng.integers(2)) if random_push else int(values.argmax())
         next_obs, reward, terminated, truncated, _ = env.step(action)
         buffer.add(obs, action, float(reward), next_obs, terminated)
         obs = env.reset()[0] if terminated or truncated else next_obs
@@ -72,7 +76,7 @@ def draw(events: list[dict]) -> int:
     figures = [plots.live_curves(events, [key], height=220) for key in ("episode_return", "epsilon", "loss")]
     replay = next((e["replay"] for e in reversed(events) if "replay" in e), None)
     if replay is not None:
-        figures.append(episode_figure(rl.Episode(**replay), PHYSICS["length"]))
+        figures.append(episode_figure(explore.Episode(**replay), PHYSICS["length"]))
     return sum(len(figure.to_json()) for figure in figures)
 
 
@@ -94,7 +98,7 @@ def render_ms(q: torch.nn.Module, env_id: str, repeats: int = 5) -> tuple[float,
     plays, builds, dumps = [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        episode = rl.play_episode(q, env_id, 0)
+        episode = explore.play_episode(q, env_id, 0)
         t1 = time.perf_counter()
         figure = episode_figure(episode)
         t2 = time.perf_counter()

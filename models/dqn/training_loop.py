@@ -1,7 +1,6 @@
-"""Reinforcement learning with a Q-network: environments with adjustable physics, the replay
-buffer, the DQN training loop (a generator, like every recipe's), greedy evaluation over seeded
-episodes, and recorded episodes for the page to replay. The network and its double-DQN loss
-are in `models.dqn`; the loop calls `q.loss(...)` and nothing else of it. No Streamlit here.
+"""The DQN training loop (a generator, like every recipe's): epsilon-greedy steps in the environment,
+transitions into a replay buffer, bursts of gradient steps on `q.loss` against a target network copied
+every few steps; and the greedy evaluation over seeded episodes that picks the weights a run keeps.
 """
 from __future__ import annotations
 
@@ -13,8 +12,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-CARTPOLE_PHYSICS = {"gravity": 9.8, "masscart": 1.0, "masspole": 0.1, "length": 0.5, "force_mag": 10.0}
-"""CartPole's constants as Gymnasium sets them; `length` is half the pole's length"""
+from models.dqn.env import make_env
 
 
 @dataclass
@@ -44,34 +42,6 @@ class DQNSettings:
     """...to this one, where it stays"""
     max_grad_norm: float = 10.0
     """the gradient's norm is clipped to this (rl-baselines3-zoo's default)"""
-
-
-def make_env(env_id: str, physics: dict[str, float] | None = None) -> gym.Env:
-    """A Gymnasium environment with its time limit, and CartPole's physics changed as `physics` says."""
-    env = gym.make(env_id, disable_env_checker=True)
-    if physics:
-        set_physics(env, physics)
-    return env
-
-
-def check_physics(physics: dict[str, float]) -> None:
-    """Raise ValueError unless `physics` sets only CartPole's constants, each to a number in (0, 1000]."""
-    unknown = set(physics) - set(CARTPOLE_PHYSICS)
-    if unknown:
-        raise ValueError(f"unknown physics {sorted(unknown)}; known: {', '.join(CARTPOLE_PHYSICS)}")
-    bad = [key for key, value in physics.items() if not isinstance(value, (int, float)) or not 0 < value <= 1000]
-    if bad:
-        raise ValueError(f"physics constants must be numbers above 0 and at most 1000: {', '.join(sorted(bad))}")
-
-
-def set_physics(env: gym.Env, physics: dict[str, float]) -> None:
-    """Set CartPole's constants (keys of CARTPOLE_PHYSICS) and the two it derives from them."""
-    check_physics(physics)
-    cartpole = env.unwrapped
-    for key, value in physics.items():
-        setattr(cartpole, key, float(value))
-    cartpole.total_mass = cartpole.masspole + cartpole.masscart
-    cartpole.polemass_length = cartpole.masspole * cartpole.length
 
 
 class ReplayBuffer:
@@ -200,53 +170,3 @@ def evaluate_returns(q: torch.nn.Module, env_id: str, seeds: Iterable[int],
             alive[i] = not (terminated or truncated)
     q.train(was_training)
     return returns
-
-
-@dataclass
-class Episode:
-    """One episode, step by step, for replaying it."""
-    states: np.ndarray
-    """(T + 1, obs_dim) every state, the final one included"""
-    q_values: np.ndarray
-    """(T + 1, n_actions) the agent's Q-values in each state"""
-    actions: np.ndarray
-    """(T,) the action taken in each state but the last"""
-    ret: float
-    """the return: CartPole gives 1 a step"""
-    fell: bool
-    """whether it ended by failing (pole or cart out of bounds) rather than at the time limit"""
-
-
-def play_episode(q: torch.nn.Module, env_id: str, seed: int, physics: dict[str, float] | None = None,
-                 policy: str = "greedy") -> Episode:
-    """Play one episode from the reset of `seed`, acting greedily on `q` or (`policy="random"`)
-    uniformly at random; the Q-values are `q`'s either way."""
-    if policy not in ("greedy", "random"):
-        raise ValueError(f"policy must be 'greedy' or 'random', not {policy!r}")
-    env = make_env(env_id, physics)
-    obs, _ = env.reset(seed=seed)
-    rng = np.random.default_rng(seed)
-    states, q_values, actions, ret, done, terminated = [obs], [], [], 0.0, False, False
-    while not done:
-        greedy, values = greedy_actions(q, obs[None])
-        q_values.append(values[0])
-        action = int(greedy[0]) if policy == "greedy" else int(rng.integers(env.action_space.n))
-        obs, reward, terminated, truncated, _ = env.step(action)
-        states.append(obs)
-        actions.append(action)
-        ret += float(reward)
-        done = terminated or truncated
-    q_values.append(greedy_actions(q, obs[None])[1][0])
-    return Episode(np.array(states, np.float32), np.array(q_values, np.float32), np.array(actions, np.int64),
-                   ret, bool(terminated))
-
-
-@torch.no_grad()
-def q_grid(q: torch.nn.Module, thetas: np.ndarray, theta_dots: np.ndarray, x: float = 0.0,
-           x_dot: float = 0.0) -> np.ndarray:
-    """Q-values (len(theta_dots), len(thetas), n_actions) of CartPole states with the cart at `x`
-    moving at `x_dot`, over a grid of pole angles and angular velocities."""
-    angle, velocity = np.meshgrid(thetas, theta_dots)
-    states = np.stack([np.full_like(angle, x), np.full_like(angle, x_dot), angle, velocity], -1)
-    _, values = greedy_actions(q, states.reshape(-1, 4))
-    return values.reshape(*angle.shape, -1)

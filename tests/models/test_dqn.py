@@ -1,6 +1,5 @@
-"""models.dqn, zoo.rl, zoo.rl_agent and zoo.cartpole_render: the replay buffer, the double-DQN target,
-a short run that beats a random policy, the recipe through the CLI, changed physics, the agent file,
-the fine-tuning job and the episode animation."""
+"""models.dqn: the replay buffer, the double-DQN target, a short run that beats a random policy, the recipe
+through the CLI, changed physics, the agent file, the fine-tuning job and the episode animation."""
 import json
 
 import numpy as np
@@ -8,17 +7,20 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from models.dqn import DQNRecipe, DQNTraining, QNetwork, QNetworkConfig, double_dqn_target
+from models.dqn import agent_file, explore, recipe, training_loop
+from models.dqn.env import make_env
+from models.dqn.figures import episode_figure, q_landscape
+from models.dqn.model import QNetwork, QNetworkConfig, double_dqn_target
+from models.dqn.recipe import DQNRecipe, DQNTraining
 from tests.helpers import consume
-from zoo import checkpoints, evaluate, rl, rl_agent, train
-from zoo.cartpole_render import episode_figure, q_landscape
+from zoo import checkpoints, evaluate, train
 
 ENV = "CartPole-v1"
 TINY = QNetworkConfig(hidden=(16,))
 
 
 def test_replay_buffer_keeps_the_last_transitions_and_samples_them():
-    buffer = rl.ReplayBuffer(capacity=5, obs_dim=2, seed=0)
+    buffer = training_loop.ReplayBuffer(capacity=5, obs_dim=2, seed=0)
     for i in range(7):
         buffer.add(np.array([i, -i], np.float32), i % 2, float(i), np.array([i + 1, 0], np.float32), i == 6)
     assert len(buffer) == 5
@@ -62,42 +64,43 @@ def test_loss_is_huber_on_the_taken_actions():
 def test_short_dqn_run_beats_a_random_policy():
     torch.manual_seed(0)
     q = QNetwork(QNetworkConfig(hidden=(64, 64)))
-    settings = rl.DQNSettings(learning_starts=500, train_freq=64, gradient_steps=32, exploration_fraction=0.3)
-    events = list(rl.dqn_steps(q, rl.make_env(ENV), settings, 4000, seed=0))
+    settings = training_loop.DQNSettings(learning_starts=500, train_freq=64, gradient_steps=32,
+                                         exploration_fraction=0.3)
+    events = list(training_loop.dqn_steps(q, make_env(ENV), settings, 4000, seed=0))
     assert [e["step"] for e in events] == list(range(1, 4001))
     assert events[0]["epsilon"] == pytest.approx(1.0, abs=1e-3) and events[-1]["epsilon"] == pytest.approx(0.04)
     assert any("loss" in e for e in events) and all("loss" not in e for e in events[:500])
     seeds = range(100, 110)
-    greedy = rl.evaluate_returns(q, ENV, seeds).mean()
-    random = np.mean([rl.play_episode(q, ENV, s, policy="random").ret for s in seeds])
+    greedy = training_loop.evaluate_returns(q, ENV, seeds).mean()
+    random = np.mean([explore.play_episode(q, ENV, s, policy="random").ret for s in seeds])
     assert greedy > 3 * random, (greedy, random)
 
 
 def test_evaluation_is_seeded_and_matches_played_episodes():
     torch.manual_seed(0)
     q = QNetwork(TINY)
-    returns = rl.evaluate_returns(q, ENV, [3, 4, 5])
-    assert returns.tolist() == rl.evaluate_returns(q, ENV, [3, 4, 5]).tolist()
-    episodes = [rl.play_episode(q, ENV, s) for s in (3, 4, 5)]
+    returns = training_loop.evaluate_returns(q, ENV, [3, 4, 5])
+    assert returns.tolist() == training_loop.evaluate_returns(q, ENV, [3, 4, 5]).tolist()
+    episodes = [explore.play_episode(q, ENV, s) for s in (3, 4, 5)]
     assert returns.tolist() == [e.ret for e in episodes]
     e = episodes[0]
     assert e.states.shape == (len(e.actions) + 1, 4) and e.q_values.shape == (len(e.actions) + 1, 2)
     assert np.array_equal(e.actions, e.q_values[:-1].argmax(1)) and e.ret == len(e.actions)
     with pytest.raises(ValueError, match="policy"):
-        rl.play_episode(q, ENV, 0, policy="clever")
+        explore.play_episode(q, ENV, 0, policy="clever")
 
 
 def test_changed_physics_reach_the_simulation():
-    env = rl.make_env(ENV, {"masspole": 0.5, "length": 1.0, "force_mag": 4.0})
+    env = make_env(ENV, {"masspole": 0.5, "length": 1.0, "force_mag": 4.0})
     cartpole = env.unwrapped
     assert cartpole.total_mass == pytest.approx(1.5) and cartpole.polemass_length == pytest.approx(0.5)
     assert cartpole.force_mag == 4.0
     start = env.reset(seed=0)[0]
-    standard = rl.make_env(ENV)
+    standard = make_env(ENV)
     assert np.array_equal(standard.reset(seed=0)[0], start)
     assert not np.allclose(env.step(1)[0], standard.step(1)[0])
     with pytest.raises(ValueError, match="unknown physics"):
-        rl.make_env(ENV, {"friction": 1.0})
+        make_env(ENV, {"friction": 1.0})
 
 
 def tiny_recipe() -> DQNRecipe:
@@ -132,34 +135,34 @@ def test_train_cli_writes_a_card_with_the_learning_curve_and_evaluate_re_measure
 def test_agent_file_round_trip_and_clear_errors():
     torch.manual_seed(0)
     q = QNetwork(TINY)
-    payload = rl_agent.agent_bytes(q, {"gravity": 20.0}, "dqn-cartpole")
-    back, meta = rl_agent.load_agent(payload)
+    payload = agent_file.agent_bytes(q, {"gravity": 20.0}, "dqn-cartpole")
+    back, meta = agent_file.load_agent(payload)
     assert meta["physics"]["gravity"] == 20.0 and meta["physics"]["length"] == 0.5 and meta["base"] == "dqn-cartpole"
     assert all(torch.equal(v, back.state_dict()[k]) for k, v in q.state_dict().items())
-    with pytest.raises(rl_agent.AgentFileError, match="junk.bin is not an agent file"):
-        rl_agent.load_agent(b"\x00\x01 not safetensors at all", "junk.bin")
-    with pytest.raises(rl_agent.AgentFileError, match="not a DQN agent"):
-        rl_agent.load_agent(save_tensors({"w": torch.zeros(2)}), "other.safetensors")
-    with pytest.raises(rl_agent.AgentFileError, match="damaged agent file: its weights do not fit"):
-        rl_agent.load_agent(_tampered(q, config=json.dumps({"hidden": [17]})))
-    with pytest.raises(rl_agent.AgentFileError, match="not a CartPole agent"):  # refused before it is built
-        rl_agent.load_agent(_tampered(q, config=json.dumps({"hidden": [10 ** 9]})))
-    with pytest.raises(rl_agent.AgentFileError, match="above 0"):  # a cart of no mass would divide by zero
-        rl_agent.load_agent(rl_agent.agent_bytes(q, {"masscart": -0.1}, "x"))
+    with pytest.raises(agent_file.AgentFileError, match="junk.bin is not an agent file"):
+        agent_file.load_agent(b"\x00\x01 not safetensors at all", "junk.bin")
+    with pytest.raises(agent_file.AgentFileError, match="not a DQN agent"):
+        agent_file.load_agent(save_tensors({"w": torch.zeros(2)}), "other.safetensors")
+    with pytest.raises(agent_file.AgentFileError, match="damaged agent file: its weights do not fit"):
+        agent_file.load_agent(_tampered(q, config=json.dumps({"hidden": [17]})))
+    with pytest.raises(agent_file.AgentFileError, match="not a CartPole agent"):  # refused before it is built
+        agent_file.load_agent(_tampered(q, config=json.dumps({"hidden": [10 ** 9]})))
+    with pytest.raises(agent_file.AgentFileError, match="above 0"):  # a cart of no mass would divide by zero
+        agent_file.load_agent(agent_file.agent_bytes(q, {"masscart": -0.1}, "x"))
 
 
 def _tampered(q: QNetwork, **metadata: str) -> bytes:
     """An agent file of `q` with some of its metadata replaced."""
-    meta = checkpoints.read_metadata(rl_agent.agent_bytes(q, {}, "dqn-cartpole")) | metadata
+    meta = checkpoints.read_metadata(agent_file.agent_bytes(q, {}, "dqn-cartpole")) | metadata
     return save_tensors(q.state_dict(), metadata=meta)
 
 
 def test_fine_tune_job_reports_returns_replays_and_returns_an_agent():
     torch.manual_seed(0)
-    agent = rl_agent.agent_bytes(QNetwork(TINY), {}, "dqn-cartpole")
+    agent = agent_file.agent_bytes(QNetwork(TINY), {}, "dqn-cartpole")
     physics = {"length": 1.0, "gravity": 12.0}
-    events, payload = consume(rl_agent.finetune_dqn(agent, physics, steps=700, eval_every=300, eval_episodes=2,
-                                                    replay_seconds=0.0))
+    events, payload = consume(recipe.finetune_dqn(agent, physics, steps=700, eval_every=300, eval_episodes=2,
+                                                  replay_seconds=0.0))
     assert events[0]["step"] == 0 and events[0]["eval_episodes"] == 2 and events[0]["physics"] == physics
     assert 8 <= events[0]["return_before"] <= 500
     assert "return_after" in events[-1] and events[-1]["step"] == 700 and events[-1]["kept_step"] in (0, 300, 600)
@@ -168,25 +171,25 @@ def test_fine_tune_job_reports_returns_replays_and_returns_an_agent():
     assert any("loss" in e for e in middle) and any("episode_return" in e for e in middle)
     assert [e["step"] for e in middle if "eval_return" in e] == [300, 600]
     replay = next(e["replay"] for e in middle if "replay" in e)
-    episode = rl.Episode(**replay)
+    episode = explore.Episode(**replay)
     assert len(episode.states) == len(episode.actions) + 1 == len(episode.q_values) and episode.ret == len(episode.actions)
-    tuned, meta = rl_agent.load_agent(payload)
+    tuned, meta = agent_file.load_agent(payload)
     assert meta["physics"]["length"] == 1.0 and meta["physics"]["gravity"] == 12.0 and meta["physics"]["masscart"] == 1.0
 
 
 def test_episode_animation_and_q_landscape():
     torch.manual_seed(0)
     q = QNetwork(TINY)
-    episode = rl.play_episode(q, ENV, 0, policy="random")
+    episode = explore.play_episode(q, ENV, 0, policy="random")
     fig = episode_figure(episode)
     assert len(fig.frames) == len(episode.states)
     assert fig.layout.sliders[0].steps[-1].label == f"{len(episode.actions)}: fell"
-    long = rl.Episode(np.zeros((501, 4), np.float32), np.zeros((501, 2), np.float32), np.zeros(500, np.int64),
-                      500.0, False)
+    long = explore.Episode(np.zeros((501, 4), np.float32), np.zeros((501, 2), np.float32),
+                           np.zeros(500, np.int64), 500.0, False)
     frames = episode_figure(long, max_frames=100).frames
     assert len(frames) <= 101 and frames[-1].name == "500"
     thetas, dots = np.linspace(-0.2, 0.2, 5), np.linspace(-1, 1, 3)
-    values = rl.q_grid(q, thetas, dots)
+    values = explore.q_grid(q, thetas, dots)
     assert values.shape == (3, 5, 2)
     assert values[1, 2] == pytest.approx(q(torch.zeros(1, 4))[0].detach().numpy(), abs=1e-6)
     assert len(q_landscape(values[..., 1] - values[..., 0], values.max(-1), thetas, dots, episode.states).data) == 4

@@ -7,8 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from models.dqn.explore import Episode
 from zoo.plots import ACCENT, PALETTE, SECOND
-from zoo.rl import Episode
 
 X_LIMIT = 2.4
 """the cart fails past this position (m)"""

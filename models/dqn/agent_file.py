@@ -1,0 +1,70 @@
+"""A DQN agent as a file a person downloads and uploads again: safetensors (no pickle: it comes back from
+anywhere) whose metadata holds what rebuilding and using it needs: the environment, the network's config
+and the physics it was trained in. An upload is checked before anything is built from it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import torch
+from safetensors.torch import load as load_tensors
+
+from models.dqn.env import CARTPOLE_PHYSICS, ENV_ID, check_physics
+from models.dqn.model import QNetwork, QNetworkConfig
+from zoo import checkpoints
+
+KIND = "dqn-agent"
+MAX_AGENT_BYTES = 25 * 2 ** 20
+MAX_UNITS = 2048
+"""the widest hidden layer an uploaded agent may ask for (its config is read before its weights)"""
+
+
+class AgentFileError(ValueError):
+    """An uploaded agent file we refuse; str() is a sentence for the person."""
+
+
+def agent_bytes(q: QNetwork, physics: dict[str, float], base: str, env_id: str = ENV_ID) -> bytes:
+    """The agent as safetensors with its environment, config, physics and origin in the metadata."""
+    return checkpoints.state_dict_bytes(q, metadata={"kind": KIND, "env_id": env_id, "base": base,
+                                         "config": json.dumps(dataclasses.asdict(q.config)),
+                                         "physics": json.dumps({**CARTPOLE_PHYSICS, **physics})})
+
+
+def load_agent(payload: bytes, name: str = "the file", device: torch.device | str = "cpu") -> tuple[QNetwork, dict]:
+    """Rebuild (eval mode) the agent `agent_bytes` wrote, and its metadata (env_id, base, physics);
+    raises AgentFileError with a sentence for anything else."""
+    if len(payload) > MAX_AGENT_BYTES:
+        raise AgentFileError(f"{name} is {len(payload) / 2 ** 20:.1f} MB; an agent file is at most "
+                             f"{MAX_AGENT_BYTES / 2 ** 20:.0f} MB.")
+    try:
+        tensors, meta = load_tensors(payload), checkpoints.read_metadata(payload)
+    except Exception as error:  # untrusted bytes fail in many ways: a bad length, header JSON, dtype...
+        raise AgentFileError(f"{name} is not an agent file: it could not be read as safetensors "
+                             f"({type(error).__name__}). Upload a file this page's Download button made.") from None
+    if meta.get("kind") != KIND:
+        raise AgentFileError(f"{name} holds weights but not a DQN agent from this page (no '{KIND}' mark in "
+                             "its metadata). Upload a file this page's Download button made.")
+    try:
+        if meta["env_id"] != ENV_ID:
+            raise ValueError(f"it is for {meta['env_id']}, not {ENV_ID}")
+        config = QNetworkConfig(**json.loads(meta["config"]))
+        if (config.obs_dim, config.n_actions) != (4, 2) or not all(1 <= int(h) <= MAX_UNITS for h in config.hidden):
+            raise ValueError(f"a network of {config.obs_dim} inputs, {config.n_actions} outputs and hidden layers "
+                             f"{list(config.hidden)} is not a CartPole agent")
+        physics = json.loads(meta["physics"])
+        if set(physics) != set(CARTPOLE_PHYSICS):
+            raise ValueError(f"its physics name {sorted(physics)}")
+        check_physics(physics)
+        q = QNetwork(config)
+    except (KeyError, TypeError, ValueError) as error:
+        raise AgentFileError(f"{name} is a damaged agent file ({str(error)[:160]}).") from None
+    try:
+        q.load_state_dict(tensors)
+    except RuntimeError:
+        raise AgentFileError(f"{name} is a damaged agent file: its weights do not fit the network its "
+                             "metadata describes.") from None
+    for p in q.parameters():
+        p.requires_grad_(False)
+    return q.to(device).eval(), {"env_id": meta["env_id"], "base": meta["base"],
+                                 "physics": {k: float(v) for k, v in physics.items()}}
