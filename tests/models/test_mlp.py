@@ -1,4 +1,4 @@
-"""models.mlp and zoo.playground: shapes, a loss that goes down, the playground's job and its
+"""models.mlp and models.mlp.playground: shapes, a loss that goes down, the playground's job and its
 frames, pause and resume from the frame's state, through the real job runner too."""
 import time
 
@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.mlp import FEATURES, FashionMLP, MLPConfig, PlaygroundConfig, PlaygroundMLP, look_inside
-from zoo import checkpoints, jobs, plots
-from zoo import playground as pg
+from models.mlp import figures
+from models.mlp import playground as pg
+from models.mlp.explore import look_inside
+from models.mlp.model import FEATURES, FashionMLP, MLPConfig, PlaygroundConfig, PlaygroundMLP
+from zoo import checkpoints, jobs
 from zoo.saliency import inspect_image
 from zoo.data import fashion_mnist, toy2d
 from zoo.training.loop import make_optimizer, train_steps
@@ -144,13 +146,13 @@ def test_one_step_and_view_in_process(moons):
 def test_figures_for_two_and_more_classes(moons):
     config, train, test, _ = moons
     playground = pg.Playground.create(config, train, test)
-    figure = plots.decision_boundary(playground.view(1)["proba"], playground.bounds, train, test)
+    figure = figures.decision_boundary(playground.view(1)["proba"], playground.bounds, train, test)
     assert figure.data[0].type == "heatmap" and len(figure.data) == 1 + 2 * 2
     blobs_train, blobs_test = toy2d.split(toy2d.make("Gaussian blobs", 120, n_classes=4))
     blobs = pg.Playground.create(pg.network(blobs_train, ("x", "y"), (3,), "relu"), blobs_train, blobs_test)
     view = blobs.view(1)
-    assert plots.decision_boundary(view["proba"], blobs.bounds, blobs_train, blobs_test).data[0].zmax == 4
-    units = plots.unit_maps(view["units"], signed=False).data
+    assert figures.decision_boundary(view["proba"], blobs.bounds, blobs_train, blobs_test).data[0].zmax == 4
+    units = figures.unit_maps(view["units"], signed=False).data
     assert len(units) == 1 and np.max(units[0].customdata) == 3  # one tiled map: units 1..3
 
 
