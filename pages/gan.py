@@ -2,7 +2,9 @@
 sample, interpolate, judge and fine-tune a class-conditional DCGAN that makes garments."""
 import streamlit as st
 
-from zoo import adversarial, gan_lab, jobs, plots, ui
+from models.gan import explore, figures, toy_game
+from models.gan.recipe import finetune_gan
+from zoo import jobs, plots, ui
 from zoo.data import fashion_mnist
 
 NAME = "dcgan-fashion"
@@ -22,36 +24,37 @@ def _rate(column, key: str, label: str) -> float:
     return column.select_slider(label, LEARNING_RATES, 1e-3, format_func=lambda v: f"{v:.0e}", key=key)
 
 
-def _start(lab: gan_lab.GANLab, settings: gan_lab.GANSettings) -> None:
+def _start(game: toy_game.ToyGame, settings: toy_game.GANSettings) -> None:
     try:
-        lab.start(jobs.get_runner(), ui.job_session(), settings)
+        game.start(jobs.get_runner(), ui.job_session(), settings)
     except jobs.JobLimitError as error:
         st.session_state["gan_error"] = str(error)
 
 
 def _board() -> None:
     """Metrics, the plane and the curves of the session's toy GAN."""
-    lab: gan_lab.GANLab = st.session_state["gan_lab"]
-    status = lab.poll(jobs.get_runner())
-    view = lab.view()
+    game: toy_game.ToyGame = st.session_state["gan_toy_game"]
+    status = game.poll(jobs.get_runner())
+    view = game.view()
     if status is not None and status.state == "queued":
         st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
     cols = st.columns(5)
-    cols[0].metric("Step", f"{lab.step:,}")
+    cols[0].metric("Step", f"{game.step:,}")
     cols[1].metric("D loss", f"{view['d_loss']:.3f}" if "d_loss" in view else "–",
                    help="D's loss on real and generated points; log 4 = 1.386 when it cannot tell them apart")
     cols[2].metric("G loss", f"{view['g_loss']:.3f}" if "g_loss" in view else "–",
                    help="how sure D is that G's points are fake; log 2 = 0.693 when D gives them even odds")
-    cols[3].metric("Modes covered", f"{view['modes_covered']} / {len(lab.target.centres)}",
-                   help=f"a mode counts when at least {gan_lab.COVERED_SHARE:.0%} of its fair share of G's points "
+    cols[3].metric("Modes covered", f"{view['modes_covered']} / {len(game.target.centres)}",
+                   help=f"a mode counts when at least {toy_game.COVERED_SHARE:.0%} of its fair share of G's points "
                         "land on it")
     cols[4].metric("Points on the data", f"{view['on_data']:.0%}",
-                   help=f"G's points within {gan_lab.ON_DATA:g} of a real point")
+                   help=f"G's points within {toy_game.ON_DATA:g} of a real point")
     left, right = st.columns([3, 2])
-    left.plotly_chart(plots.gan_lab(view, lab.target.points, lab.target.centres, gan_lab.BOUNDS), key="gan_plane")
-    if lab.history:
-        right.plotly_chart(plots.live_curves(lab.history, ["d_loss", "g_loss"], height=250), key="gan_losses")
-        right.plotly_chart(plots.live_curves(lab.history, ["modes_covered"], height=200), key="gan_modes")
+    left.plotly_chart(figures.toy_game_frame(view, game.target.points, game.target.centres, toy_game.BOUNDS),
+                      key="gan_plane")
+    if game.history:
+        right.plotly_chart(plots.live_curves(game.history, ["d_loss", "g_loss"], height=250), key="gan_losses")
+        right.plotly_chart(plots.live_curves(game.history, ["modes_covered"], height=200), key="gan_modes")
     else:
         right.info("The loss curves appear once it trains: press **Start**.")
     if status is not None and status.finished:
@@ -62,7 +65,7 @@ _live_board = st.fragment(run_every=POLL_SECONDS)(_board)
 
 
 @st.fragment
-def lab_section() -> None:
+def game_section() -> None:
     """Target and training controls, the buttons and the board; reruns on its own."""
     st.header("1. The game, in two dimensions")
     st.markdown(
@@ -72,36 +75,36 @@ def lab_section() -> None:
         "currently believes real data lives. The circles mark the modes of the real data; a red one is "
         "missed, and G that covers few of them has **collapsed** onto part of the data.")
     a, b, c, d = st.columns(4)
-    name = a.selectbox("Real data", list(gan_lab.TARGETS), key="gan_target")
-    settings = gan_lab.GANSettings(g_lr=_rate(b, "gan_g_lr", "G's learning rate"),
-                                   d_lr=_rate(c, "gan_d_lr", "D's learning rate"),
-                                   d_steps=d.select_slider("D steps per G step", [1, 2, 3, 5], 1, key="gan_d_steps"))
+    name = a.selectbox("Real data", list(toy_game.TARGETS), key="gan_target")
+    settings = toy_game.GANSettings(g_lr=_rate(b, "gan_g_lr", "G's learning rate"),
+                                    d_lr=_rate(c, "gan_d_lr", "D's learning rate"),
+                                    d_steps=d.select_slider("D steps per G step", [1, 2, 3, 5], 1, key="gan_d_steps"))
     runner = jobs.get_runner()
-    lab = st.session_state.get("gan_lab")
-    if lab is None or lab.target.name != name:
-        if lab is not None:
-            lab.pause(runner)
-        lab = st.session_state["gan_lab"] = gan_lab.GANLab(target=gan_lab.make_target(name))
-    if lab.running and lab.settings != settings:
-        lab.pause(runner)  # new learning rates or D steps: go on with them at once
-        _start(lab, settings)
+    game = st.session_state.get("gan_toy_game")
+    if game is None or game.target.name != name:
+        if game is not None:
+            game.pause(runner)
+        game = st.session_state["gan_toy_game"] = toy_game.ToyGame(target=toy_game.make_target(name))
+    if game.running and game.settings != settings:
+        game.pause(runner)  # new learning rates or D steps: go on with them at once
+        _start(game, settings)
     buttons = st.columns([1, 1, 1, 4])
     if buttons[0].button("Start", key="gan_start", icon=":material/play_arrow:", type="primary",
-                         disabled=lab.running):
-        _start(lab, settings)
+                         disabled=game.running):
+        _start(game, settings)
         st.rerun()
-    if buttons[1].button("Pause", key="gan_pause", icon=":material/pause:", disabled=not lab.running):
-        lab.pause(runner)
+    if buttons[1].button("Pause", key="gan_pause", icon=":material/pause:", disabled=not game.running):
+        game.pause(runner)
         st.rerun()
     if buttons[2].button("Reset", key="gan_reset", icon=":material/restart_alt:", help="fresh random G and D"):
-        lab.pause(runner)
-        st.session_state["gan_lab"] = gan_lab.GANLab(target=lab.target, seed=lab.seed + 1)
+        game.pause(runner)
+        st.session_state["gan_toy_game"] = toy_game.ToyGame(target=game.target, seed=game.seed + 1)
         st.rerun()
     if error := st.session_state.pop("gan_error", None):
         st.error(error)
-    elif lab.notice:
-        st.info(lab.notice)
-    (_live_board if lab.running else _board)()
+    elif game.notice:
+        st.info(game.notice)
+    (_live_board if game.running else _board)()
     with st.expander("Things to try"):
         st.markdown(
             "- With the defaults on the **ring**, D first draws a boundary, then the arrows drag G's points across "
@@ -116,7 +119,7 @@ def lab_section() -> None:
             "found by k-means, and G has to spread along the whole curve to cover them.")
 
 
-lab_section()
+game_section()
 
 st.header("2. A DCGAN that makes garments")
 model, card = ui.shared_model(NAME)
@@ -132,7 +135,7 @@ a, b = st.columns(2)
 seed = a.number_input("Seed (the noise)", 0, 10_000, 0, key="gan_seed")
 chosen = b.selectbox("Class", ["Every class", *CLASSES], key="gan_class")
 label = None if chosen == "Every class" else CLASSES.index(chosen)
-st.plotly_chart(plots.image_grid(adversarial.sample_grid(model, int(seed), label), cols=10, height_per_row=75,
+st.plotly_chart(plots.image_grid(explore.sample_grid(model, int(seed), label), cols=10, height_per_row=75,
                                  colorscale="gray", zrange=(0, 1), gap=0.003), key="gan_samples")
 st.caption("Each column is one class in turn." if label is None else f"40 {chosen} samples from 40 noise vectors.")
 
@@ -145,7 +148,7 @@ seeds = (a.number_input("From seed", 0, 10_000, 0, key="gan_from_seed"),
          c.number_input("To seed", 0, 10_000, 1, key="gan_to_seed"))
 classes = (b.selectbox("From class", CLASSES, index=7, key="gan_from_class"),
            d.selectbox("To class", CLASSES, index=9, key="gan_to_class"))
-walk = adversarial.interpolate(model, (int(seeds[0]), int(seeds[1])), tuple(CLASSES.index(c) for c in classes), 24)
+walk = explore.interpolate(model, (int(seeds[0]), int(seeds[1])), tuple(CLASSES.index(c) for c in classes), 24)
 st.plotly_chart(plots.animation(walk, [f"{t:.0%}" for t in (i / 23 for i in range(24))]), key="gan_walk")
 
 st.header("4. What D thinks of your image")
@@ -154,7 +157,7 @@ st.markdown("D never learned what garments are, only to tell real training image
             "real training images of that class, to the network that spent its training hunting G's mistakes.")
 image, caption = ui.fashion_image_input("gan")
 if image is not None:
-    verdict = adversarial.realness(model, image)
+    verdict = explore.realness(model, image)
     top = int(verdict.argmax())
     left, right = st.columns([1, 2])
     left.plotly_chart(plots.image(image[0].numpy(), "What D sees (28x28)"), key="gan_seen")
@@ -186,6 +189,6 @@ def draw_finetune(events: list[dict]) -> None:
                                          zrange=(0, 1), gap=0.003), key="gan_ft_samples")
 
 
-ui.training_panel("gan_ft", adversarial.finetune_gan,
+ui.training_panel("gan_ft", finetune_gan,
                   dict(name=NAME, steps=steps, g_lr=g_lr, d_lr=d_lr, d_steps=d_steps), metrics=("d_loss", "g_loss"),
                   draw=draw_finetune, download_name=f"{NAME}-finetuned.safetensors")

@@ -3,9 +3,11 @@ on Fashion-MNIST beside the CNN, look inside it and fine-tune it."""
 import numpy as np
 import streamlit as st
 
-from models.mlp import ACTIVATIONS, FEATURES, look_inside
+from models.mlp import figures
+from models.mlp import playground as pg
+from models.mlp.explore import look_inside
+from models.mlp.model import ACTIVATIONS, FEATURES
 from zoo import checkpoints, jobs, plots, ui
-from zoo import playground as pg
 from zoo.saliency import inspect_image
 from zoo.data import fashion_mnist, toy2d
 from zoo.training.image_classifier import finetune_classifier
@@ -88,7 +90,7 @@ def _board() -> None:
     cols[2].metric("Test loss", f"{view['test_loss']:.3f}" if "test_loss" in view else "–")
     cols[3].metric("Test accuracy", f"{view['test_accuracy']:.1%}" if "test_accuracy" in view else "–")
     left, right = st.columns([3, 2])
-    left.plotly_chart(plots.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
+    left.plotly_chart(figures.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
                       key="pg_boundary")
     if playground.history:
         right.plotly_chart(plots.curves(playground.history, ["train_loss", "test_loss"], height=300), key="pg_losses")
@@ -99,7 +101,7 @@ def _board() -> None:
                     "over the same plane; the next layer combines these shapes into its own.")
         if len(hidden) > 1:  # its value is already in `layer`: widgets update the session state before a rerun
             st.select_slider("Hidden layer", list(range(1, len(hidden) + 1)), key="pg_layer")
-        st.plotly_chart(plots.unit_maps(view["units"], signed=playground.config.activation == "tanh"), key="pg_units")
+        st.plotly_chart(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh"), key="pg_units")
     if status is not None and status.finished:
         st.rerun()  # the whole page: the buttons change back
 
@@ -197,10 +199,10 @@ st.markdown(
 model, card = ui.shared_model(NAME)
 cnn_present = checkpoints.paths(CNN)[0].is_file() and checkpoints.paths(CNN)[1].is_file()
 cnn, cnn_card = ui.shared_model(CNN) if cnn_present else (None, None)
-figures = f"MLP test accuracy **{card['metrics']['accuracy']:.2%}** · {card['parameters']:,} parameters"
+accuracies = f"MLP test accuracy **{card['metrics']['accuracy']:.2%}** · {card['parameters']:,} parameters"
 if cnn_card:
-    figures += f" — CNN **{cnn_card['metrics']['accuracy']:.2%}** · {cnn_card['parameters']:,} parameters"
-st.caption(figures + f" (on {card['metrics']['n']:,} held-out images)")
+    accuracies += f" — CNN **{cnn_card['metrics']['accuracy']:.2%}** · {cnn_card['parameters']:,} parameters"
+st.caption(accuracies + f" (on {card['metrics']['n']:,} held-out images)")
 ui.model_card(card)
 
 image, caption = ui.fashion_image_input("mlp")

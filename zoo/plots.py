@@ -165,63 +165,6 @@ def tint(hex_color: str, amount: float) -> str:
     return "rgb({},{},{})".format(*(round(255 + (c - 255) * amount) for c in rgb))
 
 
-def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, float], train, test,
-                      height: int = 440) -> go.Figure:
-    """The plane coloured by the winning class of `proba` (C, G, G) over `bounds` (x0, x1, y0, y1),
-    paler where the network is unsure (white on the boundary), with the training points (white rim)
-    and test points (dark rim) on top. `train` and `test` have `.x` (N, 2), `.y` (N,) and `.classes`."""
-    proba = proba.astype(np.float32)
-    k, size = len(proba), proba.shape[-1]
-    win, top = proba.argmax(0), proba.max(0)
-    sure = np.clip((top - 1 / k) / (1 - 1 / k), 0, 0.999)
-    colors = [PALETTE[c % len(PALETTE)] for c in range(k)]
-    scale = [stop for c in range(k) for stop in ([c / k, tint(colors[c], 0.05)], [(c + 0.999) / k, tint(colors[c], 0.75)])]
-    scale[-1][0] = 1.0
-    xs = np.linspace(bounds[0], bounds[1], size, dtype=np.float32)
-    ys = np.linspace(bounds[2], bounds[3], size, dtype=np.float32)
-    traces = [go.Heatmap(x=xs, y=ys, z=(win + sure).astype(np.float32), zmin=0, zmax=k, colorscale=scale,
-                         showscale=False, customdata=np.stack([win, np.round(100 * top)], -1).astype(np.uint8),
-                         hovertemplate="(%{x:.2f}, %{y:.2f}) class %{customdata[0]}: %{customdata[1]:.0f}%<extra></extra>")]
-    for points, rim, label in ((train, "white", "train"), (test, "#2D3436", "test")):
-        for c in range(k):
-            chosen = points.y == c
-            if chosen.any():
-                traces.append(go.Scatter(
-                    x=points.x[chosen, 0], y=points.x[chosen, 1], mode="markers", name=f"{label} · {train.classes[c]}",
-                    legendgroup=label, marker=dict(color=colors[c], size=7, line=dict(color=rim, width=1.2)),
-                    hovertemplate=f"{label} point, class {train.classes[c]}<extra></extra>"))
-    axis = dict(showgrid=False, zeroline=False, constrain="domain")
-    return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
-        xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
-        legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
-
-
-def unit_maps(units: np.ndarray, signed: bool, cols: int = 8) -> go.Figure:
-    """Hidden units' outputs over the plane, `units` (U, g, g) with rows from the bottom up, tiled
-    into one heat map on a shared colour scale (one trace: cheap to redraw live); a diverging
-    scale when `signed` or any output is negative."""
-    units = units.astype(np.float32)
-    n, g = len(units), units.shape[-1]
-    rows, gap = -(-n // cols), 3
-    mosaic = np.full((rows * (g + gap) - gap, min(n, cols) * (g + gap) - gap), np.nan, dtype=np.float32)
-    label = np.zeros(mosaic.shape, dtype=np.uint8)
-    for i, tile in enumerate(units):
-        r, c = divmod(i, cols)
-        top, left = r * (g + gap), c * (g + gap)
-        mosaic[top:top + g, left:left + g] = tile[::-1]  # image rows from the top
-        label[top:top + g, left:left + g] = i + 1
-    limit = float(np.nanmax(np.abs(mosaic))) or 1.0
-    low = -limit if signed or np.nanmin(mosaic) < 0 else 0.0
-    heat = go.Heatmap(z=mosaic, customdata=label, zmin=low, zmax=limit, colorscale="RdBu_r" if low < 0 else HEAT,
-                      colorbar=dict(thickness=10, len=0.9), hoverongaps=False,
-                      hovertemplate="unit %{customdata}: %{z:.2f}<extra></extra>")
-    return go.Figure(heat, layout=dict(
-        height=40 + rows * 105, margin=dict(l=10, r=10, t=10, b=10), template=PLAIN_TEMPLATE,
-        xaxis=dict(visible=False, constrain="domain"),
-        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")))
-
-
 def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], marks: dict[str, tuple[float, float]],
                clickable: tuple[np.ndarray, np.ndarray] | None = None, height: int = 460) -> go.Figure:
     """2-D codes coloured by class, named points starred on top, and (optionally) an invisible grid
@@ -245,43 +188,6 @@ def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], m
     fig.update_yaxes(title="latent direction 2", zeroline=False)
     fig.update_layout(legend=dict(itemsizing="constant"))
     return tidy(fig, height)
-
-
-def gan_lab(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[float, float, float, float],
-            height: int = 480) -> go.Figure:
-    """A toy GAN's frame: D's probability of "real" over the plane (green real, purple fake), the real
-    points, G's samples, arrows where G's loss pushes the first samples (scaled so the longest is
-    a tenth of the plane), and the target's modes (a dark ring when covered, a red one when missed)."""
-    surface = frame["surface"].astype(np.float32)
-    size, side = surface.shape[0], bounds[1] - bounds[0]
-    fake, push = frame["fake"], frame["push"]
-    tips = fake[:len(push)] + push * (0.1 * side / max(float(np.linalg.norm(push, axis=1).max()), 1e-12))
-    segments = np.full((3 * len(push), 2), np.nan, dtype=np.float32)
-    segments[0::3], segments[1::3] = fake[:len(push)], tips
-    heads = np.tile(np.array([0, 9, 0]), len(push))
-    covered = frame["mode_covered"]
-    traces = [
-        go.Heatmap(x=np.linspace(bounds[0], bounds[1], size), y=np.linspace(bounds[2], bounds[3], size), z=surface,
-                   zmin=0, zmax=1, colorscale=[[0, tint(ACCENT, 0.45)], [0.5, "white"], [1, tint(SECOND, 0.45)]],
-                   colorbar=dict(title="D: real?", thickness=10, len=0.8, tickformat=".0%"),
-                   hovertemplate="(%{x:.2f}, %{y:.2f}) D says real: %{z:.0%}<extra></extra>"),
-        go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real", hoverinfo="skip",
-                   marker=dict(color=SECOND, size=4, opacity=0.6)),
-        go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", hoverinfo="skip",
-                   marker=dict(color=ACCENT, size=4, opacity=0.8)),
-        go.Scatter(x=segments[:, 0], y=segments[:, 1], mode="lines+markers", name="G's gradient", hoverinfo="skip",
-                   line=dict(color="#2D3436", width=1.2),
-                   marker=dict(symbol="arrow", angleref="previous", size=heads, color="#2D3436")),
-        go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", name="modes (red: missed)",
-                   customdata=np.round(100 * frame["mode_shares"]),
-                   hovertemplate="mode: %{customdata:.0f}% of samples<extra></extra>",
-                   marker=dict(symbol="circle-open", size=22, line=dict(width=2.5),
-                               color=["#2D3436" if c else "#D63031" for c in covered]))]
-    axis = dict(showgrid=False, zeroline=False, constrain="domain")
-    return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
-        xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
-        legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
 
 
 def animation(images: np.ndarray, labels: Sequence[str], height: int = 340, frame_ms: int = 120) -> go.Figure:

@@ -3,12 +3,12 @@
     python tests/bench/bench_gan.py [--seconds 8] [--repeats 3]
 
 The toy GAN: a bare PyTorch loop (the same networks, real points, batch size and both
-optimisers, one thread as the job uses; D step then G step, nothing else) against the lab as
-the page runs it: `zoo.gan_lab.train_run` in a `zoo.jobs` worker, with this process polling it
-every 0.5 s the way the page's live fragment does (take in the frames, then build and serialise
-the plane and the two curve figures). Steps per second of the job come from its frames (steps
-and the worker's clock between the first and the last frame); figure updates per second are
-the polls that found a new frame and redrew.
+optimisers, one thread as the job uses; D step then G step, nothing else) against the toy game
+as the page runs it: `models.gan.toy_game.train_run` in a `zoo.jobs` worker, with this process
+polling it every 0.5 s the way the page's live fragment does (take in the frames, then build and
+serialise the plane and the two curve figures). Steps per second of the job come from its frames
+(steps and the worker's clock between the first and the last frame); figure updates per second
+are the polls that found a new frame and redrew.
 (The DCGAN's sampling time is in bench_generative.py beside the VAE's and diffusion's.)
 """
 from __future__ import annotations
@@ -24,17 +24,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
+from models.gan import figures, toy_game  # noqa: E402
 from zoo import jobs, plots  # noqa: E402
-from zoo import gan_lab as gl  # noqa: E402
 
 TARGET = "Ring of 8 gaussians"
-SETTINGS = gl.GANSettings()  # the page's defaults
+SETTINGS = toy_game.GANSettings()  # the page's defaults
 
 
-def bare_steps_per_s(target: gl.Target, settings: gl.GANSettings, seconds: float) -> float:
+def bare_steps_per_s(target: toy_game.Target, settings: toy_game.GANSettings, seconds: float) -> float:
     torch.set_num_threads(1)  # the job's setting
-    model, g_optimizer, d_optimizer = gl.build(settings)
-    batches = gl._real_batches(target.points, settings.batch_size, 0)
+    model, g_optimizer, d_optimizer = toy_game.build(settings)
+    batches = toy_game._real_batches(target.points, settings.batch_size, 0)
     model.train()
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -54,30 +54,31 @@ def bare_steps_per_s(target: gl.Target, settings: gl.GANSettings, seconds: float
     return steps / (time.perf_counter() - start)
 
 
-def draw(lab: gl.GANLab) -> int:
+def draw(game: toy_game.ToyGame) -> int:
     """What the page's fragment builds on each poll; returns the bytes it would send."""
-    view = lab.view()
-    figures = [plots.gan_lab(view, lab.target.points, lab.target.centres, gl.BOUNDS),
-               plots.live_curves(lab.history, ["d_loss", "g_loss"], height=250),
-               plots.live_curves(lab.history, ["modes_covered"], height=200)]
-    return sum(len(figure.to_json()) for figure in figures)
+    view = game.view()
+    drawn = [figures.toy_game_frame(view, game.target.points, game.target.centres, toy_game.BOUNDS),
+             plots.live_curves(game.history, ["d_loss", "g_loss"], height=250),
+             plots.live_curves(game.history, ["modes_covered"], height=200)]
+    return sum(len(figure.to_json()) for figure in drawn)
 
 
-def job_figures(runner: jobs.JobRunner, target: gl.Target, seconds: float) -> tuple[float, float, float, int, int]:
+def job_figures(runner: jobs.JobRunner, target: toy_game.Target, seconds: float
+                ) -> tuple[float, float, float, int, int]:
     """(steps/s from the frames, figure updates/s, mean ms per poll + redraw, bytes per redraw, modes covered
     at the end)."""
-    lab = gl.GANLab(target=target)
-    lab.start(runner, "bench", SETTINGS, seconds=seconds)
-    job = lab.job_id  # the lab forgets it once the run ends
+    game = toy_game.ToyGame(target=target)
+    game.start(runner, "bench", SETTINGS, seconds=seconds)
+    job = game.job_id  # the game forgets it once the run ends
     sizes, redraws, shown = [], [], [-1]
 
     def redraw() -> None:  # a new frame only: the page's figures change with the step
-        if lab.frame is not None and lab.step != shown[0]:
-            sizes.append(draw(lab))
+        if game.frame is not None and game.step != shown[0]:
+            sizes.append(draw(game))
             redraws.append(time.perf_counter())
-            shown[0] = lab.step
+            shown[0] = game.step
 
-    costs = poll_like_a_page(lambda: lab.poll(runner), redraw)
+    costs = poll_like_a_page(lambda: game.poll(runner), redraw)
     events = runner.events(job)
     updates = (len(redraws) - 1) / (redraws[-1] - redraws[0]) if len(redraws) > 1 else 0.0
     return frame_steps_per_s(events), updates, statistics.mean(costs), sum(sizes) // len(sizes), events[-1]["modes_covered"]
@@ -88,11 +89,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
     parser.add_argument("--repeats", type=int, default=3, help="measurements of each kind, interleaved")
     args = parser.parse_args()
-    target = gl.make_target(TARGET)
+    target = toy_game.make_target(TARGET)
     runner = jobs.JobRunner(max_jobs=1)
     try:
-        warm = gl.GANLab(target=target)
-        warm.start(runner, "bench", SETTINGS, seconds=1.0)  # the worker imports the lab once
+        warm = toy_game.ToyGame(target=target)
+        warm.start(runner, "bench", SETTINGS, seconds=1.0)  # the worker imports the game once
         while warm.running:
             warm.poll(runner)
             time.sleep(0.1)

@@ -4,7 +4,7 @@
 
 For each network: a bare PyTorch loop (same net, data, batches and optimiser, one thread as
 the job uses, nothing else)
-against the playground as the page runs it: `zoo.playground.train_run` in a `zoo.jobs` worker,
+against the playground as the page runs it: `models.mlp.playground.train_run` in a `zoo.jobs` worker,
 with this process polling it every 0.5 s the way the page's live fragment does (take in the
 frames, then build and serialise the boundary, loss and hidden-unit figures). Steps per second
 of the job come from its frames (steps and the worker's clock between the first and the last
@@ -26,8 +26,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
+from models.mlp import figures  # noqa: E402
+from models.mlp import playground as pg  # noqa: E402
 from zoo import jobs, plots  # noqa: E402
-from zoo import playground as pg  # noqa: E402
 from zoo.data import toy2d  # noqa: E402
 
 CASES = [  # (data set, hidden layers, activation, settings): the page's defaults first
@@ -60,11 +61,11 @@ def bare_steps_per_s(playground: pg.Playground, settings: pg.TrainSettings, seco
 def draw(playground: pg.Playground, layer: int) -> int:
     """What the page's fragment builds on each poll; returns the bytes it would send."""
     view = playground.view(layer)
-    figures = [plots.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
-               plots.curves(playground.history, ["train_loss", "test_loss"], height=300)]
+    drawn = [figures.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
+             plots.curves(playground.history, ["train_loss", "test_loss"], height=300)]
     if "units" in view:
-        figures.append(plots.unit_maps(view["units"], signed=playground.config.activation == "tanh"))
-    return sum(len(figure.to_json()) for figure in figures)
+        drawn.append(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh"))
+    return sum(len(figure.to_json()) for figure in drawn)
 
 
 def job_steps_per_s(runner: jobs.JobRunner, playground: pg.Playground, settings: pg.TrainSettings,

@@ -5,7 +5,7 @@ and accuracies on all points, class probabilities over a GRID x GRID lattice of 
 one hidden layer's activations over a coarser lattice, and the weights with the optimiser's
 moments as safetensors bytes. Pausing cancels the job and keeps the last frame's state;
 starting again submits a new run from it, so a run continues where it stopped. `Playground`
-holds one person's session (data, network, state, history) between reruns; zoo.plots
+holds one person's session (data, network, state, history) between reruns; models.mlp.figures
 draws its frames (`decision_boundary`, `unit_maps`). No Streamlit here.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from models.mlp import PlaygroundConfig, PlaygroundMLP
+from models.mlp.model import PlaygroundConfig, PlaygroundMLP
 from zoo import jobs
 from zoo.data.toy2d import Points, lattice
 from zoo.checkpoints import pack_state, unpack_state

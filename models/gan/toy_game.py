@@ -1,14 +1,14 @@
-"""The GAN lab: a toy GAN trained live on points in the plane, as a `zoo.jobs` job, in the spirit
+"""The toy game: a toy GAN trained live on points in the plane, as a `zoo.jobs` job, in the spirit
 of GAN Lab (Kahng et al. 2019).
 
-`train_run` plays the game (`zoo.adversarial.adversarial_steps` on `models.gan.ToyGAN`) for up to
+`train_run` plays the game (`recipe.adversarial_steps` on `model.ToyGAN`) for up to
 RUN_SECONDS and yields a frame about every FRAME_SECONDS: G's samples from fixed noise, D's
 probability of "real" over a GRID x GRID lattice, G's gradient on some samples (where its loss
 pushes them), the mean losses since the last frame, how many of the target's modes G covers, and
 the weights with both optimisers' moments. A mode collapse is counted: a sample is on the data
 when a real point lies within ON_DATA of it, and then on that point's mode; a mode is covered
-when at least COVERED_SHARE of its fair share of the samples are on it. `GANLab` holds one
-person's run between reruns; `zoo.plots.gan_lab` draws a frame. No Streamlit here.
+when at least COVERED_SHARE of its fair share of the samples are on it. `ToyGame` holds one
+person's run between reruns; `figures.toy_game_frame` draws a frame. No Streamlit here.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from models.gan import ToyGAN, ToyGANConfig
+from models.gan.model import ToyGAN, ToyGANConfig
+from models.gan.recipe import adversarial_steps, optimizers
 from zoo import jobs
-from zoo.adversarial import adversarial_steps, optimizers
 from zoo.data import toy2d
 from zoo.checkpoints import pack_state, unpack_state
 from zoo.devices import torch_threads
@@ -190,11 +190,11 @@ def train_run(target: Target, settings: GANSettings, state: bytes | None = None,
 
 
 @dataclass(eq=False)
-class GANLab(LiveRun):
+class ToyGame(LiveRun):
     """One person's toy GAN between reruns: target, weights, history, running job."""
     target: Target
     seed: int = 0
-    """fresh networks come from it; Reset makes a lab with the next seed"""
+    """fresh networks come from it; Reset makes a game with the next seed"""
     settings: GANSettings | None = None
     """of the running job"""
     metrics = METRICS

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from zoo.training.image_classifier import ClassifierTraining, ImageClassifierRecipe
 
 FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
@@ -73,33 +70,6 @@ class FashionMLP(nn.Module):
     def templates(self) -> torch.Tensor:
         """The first layer's weights as (h1, 28, 28) images: the pattern each unit responds to."""
         return self.layers[0].weight.detach().view(-1, 28, 28)
-
-
-@dataclass
-class MLPInside:
-    """What a page shows about one image passing through a FashionMLP."""
-    activations: list[np.ndarray]
-    """per hidden layer, its units' outputs in rows of 32 (zero-padded), scaled so the strongest is 1"""
-    top_units: np.ndarray
-    """(k,) the first-layer units this image excites most, strongest first"""
-    top_values: np.ndarray
-    """(k,) their outputs"""
-    templates: np.ndarray
-    """(k, 28, 28) their weights: the pattern each one responds to"""
-
-
-@torch.no_grad()
-def look_inside(model: FashionMLP, image: torch.Tensor, k: int = 16) -> MLPInside:
-    """Hidden activations for one image (1, 28, 28) and the first-layer units it excites most."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    layers = [h[0].float().cpu() for h in model.hidden_activations(image.unsqueeze(0).to(device))]
-    model.train(was_training)
-    top = torch.argsort(layers[0], descending=True)[:k]
-    rows = lambda h: F.pad(h / h.abs().max().clamp_min(1e-12), (0, -len(h) % 32)).view(-1, 32).numpy()
-    return MLPInside([rows(h) for h in layers], top.numpy(), layers[0][top].numpy(),
-                     model.templates()[top.to(device)].float().cpu().numpy())
 
 
 FEATURES = {
@@ -164,11 +134,3 @@ class PlaygroundMLP(nn.Module):
 
     def loss(self, points: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(self(points), y)
-
-
-SHIPPED = {
-    "mlp-fashion": ImageClassifierRecipe(
-        FashionMLP, MLPConfig(), title="MLP",
-        training=ClassifierTraining(epochs=40, batch_size=128, lr=1e-3, weight_decay=1e-2,
-                                    label_smoothing=0.1, augment=False)),
-}

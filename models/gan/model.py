@@ -18,8 +18,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-from zoo.adversarial import DCGANRecipe
-
 
 class Adversarial(nn.Module):
     """The non-saturating losses on D's scores, which both GANs share."""
@@ -126,8 +124,3 @@ class DCGAN(Adversarial):
             labels = torch.arange(n) % self.config.n_classes
         z = self.noise(n, generator).to(device)
         return self.generate(z, None if labels is None else labels.to(device))
-
-
-SHIPPED = {
-    "dcgan-fashion": DCGANRecipe(DCGAN, DCGANConfig(), title="DCGAN (class-conditional)"),
-}

@@ -1,12 +1,13 @@
-"""models.gan and zoo.adversarial: shapes, the two optimisers, a few steps of the game, what the page
+"""models.gan (model, recipe, explore): shapes, the two optimisers, a few steps of the game, what the page
 asks of the DCGAN (samples, interpolation, D's verdict) and its fine-tuning job."""
 import numpy as np
 import torch
 
-from models.gan import DCGAN, DCGANConfig, ToyGAN, ToyGANConfig
+from models.gan import explore
+from models.gan.model import DCGAN, DCGANConfig, ToyGAN, ToyGANConfig
+from models.gan.recipe import adversarial_steps, finetune_gan, optimizers
 from tests.helpers import consume
-from zoo import adversarial, checkpoints
-from zoo.adversarial import adversarial_steps, optimizers
+from zoo import checkpoints
 
 TINY = DCGANConfig(noise_dim=8, width=8, embed_dim=4)
 
@@ -56,9 +57,9 @@ def test_toy_gan_learns_to_move_towards_the_data():
 
 def test_samples_of_a_seed_and_a_class():
     model = DCGAN(TINY).eval()
-    every = adversarial.sample_grid(model, seed=3)
-    assert every.shape == (40, 28, 28) and np.array_equal(every, adversarial.sample_grid(model, seed=3))
-    sneakers = adversarial.sample_grid(model, seed=3, label=7)
+    every = explore.sample_grid(model, seed=3)
+    assert every.shape == (40, 28, 28) and np.array_equal(every, explore.sample_grid(model, seed=3))
+    sneakers = explore.sample_grid(model, seed=3, label=7)
     assert np.allclose(sneakers[7], every[7], atol=1e-6)  # the same noise and class: the same image
     assert not np.allclose(sneakers[0], every[0])
 
@@ -66,20 +67,20 @@ def test_samples_of_a_seed_and_a_class():
 def test_interpolation_runs_from_one_sample_to_the_other():
     torch.manual_seed(0)
     model = DCGAN(TINY).eval()
-    walk = adversarial.interpolate(model, seeds=(1, 2), labels=(0, 9), steps=6)
+    walk = explore.interpolate(model, seeds=(1, 2), labels=(0, 9), steps=6)
     assert walk.shape == (6, 28, 28)
     with torch.no_grad():
         ends = [model.generate(model.noise(1, torch.Generator().manual_seed(s)), torch.tensor([c]))[0, 0].numpy()
                 for s, c in ((1, 0), (2, 9))]
     assert np.allclose(walk[0], ends[0], atol=1e-5) and np.allclose(walk[-1], ends[1], atol=1e-5)
     a, b = torch.randn(1, 64), torch.randn(1, 64)
-    middle = adversarial.slerp(a, b, torch.tensor([[0.5]]))
+    middle = explore.slerp(a, b, torch.tensor([[0.5]]))
     assert abs(middle.norm() - (a.norm() + b.norm()) / 2) < 0.1 * a.norm()  # a straight line's middle is ~30% shorter
 
 
 def test_d_gives_a_verdict_for_every_class():
     model = DCGAN(TINY).eval()
-    verdict = adversarial.realness(model, torch.rand(1, 28, 28))
+    verdict = explore.realness(model, torch.rand(1, 28, 28))
     assert verdict.shape == (10,) and ((0 < verdict) & (verdict < 1)).all() and len(set(verdict.round(6))) > 1
 
 
@@ -88,8 +89,8 @@ def test_finetune_job_yields_losses_and_samples_and_returns_weights(checkpoint_d
     model = DCGAN(TINY).eval()
     checkpoints.save("dcgan-fashion", model, {"title": "DCGAN", "dataset": "fashion-mnist", "config": vars(TINY),
                                               "steps": 0, "device": "CPU", "wall_time_s": 0.0, "metrics": {}})
-    events, weights = consume(adversarial.finetune_gan("dcgan-fashion", steps=3, n_train=200, batch_size=16,
-                                                       sample_every=2))
+    events, weights = consume(finetune_gan("dcgan-fashion", steps=3, n_train=200, batch_size=16,
+                                           sample_every=2))
     assert [e["step"] for e in events] == [0, 1, 2, 3]
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(events[1])
     assert [("samples" in e) for e in events] == [True, False, True, True]

@@ -1,0 +1,46 @@
+"""The toy game's live figure: D's verdict over the plane with the real points, G's samples, G's
+gradient and the modes. Redrawn a few times a second, so it is one constructor call with compact
+arrays and zoo.plots' empty template."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from zoo.plots import ACCENT, PLAIN_TEMPLATE, SECOND, tint
+
+
+def toy_game_frame(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[float, float, float, float],
+                   height: int = 480) -> go.Figure:
+    """A toy GAN's frame: D's probability of "real" over the plane (green real, purple fake), the real
+    points, G's samples, arrows where G's loss pushes the first samples (scaled so the longest is
+    a tenth of the plane), and the target's modes (a dark ring when covered, a red one when missed)."""
+    surface = frame["surface"].astype(np.float32)
+    size, side = surface.shape[0], bounds[1] - bounds[0]
+    fake, push = frame["fake"], frame["push"]
+    tips = fake[:len(push)] + push * (0.1 * side / max(float(np.linalg.norm(push, axis=1).max()), 1e-12))
+    segments = np.full((3 * len(push), 2), np.nan, dtype=np.float32)
+    segments[0::3], segments[1::3] = fake[:len(push)], tips
+    heads = np.tile(np.array([0, 9, 0]), len(push))
+    covered = frame["mode_covered"]
+    traces = [
+        go.Heatmap(x=np.linspace(bounds[0], bounds[1], size), y=np.linspace(bounds[2], bounds[3], size), z=surface,
+                   zmin=0, zmax=1, colorscale=[[0, tint(ACCENT, 0.45)], [0.5, "white"], [1, tint(SECOND, 0.45)]],
+                   colorbar=dict(title="D: real?", thickness=10, len=0.8, tickformat=".0%"),
+                   hovertemplate="(%{x:.2f}, %{y:.2f}) D says real: %{z:.0%}<extra></extra>"),
+        go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real", hoverinfo="skip",
+                   marker=dict(color=SECOND, size=4, opacity=0.6)),
+        go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", hoverinfo="skip",
+                   marker=dict(color=ACCENT, size=4, opacity=0.8)),
+        go.Scatter(x=segments[:, 0], y=segments[:, 1], mode="lines+markers", name="G's gradient", hoverinfo="skip",
+                   line=dict(color="#2D3436", width=1.2),
+                   marker=dict(symbol="arrow", angleref="previous", size=heads, color="#2D3436")),
+        go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", name="modes (red: missed)",
+                   customdata=np.round(100 * frame["mode_shares"]),
+                   hovertemplate="mode: %{customdata:.0f}% of samples<extra></extra>",
+                   marker=dict(symbol="circle-open", size=22, line=dict(width=2.5),
+                               color=["#2D3436" if c else "#D63031" for c in covered]))]
+    axis = dict(showgrid=False, zeroline=False, constrain="domain")
+    return go.Figure(traces, layout=dict(
+        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
+        xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
+        legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
