@@ -1,4 +1,4 @@
-"""Two-dimensional toy data sets for the MLP playground and the GAN lab, and a person's own CSV of points.
+"""Two-dimensional toy data sets for the MLP playground and the GAN toy game, and a person's own CSV of points.
 
 Generators are seeded numpy (no scikit-learn) and return `Points`: float32 coordinates (N, 2)
 and int64 labels (N,). `noise` is the standard deviation of Gaussian jitter in the data's
@@ -120,7 +120,7 @@ def ring_centres(k: int = 8) -> np.ndarray:
 
 def ring(n: int = 400, noise: float = 0.05, seed: int = 0, n_classes: int = 8) -> Points:
     """`n_classes` small Gaussians evenly spaced on a circle of radius RING_RADIUS, one class each
-    (the GAN lab's target: a generator that collapses misses some). Not in GENERATORS: the
+    (the GAN toy game's target: a generator that collapses misses some). Not in GENERATORS: the
     MLP playground has Gaussian blobs for that."""
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(n_classes), _per_class(n, n_classes))
