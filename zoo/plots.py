@@ -282,18 +282,6 @@ def animation(images: np.ndarray, labels: Sequence[str], height: int = 340, fram
     return tidy(fig, height)
 
 
-def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figure:
-    """A noise schedule's signal-to-noise ratio against the step on a log scale, a dot at step `marked`."""
-    hover = "t = %{x}: SNR %{y:.3g}<extra></extra>"
-    fig = go.Figure([go.Scatter(x=np.arange(len(snr)), y=snr, mode="lines", line=dict(color=ACCENT), hovertemplate=hover),
-                     go.Scatter(x=[marked], y=[snr[marked]], mode="markers", marker=dict(size=11, color=SECOND),
-                                hovertemplate=hover)])
-    fig.update_xaxes(title="step t")
-    fig.update_yaxes(title="signal-to-noise ratio", type="log", exponentformat="power")
-    fig.update_layout(showlegend=False)
-    return tidy(fig, height)
-
-
 def tradeoff(x: Sequence[float], left: tuple[str, Sequence[float]], right: tuple[str, Sequence[float]],
              x_title: str, log_x: bool = False, height: int = 300) -> go.Figure:
     """Two quantities against one x, each on its own y axis (left solid, right dotted), e.g. quality
