@@ -37,22 +37,6 @@ def overlay(pixels: np.ndarray, heat: np.ndarray, title: str | None = None, heig
     return fig
 
 
-def label_overlay(pixels: np.ndarray, labels: np.ndarray, names: Sequence[str], title: str | None = None,
-                  height: int = 260, opacity: float = 0.55) -> go.Figure:
-    """A map of class indices (H, W) laid over a greyscale image: one PALETTE colour per class,
-    class 0 (the background) left clear, the class names on the colour bar."""
-    fig = image(pixels, title, height)
-    k = len(names) - 1
-    colors = [PALETTE[c % len(PALETTE)] for c in range(k)]
-    scale = [stop for c in range(k) for stop in ([c / k, colors[c]], [(c + 1) / k, colors[c]])]
-    fig.add_trace(go.Heatmap(
-        z=np.where(labels > 0, labels, np.nan).astype(np.float32), zmin=0.5, zmax=k + 0.5, colorscale=scale,
-        opacity=opacity, text=np.asarray(names, dtype=object)[labels], hoverongaps=False,
-        hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>",
-        colorbar=dict(tickvals=list(range(1, k + 1)), ticktext=list(names[1:]), thickness=12, len=0.9)))
-    return fig
-
-
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 8,
                height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT,
                gap: float = 0.01, zrange: tuple[float, float] | None = None) -> go.Figure:

@@ -1,22 +1,18 @@
-"""What the U-Net page runs: a person's image made into the model's input, a segmentation with its
-confidence and feature maps, what the skip connections carry (held-out Dice with some of them
-zeroed), and the fine-tuning job that teaches a shipped U-Net a new shape kind or a noisier world."""
+"""What the U-Net page computes: a person's image made into the model's input, a segmentation with
+its confidence and feature maps, and what the skip connections carry (held-out Dice with some of
+them zeroed)."""
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
-from models.unet import UNet, as_tensors, dice_iou, confusion, evaluate_segmentation
-from zoo import checkpoints
+from models.unet.model import UNet
+from models.unet.recipe import confusion, dice_iou, evaluate_segmentation
 from zoo.data import shapes
-from zoo.devices import pick_device
-from zoo.training.loop import make_optimizer, train_steps
 
 SKIP_EVAL_SCENES = 200
 """held-out scenes the page measures a zeroed skip connection on (the card uses all 500)"""
@@ -87,66 +83,3 @@ def skip_dice(model: UNet, zeroed: Sequence[int], classes: Sequence[str], n: int
     kept = evaluate_segmentation(model, images, masks, classes)
     cut = evaluate_segmentation(model, images, masks, classes, skips=skip_flags(zeroed, model.config.depth))
     return {"with": kept, "without": cut, "drop": kept["mean_dice"] - cut["mean_dice"], "n": n}
-
-
-def with_new_class(model: UNet, margin: float = 1.0) -> UNet:
-    """A copy of `model` with one more output class. Old classes keep their weights; the new one starts as
-    the average of the shape classes less `margin`, a score that never beats the best old class (an
-    average is at most the maximum), so the copy first segments exactly as the original, while the new
-    class sits close to winning wherever the model sees some shape: a few steps teach it."""
-    grown = type(model)(dataclasses.replace(model.config, n_classes=model.config.n_classes + 1))
-    state = model.state_dict()
-    weight, bias = state.pop("head.weight"), state.pop("head.bias")
-    grown.load_state_dict(state | {"head.weight": torch.cat([weight, weight[1:].mean(0, keepdim=True)]),
-                                   "head.bias": torch.cat([bias, bias[1:].mean(0, keepdim=True) - margin])})
-    return grown.to(next(model.parameters()).device)
-
-
-def finetuned_bytes(model: UNet, base: str, classes: Sequence[str], noise: float) -> bytes:
-    """The fine-tuned weights as safetensors, with what rebuilding and using them needs in the metadata:
-    the shipped checkpoint it started from, its config, its class names and the noise it was trained at."""
-    return checkpoints.state_dict_bytes(model, metadata={"base": base, "config": json.dumps(dataclasses.asdict(model.config)),
-                                                   "classes": json.dumps(list(classes)), "noise": str(noise)})
-
-
-def load_finetuned(payload: bytes, device: torch.device | str | None = None) -> tuple[UNet, dict[str, Any]]:
-    """Rebuild (eval mode) the U-Net that `finetune_unet` returned, and its metadata (classes, noise)."""
-    meta = checkpoints.read_metadata(payload)
-    model = checkpoints.recipe(meta["base"]).build(json.loads(meta["config"]))
-    model = checkpoints.load_state_bytes(model.to(device or pick_device()), payload).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model, {"base": meta["base"], "classes": tuple(json.loads(meta["classes"])), "noise": float(meta["noise"])}
-
-
-def finetune_unet(name: str, lr: float = 1e-3, steps: int = 60, new_kind: str | None = None,
-                  noise: float = shapes.DEFAULT_NOISE, batch_size: int = 16, n_scenes: int = 400,
-                  n_held_out: int = 64, eval_every: int = 10, seed: int = 0) -> Iterator[dict]:
-    """Job: fine-tune a private copy of shipped U-Net NAME on scenes that hold `new_kind` as a new class
-    (one of shapes.EXTRA_KINDS) and/or have pixel noise `noise`. Yields {step, loss} per step, {dice}
-    (held-out mean Dice) every `eval_every` steps and the held-out figures before and after;
-    returns the fine-tuned weights as safetensors bytes (`finetuned_bytes`, read by `load_finetuned`)."""
-    torch.manual_seed(seed)
-    device = pick_device()
-    model, card = checkpoints.load(name, device)
-    kinds = tuple(card["classes"][1:])
-    if new_kind is not None:
-        if new_kind not in shapes.EXTRA_KINDS:
-            raise ValueError(f"the new kind must be one of {', '.join(shapes.EXTRA_KINDS)}, got {new_kind!r}")
-        kinds += (new_kind,)
-        model = with_new_class(model)
-    classes = shapes.class_names(kinds)
-    images, masks = shapes.scenes(shapes.training_seeds(n_scenes), noise=noise, kinds=kinds)
-    held_images, held_masks = shapes.held_out(n_held_out, noise=noise, kinds=kinds)
-    measure = lambda: evaluate_segmentation(model, held_images, held_masks, classes)
-    before = measure()
-    yield {"step": 0, "dice": before["mean_dice"], "dice_before": before, "classes": list(classes),
-           "n_train": n_scenes, "n_held_out": n_held_out}
-    optimizer, _ = make_optimizer(model, lr)
-    batches = as_tensors(shapes.batches(images, masks, min(batch_size, n_scenes), seed))
-    for event in train_steps(model, batches, optimizer, steps):
-        if event["step"] % eval_every == 0 or event["step"] == steps:
-            event["dice"] = measure()["mean_dice"]
-        yield event
-    yield {"step": steps, "dice_after": measure()}
-    return finetuned_bytes(model, name, classes, noise)
