@@ -3,7 +3,9 @@ latent space, denoise, look at a sparse dictionary, and fine-tune the VAE with a
 import numpy as np
 import streamlit as st
 
-from zoo import autoencode, plots, ui
+from models.autoencoder import explore, figures
+from models.autoencoder.recipe import finetune_autoencoder
+from zoo import plots, ui
 from zoo.data import fashion_mnist
 
 ui.page_intro(
@@ -29,8 +31,8 @@ image, caption = ui.fashion_image_input("ae")
 if image is None:
     st.stop()
 batch = image.unsqueeze(0)
-rebuilt = {"input": image[0].numpy(), "autoencoder": autoencode.reconstruct(ae, batch)[0],
-           "VAE": autoencode.reconstruct(vae, batch)[0]}
+rebuilt = {"input": image[0].numpy(), "autoencoder": explore.reconstruct(ae, batch)[0],
+           "VAE": explore.reconstruct(vae, batch)[0]}
 columns = st.columns(3)
 for column, (name, pixels) in zip(columns, rebuilt.items()):
     error = "" if name == "input" else f" · error {np.mean((pixels - rebuilt['input']) ** 2):.4f}"
@@ -45,15 +47,15 @@ st.markdown("Each dot is a test image encoded by the VAE, seen through the two d
 
 @st.cache_resource(show_spinner="Encoding the test images...")
 def latent_view(model_name: str):
-    sample = autoencode.map_sample()
-    codes = autoencode.encode(ui.shared_model(model_name)[0], sample.floats())
-    plane = autoencode.latent_plane(codes)
+    sample = explore.map_sample()
+    codes = explore.encode(ui.shared_model(model_name)[0], sample.floats())
+    plane = explore.latent_plane(codes)
     return plane, plane.project(codes), sample.labels.numpy()
 
 
 plane, points, labels = latent_view("vae-fashion")
 reach = 3 * plane.spread
-you = plane.project(autoencode.encode(vae, batch))[0]
+you = plane.project(explore.encode(vae, batch))[0]
 a, b = st.columns(2)
 x = a.slider("Direction 1", float(-reach[0]), float(reach[0]), 0.0, key="ae_x")
 y = b.slider("Direction 2", float(-reach[1]), float(reach[1]), 0.0, key="ae_y")
@@ -62,20 +64,20 @@ if picked is not None:
     x, y = picked
 clicks = (np.linspace(-reach[0], reach[0], 41), np.linspace(-reach[1], reach[1], 41))
 left, right = st.columns([3, 1])
-event = left.plotly_chart(plots.latent_map(points, labels, fashion_mnist.CLASSES, {"you": tuple(you), "decoded": (x, y)},
+event = left.plotly_chart(figures.latent_map(points, labels, fashion_mnist.CLASSES, {"you": tuple(you), "decoded": (x, y)},
                                            clickable=clicks), key="ae_map", on_select="rerun", selection_mode="points")
 chosen = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number") == 0]
 if chosen and (chosen[0]["x"], chosen[0]["y"]) != picked:
     st.session_state["ae_picked"] = (chosen[0]["x"], chosen[0]["y"])
     st.rerun()
-right.plotly_chart(plots.image(autoencode.decode(vae, plane.lift([[x, y]]))[0], f"decoded ({x:.1f}, {y:.1f})",
+right.plotly_chart(plots.image(explore.decode(vae, plane.lift([[x, y]]))[0], f"decoded ({x:.1f}, {y:.1f})",
                                height=230), key="ae_decoded")
 if picked is not None and right.button("Back to the sliders", key="ae_unpick"):
     st.session_state.pop("ae_picked")
     st.rerun()
 st.markdown("**The plane decoded on a grid**, two standard deviations each way: garments morph smoothly "
             "into one another, because the VAE leaves no holes in its latent space.")
-st.plotly_chart(plots.image_grid(autoencode.plane_grid(vae, plane), cols=9, height_per_row=70, colorscale="gray",
+st.plotly_chart(plots.image_grid(explore.plane_grid(vae, plane), cols=9, height_per_row=70, colorscale="gray",
                                  zrange=(0, 1), gap=0.003), key="ae_grid")
 
 st.subheader("Interpolate between two garments")
@@ -85,7 +87,7 @@ a, b, c = st.columns([2, 2, 1])
 first = a.selectbox("From", range(len(gallery_labels)), index=0, format_func=name_of, key="ae_from")
 second = b.selectbox("To", range(len(gallery_labels)), index=1, format_func=name_of, key="ae_to")
 steps = c.slider("Steps", 3, 12, 8, key="ae_steps")
-st.plotly_chart(plots.image_grid(autoencode.interpolate(vae, images[[first, second]], steps), cols=steps,
+st.plotly_chart(plots.image_grid(explore.interpolate(vae, images[[first, second]], steps), cols=steps,
                                  height_per_row=110, colorscale="gray", zrange=(0, 1), gap=0.004), key="ae_interpolation")
 st.caption("The VAE's codes of the two images, joined by a straight line and decoded at evenly spaced points.")
 
@@ -94,9 +96,9 @@ st.markdown("A denoising autoencoder (Vincent et al. 2008) was trained to rebuil
             "so it learned what garments look like rather than to copy its input. The plain autoencoder beside "
             "it never saw noise.")
 noise = st.slider("Noise (standard deviation)", 0.0, 0.8, 0.3, step=0.05, key="ae_noise")
-noisy = autoencode.add_noise(batch, noise)
-views = {"noisy input": noisy[0, 0].numpy(), "denoising autoencoder": autoencode.reconstruct(dae, noisy)[0],
-         "plain autoencoder": autoencode.reconstruct(ae, noisy)[0]}
+noisy = explore.add_noise(batch, noise)
+views = {"noisy input": noisy[0, 0].numpy(), "denoising autoencoder": explore.reconstruct(dae, noisy)[0],
+         "plain autoencoder": explore.reconstruct(ae, noisy)[0]}
 for column, (name, pixels) in zip(st.columns(3), views.items()):
     error = np.mean((pixels - rebuilt["input"]) ** 2)
     column.plotly_chart(plots.image(pixels, f"{name} · error {error:.4f}", height=230), key=f"ae_denoise_{name}")
@@ -109,9 +111,9 @@ st.markdown(f"The sparse autoencoder has one dense layer of {sae.config.latent} 
             "unit it switches on (an L1 penalty on the code), so each image is built from a few parts. Each "
             "unit's decoder weights are one of those parts, drawn below as a 28x28 picture (red adds ink, "
             "blue removes it).")
-st.plotly_chart(plots.image_grid(sae.dictionary().cpu().numpy(), cols=16, height_per_row=60, symmetric=True,
+st.plotly_chart(plots.image_grid(explore.dictionary(sae), cols=16, height_per_row=60, symmetric=True,
                                  gap=0.003), key="ae_dictionary")
-units, activations, atoms = autoencode.strongest_atoms(sae, image)
+units, activations, atoms = explore.strongest_atoms(sae, image)
 st.markdown(f"**The parts your garment is built from**: the {len(units)} strongest units, with their activation "
             f"({sae_card['metrics']['active_code_share']:.0%} of units are active for a typical test image).")
 st.plotly_chart(plots.image_grid(atoms, titles=[f"unit {u}: {a:.2f}" for u, a in zip(units, activations)],
@@ -119,7 +121,7 @@ st.plotly_chart(plots.image_grid(atoms, titles=[f"unit {u}: {a:.2f}" for u, a in
 
 st.header("5. Garments from nowhere")
 seed = st.number_input("Seed", 0, 10_000, 0, key="ae_seed")
-st.plotly_chart(plots.image_grid(autoencode.samples(vae, 32, int(seed)), cols=16, height_per_row=70, colorscale="gray",
+st.plotly_chart(plots.image_grid(explore.samples(vae, 32, int(seed)), cols=16, height_per_row=70, colorscale="gray",
                                  zrange=(0, 1), gap=0.003), key="ae_samples")
 shares = v["class_shares"]
 st.caption("Codes drawn from the standard normal and decoded. Over 10,000 samples the CNN sees "
@@ -147,5 +149,5 @@ def draw_finetune(events: list[dict]) -> None:
                                          gap=0.004), key="ae_ft_pictures")
 
 
-ui.training_panel("ae_ft", autoencode.finetune_autoencoder, dict(name="vae-fashion", lr=lr, steps=steps, beta=beta),
+ui.training_panel("ae_ft", finetune_autoencoder, dict(name="vae-fashion", lr=lr, steps=steps, beta=beta),
                   metrics=("reconstruction", "kl"), draw=draw_finetune, download_name="vae-fashion-finetuned.safetensors")

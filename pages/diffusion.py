@@ -4,7 +4,9 @@ and fine-tune on one class or on the person's own images."""
 import numpy as np
 import streamlit as st
 
-from zoo import diffuse, plots, ui
+from models.diffusion import explore, figures
+from models.diffusion.recipe import finetune_diffusion
+from zoo import plots, ui
 from zoo.data import fashion_mnist
 
 NAME = "diffusion-fashion"
@@ -30,17 +32,17 @@ ui.model_card(card)
 
 @st.cache_data(max_entries=64, show_spinner="Denoising…")
 def denoise(label: int | None, steps: int, guidance: float, seed: int, start: np.ndarray | None = None,
-            t_start: int | None = None) -> diffuse.Trajectory:
-    return diffuse.denoise(ui.shared_model(NAME)[0], label, steps, guidance, seed, start, t_start)
+            t_start: int | None = None) -> explore.Trajectory:
+    return explore.denoise(ui.shared_model(NAME)[0], label, steps, guidance, seed, start, t_start)
 
 
 @st.cache_data(max_entries=32, show_spinner="Sampling…")
 def samples(labels: tuple[int, ...], steps: int, guidance: float, seed: int) -> tuple[np.ndarray, float]:
-    return diffuse.samples(ui.shared_model(NAME)[0], list(labels), steps, guidance, seed)
+    return explore.samples(ui.shared_model(NAME)[0], list(labels), steps, guidance, seed)
 
 
 st.header("1. Forward: burying a garment in noise")
-snr = diffuse.signal_to_noise(model)
+snr = explore.signal_to_noise(model)
 st.markdown("The forward process needs no learning: at step t the image is shrunk to sqrt(ᾱ_t) of itself and "
             "Gaussian noise of variance 1 − ᾱ_t is added, in one jump from the clean image. The signal-to-noise "
             f"ratio ᾱ_t / (1 − ᾱ_t) falls from {snr[0]:,.0f} at t = 0 to {snr[-1]:.0e} at t = {T - 1}.")
@@ -51,12 +53,12 @@ else:
     t = st.slider("Noise step t", 0, T - 1, 250, key="diff_t")
     left, middle, right = st.columns([1, 1, 2])
     left.plotly_chart(plots.image(image[0].numpy(), caption, height=240), key="diff_clean")
-    middle.plotly_chart(plots.image(diffuse.noised(model, image, [t])[0], f"x_t at t = {t}", height=240), key="diff_noisy")
-    right.plotly_chart(plots.signal_to_noise(snr, t, height=240), key="diff_snr")
+    middle.plotly_chart(plots.image(explore.noised(model, image, [t])[0], f"x_t at t = {t}", height=240), key="diff_noisy")
+    right.plotly_chart(figures.signal_to_noise(snr, t, height=240), key="diff_snr")
     st.caption(f"x_{t} = {(snr[t] / (1 + snr[t])) ** 0.5:.3f} · x_0 + {(1 / (1 + snr[t])) ** 0.5:.3f} · noise "
                f"(SNR {snr[t]:.3g}). Below, the same noise at growing t.")
     strip = [0, 50, 100, 200, 300, 400, 500, 650, 800, T - 1]
-    st.plotly_chart(plots.image_grid(diffuse.noised(model, image, strip), titles=[f"t = {s}" for s in strip],
+    st.plotly_chart(plots.image_grid(explore.noised(model, image, strip), titles=[f"t = {s}" for s in strip],
                                      cols=len(strip), height_per_row=120, colorscale="gray", zrange=(0, 1)),
                     key="diff_strip")
 
@@ -139,7 +141,7 @@ if source == "My images":
                              accept_multiple_files=True, key="diff_ft_upload")
     if files and len(files) > MAX_FINETUNE_IMAGES:
         st.warning(f"{len(files)} images uploaded: only the first {MAX_FINETUNE_IMAGES} are used.")
-    mine, problems = diffuse.garment_images([(f.name, f.getvalue()) for f in (files or [])[:MAX_FINETUNE_IMAGES]])
+    mine, problems = explore.garment_images([(f.name, f.getvalue()) for f in (files or [])[:MAX_FINETUNE_IMAGES]])
     for problem in problems:
         st.error(problem)
     if len(mine):
@@ -161,5 +163,5 @@ def draw_finetune(events: list[dict]) -> None:
 
 
 if source == "Fashion-MNIST images" or "images" in job_kwargs:
-    ui.training_panel("diff_ft", diffuse.finetune_diffusion, job_kwargs, metrics=("loss",), draw=draw_finetune,
+    ui.training_panel("diff_ft", finetune_diffusion, job_kwargs, metrics=("loss",), draw=draw_finetune,
                       download_name="diffusion-fashion-finetuned.safetensors")

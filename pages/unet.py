@@ -3,10 +3,12 @@ feature maps, zero the skip connections to see what they carry, and fine-tune on
 import numpy as np
 import streamlit as st
 
+from models.unet.explore import (SKIP_EVAL_SCENES, scene_dice, segment_image, skip_dice, skip_flags,
+                                 upload_to_input)
+from models.unet.figures import label_overlay
+from models.unet.recipe import finetune_unet, load_finetuned
 from zoo import plots, ui, uploads
 from zoo.data import shapes
-from zoo.segment import (SKIP_EVAL_SCENES, finetune_unet, load_finetuned, scene_dice, segment_image, skip_dice,
-                         skip_flags, upload_to_input)
 
 NAME = "unet-shapes"
 
@@ -43,10 +45,10 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
     st.caption(caption)
     columns = st.columns(3 if truth is None else 4)
     columns[0].plotly_chart(plots.image(image, "Input"), key="unet_input")
-    columns[1].plotly_chart(plots.label_overlay(image, seen.labels, classes, "Predicted mask"), key="unet_mask")
+    columns[1].plotly_chart(label_overlay(image, seen.labels, classes, "Predicted mask"), key="unet_mask")
     columns[2].plotly_chart(plots.image(seen.confidence, "Confidence", colorscale=plots.HEAT), key="unet_confidence")
     if truth is not None:
-        columns[3].plotly_chart(plots.label_overlay(image, truth, classes, "True mask"), key="unet_truth")
+        columns[3].plotly_chart(label_overlay(image, truth, classes, "True mask"), key="unet_truth")
         dice = scene_dice(seen.labels, truth, len(classes))
         present = [(name, d) for name, d in zip(classes[1:], dice[1:]) if not np.isnan(d)]
         if present:
@@ -90,9 +92,9 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
     elif zero:
         without = segment_image(model, image, skip_flags(zeroed, depth))
         left, right = st.columns(2)
-        left.plotly_chart(plots.label_overlay(image, seen.labels, classes, "All skip connections"), key="unet_skips_on")
-        right.plotly_chart(plots.label_overlay(image, without.labels, classes,
-                                               f"Level {', '.join(map(str, sorted(zeroed)))} zeroed"),
+        left.plotly_chart(label_overlay(image, seen.labels, classes, "All skip connections"), key="unet_skips_on")
+        right.plotly_chart(label_overlay(image, without.labels, classes,
+                                         f"Level {', '.join(map(str, sorted(zeroed)))} zeroed"),
                            key="unet_skips_off")
         measured = held_out_skip_dice(tuple(sorted(zeroed)))
         a, b = st.columns(2)
@@ -149,7 +151,7 @@ ft_classes = shapes.class_names(ft_kinds)
 examples = [shapes.scene(i, size, noise=ft_noise, kinds=ft_kinds) for i in range(4)]
 st.caption("Training scenes look like these:")
 for i, (column, example) in enumerate(zip(st.columns(4), examples)):
-    column.plotly_chart(plots.label_overlay(example.image, example.mask, ft_classes, height=200),
+    column.plotly_chart(label_overlay(example.image, example.mask, ft_classes, height=200),
                         key=f"unet_ft_example_{i}")
 
 
@@ -186,8 +188,8 @@ if isinstance(tuned, bytes):
     example = shapes.scene(shapes.HELD_OUT_SEED + int(st.session_state.get("unet_seed", 0)), size,
                            noise=meta["noise"], kinds=tuned_kinds)
     a, b, c = st.columns(3)
-    a.plotly_chart(plots.label_overlay(example.image, example.mask, tuned_classes, "True mask"), key="unet_cmp_truth")
-    b.plotly_chart(plots.label_overlay(example.image, segment_image(model, example.image).labels, classes,
-                                       "Shipped model"), key="unet_cmp_shipped")
-    c.plotly_chart(plots.label_overlay(example.image, segment_image(tuned_model, example.image).labels, tuned_classes,
-                                       "Fine-tuned"), key="unet_cmp_tuned")
+    a.plotly_chart(label_overlay(example.image, example.mask, tuned_classes, "True mask"), key="unet_cmp_truth")
+    b.plotly_chart(label_overlay(example.image, segment_image(model, example.image).labels, classes,
+                                 "Shipped model"), key="unet_cmp_shipped")
+    c.plotly_chart(label_overlay(example.image, segment_image(tuned_model, example.image).labels, tuned_classes,
+                                 "Fine-tuned"), key="unet_cmp_tuned")

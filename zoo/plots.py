@@ -37,22 +37,6 @@ def overlay(pixels: np.ndarray, heat: np.ndarray, title: str | None = None, heig
     return fig
 
 
-def label_overlay(pixels: np.ndarray, labels: np.ndarray, names: Sequence[str], title: str | None = None,
-                  height: int = 260, opacity: float = 0.55) -> go.Figure:
-    """A map of class indices (H, W) laid over a greyscale image: one PALETTE colour per class,
-    class 0 (the background) left clear, the class names on the colour bar."""
-    fig = image(pixels, title, height)
-    k = len(names) - 1
-    colors = [PALETTE[c % len(PALETTE)] for c in range(k)]
-    scale = [stop for c in range(k) for stop in ([c / k, colors[c]], [(c + 1) / k, colors[c]])]
-    fig.add_trace(go.Heatmap(
-        z=np.where(labels > 0, labels, np.nan).astype(np.float32), zmin=0.5, zmax=k + 0.5, colorscale=scale,
-        opacity=opacity, text=np.asarray(names, dtype=object)[labels], hoverongaps=False,
-        hovertemplate="row %{y}, col %{x}: %{text}<extra></extra>",
-        colorbar=dict(tickvals=list(range(1, k + 1)), ticktext=list(names[1:]), thickness=12, len=0.9)))
-    return fig
-
-
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 8,
                height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT,
                gap: float = 0.01, zrange: tuple[float, float] | None = None) -> go.Figure:
@@ -165,31 +149,6 @@ def tint(hex_color: str, amount: float) -> str:
     return "rgb({},{},{})".format(*(round(255 + (c - 255) * amount) for c in rgb))
 
 
-def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], marks: dict[str, tuple[float, float]],
-               clickable: tuple[np.ndarray, np.ndarray] | None = None, height: int = 460) -> go.Figure:
-    """2-D codes coloured by class, named points starred on top, and (optionally) an invisible grid
-    of points so a click anywhere on the map selects the nearest grid point."""
-    fig = go.Figure()
-    if clickable is not None:
-        gx, gy = np.meshgrid(*clickable)
-        fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=14, opacity=0),
-                                 name="click to decode", showlegend=False,
-                                 hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
-    for i, name in enumerate(classes):
-        chosen = labels == i
-        fig.add_trace(go.Scattergl(x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=name,
-                                   marker=dict(size=4, color=PALETTE[i % len(PALETTE)], opacity=0.6),
-                                   hoverinfo="name"))
-    for name, (x, y) in marks.items():
-        fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", text=[name], textposition="top center",
-                                 name=name, marker=dict(symbol="star", size=18, color="black",
-                                                        line=dict(color="white", width=1.5))))
-    fig.update_xaxes(title="latent direction 1", zeroline=False)
-    fig.update_yaxes(title="latent direction 2", zeroline=False)
-    fig.update_layout(legend=dict(itemsizing="constant"))
-    return tidy(fig, height)
-
-
 def animation(images: np.ndarray, labels: Sequence[str], height: int = 340, frame_ms: int = 120) -> go.Figure:
     """Greyscale images (F, H, W) in [0, 1] as an animation: Play / Pause buttons and a slider with `labels`."""
     heat = lambda z: go.Heatmap(z=z, colorscale="gray", zmin=0, zmax=1, showscale=False,
@@ -210,18 +169,6 @@ def animation(images: np.ndarray, labels: Sequence[str], height: int = 340, fram
                       yanchor="top", pad=dict(t=0), currentvalue=dict(visible=False))])
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return tidy(fig, height)
-
-
-def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figure:
-    """A noise schedule's signal-to-noise ratio against the step on a log scale, a dot at step `marked`."""
-    hover = "t = %{x}: SNR %{y:.3g}<extra></extra>"
-    fig = go.Figure([go.Scatter(x=np.arange(len(snr)), y=snr, mode="lines", line=dict(color=ACCENT), hovertemplate=hover),
-                     go.Scatter(x=[marked], y=[snr[marked]], mode="markers", marker=dict(size=11, color=SECOND),
-                                hovertemplate=hover)])
-    fig.update_xaxes(title="step t")
-    fig.update_yaxes(title="signal-to-noise ratio", type="log", exponentformat="power")
-    fig.update_layout(showlegend=False)
     return tidy(fig, height)
 
 

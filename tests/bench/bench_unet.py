@@ -23,8 +23,9 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import job_steps_per_s, loop_steps_per_s, median_ms  # noqa: E402  (same directory)
-from models.unet import as_tensors  # noqa: E402
-from zoo import checkpoints, segment, uploads  # noqa: E402
+from models.unet import explore  # noqa: E402
+from models.unet.recipe import as_tensors, finetune_unet, with_new_class  # noqa: E402
+from zoo import checkpoints, uploads  # noqa: E402
 from zoo.data import shapes  # noqa: E402
 from zoo.training.loop import make_optimizer  # noqa: E402
 
@@ -50,7 +51,7 @@ def bench_segment(model: torch.nn.Module, card: dict) -> None:
         with torch.no_grad():
             model(x)
 
-    forward, page = median_ms(bare), median_ms(lambda: segment.segment_image(model, image))
+    forward, page = median_ms(bare), median_ms(lambda: explore.segment_image(model, image))
     print(f"segmentation latency, one 64x64 image: bare forward {forward:.2f} ms, page path (softmax, labels, "
           f"confidence, feature maps) {page:.2f} ms")
     for batch in (32, 100):
@@ -63,9 +64,9 @@ def bench_segment(model: torch.nn.Module, card: dict) -> None:
         print(f"  batch of {batch}: {median_ms(batched, repeats=50) / batch:.2f} ms per image")
     png = drawing_png()
     print(f"draw a scene: {median_ms(lambda: shapes.scene(11)):.2f} ms; convert an upload (640x480 PNG): "
-          f"{median_ms(lambda: segment.upload_to_input(uploads.load_image(png, 'b.png'), 'b.png')):.2f} ms")
+          f"{median_ms(lambda: explore.upload_to_input(uploads.load_image(png, 'b.png'), 'b.png')):.2f} ms")
     start = time.perf_counter()
-    result = segment.skip_dice(model, [1, 2, 3], card["classes"])
+    result = explore.skip_dice(model, [1, 2, 3], card["classes"])
     print(f"held-out Dice with every skip zeroed ({result['n']} scenes, both measurements): "
           f"{time.perf_counter() - start:.2f} s; mean Dice {result['with']['mean_dice']:.3f} -> "
           f"{result['without']['mean_dice']:.3f}")
@@ -76,12 +77,12 @@ def finetune_steps_per_s() -> tuple[float, float]:
     same steps (model with the grown head, scenes, batch) in a bare loop."""
     torch.manual_seed(0)
     model, _ = checkpoints.load(NAME, "cpu")
-    model = segment.with_new_class(model)
+    model = with_new_class(model)
     kinds = shapes.BASE_KINDS + ("star",)
     images, masks = shapes.scenes(shapes.training_seeds(N_SCENES), kinds=kinds)
     optimizer, _ = make_optimizer(model, LR)
     bare = loop_steps_per_s(model, as_tensors(shapes.batches(images, masks, BATCH)), optimizer, STEPS)
-    job = job_steps_per_s(segment.finetune_unet, STEPS, name=NAME, lr=LR, new_kind="star", batch_size=BATCH,
+    job = job_steps_per_s(finetune_unet, STEPS, name=NAME, lr=LR, new_kind="star", batch_size=BATCH,
                           n_scenes=N_SCENES, eval_every=10 ** 9)
     return job, bare
 

@@ -16,8 +16,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.diffuse import DiffusionRecipe
-
 SCHEDULES = ("linear", "cosine")
 
 
@@ -219,8 +217,3 @@ class Diffusion(nn.Module):
         for _, _, x0 in self.reverse(x, self.schedule_steps(steps), y, guidance, eta, generator):
             pass
         return (x0 + 1) / 2
-
-
-SHIPPED = {
-    "diffusion-fashion": DiffusionRecipe(Diffusion, DiffusionConfig(), title="DDPM / DDIM (class-conditional)"),
-}

@@ -1,4 +1,4 @@
-"""models.diffusion and zoo.diffuse: the noise schedule, the samplers, guidance, the recipe, the job."""
+"""models.diffusion: the noise schedule, the samplers, guidance, the recipe, the job."""
 import copy
 import io
 
@@ -7,12 +7,13 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from models.diffusion import Diffusion, DiffusionConfig, alpha_bars
+from models.diffusion import explore, recipe as diffusion_recipe
+from models.diffusion.model import Diffusion, DiffusionConfig, alpha_bars
+from models.diffusion.recipe import DiffusionRecipe, DiffusionSampling, DiffusionTraining, finetune_diffusion
 from tests.helpers import consume
-from zoo import checkpoints, diffuse
+from zoo import checkpoints
 from zoo.training import fid
 from zoo.data import fashion_mnist
-from zoo.diffuse import DiffusionRecipe, DiffusionSampling, DiffusionTraining
 
 TINY = dict(channels=(8, 16, 16), embed_dim=16)
 
@@ -124,16 +125,16 @@ def test_ddim_with_eta_one_over_every_step_is_the_ancestral_ddpm_step():
 def test_page_helpers_noise_denoise_and_sdedit():
     model = _model()
     image = _batch(1)[0][0]
-    strip = diffuse.noised(model, image, [0, 500, 999])
+    strip = explore.noised(model, image, [0, 500, 999])
     assert strip.shape == (3, 28, 28) and np.abs(strip[0] - image[0].numpy()).max() < 0.05
-    snr = diffuse.signal_to_noise(model)
+    snr = explore.signal_to_noise(model)
     assert snr.shape == (1000,) and (np.diff(snr) < 0).all()
-    walk = diffuse.denoise(model, 3, 6, 2.0)
+    walk = explore.denoise(model, 3, 6, 2.0)
     assert walk.timesteps[0] == 999 and walk.noisy.shape == walk.predicted.shape == (6, 28, 28)
-    edit = diffuse.denoise(model, None, 4, 1.0, start=image, t_start=300)
+    edit = explore.denoise(model, None, 4, 1.0, start=image, t_start=300)
     assert edit.timesteps == [300, 200, 100, 0] and 0 <= edit.predicted.min() and edit.predicted.max() <= 1
     assert walk.side_by_side().shape == (6, 28, 58)
-    images, seconds = diffuse.samples(model, [1, 2], 3, 1.0)
+    images, seconds = explore.samples(model, [1, 2], 3, 1.0)
     assert images.shape == (2, 28, 28) and seconds > 0
 
 
@@ -142,10 +143,10 @@ def test_uploaded_garments_are_read_and_bad_files_named():
     ImageDraw.Draw(photo).rectangle([30, 20, 90, 80], fill=(40, 40, 90))
     png = io.BytesIO()
     photo.save(png, format="PNG")
-    images, problems = diffuse.garment_images([("shirt.png", png.getvalue()), ("notes.png", b"just text")])
+    images, problems = explore.garment_images([("shirt.png", png.getvalue()), ("notes.png", b"just text")])
     assert images.shape == (1, 28, 28) and images.dtype == np.uint8 and images.max() == 255
     assert len(problems) == 1 and "notes.png" in problems[0]
-    assert diffuse.garment_images([])[0].shape == (0, 28, 28)
+    assert explore.garment_images([])[0].shape == (0, 28, 28)
 
 
 def _tiny_recipe(steps: int = 3) -> DiffusionRecipe:
@@ -186,7 +187,7 @@ def test_recipe_trains_an_average_resumes_exactly_and_round_trips(checkpoint_dir
 def test_evaluate_records_quality_and_fid_and_time_against_ddim_steps(monkeypatch):
     monkeypatch.setattr(fid, "quality", lambda images: {"fid": 1.0, "fid_samples": len(images)})
     monkeypatch.setattr(fid, "fid", lambda images: float(len(images)))
-    monkeypatch.setattr(diffuse, "CURVE_STEPS", (2, 4))
+    monkeypatch.setattr(diffusion_recipe, "CURVE_STEPS", (2, 4))
     monkeypatch.setattr(fid, "N_SAMPLES", 30)
     figures = _tiny_recipe().evaluate(_model(), torch.device("cpu"))
     assert figures["fid_samples"] == 30 and figures["ddim_steps_samples"] == 3
@@ -199,12 +200,12 @@ def test_evaluate_records_quality_and_fid_and_time_against_ddim_steps(monkeypatc
 def test_finetune_job_on_a_class_or_on_given_images(checkpoint_dir):
     recipe = checkpoints.recipe("diffusion-fashion")
     checkpoints.save("diffusion-fashion", _model(), {"title": "tiny", "config": {**recipe.config_dict(), **TINY}})
-    events, weights = consume(diffuse.finetune_diffusion("diffusion-fashion", 1e-3, 4, label=7, n_train=50,
-                                                         sample_every=2, sample_steps=2))
+    events, weights = consume(finetune_diffusion("diffusion-fashion", 1e-3, 4, label=7, n_train=50,
+                                                 sample_every=2, sample_steps=2))
     assert [e["step"] for e in events] == [0, 1, 2, 3, 4] and events[0]["n_train"] > 0
     assert events[2]["samples"].shape == (8, 28, 28) and events[2]["samples"].dtype == np.uint8
     assert "loss" in events[1] and isinstance(weights, bytes) and len(weights) > 1000
     mine = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
-    events, _ = consume(diffuse.finetune_diffusion("diffusion-fashion", 1e-3, 2, label=0, images=mine,
-                                                   sample_every=10, sample_steps=2))
+    events, _ = consume(finetune_diffusion("diffusion-fashion", 1e-3, 2, label=0, images=mine,
+                                           sample_every=10, sample_steps=2))
     assert events[0]["n_train"] == 5 and "samples" in events[-1]

@@ -14,8 +14,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.autoencode import AutoencoderRecipe, AutoencoderTraining, VAERecipe
-
 KINDS = ("ae", "denoising", "sparse", "vae")
 
 
@@ -122,12 +120,3 @@ class Autoencoder(nn.Module):
         device = next(self.parameters()).device
         z = torch.randn(n, self.config.latent, generator=generator).to(device)
         return self.decode(z)
-
-SHIPPED = {
-    "ae-fashion": AutoencoderRecipe(Autoencoder, AutoencoderConfig(kind="ae"), title="Autoencoder"),
-    "dae-fashion": AutoencoderRecipe(Autoencoder, AutoencoderConfig(kind="denoising", noise=0.5),
-                                     title="Denoising autoencoder"),
-    "sae-fashion": AutoencoderRecipe(Autoencoder, AutoencoderConfig(kind="sparse", latent=64, l1=0.5),
-                                     title="Sparse autoencoder", training=AutoencoderTraining(epochs=10)),
-    "vae-fashion": VAERecipe(Autoencoder, AutoencoderConfig(kind="vae"), title="VAE"),
-}

@@ -1,11 +1,13 @@
-"""models.autoencoder and zoo.autoencode: shapes, losses that go down, the latent plane, the job."""
+"""models.autoencoder: shapes, losses that go down, the latent plane, the job."""
 import numpy as np
 import pytest
 import torch
 
-from models.autoencoder import Autoencoder, AutoencoderConfig
+from models.autoencoder import explore
+from models.autoencoder.model import Autoencoder, AutoencoderConfig
+from models.autoencoder.recipe import finetune_autoencoder, reconstruction_figures
 from tests.helpers import consume
-from zoo import autoencode, checkpoints
+from zoo import checkpoints
 from zoo.data import fashion_mnist
 from zoo.training.loop import make_optimizer, train_steps
 
@@ -64,7 +66,7 @@ def test_denoising_corrupts_only_while_training():
 def test_latent_plane_projects_and_lifts_back_onto_the_plane():
     rng = np.random.default_rng(0)
     codes = rng.normal(size=(500, 5)) * np.array([5.0, 2.0, 0.1, 0.1, 0.1])
-    plane = autoencode.latent_plane(codes)
+    plane = explore.latent_plane(codes)
     assert np.abs(plane.axes @ plane.axes.T - np.eye(2)).max() < 1e-9
     assert abs(abs(plane.axes[0, 0]) - 1) < 0.01 and plane.spread[0] == pytest.approx(5.0, rel=0.1)
     points = np.array([[1.0, -2.0], [0.5, 0.5]])
@@ -75,19 +77,19 @@ def test_grid_interpolation_and_noise():
     torch.manual_seed(0)
     model = Autoencoder(AutoencoderConfig(kind="vae", **TINY)).eval()
     x = _batch(50)
-    plane = autoencode.latent_plane(autoencode.encode(model, x))
-    assert autoencode.plane_grid(model, plane, size=3).shape == (9, 28, 28)
-    assert autoencode.interpolate(model, fashion_mnist.load_sample().images[:2].numpy(), steps=5).shape == (5, 28, 28)
-    assert np.array_equal(autoencode.samples(model, 3, seed=1), autoencode.samples(model, 3, seed=1))
-    noisy = autoencode.add_noise(x, 0.3)
-    assert torch.equal(noisy, autoencode.add_noise(x, 0.3)) and 0 <= noisy.min() and noisy.max() <= 1
+    plane = explore.latent_plane(explore.encode(model, x))
+    assert explore.plane_grid(model, plane, size=3).shape == (9, 28, 28)
+    assert explore.interpolate(model, fashion_mnist.load_sample().images[:2].numpy(), steps=5).shape == (5, 28, 28)
+    assert np.array_equal(explore.samples(model, 3, seed=1), explore.samples(model, 3, seed=1))
+    noisy = explore.add_noise(x, 0.3)
+    assert torch.equal(noisy, explore.add_noise(x, 0.3)) and 0 <= noisy.min() and noisy.max() <= 1
 
 
 def test_recipe_figures_per_kind():
     for kind, expected in [("vae", {"elbo_nats", "kl_nats"}), ("denoising", {"noisy_mse", "denoised_mse"}),
                            ("sparse", {"active_code_share"})]:
         model = Autoencoder(AutoencoderConfig(kind=kind, noise=0.5, **TINY))
-        figures = autoencode.reconstruction_figures(model, _batch(20), torch.device("cpu"))
+        figures = reconstruction_figures(model, _batch(20), torch.device("cpu"))
         assert {"reconstruction_mse", "reconstruction_nats"} | expected == set(figures)
 
 
@@ -97,8 +99,8 @@ def test_finetune_job_reports_terms_and_pictures(checkpoint_dir):
     model = Autoencoder(AutoencoderConfig(kind="vae", **TINY))
     checkpoints.save("vae-fashion", model.eval(), {"title": "VAE", "config": {**recipe.config_dict(), **TINY},
                                                    "metrics": {}})
-    events, weights = consume(autoencode.finetune_autoencoder("vae-fashion", 1e-3, 6, beta=4.0, n_train=200,
-                                                              sample_every=3))
+    events, weights = consume(finetune_autoencoder("vae-fashion", 1e-3, 6, beta=4.0, n_train=200,
+                                                   sample_every=3))
     assert [e["step"] for e in events] == list(range(7))
     assert {"reconstruction", "kl", "loss"} <= set(events[1])
     assert events[3]["reconstructions"].shape == (8, 28, 28) and events[3]["samples"].dtype == np.uint8

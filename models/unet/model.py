@@ -15,17 +15,12 @@ decoder can do from the coarse path alone.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from zoo.data import shapes
-from zoo.training.recipe import ModuleRecipe
-from zoo.training.loop import make_optimizer, remember, resume, train_steps
 
 SCENE_MEAN, SCENE_STD = 0.5, 0.25
 Skips = bool | Sequence[bool]
@@ -127,101 +122,3 @@ def soft_dice_loss(logits: torch.Tensor, masks: torch.Tensor, eps: float = 1.0) 
     overlap = (probs * target).sum(dim=(0, 2, 3))
     dice = (2 * overlap + eps) / (probs.sum(dim=(0, 2, 3)) + target.sum(dim=(0, 2, 3)) + eps)
     return 1 - dice.mean()
-
-
-def confusion(predicted: torch.Tensor, target: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """Pixel counts (n_classes, n_classes): true class down, predicted across."""
-    index = target.reshape(-1).long() * n_classes + predicted.reshape(-1).long()
-    return torch.bincount(index, minlength=n_classes ** 2).view(n_classes, n_classes).cpu()
-
-
-def dice_iou(counts: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class Dice 2TP / (2TP + FP + FN) and IoU TP / (TP + FP + FN) from a confusion matrix;
-    NaN for a class that is neither present nor predicted."""
-    counts = np.asarray(counts, dtype=np.float64)
-    tp = np.diag(counts)
-    fp, fn = counts.sum(0) - tp, counts.sum(1) - tp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 2 * tp / (2 * tp + fp + fn), tp / (tp + fp + fn)
-
-
-@torch.no_grad()
-def evaluate_segmentation(model: UNet, images: np.ndarray, masks: np.ndarray, classes: Sequence[str],
-                          skips: Skips = True, batch_size: int = 100) -> dict[str, Any]:
-    """Dice and IoU of every class over all pixels of the held-out (N, H, W) images and masks;
-    `mean_dice` and `mean_iou` average the shape classes (background left out), and `n` counts scenes."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    counts = torch.zeros(len(classes), len(classes), dtype=torch.long)
-    for i in range(0, len(images), batch_size):
-        x = torch.tensor(images[i:i + batch_size])[:, None].to(device)  # a copy: held-out arrays are read-only
-        labels, _ = model.segment(x, skips)
-        counts += confusion(labels, torch.tensor(masks[i:i + batch_size]).to(device), len(classes))
-    model.train(was_training)
-    dice, iou = dice_iou(counts)
-    metrics: dict[str, Any] = {"mean_dice": float(np.nanmean(dice[1:])), "mean_iou": float(np.nanmean(iou[1:])),
-                               "pixel_accuracy": float(np.trace(counts.numpy()) / counts.sum().item())}
-    metrics |= {f"dice_{name}": float(d) for name, d in zip(classes, dice)}
-    metrics |= {f"iou_{name}": float(j) for name, j in zip(classes, iou)}
-    return metrics | {"n": len(images)}
-
-
-@dataclass
-class SegmentationTraining:
-    """How the shipped U-Net is trained from scratch on generated scenes."""
-    steps: int = 2000
-    batch_size: int = 32
-    lr: float = 3e-3
-    weight_decay: float = 1e-4
-    n_scenes: int = 8000
-    """training scenes drawn once (seeds 0 .. n-1); each batch turns and mirrors them at random"""
-    dice_weight: float = 1.0
-    """weight of the soft Dice term beside cross-entropy"""
-    seed: int = 0
-    channels_last: bool = True
-    """train in NHWC memory layout (about 10% faster convolutions on CPU); the saved weights are the same"""
-
-
-@dataclass
-class UNetRecipe(ModuleRecipe):
-    """The shipped U-Net: its config, how it is trained, and how it is measured."""
-    training: SegmentationTraining = field(default_factory=SegmentationTraining)
-    dataset: str = "synthetic-shapes"
-    kinds: tuple[str, ...] = shapes.BASE_KINDS
-
-    def card_fields(self) -> dict[str, Any]:
-        """The classes and the data the card's figures come from."""
-        return {"classes": list(shapes.class_names(self.kinds)),
-                "data": {"size": shapes.DEFAULT_SIZE, "shapes_per_scene": list(shapes.DEFAULT_SHAPES),
-                         "noise": shapes.DEFAULT_NOISE, "train_seeds": [0, self.training.n_scenes - 1],
-                         "held_out_seeds": [shapes.HELD_OUT_SEED, shapes.HELD_OUT_SEED + shapes.N_HELD_OUT - 1]}}
-
-    def fit(self, model: UNet, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
-        """Train from `state` (empty for a fresh run); `state` is updated in place to resume."""
-        t = self.training
-        layout = torch.channels_last if t.channels_last else torch.preserve_format
-        model.to(device, memory_format=layout)
-        optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, t.steps, "onecycle")
-        start = resume(state, t.seed, model=model, optimizer=optimizer, scheduler=scheduler)
-        images, masks = shapes.scenes(shapes.training_seeds(t.n_scenes), kinds=self.kinds)
-        batches = as_tensors(shapes.batches(images, masks, t.batch_size, t.seed, start))
-        for event in train_steps(model, batches, optimizer, t.steps, scheduler=scheduler, start_step=start,
-                                 transform=lambda x: x.contiguous(memory_format=layout), dice_weight=t.dice_weight):
-            remember(state, event["step"], model=model, optimizer=optimizer, scheduler=scheduler)
-            event["total"] = t.steps
-            yield event
-
-    def evaluate(self, model: UNet, device: torch.device, limit: int | None = None) -> dict[str, Any]:
-        """Per-class Dice and IoU on the fixed held-out scenes (the first `limit` of them)."""
-        images, masks = shapes.held_out(min(limit or shapes.N_HELD_OUT, shapes.N_HELD_OUT), kinds=self.kinds)
-        return evaluate_segmentation(model.to(device), images, masks, shapes.class_names(self.kinds))
-
-
-def as_tensors(batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """numpy (images, masks) batches as the model takes them: float (B, 1, H, W) and long (B, H, W)."""
-    for images, masks in batches:
-        yield torch.from_numpy(images)[:, None], torch.from_numpy(masks).long()
-
-
-SHIPPED = {"unet-shapes": UNetRecipe(UNet, UNetConfig(), title="U-Net")}

@@ -1,4 +1,4 @@
-"""models.unet and zoo.segment: shapes, skip connections, Dice and IoU, a loss that goes down, the recipe
+"""models.unet: shapes, skip connections, Dice and IoU, a loss that goes down, the recipe
 resuming, a CLI round trip of a tiny config, the fine-tuning job and uploads."""
 import io
 import json
@@ -8,10 +8,12 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from models.unet import (SegmentationTraining, UNet, UNetConfig, UNetRecipe, as_tensors, confusion, dice_iou,
-                         evaluate_segmentation, soft_dice_loss)
+from models.unet import explore
+from models.unet.model import UNet, UNetConfig, soft_dice_loss
+from models.unet.recipe import (SegmentationTraining, UNetRecipe, as_tensors, confusion, dice_iou,
+                                evaluate_segmentation, finetune_unet, load_finetuned, with_new_class)
 from tests.helpers import consume
-from zoo import checkpoints, evaluate, segment, train, uploads
+from zoo import checkpoints, evaluate, train, uploads
 from zoo.data import shapes
 from zoo.training.loop import make_optimizer, train_steps
 
@@ -57,9 +59,9 @@ def test_zeroing_skip_connections_changes_the_output():
     assert not torch.allclose(full, top_zeroed) and not torch.allclose(top_zeroed, all_zeroed)
     with pytest.raises(ValueError, match="one flag per level"):
         model(x, skips=[True])
-    assert segment.skip_flags([1], 2) == [False, True]
+    assert explore.skip_flags([1], 2) == [False, True]
     with pytest.raises(ValueError, match="levels run from 1 to 2"):
-        segment.skip_flags([3], 2)
+        explore.skip_flags([3], 2)
 
 
 def test_dice_and_iou_on_known_masks():
@@ -132,37 +134,37 @@ def test_train_cli_writes_a_loadable_card_and_evaluate_re_measures_it(tiny_unet,
 
 def test_new_class_starts_silent(tiny_unet):
     model, _ = tiny_unet
-    grown = segment.with_new_class(model).eval()
+    grown = with_new_class(model).eval()
     x = torch.tensor(shapes.held_out(3)[0])[:, None]
     assert grown.config.n_classes == 5
     assert torch.equal(model.segment(x)[0], grown.segment(x)[0])
 
 
 def test_fine_tune_job_teaches_a_new_kind_and_returns_loadable_weights(tiny_unet):
-    events, payload = consume(segment.finetune_unet("unet-shapes", lr=3e-3, steps=3, new_kind="star", batch_size=4,
-                                                    n_scenes=8, n_held_out=4, eval_every=2))
+    events, payload = consume(finetune_unet("unet-shapes", lr=3e-3, steps=3, new_kind="star", batch_size=4,
+                                            n_scenes=8, n_held_out=4, eval_every=2))
     assert events[0]["step"] == 0 and events[0]["classes"][-1] == "star"
     assert "dice_star" in events[0]["dice_before"]
     assert [e["step"] for e in events if "loss" in e] == [1, 2, 3]
     assert [e["step"] for e in events if "dice" in e] == [0, 2, 3]
     assert "dice_star" in events[-1]["dice_after"]
-    model, meta = segment.load_finetuned(payload, "cpu")
+    model, meta = load_finetuned(payload, "cpu")
     assert model.config.n_classes == 5 and meta["classes"][-1] == "star" and meta["base"] == "unet-shapes"
     assert model(torch.rand(1, 1, 64, 64)).shape == (1, 5, 64, 64)
     with pytest.raises(ValueError, match="new kind"):
-        next(segment.finetune_unet("unet-shapes", new_kind="hexagon"))
+        next(finetune_unet("unet-shapes", new_kind="hexagon"))
 
 
 def test_fine_tune_on_noise_keeps_the_classes(tiny_unet):
-    events, payload = consume(segment.finetune_unet("unet-shapes", steps=2, noise=0.3, batch_size=4, n_scenes=8,
-                                                    n_held_out=4))
-    model, meta = segment.load_finetuned(payload, "cpu")
+    events, payload = consume(finetune_unet("unet-shapes", steps=2, noise=0.3, batch_size=4, n_scenes=8,
+                                            n_held_out=4))
+    model, meta = load_finetuned(payload, "cpu")
     assert model.config.n_classes == 4 and meta["noise"] == 0.3 and len(events[0]["classes"]) == 4
 
 
 def test_skip_dice_measures_with_and_without(tiny_unet):
     model, card = tiny_unet
-    result = segment.skip_dice(model, [1, 2], card["classes"], n=4)
+    result = explore.skip_dice(model, [1, 2], card["classes"], n=4)
     assert result["with"]["n"] == result["without"]["n"] == 4
     assert result["drop"] == pytest.approx(result["with"]["mean_dice"] - result["without"]["mean_dice"])
 
@@ -172,12 +174,12 @@ def test_segment_image_and_upload_conversion():
     ImageDraw.Draw(drawing).ellipse((120, 60, 200, 140), fill=(20, 20, 120))
     buffer = io.BytesIO()
     drawing.save(buffer, format="PNG")
-    image, note = segment.upload_to_input(uploads.load_image(buffer.getvalue(), "disc.png"), "disc.png")
+    image, note = explore.upload_to_input(uploads.load_image(buffer.getvalue(), "disc.png"), "disc.png")
     assert image.shape == (64, 64) and image.dtype == np.float32
-    assert image.min() == pytest.approx(segment.UPLOAD_RANGE[0], abs=0.05) and image.max() <= 1
+    assert image.min() == pytest.approx(explore.UPLOAD_RANGE[0], abs=0.05) and image.max() <= 1
     assert "disc.png (300x200)" in note and "centre 200x200" in note
     assert image[32, 32] < image[2, 2]  # the dark disc is in the middle
-    look = segment.segment_image(UNet(TINY).eval(), image)
+    look = explore.segment_image(UNet(TINY).eval(), image)
     assert look.labels.shape == look.confidence.shape == (64, 64)
     assert 0.25 <= look.confidence.min() and look.confidence.max() <= 1
     assert [m.shape[0] for m in look.encoder] == [4, 8, 16] and [m.shape[0] for m in look.decoder] == [8, 4]

@@ -1,5 +1,5 @@
-"""What the autoencoder page and CLI need beyond the modules: the recipe that trains and
-measures a shipped autoencoder, the latent map, and the fine-tuning job."""
+"""How the shipped autoencoders are trained and measured (`python -m zoo.train|evaluate`), and the
+page's fine-tuning job."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +8,8 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from models.autoencoder.explore import decode
+from models.autoencoder.model import Autoencoder, AutoencoderConfig
 from zoo import checkpoints
 from zoo.training import fid
 from zoo.data import fashion_mnist
@@ -94,91 +96,6 @@ def reconstruction_figures(model: torch.nn.Module, images: torch.Tensor, device:
     return {key: value / len(images) for key, value in sums.items()}
 
 
-@dataclass(frozen=True)
-class LatentPlane:
-    """The two directions along which the test set's codes vary most (PCA), through their mean:
-    a 2-D window on a latent space of any size."""
-    center: np.ndarray
-    axes: np.ndarray
-    """(2, latent), unit length"""
-    spread: np.ndarray
-    """the codes' standard deviation along each axis"""
-
-    def project(self, codes: np.ndarray) -> np.ndarray:
-        return (codes - self.center) @ self.axes.T
-
-    def lift(self, points: np.ndarray) -> np.ndarray:
-        return self.center + np.asarray(points, dtype=np.float64) @ self.axes
-
-
-@torch.no_grad()
-def encode(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
-    """Codes (N, latent) of float images (N, 1, 28, 28): the VAE's posterior means."""
-    device = next(model.parameters()).device
-    return torch.cat([model.encode(images[i:i + 1000].to(device))[0].cpu() for i in range(0, len(images), 1000)]).numpy()
-
-
-@torch.no_grad()
-def decode(model: torch.nn.Module, codes: np.ndarray) -> np.ndarray:
-    """Images (N, 28, 28) in [0, 1] from codes (N, latent)."""
-    device = next(model.parameters()).device
-    return model.decode(torch.as_tensor(codes, dtype=torch.float32, device=device)).squeeze(1).cpu().numpy()
-
-
-def latent_plane(codes: np.ndarray) -> LatentPlane:
-    center = codes.mean(0)
-    _, singular, directions = np.linalg.svd(codes - center, full_matrices=False)
-    return LatentPlane(center, directions[:2], singular[:2] / np.sqrt(len(codes) - 1))
-
-
-def plane_grid(model: torch.nn.Module, plane: LatentPlane, size: int = 9, reach: float = 2.0) -> np.ndarray:
-    """Images (size * size, 28, 28) decoded on a grid over the plane, `reach` standard deviations each way."""
-    steps = np.linspace(-reach, reach, size)
-    points = np.array([(a, b) for b in steps[::-1] for a in steps]) * plane.spread
-    return decode(model, plane.lift(points))
-
-
-def interpolate(model: torch.nn.Module, pair: np.ndarray, steps: int = 9) -> np.ndarray:
-    """Images (steps, 28, 28) decoded along the straight line between the codes of two uint8 images (2, 28, 28)."""
-    codes = encode(model, torch.from_numpy(pair).float().unsqueeze(1) / 255.0)
-    mix = np.linspace(0, 1, steps)[:, None]
-    return decode(model, (1 - mix) * codes[0] + mix * codes[1])
-
-
-def map_sample(n: int = 2000) -> fashion_mnist.Split:
-    """The test images the latent map shows: the first N of the test set, or the shipped sample."""
-    if not fashion_mnist.is_installed():
-        return fashion_mnist.load_sample()
-    test = fashion_mnist.load("test")
-    return fashion_mnist.Split(test.images[:n], test.labels[:n])
-
-
-@torch.no_grad()
-def reconstruct(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
-    """Reconstructions (N, 28, 28) of float images (N, 1, 28, 28)."""
-    device = next(model.parameters()).device
-    return model(images.to(device)).squeeze(1).cpu().numpy()
-
-
-@torch.no_grad()
-def strongest_atoms(model: torch.nn.Module, image: torch.Tensor, k: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sparse autoencoder's K most active code units for one image (1, 28, 28): their ids,
-    activations, and atoms (K, 28, 28); the reconstruction is (roughly) their weighted sum."""
-    code = encode(model, image.unsqueeze(0))[0]
-    units = np.argsort(code)[::-1][:k]
-    return units, code[units], model.dictionary().cpu().numpy()[units]
-
-
-def samples(model: torch.nn.Module, n: int, seed: int) -> np.ndarray:
-    """N VAE samples (N, 28, 28) from the prior, the same for the same seed."""
-    return model.sample(n, torch.Generator().manual_seed(seed)).squeeze(1).cpu().numpy()
-
-
-def add_noise(images: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return (images + std * torch.randn(images.shape, generator=generator)).clamp(0, 1)
-
-
 def finetune_autoencoder(name: str, lr: float, steps: int, beta: float | None = None, n_train: int = 2000,
                          batch_size: int = 64, sample_every: int = 20, seed: int = 0) -> Iterator[dict]:
     """Job: fine-tune shipped autoencoder NAME on `n_train` training images; for a VAE, `beta`
@@ -213,3 +130,13 @@ def finetune_autoencoder(name: str, lr: float, steps: int, beta: float | None = 
 
 def _uint8(images: np.ndarray) -> np.ndarray:
     return (images.clip(0, 1) * 255).round().astype(np.uint8)
+
+
+SHIPPED = {
+    "ae-fashion": AutoencoderRecipe(Autoencoder, AutoencoderConfig(kind="ae"), title="Autoencoder"),
+    "dae-fashion": AutoencoderRecipe(Autoencoder, AutoencoderConfig(kind="denoising", noise=0.5),
+                                     title="Denoising autoencoder"),
+    "sae-fashion": AutoencoderRecipe(Autoencoder, AutoencoderConfig(kind="sparse", latent=64, l1=0.5),
+                                     title="Sparse autoencoder", training=AutoencoderTraining(epochs=10)),
+    "vae-fashion": VAERecipe(Autoencoder, AutoencoderConfig(kind="vae"), title="VAE"),
+}

@@ -1,0 +1,85 @@
+"""What the diffusion page computes with the trained model: the forward process as pictures, walks
+down the reverse process (from noise, or SDEdit from an image), timed samples, and the person's
+uploads made to look like Fashion-MNIST, as numpy arrays ready to draw."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from zoo.uploads import UploadError, load_image, to_fashion_tensor
+
+
+def _pixels(x: torch.Tensor) -> np.ndarray:
+    """Model-space images (N, 1, 28, 28) in about [-1, 1] -> (N, 28, 28) in [0, 1] to look at."""
+    return ((x.squeeze(1).float().cpu() + 1) / 2).clamp(0, 1).numpy()
+
+
+def noised(model: torch.nn.Module, image: torch.Tensor, steps: list[int], seed: int = 0) -> np.ndarray:
+    """One image (1, 28, 28) in [0, 1] drawn from q(x_t | x_0) at each of `steps`, with the same noise."""
+    device = model.alpha_bar.device
+    noise = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(seed)).to(device)
+    x0 = (2 * image.to(device) - 1).expand(len(steps), 1, 28, 28)
+    return _pixels(model.q_sample(x0, torch.tensor(steps, device=device), noise.expand_as(x0)))
+
+
+def signal_to_noise(model: torch.nn.Module) -> np.ndarray:
+    return model.signal_to_noise().cpu().numpy()
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A walk down the reverse process: x_t and the predicted x_0 at each visited step t."""
+    timesteps: list[int]
+    noisy: np.ndarray
+    """(S, 28, 28) in [0, 1]"""
+    predicted: np.ndarray
+    """(S, 28, 28) in [0, 1]; the last one is the sample"""
+    seconds: float
+
+    def side_by_side(self) -> np.ndarray:
+        """(S, 28, 58): each x_t and its predicted x_0 left to right, a clear (NaN) two-pixel gap between."""
+        gap = np.full((len(self.noisy), 28, 2), np.nan, dtype=np.float32)
+        return np.concatenate([self.noisy, gap, self.predicted], axis=2)
+
+
+def denoise(model: torch.nn.Module, label: int | None, steps: int, guidance: float, seed: int = 0,
+            start: np.ndarray | torch.Tensor | None = None, t_start: int | None = None) -> Trajectory:
+    """One image denoised with DDIM in `steps` steps: from pure noise, or (SDEdit, Meng et al.
+    2022) from the image `start` (1, 28, 28) in [0, 1] noised to step `t_start`."""
+    device = model.alpha_bar.device
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, 1, 28, 28, generator=generator).to(device)
+    timesteps = model.schedule_steps(steps, t_start)
+    if start is not None:
+        x0 = 2 * torch.as_tensor(start, dtype=torch.float32).reshape(1, 1, 28, 28).to(device) - 1
+        x = model.q_sample(x0, torch.tensor([timesteps[0]], device=device), x)
+    y = None if label is None else torch.tensor([label], device=device)
+    started = time.perf_counter()
+    walk = list(model.reverse(x, timesteps, y, guidance, generator=generator))
+    seconds = time.perf_counter() - started
+    return Trajectory([t for t, _, _ in walk], _pixels(torch.cat([xt for _, xt, _ in walk])),
+                      _pixels(torch.cat([guess for _, _, guess in walk])), seconds)
+
+
+def samples(model: torch.nn.Module, labels: list[int], steps: int, guidance: float, seed: int = 0
+            ) -> tuple[np.ndarray, float]:
+    """Images (N, 28, 28) in [0, 1] of the given classes with DDIM, and the seconds it took."""
+    started = time.perf_counter()
+    generator = torch.Generator().manual_seed(seed)
+    images = model.sample(len(labels), torch.tensor(labels), steps, guidance, generator=generator)
+    return images.squeeze(1).cpu().numpy(), time.perf_counter() - started
+
+
+def garment_images(files: list[tuple[str, bytes]]) -> tuple[np.ndarray, list[str]]:
+    """The person's image files (name, bytes) made to look like Fashion-MNIST, as uint8 (N, 28, 28),
+    and one sentence for each file refused."""
+    images, problems = [], []
+    for name, data in files:
+        try:
+            images.append((to_fashion_tensor(load_image(data, name))[0].numpy() * 255).round().astype(np.uint8))
+        except UploadError as error:
+            problems.append(str(error))
+    return np.stack(images) if images else np.zeros((0, 28, 28), np.uint8), problems

@@ -1,0 +1,20 @@
+"""The diffusion page's own figure: the noise schedule's signal-to-noise ratio (the animation and
+the trade-off chart it also draws are shared, in zoo.plots)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from zoo.plots import ACCENT, SECOND, tidy
+
+
+def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figure:
+    """A noise schedule's signal-to-noise ratio against the step on a log scale, a dot at step `marked`."""
+    hover = "t = %{x}: SNR %{y:.3g}<extra></extra>"
+    fig = go.Figure([go.Scatter(x=np.arange(len(snr)), y=snr, mode="lines", line=dict(color=ACCENT), hovertemplate=hover),
+                     go.Scatter(x=[marked], y=[snr[marked]], mode="markers", marker=dict(size=11, color=SECOND),
+                                hovertemplate=hover)])
+    fig.update_xaxes(title="step t")
+    fig.update_yaxes(title="signal-to-noise ratio", type="log", exponentformat="power")
+    fig.update_layout(showlegend=False)
+    return tidy(fig, height)
