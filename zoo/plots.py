@@ -137,9 +137,10 @@ def lines(x: Sequence, series: dict[str, Sequence[float]], title: str | None = N
     return tidy(fig, height, title)
 
 
-# Figures of the live boards (playground, toy game, live curves), redrawn a few times a second: each is built in one constructor call
-# with compact arrays and an empty template (plotly deep-copies a named template into every
-# figure, ~20 ms each, and re-validates on every update_* call; Streamlit's theme styles them).
+# Figures of the live boards (playground, toy game, live curves), redrawn a few times a second:
+# each is built in one constructor call with compact arrays and an empty template (plotly
+# deep-copies a named template into every figure, ~20 ms each, and re-validates on every update_*
+# call; Streamlit's theme styles them).
 PLAIN_TEMPLATE = go.layout.Template()
 
 
