@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.training.char_lm import CharLMRecipe, CharLMTraining, sample_next
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 GATES = {"rnn": (), "gru": ("reset", "update"), "lstm": ("input", "forget", "output")}
@@ -81,25 +81,22 @@ class CharRNN(nn.Module):
         logits = self(x)  # (B, T, V)
         return F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
 
-    @torch.no_grad()
-    def generate(self, idx: torch.Tensor, n: int, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`idx` (B, T) continued by `n` sampled characters -> (B, T + n). The prompt is read in one fused
-        call; then the state is carried through the written-out cell, one step per new character (a fused
-        LSTM call on one character costs several times more)."""
-        logits, state = self.run(idx)
-        h, c = state if self.config.cell == "lstm" else (state, None)  # (L, B, H) each
-        h, c = list(h.unbind(0)), list(c.unbind(0)) if c is not None else [None] * self.config.n_layer
-        logits, out = logits[:, -1], [idx]
-        for _ in range(n):
-            next_id = sample_next(logits, temperature, top_k, top_p, generator)  # (B,)
-            out.append(next_id[:, None])
-            x = self.embed(next_id)  # (B, E)
-            for layer in range(self.config.n_layer):
-                h[layer], c[layer], _ = self._step(layer, x, h[layer], c[layer])
-                x = h[layer]
-            logits = self.head(x)  # (B, V)
-        return torch.cat(out, 1)
+    def next_logits(self, idx: torch.Tensor, memory: tuple[list, list] | None = None
+                    ) -> tuple[torch.Tensor, tuple[list, list]]:
+        """The logits (B, V) of the character after `idx` (B, T), and the memory (each layer's h and c) to pass
+        back with `idx` one character longer. The first call reads `idx` in one fused call; later ones read
+        its last character through the written-out cell (a fused LSTM call on one character costs several
+        times more)."""
+        if memory is None:
+            logits, state = self.run(idx)
+            h, c = state if self.config.cell == "lstm" else (state, None)  # (L, B, H) each
+            return logits[:, -1], (list(h.unbind(0)), [None] * self.config.n_layer if c is None else list(c.unbind(0)))
+        h, c = (list(per_layer) for per_layer in memory)
+        x = self.embed(idx[:, -1])  # (B, E)
+        for layer in range(self.config.n_layer):
+            h[layer], c[layer], _ = self._step(layer, x, h[layer], c[layer])
+            x = h[layer]
+        return self.head(x), (h, c)
 
     # ---- inside the cell -------------------------------------------------------------------
 
