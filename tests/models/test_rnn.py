@@ -5,7 +5,8 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from models.rnn import CELLS, GATES, CharRNN, ForecasterConfig, RNNConfig, SeriesForecaster, look_inside
+from models.rnn.explore import gradient_flow, look_inside
+from models.rnn.model import CELLS, GATES, CharRNN, ForecasterConfig, RNNConfig, SeriesForecaster
 from zoo import checkpoints
 from zoo.training.char_lm import CharLMRecipe, CharLMTraining, generate
 from zoo.training.loop import make_optimizer, train_steps
@@ -121,6 +122,13 @@ def test_look_inside_gives_units_by_characters():
     assert sorted(look.lively.tolist()) == list(range(16))
     stds = look.hidden.std(axis=1)
     assert stds[look.lively[0]] == stds.max()
+
+
+def test_gradient_flow_runs_back_from_the_last_prediction():
+    model = tiny("gru")
+    idx = torch.randint(V, (12,))
+    flow = gradient_flow(model, idx)
+    assert flow.shape == (11,) and torch.equal(torch.from_numpy(flow.copy()), model.gradient_through_time(idx).flip(0))
 
 
 def test_unknown_cells_are_refused():
