@@ -6,7 +6,8 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from models.transformer import CharTransformer, TransformerConfig, continue_prompt, read_prompt
+from models.transformer.explore import continue_prompt, position_similarity, read_prompt
+from models.transformer.model import CharTransformer, TransformerConfig
 from tests.helpers import consume
 from zoo import checkpoints
 from zoo.training.char_lm import CharLMRecipe, CharLMTraining, finetune_charlm, generate
@@ -104,6 +105,11 @@ def test_positional_similarity_is_a_cosine_matrix():
     assert similarity.shape == (TINY.context, TINY.context)
     assert torch.allclose(similarity.diagonal(), torch.ones(TINY.context), atol=1e-5)
     assert torch.allclose(similarity, similarity.T)
+
+
+def test_the_page_reads_the_position_similarity_as_an_array():
+    model = _model()
+    assert torch.equal(torch.from_numpy(position_similarity(model)), model.position_similarity())
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
