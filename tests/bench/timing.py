@@ -13,9 +13,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from zoo import charlm, checkpoints, jobs, training  # noqa: E402
+from zoo import checkpoints, jobs  # noqa: E402
 from zoo.data import text  # noqa: E402
-from zoo.training.loop import make_optimizer, set_train_mode  # noqa: E402
+from zoo.training import char_lm  # noqa: E402
+from zoo.training.loop import clip_gradients, make_optimizer, set_train_mode  # noqa: E402
 
 
 def median_ms(fn: Callable[[], object], repeats: int = 200) -> float:
@@ -108,8 +109,8 @@ def charlm_finetune_steps_per_s(name: str, steps: int, lr: float = 1e-3) -> tupl
     model, card = checkpoints.load(name, "cpu")
     ids = text.Vocab(card["vocab"]).encode(person_text)
     optimizer, _ = make_optimizer(model, lr)
-    training.clip_gradients(optimizer, 1.0)
+    clip_gradients(optimizer, 1.0)
     bare = loop_steps_per_s(model, text.batches(ids[:int(len(ids) * 0.9)], 16, 128, 0), optimizer, steps)
-    job = job_steps_per_s(charlm.finetune_charlm, steps, name=name, person_text=person_text, lr=lr,
+    job = job_steps_per_s(char_lm.finetune_charlm, steps, name=name, person_text=person_text, lr=lr,
                           batch_size=16, seq_len=128, sample_every=10 ** 9, original_chars=2000)
     return job, bare
