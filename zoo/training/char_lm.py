@@ -226,7 +226,8 @@ def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 
 
     def sample() -> str:
         generator = torch.Generator(device=device).manual_seed(seed)
-        out = generate(model, vocab.encode(prompt)[None].to(device), sample_chars, temperature=0.8, generator=generator)
+        out = generate(model, vocab.encode(prompt)[None].to(device), sample_chars, temperature=0.8,
+                       generator=generator)
         return vocab.decode(out[0].cpu())
 
     before = measure()
