@@ -4,14 +4,13 @@ or GRU forecasts a time series live."""
 import html
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from models.rnn import look_inside
-from zoo import forecast, plots, ui, uploads
+from models.rnn import explore, figures, forecast
+from zoo import plots, ui, uploads
 from zoo.training import char_lm
 from zoo.data import text
-from zoo.data.series import TimeSeries, column_names, read_csv
+from zoo.data.series import column_names, read_csv
 
 MODELS = {"LSTM": "lstm-text", "GRU": "gru-text", "Vanilla RNN": "rnn-text"}
 LOOK_CHARS = 160
@@ -49,10 +48,6 @@ for _, card in shared.values():
     ui.model_card(card)
 
 
-def shown(ch: str) -> str:
-    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(ch, ch)
-
-
 @st.cache_data(max_entries=64, show_spinner="Writing…")
 def write(label: str, prompt: str, n: int, temperature: float, seed: int) -> str:
     model, _ = shared[label]
@@ -88,30 +83,16 @@ else:
                 f"(temperature {temperature:g} applied).")
     step = st.slider("Generated character", 1, len(written), 1, key="rnn_step")
     probs = distributions(cell, prompt + written[:-1], temperature)[len(prompt) + step - 2]
-    labels = [repr(shown(ch))[1:-1] for ch in vocab.chars]
+    labels = [repr(figures.shown(ch))[1:-1] for ch in vocab.chars]
     chosen = written[step - 1]
-    before = "".join(map(shown, (prompt + written)[max(0, len(prompt) + step - 31):len(prompt) + step - 1]))
+    before = "".join(map(figures.shown, (prompt + written)[max(0, len(prompt) + step - 31):len(prompt) + step - 1]))
     escape = lambda chars: "".join("\\" + ch if ch in "\\`*_[]<>#$~|" else ch for ch in chars)
-    st.caption(f"After “…{escape(before)}” it wrote “{escape(shown(chosen))}” "
+    st.caption(f"After “…{escape(before)}” it wrote “{escape(figures.shown(chosen))}” "
                f"(probability {probs[vocab.encode(chosen)[0]]:.1%}).")
     st.plotly_chart(plots.probability_bars(probs, labels, top=10), key="rnn_next_probs")
 
 
 # ---- 2. inside ---------------------------------------------------------------------------------------
-def char_heatmap(z: np.ndarray, chars: str, units: np.ndarray, title: str, signed: bool) -> go.Figure:
-    """Units (rows) against the characters read (columns)."""
-    limit = float(np.abs(z).max()) or 1.0
-    fig = plots.heatmap(z, range(len(chars)), [f"unit {u}" for u in units], title=title,
-                        zmin=-limit if signed else 0, zmax=limit if signed else 1, height=60 + 9 * len(units))
-    fig.update_traces(colorscale="RdBu_r" if signed else plots.HEAT, customdata=np.tile([shown(ch) for ch in chars],
-                                                                                        (len(units), 1)),
-                      hovertemplate="%{y} after '%{customdata}': %{z:.2f}<extra></extra>")
-    fig.update_xaxes(tickvals=list(range(len(chars))), ticktext=[shown(ch) for ch in chars], tickangle=0,
-                     tickfont=dict(size=9, family="monospace"))
-    fig.update_yaxes(showticklabels=False)
-    return fig
-
-
 def coloured_text(chars: str, activation: np.ndarray) -> str:
     """The text as HTML, each character on a background from blue (-1) through white to red (+1)."""
     spans = []
@@ -125,13 +106,12 @@ def coloured_text(chars: str, activation: np.ndarray) -> str:
 
 @st.cache_data(max_entries=32, show_spinner="Reading it character by character…")
 def inside(label: str, chars: str):
-    return look_inside(shared[label][0], vocabs[label].encode(chars))
+    return explore.look_inside(shared[label][0], vocabs[label].encode(chars))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def gradient_flow(chars: str) -> dict[str, np.ndarray]:
-    return {label: model.gradient_through_time(vocabs[label].encode(chars)).cpu().numpy()[::-1]
-            for label, (model, _) in shared.items()}
+    return {label: explore.gradient_flow(model, vocabs[label].encode(chars)) for label, (model, _) in shared.items()}
 
 
 st.header("2. Inside the model")
@@ -147,11 +127,11 @@ else:
     st.markdown(f"**The {cell}'s state after each character**: the {len(units)} of its "
                 f"{len(look.hidden)} units whose state changes most over this text, red positive, blue negative.")
     state_columns = st.columns(2 if look.cell is not None else 1)
-    state_columns[0].plotly_chart(char_heatmap(look.hidden[units], chars, units, "hidden state h", True),
+    state_columns[0].plotly_chart(figures.char_heatmap(look.hidden[units], chars, units, "hidden state h", True),
                                   key="rnn_hidden_map")
     if look.cell is not None:
-        state_columns[1].plotly_chart(char_heatmap(np.tanh(look.cell[units]), chars, units, "cell state c (tanh)", True),
-                                      key="rnn_cell_map")
+        state_columns[1].plotly_chart(figures.char_heatmap(np.tanh(look.cell[units]), chars, units,
+                                                           "cell state c (tanh)", True), key="rnn_cell_map")
 
     if look.gates:
         st.markdown("**Gates per character**, each in [0, 1]: "
@@ -159,13 +139,10 @@ else:
                        "gate shows the cell in h." if cell == "LSTM" else
                        "the update gate keeps the old state (1) or takes the new candidate (0); the reset gate "
                        "decides how much of the old state the candidate may see."))
-        st.plotly_chart(plots.lines(range(len(chars)), {name: g.mean(0) for name, g in look.gates.items()},
-                                    x_title="character", y_title="mean over units", height=240)
-                        .update_xaxes(tickvals=list(range(len(chars))), ticktext=[shown(ch) for ch in chars],
-                                      tickangle=0, tickfont=dict(size=9, family="monospace")),
-                        key="rnn_gate_means")
+        st.plotly_chart(figures.gate_means(look.gates, chars), key="rnn_gate_means")
         gate = st.radio("Gate", list(look.gates), horizontal=True, key="rnn_gate")
-        st.plotly_chart(char_heatmap(look.gates[gate][units], chars, units, f"{gate} gate", False), key="rnn_gate_map")
+        st.plotly_chart(figures.char_heatmap(look.gates[gate][units], chars, units, f"{gate} gate", False),
+                        key="rnn_gate_map")
     else:
         st.caption("A vanilla RNN has no gates: its whole state is rewritten at every character.")
 
@@ -235,29 +212,6 @@ else:
 
 
 # ---- 4. forecast --------------------------------------------------------------------------------------
-def forecast_figure(series: TimeSeries, horizon: int, baseline: dict, events: list[dict]) -> go.Figure:
-    """The recent history, the held-out tail, the seasonal-naive forecast and the network's latest one
-    (a job's events are left out once the series or horizon they were for has changed)."""
-    n = len(series.values)
-    x = series.dates if series.dates is not None else list(range(n))
-    start = max(0, n - max(8 * horizon, 240))
-    tail = x[n - horizon:]
-    same = bool(events) and events[0].get("actual") == series.values[-horizon:].tolist()
-    latest = next((e for e in reversed(events) if "forecast" in e), None) if same else None
-    fig = go.Figure([
-        go.Scatter(x=x[start:n - horizon + 1], y=series.values[start:n - horizon + 1], name="history",
-                   line=dict(color="#636E72")),
-        go.Scatter(x=tail, y=series.values[-horizon:], name="held out (actual)", line=dict(color="#2D3436", width=3)),
-        go.Scatter(x=tail, y=baseline["naive"], name=f"seasonal naive · MASE {baseline['mase_naive']:.2f}",
-                   line=dict(color=plots.PALETTE[2], dash="dash"))])
-    if latest is not None:
-        fig.add_trace(go.Scatter(x=tail, y=latest["forecast"], name=f"{events[0]['cell']} at step {latest['step']} · "
-                                 f"MASE {latest['mase']:.2f}", line=dict(color=plots.ACCENT, width=3)))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), yaxis_title=series.value_column,
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return fig
-
-
 st.header("4. Forecast a time series")
 st.markdown("An LSTM or GRU reads a window of the series and predicts the next *horizon* values at once. The last "
             "*horizon* values are held out and it never sees them; its forecast is scored against them beside the "
@@ -314,12 +268,12 @@ if series is not None:
                     "mase_naive": forecast.mase(series.values[-horizon:], naive, history, int(season))}
 
         def draw_forecast(events: list[dict]) -> None:
-            st.plotly_chart(forecast_figure(series, horizon, baseline, events), key="rnn_fc_chart")
+            st.plotly_chart(figures.forecast_figure(series, horizon, baseline, events), key="rnn_fc_chart")
             st.plotly_chart(plots.curves(events, ["loss"], title="training loss (scaled)", height=220),
                             key="rnn_fc_loss")
 
         if st.session_state.get("rnn_fc_job") is None:
-            st.plotly_chart(forecast_figure(series, horizon, baseline, []), key="rnn_fc_preview")
+            st.plotly_chart(figures.forecast_figure(series, horizon, baseline, []), key="rnn_fc_preview")
         ui.training_panel("rnn_fc", forecast.forecast_series,
                           dict(values=series.values, horizon=horizon, season=int(season), cell=fc_cell.lower(),
                                steps=fc_steps),

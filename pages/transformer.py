@@ -1,16 +1,14 @@
 """Transformer page: prompt a small character transformer, sample from it, see its attention, what
 each layer would predict and its positional embeddings, and fine-tune it on your own text."""
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from models.transformer import continue_prompt, read_prompt
+from models.transformer import explore, figures
 from zoo import checkpoints, plots, ui
 from zoo.training.char_lm import MIN_FINETUNE_CHARS, finetune_charlm
-from zoo.data.text import UNKNOWN, Vocab
+from zoo.data.text import Vocab
 
 NAME = "transformer-text"
-SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥", UNKNOWN: "�"}
 SMALL_MULTIPLES = 48  # characters the all-heads view and the logit lens show: the last ones the model read
 
 ui.page_intro(
@@ -26,7 +24,7 @@ model, card = ui.shared_model(NAME)
 config, metrics = card["config"], card["metrics"]
 vocab = Vocab(card["vocab"])
 context = config["context"]
-labels = [f"{SHOWN.get(ch, ch)}" for ch in str(vocab)]
+labels = [f"{figures.SHOWN.get(ch, ch)}" for ch in str(vocab)]
 st.markdown(f"This one has {config['n_layer']} blocks of {config['n_head']} heads, a {config['n_embd']}-wide residual "
             f"stream and a {len(vocab)}-character vocabulary; it reads up to {context} characters. It was trained on "
             "the same King James Bible and Wikipedia text, with the same split, as the recurrent models.")
@@ -38,42 +36,9 @@ if card.get("note"):
 ui.model_card(card)
 
 
-def shown(text: str) -> str:
-    """Text with its spaces, line ends and unknown characters visible, for axis labels."""
-    return "".join(SHOWN.get(ch, ch) for ch in text)
-
-
 def quoted(text: str) -> str:
     """Text to quote inside Markdown: visible whitespace, Markdown's special characters escaped."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in shown(text))
-
-
-def attention_figure(weights: np.ndarray, chars: str, title: str, height: int = 520) -> go.Figure:
-    """One head's (T, T) weights, queries down, keys across, with the characters on the axes when they fit."""
-    fig = plots.heatmap(np.round(weights, 3), range(len(chars)), range(len(chars)), title=title, zmin=0,
-                        x_title="key: the character looked at", y_title="query: the position reading",
-                        colorbar="weight", height=height)
-    if len(chars) <= 80:
-        ticks = dict(tickmode="array", tickvals=list(range(len(chars))), ticktext=list(shown(chars)), tickangle=0)
-        fig.update_xaxes(**ticks)
-        fig.update_yaxes(**ticks)
-    return fig
-
-
-def lens_figure(lens: np.ndarray, chars: str) -> go.Figure:
-    """Rows: the embeddings and each block; columns: positions; each cell the character that layer
-    would predict next there, coloured by its probability."""
-    top = lens.argmax(-1)  # (L + 1, T)
-    rows = ["embeddings"] + [f"after block {i}" for i in range(1, len(lens))]
-    fig = go.Figure(go.Heatmap(
-        z=np.round(lens.max(-1), 3), text=[[labels[i] for i in row] for row in top], texttemplate="%{text}",
-        x=list(range(len(chars))), y=rows, colorscale=plots.HEAT, zmin=0, zmax=1,
-        colorbar=dict(title="p", thickness=12), hovertemplate="%{y}, position %{x}: '%{text}' %{z:.0%}<extra></extra>"))
-    fig.update_xaxes(tickmode="array", tickvals=list(range(len(chars))), ticktext=list(shown(chars)), tickangle=0,
-                     title="the character read at each position")
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=90 + 42 * len(rows), margin=dict(l=10, r=10, t=10, b=10))
-    return fig
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in figures.shown(text))
 
 
 st.header("1. Your prompt")
@@ -90,7 +55,7 @@ top_k = b.slider("Top-k (0: off)", 0, len(vocab), 0, key="transformer_top_k",
                  help="Keep only the k likeliest characters.")
 top_p = c.slider("Top-p", 0.05, 1.0, 1.0, step=0.05, key="transformer_top_p",
                  help="Keep the fewest likeliest characters whose probabilities add up to p (nucleus sampling).")
-view = read_prompt(model, vocab, prompt, temperature, top_k or None, top_p)
+view = explore.read_prompt(model, vocab, prompt, temperature, top_k or None, top_p)
 if view.cut:
     st.warning(f"Your prompt has {len(prompt):,} characters, more than the {context} this model can read, so the first "
                f"{view.cut:,} were cut. It reads only “…{quoted(view.text[:60])}…”.")
@@ -107,7 +72,7 @@ seed = b.number_input("Seed", 0, 10 ** 6, 0, key="transformer_seed")
 c.button("New sample", key="transformer_resample", help="Sample again with the next seed.",
          on_click=lambda: st.session_state.update(transformer_seed=st.session_state["transformer_seed"] + 1))
 st.markdown("**Its continuation:**")
-st.code(continue_prompt(model, vocab, prompt, length, temperature, top_k or None, top_p, seed), language=None,
+st.code(explore.continue_prompt(model, vocab, prompt, length, temperature, top_k or None, top_p, seed), language=None,
         wrap_lines=True)
 
 st.header("2. Attention")
@@ -129,8 +94,8 @@ else:
     a, b = st.columns(2)
     layer = a.select_slider("Block", options=list(range(1, n_layer + 1)), value=1, key="transformer_layer")
     head = b.select_slider("Head", options=list(range(1, n_head + 1)), value=1, key="transformer_head")
-    st.plotly_chart(attention_figure(view.attention[layer - 1, head - 1], view.text,
-                                     f"Block {layer}, head {head}"), key="transformer_attention_one")
+    st.plotly_chart(figures.attention_figure(view.attention[layer - 1, head - 1], view.text,
+                                             f"Block {layer}, head {head}"), key="transformer_attention_one")
 
 st.header("3. What each layer would predict (logit lens)")
 st.markdown(
@@ -138,14 +103,15 @@ st.markdown(
     "early shows what the model would predict if it stopped there: the embeddings alone give a guess from the "
     "current character only, and each block sharpens it with what attention found. The last row is the model's "
     "real prediction.")
-st.plotly_chart(lens_figure(view.lens[:, -SMALL_MULTIPLES:], view.text[-SMALL_MULTIPLES:]), key="transformer_lens")
+st.plotly_chart(figures.lens_figure(view.lens[:, -SMALL_MULTIPLES:], view.text[-SMALL_MULTIPLES:], labels),
+                key="transformer_lens")
 
 st.header("4. Positional embeddings")
 st.markdown(
     f"The model knows where a character is only through one learned vector per position (0 to {context - 1}). "
     "Their cosine similarity shows what it learned about order: neighbouring positions end up alike, so "
     "attention can find the characters just before a position wherever it is.")
-st.plotly_chart(plots.heatmap(np.round(model.position_similarity().cpu().numpy(), 3), range(context), range(context),
+st.plotly_chart(plots.heatmap(np.round(explore.position_similarity(model), 3), range(context), range(context),
                               x_title="position", y_title="position", colorbar="cosine", zmin=-1, zmax=1, height=480),
                 key="transformer_positions")
 
@@ -203,5 +169,5 @@ if isinstance(tuned, bytes):
         st.session_state["transformer_tuned"] = checkpoints.load_state_bytes(
             checkpoints.recipe(NAME).build(config), tuned).eval()
         st.session_state["transformer_tuned_for"] = tuned
-    st.code(continue_prompt(st.session_state["transformer_tuned"], vocab, prompt, length, temperature, top_k or None,
-                            top_p, seed), language=None, wrap_lines=True)
+    st.code(explore.continue_prompt(st.session_state["transformer_tuned"], vocab, prompt, length, temperature,
+                                    top_k or None, top_p, seed), language=None, wrap_lines=True)

@@ -2,14 +2,14 @@
 train new ones on the person's own text, or upload a word2vec-format file to explore."""
 from typing import Any, Callable
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from models.word2vec import (Word2VecConfig, check_text, default_workers, read_word2vec_text, to_word2vec_text,
-                             train_vectors)
+from models.word2vec.explore import (analogy, find_word, neighbours, odd_one_out, similarity_matrix, suggestions,
+                                     word_map)
+from models.word2vec.figures import map_figure
+from models.word2vec.recipe import Word2VecConfig, check_text, default_workers, train_vectors
+from models.word2vec.vector_files import read_word2vec_text, to_word2vec_text
 from zoo import plots, ui, uploads
-from zoo.word_space import (WordMap, analogy, find_word, neighbours, odd_one_out, similarity_matrix, suggestions,
-                            word_map)
 
 NAME = "word2vec-text"
 SOURCES = ["Shipped: KJV + Wikipedia", "Train on your text", "Upload a word2vec file"]
@@ -59,26 +59,6 @@ def memo(key: str, args: tuple, compute: Callable[[], Any]) -> Any:
 def scores_table(rows: list[tuple[str, float]], key: str, label: str = "cosine similarity") -> None:
     st.dataframe([{"word": w, label: s} for w, s in rows], hide_index=True, key=key, column_config={
         label: st.column_config.ProgressColumn(label, min_value=-1.0, max_value=1.0, format="%.3f")})
-
-
-def map_figure(points: WordMap, height: int = 520) -> go.Figure:
-    """The words as labelled points, one colour per chosen word and its neighbours, chosen words larger."""
-    three_d = points.coords.shape[1] == 3
-    traces = []
-    for i, group in enumerate(dict.fromkeys(points.groups)):
-        at = [j for j, g in enumerate(points.groups) if g == group]
-        xyz = {axis: points.coords[at, k] for k, axis in enumerate("xyz"[:points.coords.shape[1]])}
-        marker = dict(color=plots.PALETTE[i % len(plots.PALETTE)], size=[11 if points.chosen[j] else 6 for j in at])
-        text = [f"<b>{points.words[j]}</b>" if points.chosen[j] else points.words[j] for j in at]
-        kind = go.Scatter3d if three_d else go.Scatter
-        traces.append(kind(**xyz, mode="markers+text", text=text, textposition="top center", name=group,
-                           marker=marker, hovertemplate="%{text}<extra>" + group + "</extra>"))
-    fig = go.Figure(traces)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(title="near"))
-    if not three_d:
-        fig.update_xaxes(showticklabels=False, zeroline=False)
-        fig.update_yaxes(showticklabels=False, zeroline=False, scaleanchor="x")
-    return fig
 
 
 def draw_training(events: list[dict]) -> None:

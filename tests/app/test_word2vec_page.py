@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from gensim.models import KeyedVectors
 
-from models.word2vec import to_word2vec_text
+from models.word2vec.vector_files import to_word2vec_text
 from tests.app.conftest import ROOT, open_page, run_until
 from zoo import checkpoints
 

@@ -21,7 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import charlm_finetune_steps_per_s  # noqa: E402  (same directory)
-from zoo import charlm, checkpoints, forecast  # noqa: E402
+from models.rnn import forecast  # noqa: E402
+from zoo import checkpoints  # noqa: E402
+from zoo.training import char_lm  # noqa: E402
 from zoo.data import text  # noqa: E402
 
 MODELS = ("rnn-text", "gru-text", "lstm-text")
@@ -31,9 +33,9 @@ FINETUNE = "lstm-text"
 def generation_chars_per_s(name: str, n: int) -> float:
     model, card = checkpoints.load(name, "cpu")
     vocab = text.Vocab(card["vocab"])
-    charlm.generate_text(model, vocab, "And God said", 20)  # warm-up
+    char_lm.generate_text(model, vocab, "And God said", 20)  # warm-up
     start = time.perf_counter()
-    charlm.generate_text(model, vocab, "And God said", n, temperature=0.8, seed=1)
+    char_lm.generate_text(model, vocab, "And God said", n, temperature=0.8, seed=1)
     return n / (time.perf_counter() - start)
 
 

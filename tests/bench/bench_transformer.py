@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import charlm_finetune_steps_per_s, median_ms  # noqa: E402  (same directory)
-from models.transformer import continue_prompt, read_prompt  # noqa: E402
+from models.transformer.explore import continue_prompt, read_prompt  # noqa: E402
 from zoo import checkpoints  # noqa: E402
 from zoo.data import text  # noqa: E402
 

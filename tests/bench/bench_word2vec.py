@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from gensim.models import Word2Vec  # noqa: E402
 
-from models.word2vec import Word2VecConfig, default_workers, sentences, train_vectors  # noqa: E402
+from models.word2vec.recipe import Word2VecConfig, default_workers, sentences, train_vectors  # noqa: E402
 from zoo import jobs, uploads  # noqa: E402
 from zoo.data import text as text_data  # noqa: E402
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from models.transformer import CharTransformer, TransformerConfig
+from models.transformer.model import CharTransformer, TransformerConfig
 from tests.helpers import consume
 from zoo import checkpoints
 from zoo.data import text

@@ -3,7 +3,9 @@ that trains and measures a shipped checkpoint on the text corpus, bits per chara
 sampling with temperature / top-k / top-p, and the fine-tuning job on a person's own text.
 
 A character model maps a LongTensor (B, T) of ids to logits (B, T, V), has `loss(x, y)`, and
-`generate(idx, n, temperature, top_k, top_p, generator)`; its card holds `vocab`.
+`next_logits(idx, memory)`: the next character's logits and what it keeps of the text read so far (a
+recurrent state, a KV cache), which `generate` hands back with the text one character longer. Its
+card holds `vocab`.
 """
 from __future__ import annotations
 
@@ -155,6 +157,17 @@ def next_char_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int |
     return probs
 
 
+@torch.no_grad()
+def generate(model: torch.nn.Module, idx: torch.Tensor, n: int, temperature: float = 1.0, top_k: int | None = None,
+             top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """`idx` (B, T) followed by `n` characters, each drawn by `sample_next` from the model's `next_logits`."""
+    memory = None
+    for _ in range(n):
+        logits, memory = model.next_logits(idx, memory)
+        idx = torch.cat([idx, sample_next(logits, temperature, top_k, top_p, generator)[:, None]], dim=1)
+    return idx
+
+
 def validation_sample(n_chars: int, pieces: int = 20) -> str:
     """About `n_chars` of the validation split in `pieces` evenly spaced pieces, so a quick measurement
     sees the same mix of English (Bible and Wikipedia, their topics) as the card's whole-split figure."""
@@ -174,7 +187,7 @@ def generate_text(model: torch.nn.Module, vocab: text.Vocab, prompt: str, n: int
     device = next(model.parameters()).device
     ids = vocab.encode(prompt)[None].to(device)  # (1, T)
     generator = torch.Generator(device=device).manual_seed(seed)
-    out = model.generate(ids, n, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+    out = generate(model, ids, n, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
     return vocab.decode(out[0, ids.shape[1]:].cpu())
 
 
@@ -213,7 +226,8 @@ def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 
 
     def sample() -> str:
         generator = torch.Generator(device=device).manual_seed(seed)
-        out = model.generate(vocab.encode(prompt)[None].to(device), sample_chars, temperature=0.8, generator=generator)
+        out = generate(model, vocab.encode(prompt)[None].to(device), sample_chars, temperature=0.8,
+                       generator=generator)
         return vocab.decode(out[0].cpu())
 
     before = measure()

@@ -16,12 +16,12 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from models.rnn import ForecasterConfig, SeriesForecaster
+from models.rnn.model import ForecasterConfig, SeriesForecaster
 from zoo.data import series
 from zoo.devices import pick_device
 from zoo.training.loop import make_optimizer, train_steps
 
-DEFAULT_SERIES = Path(__file__).resolve().parents[1] / "assets" / "mauna_loa_co2_monthly.csv"
+DEFAULT_SERIES = Path(__file__).resolve().parents[2] / "assets" / "mauna_loa_co2_monthly.csv"
 DEFAULT_SOURCE = ("Monthly mean CO2 at Mauna Loa, Hawaii (ppmv), May 1964 - December 2001: C. D. Keeling and "
                   "T. P. Whorf, Scripps Institution of Oceanography, via CDIAC (public domain), as shipped in "
                   "statsmodels' `co2` dataset; weekly values averaged per month (assets/mauna_loa_co2_monthly.README.md).")

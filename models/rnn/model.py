@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from zoo.training.char_lm import CharLMRecipe, CharLMTraining, sample_next
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 GATES = {"rnn": (), "gru": ("reset", "update"), "lstm": ("input", "forget", "output")}
@@ -81,25 +78,22 @@ class CharRNN(nn.Module):
         logits = self(x)  # (B, T, V)
         return F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
 
-    @torch.no_grad()
-    def generate(self, idx: torch.Tensor, n: int, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`idx` (B, T) continued by `n` sampled characters -> (B, T + n). The prompt is read in one fused
-        call; then the state is carried through the written-out cell, one step per new character (a fused
-        LSTM call on one character costs several times more)."""
-        logits, state = self.run(idx)
-        h, c = state if self.config.cell == "lstm" else (state, None)  # (L, B, H) each
-        h, c = list(h.unbind(0)), list(c.unbind(0)) if c is not None else [None] * self.config.n_layer
-        logits, out = logits[:, -1], [idx]
-        for _ in range(n):
-            next_id = sample_next(logits, temperature, top_k, top_p, generator)  # (B,)
-            out.append(next_id[:, None])
-            x = self.embed(next_id)  # (B, E)
-            for layer in range(self.config.n_layer):
-                h[layer], c[layer], _ = self._step(layer, x, h[layer], c[layer])
-                x = h[layer]
-            logits = self.head(x)  # (B, V)
-        return torch.cat(out, 1)
+    def next_logits(self, idx: torch.Tensor, memory: tuple[list, list] | None = None
+                    ) -> tuple[torch.Tensor, tuple[list, list]]:
+        """The logits (B, V) of the character after `idx` (B, T), and the memory (each layer's h and c) to pass
+        back with `idx` one character longer. The first call reads `idx` in one fused call; later ones read
+        its last character through the written-out cell (a fused LSTM call on one character costs several
+        times more)."""
+        if memory is None:
+            logits, state = self.run(idx)
+            h, c = state if self.config.cell == "lstm" else (state, None)  # (L, B, H) each
+            return logits[:, -1], (list(h.unbind(0)), [None] * self.config.n_layer if c is None else list(c.unbind(0)))
+        h, c = (list(per_layer) for per_layer in memory)
+        x = self.embed(idx[:, -1])  # (B, E)
+        for layer in range(self.config.n_layer):
+            h[layer], c[layer], _ = self._step(layer, x, h[layer], c[layer])
+            x = h[layer]
+        return self.head(x), (h, c)
 
     # ---- inside the cell -------------------------------------------------------------------
 
@@ -165,27 +159,6 @@ class CharRNN(nn.Module):
         return torch.stack([g.norm() for g in grads])
 
 
-@dataclass
-class Inside:
-    """One layer of a CharRNN reading a text, as the page shows it: arrays (units, characters)."""
-    hidden: np.ndarray
-    cell: np.ndarray | None
-    """the LSTM's cell state (None for the other cells)"""
-    gates: dict[str, np.ndarray]
-    lively: np.ndarray
-    """unit ids, those whose hidden state varies most over the text first"""
-
-
-def look_inside(model: CharRNN, ids: torch.Tensor, layer: int = -1) -> Inside:
-    """`model.trace` of (T,) ids for one layer, as numpy arrays (units, characters)."""
-    trace = model.trace(ids.to(next(model.parameters()).device))
-    as_units = lambda t: t[layer].T.float().cpu().numpy()  # (H, T)
-    hidden = as_units(trace.hidden)
-    return Inside(hidden=hidden, cell=None if trace.cell is None else as_units(trace.cell),
-                  gates={name: as_units(g) for name, g in trace.gates.items()},
-                  lively=np.argsort(-hidden.std(axis=1), kind="stable"))
-
-
 # ---- forecasting a series ----------------------------------------------------------------------
 
 @dataclass
@@ -215,31 +188,3 @@ class SeriesForecaster(nn.Module):
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(self(x).float(), y)
-
-
-def _recipe(cell: str, n_hidden: int, title: str, lr: float, steps: int = 6000,
-            bf16_on_cpu: bool = False, dropout: float = 0.0) -> CharLMRecipe:
-    return CharLMRecipe(CharRNN, RNNConfig(cell=cell, n_hidden=n_hidden, dropout=dropout), title=title,
-                        training=CharLMTraining(steps=steps, batch_size=64, seq_len=128, lr=lr, grad_clip=1.0,
-                                                bf16_on_cpu=bf16_on_cpu))
-
-
-# One recurrent layer each, sized to the same parameter budget (~1.25M). The vanilla RNN and the LSTM
-# train 6,000 steps of 64 x 128 (49M characters, 7.6 passes over the train split) in float32, 0.57-0.7 s
-# a step and so 60-100 minutes on 2 CPU cores. 2,200 steps (18M characters) left the LSTM at 2.05
-# validation bits per character, behind the 6-gram's 1.97. Per unit, the LSTM's four gates and the GRU's
-# three cost 4x and 3x the vanilla cell's weights.
-# Peak learning rates from 300-step pilots (validation bits per character after them): the gated
-# cells start slower and like a larger one (LSTM 3.02 at 2e-3, 2.79 at 4e-3; GRU 2.61 at 4e-3;
-# vanilla RNN 2.79 at 2e-3).
-# The GRU, the best cell, trains longer: 24,000 steps (197M characters) under bfloat16 autocast, 0.26-0.4
-# s a step on a CPU with AVX512-BF16 against 0.55 in float32 (a 300-step pilot: 2.422 against 2.419
-# bits per character). Its 6,000-step float32 recipe (peak 4e-3) gave 1.846, 16,000 bf16 steps 1.806 and
-# 24,000 1.803: past 16,000 it mostly overfit (a train sample fell from 1.479 to 1.431), so it now drops 15%
-# of the hidden state before the head, which gave 1.799 over the same 24,000 steps. At a 4e-3 peak
-# over 18,000 steps the training loss rose from step ~4,000 and blew up at 5,800, so its peak is 2e-3.
-SHIPPED = {
-    "rnn-text": _recipe("rnn", 1030, "Vanilla RNN", lr=2e-3),
-    "gru-text": _recipe("gru", 592, "GRU", lr=2e-3, steps=24000, bf16_on_cpu=True, dropout=0.15),
-    "lstm-text": _recipe("lstm", 512, "LSTM", lr=4e-3),
-}

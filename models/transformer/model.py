@@ -6,20 +6,16 @@ embeddings, and an output head that reuses the character embedding (Press & Wolf
 Training uses PyTorch's fused causal attention; `trace` computes the same pass by hand to
 return every head's attention weights and the residual stream after each block, which
 `logit_lens` reads through the final norm and head (nostalgebraist 2020, "interpreting GPT:
-the logit lens"). `generate` keeps the keys and values it has computed (a KV cache).
+the logit lens"). `next_logits` keeps the keys and values it has computed (a KV cache).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from zoo.training.char_lm import CharLMRecipe, CharLMTraining, next_char_probs, sample_next
-from zoo.data.text import Vocab
 
 
 @dataclass
@@ -160,7 +156,7 @@ class CharTransformer(nn.Module):
 
     def forward(self, idx: torch.Tensor, caches: list[dict] | None = None, start: int = 0) -> torch.Tensor:
         """Logits (B, T, V). With `caches` (one dict per block, see CausalSelfAttention), `idx` continues
-        the `start` positions already cached: what `generate` uses to read one new character at a time."""
+        the `start` positions already cached: what `next_logits` uses to read one new character at a time."""
         x = self.embed(idx, start)
         for block, cache in zip(self.blocks, caches or [None] * len(self.blocks)):
             x, _ = block(x, cache=cache)
@@ -192,76 +188,19 @@ class CharTransformer(nn.Module):
         p = F.normalize(self.pos_emb.weight, dim=-1)
         return p @ p.T
 
-    @torch.no_grad()
-    def generate(self, idx: torch.Tensor, n: int, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`idx` (B, T) followed by `n` sampled characters. The keys and values already computed are kept
-        (a KV cache), so a new character costs one position, not the whole context. When the context is
-        full the model starts over from its last half: past the first `context` characters it reads
-        between context/2 and context of them, as `zoo.training.char_lm.bits_per_char` scores them."""
-        context, length, caches = self.config.context, 0, []
-        for _ in range(n):
-            if length in (0, context):  # the first pass, or the context is full: (re-)read a window
-                window = idx[:, -(context if length == 0 else max(1, context // 2)):]
-                caches = [{} for _ in self.blocks]
-                logits, length = self(window, caches), window.shape[1]
-            else:
-                logits, length = self(idx[:, -1:], caches, start=length), length + 1
-            idx = torch.cat([idx, sample_next(logits[:, -1], temperature, top_k, top_p, generator)[:, None]], dim=1)
-        return idx
-
-
-@dataclass
-class PromptView:
-    """What the page shows about one prompt."""
-    text: str
-    """the characters the model read: the prompt's last `context`, unknown ones as U+FFFD"""
-    cut: int
-    """characters dropped from the start of a prompt longer than the context"""
-    probs: np.ndarray
-    """(V,) the next character's distribution after temperature, top-k and top-p"""
-    raw_probs: np.ndarray
-    """(V,) the same at temperature 1 with nothing cut off"""
-    attention: np.ndarray
-    """(L, nh, T, T)"""
-    lens: np.ndarray
-    """(L + 1, T, V) probabilities of the logit lens"""
-
-
-def read_prompt(model: CharTransformer, vocab: Vocab, prompt: str, temperature: float = 1.0,
-                top_k: int | None = None, top_p: float | None = None) -> PromptView:
-    """Run a non-empty prompt (cut to the context) through `model` and collect what the page draws."""
-    if not prompt:
-        raise ValueError("the prompt is empty")
-    device = next(model.parameters()).device
-    ids = vocab.encode(prompt)
-    kept = ids[-model.config.context:]
-    trace = model.trace(kept[None].to(device))
-    last = trace.logits[:, -1]  # (1, V)
-    return PromptView(text=vocab.decode(kept), cut=len(ids) - len(kept),
-                      probs=next_char_probs(last, temperature, top_k, top_p)[0].cpu().numpy(),
-                      raw_probs=F.softmax(last.float(), dim=-1)[0].cpu().numpy(),
-                      attention=trace.attention[:, 0].float().cpu().numpy(),
-                      lens=F.softmax(trace.lens[:, 0].float(), dim=-1).cpu().numpy())
-
-
-def continue_prompt(model: CharTransformer, vocab: Vocab, prompt: str, n: int, temperature: float = 1.0,
-                    top_k: int | None = None, top_p: float | None = None, seed: int = 0) -> str:
-    """`n` sampled characters that follow the (non-empty) prompt."""
-    device = next(model.parameters()).device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    ids = model.crop(vocab.encode(prompt)[None].to(device))
-    out = model.generate(ids, n, temperature, top_k, top_p, generator)
-    return vocab.decode(out[0, ids.shape[1]:].cpu())
-
-
-# Given about the recurrent models' training time on a 2-core CPU (0.49 s a step, ~60 min for 29M
-# characters): at equal characters seen, batches of 16 x 256 at lr 4e-3 beat 32 x 256 at 2e-3 (2.32
-# against 2.84 validation bits per character after 3.3M characters).
-SHIPPED = {
-    "transformer-text": CharLMRecipe(
-        CharTransformer, TransformerConfig(context=256, n_layer=4, n_head=4, n_embd=192),
-        title="Character transformer (4 blocks x 4 heads, 192 wide)",
-        training=CharLMTraining(steps=7200, batch_size=16, seq_len=256, lr=4e-3, weight_decay=0.01, grad_clip=1.0),
-        eval_context=256),
-}
+    def next_logits(self, idx: torch.Tensor, memory: tuple[int, list[dict]] | None = None
+                    ) -> tuple[torch.Tensor, tuple[int, list[dict]]]:
+        """The logits (B, V) of the character after `idx` (B, T), and the memory (the keys and values computed,
+        a KV cache) to pass back with `idx` one character longer, so a new character costs one position, not
+        the whole context. When the context is full the model starts over from its last half: past the first
+        `context` characters it reads between context/2 and context of them, as
+        `zoo.training.char_lm.bits_per_char` scores them."""
+        context = self.config.context
+        length, caches = memory or (0, [])
+        if length in (0, context):  # the first pass, or the context is full: (re-)read a window
+            window = idx[:, -(context if length == 0 else max(1, context // 2)):]
+            caches = [{} for _ in self.blocks]
+            logits, length = self(window, caches), window.shape[1]
+        else:
+            logits, length = self(idx[:, -1:], caches, start=length), length + 1
+        return logits[:, -1], (length, caches)

@@ -5,9 +5,10 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from models.rnn import CELLS, GATES, CharRNN, ForecasterConfig, RNNConfig, SeriesForecaster, look_inside
+from models.rnn.explore import gradient_flow, look_inside
+from models.rnn.model import CELLS, GATES, CharRNN, ForecasterConfig, RNNConfig, SeriesForecaster
 from zoo import checkpoints
-from zoo.training.char_lm import CharLMRecipe, CharLMTraining
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining, generate
 from zoo.training.loop import make_optimizer, train_steps
 
 V = 23
@@ -27,8 +28,8 @@ def test_shapes(cell):
     logits, state = model.run(idx)
     h = state[0] if cell == "lstm" else state
     assert logits.shape == (3, 10, V) and h.shape == (2, 3, 16)
-    assert model.generate(idx, 7).shape == (3, 17)
-    assert torch.equal(model.generate(idx, 7)[:, :10], idx)
+    assert generate(model, idx, 7).shape == (3, 17)
+    assert torch.equal(generate(model, idx, 7)[:, :10], idx)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -46,7 +47,7 @@ def test_a_few_steps_lower_the_loss(cell):
 def test_temperature_zero_is_greedy_and_the_state_is_carried(cell):
     model = tiny(cell)
     idx = torch.randint(V, (2, 5))
-    out = model.generate(idx, 12, temperature=0.0)
+    out = generate(model, idx, 12, temperature=0.0)
     expected = idx
     for _ in range(12):  # re-reading the whole text each time: what carrying the state must equal
         expected = torch.cat([expected, model(expected)[:, -1].argmax(-1, keepdim=True)], 1)
@@ -56,7 +57,8 @@ def test_temperature_zero_is_greedy_and_the_state_is_carried(cell):
 def test_sampling_is_reproducible_with_a_generator():
     model = tiny("gru")
     idx = torch.randint(V, (1, 4))
-    draw = lambda seed: model.generate(idx, 30, temperature=1.0, top_k=5, generator=torch.Generator().manual_seed(seed))
+    draw = lambda seed: generate(model, idx, 30, temperature=1.0, top_k=5,
+                                 generator=torch.Generator().manual_seed(seed))
     assert torch.equal(draw(1), draw(1)) and not torch.equal(draw(1), draw(2))
 
 
@@ -120,6 +122,13 @@ def test_look_inside_gives_units_by_characters():
     assert sorted(look.lively.tolist()) == list(range(16))
     stds = look.hidden.std(axis=1)
     assert stds[look.lively[0]] == stds.max()
+
+
+def test_gradient_flow_runs_back_from_the_last_prediction():
+    model = tiny("gru")
+    idx = torch.randint(V, (12,))
+    flow = gradient_flow(model, idx)
+    assert flow.shape == (11,) and torch.equal(torch.from_numpy(flow.copy()), model.gradient_through_time(idx).flip(0))
 
 
 def test_unknown_cells_are_refused():

@@ -6,10 +6,11 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from models.transformer import CharTransformer, TransformerConfig, continue_prompt, read_prompt
+from models.transformer.explore import continue_prompt, position_similarity, read_prompt
+from models.transformer.model import CharTransformer, TransformerConfig
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.training.char_lm import CharLMRecipe, CharLMTraining, finetune_charlm
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining, finetune_charlm, generate
 from zoo.data import text
 from zoo.training.loop import make_optimizer, train_steps
 
@@ -63,11 +64,11 @@ def test_logit_lens_ends_at_the_model_output_and_starts_at_the_embeddings():
 def test_temperature_zero_is_the_argmax_and_sampling_is_seeded():
     model = _model()
     prompt = torch.randint(TINY.vocab_size, (1, 5))
-    out = model.generate(prompt, 8, temperature=0)
+    out = generate(model, prompt, 8, temperature=0)
     assert out.shape == (1, 13) and torch.equal(out[:, :5], prompt)
     for t in range(5, 13):
         assert out[0, t] == model(out[:, :t])[0, -1].argmax()
-    sample = lambda: model.generate(prompt, 8, temperature=1.0, top_k=5, generator=torch.Generator().manual_seed(3))
+    sample = lambda: generate(model, prompt, 8, temperature=1.0, top_k=5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(sample(), sample())
 
 
@@ -79,7 +80,7 @@ def test_cached_generation_reads_what_it_says_past_the_context():
         length = min(expected.shape[1], TINY.context) if length == 0 else (
             TINY.context // 2 if length == TINY.context else length + 1)
         expected = torch.cat([expected, model(expected[:, -length:])[:, -1].argmax(-1, keepdim=True)], dim=1)
-    assert torch.equal(model.generate(prompt, 30, temperature=0), expected)
+    assert torch.equal(generate(model, prompt, 30, temperature=0), expected)
 
 
 def test_prompts_longer_than_the_context_are_cut():
@@ -104,6 +105,11 @@ def test_positional_similarity_is_a_cosine_matrix():
     assert similarity.shape == (TINY.context, TINY.context)
     assert torch.allclose(similarity.diagonal(), torch.ones(TINY.context), atol=1e-5)
     assert torch.allclose(similarity, similarity.T)
+
+
+def test_the_page_reads_the_position_similarity_as_an_array():
+    model = _model()
+    assert torch.equal(torch.from_numpy(position_similarity(model)), model.position_similarity())
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():

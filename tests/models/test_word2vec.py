@@ -2,6 +2,7 @@
 the gensim-format checkpoint and its sha256 checks, evaluation on tiny fixtures, the explore
 helpers, and every bad word2vec-format upload."""
 import json
+import os
 import random
 from dataclasses import asdict
 
@@ -9,8 +10,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors, Word2Vec
 
-from models import word2vec as w2v
-from zoo import word_space as ws
+from models.word2vec import explore as ws, recipe as w2v, vector_files
 from tests.helpers import consume
 from zoo import checkpoints
 from zoo.uploads import UploadError
@@ -70,6 +70,14 @@ def test_too_little_text_is_a_clear_error():
         w2v.check_text("just four words here", 2)
     with pytest.raises(ValueError, match="at least 10"):
         next(w2v.train_vectors("a b c a b c", TINY))
+
+
+def test_gensim_threads_follow_zoo_worker_threads(monkeypatch):
+    monkeypatch.setenv("ZOO_WORKER_THREADS", "3")
+    assert w2v.default_workers() == 3
+    for unset in ("", "0"):  # 0 keeps the default, as it does for torch's threads
+        monkeypatch.setenv("ZOO_WORKER_THREADS", unset)
+        assert w2v.default_workers() == min(4, os.cpu_count() or 1)
 
 
 def test_checkpoint_round_trip_in_gensim_format(checkpoint_dir, trained):
@@ -196,9 +204,9 @@ def test_word_map_brings_neighbours_and_samples_when_too_many(trained):
 # ---- word2vec text files ---------------------------------------------------------------------
 
 def test_word2vec_text_round_trip(trained, tmp_path):
-    data = w2v.to_word2vec_text(trained.wv)
+    data = vector_files.to_word2vec_text(trained.wv)
     assert data.startswith(b"20 16\n")
-    back = w2v.read_word2vec_text(data, "mine.txt")
+    back = vector_files.read_word2vec_text(data, "mine.txt")
     assert back.index_to_key == trained.wv.index_to_key
     np.testing.assert_allclose(back.vectors, trained.wv.vectors, rtol=1e-5, atol=1e-6)
     (tmp_path / "mine.txt").write_bytes(data)
@@ -221,10 +229,10 @@ def test_word2vec_text_round_trip(trained, tmp_path):
 ])
 def test_bad_word2vec_uploads_are_clear_errors(data, name, message):
     with pytest.raises(UploadError, match=message):
-        w2v.read_word2vec_text(data, name)
+        vector_files.read_word2vec_text(data, name)
 
 
 def test_word2vec_upload_over_the_size_limit(monkeypatch):
     monkeypatch.setenv("ZOO_MAX_UPLOAD_MB", "0.001")
     with pytest.raises(UploadError, match="the limit is 1.0 KB"):
-        w2v.read_word2vec_text(b"2 2\ncat 0.1 0.2\ndog 0.3 0.4\n" + b" " * 2000, "big.txt")
+        vector_files.read_word2vec_text(b"2 2\ncat 0.1 0.2\ndog 0.3 0.4\n" + b" " * 2000, "big.txt")

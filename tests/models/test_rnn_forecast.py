@@ -1,10 +1,10 @@
-"""zoo.forecast: the seasonal-naive baseline and MASE, season guessing, the shipped series,
+"""models.rnn.forecast: the seasonal-naive baseline and MASE, season guessing, the shipped series,
 column picking for uploads, and the forecasting job on a tiny series."""
 import numpy as np
 import pytest
 
 from tests.helpers import consume
-from zoo import forecast
+from models.rnn import forecast
 from zoo.data.series import column_names, read_csv as read_series_csv
 from zoo.uploads import UploadError
 
