@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo import checkpoints
+from zoo import checkpoints, progress
 from zoo.devices import pick_device
 
 
@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="the .npy file to write")
     args = parser.parse_args(argv)
+    progress.enable()
     if args.n < 1:
         parser.error("--n must be at least 1")
     images = sample(args.name, args.n, args.seed)

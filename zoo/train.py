@@ -14,7 +14,7 @@ import time
 import torch
 from tqdm import tqdm
 
-from zoo import checkpoints
+from zoo import checkpoints, progress
 from zoo.devices import describe, pick_device
 
 
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-steps", type=int, help="stop early (smoke tests); the card says so")
     parser.add_argument("--device", help="override the picked device, e.g. cpu or cuda")
     args = parser.parse_args(argv)
+    progress.enable()
     device = torch.device(args.device) if args.device else pick_device()
     card = train(args.name, device, args.fresh, args.save_every, args.max_steps)
     print(f"wrote {args.name}: {card['metrics']}")

@@ -10,12 +10,12 @@ import torch
 
 from models.autoencoder.explore import decode
 from models.autoencoder.model import Autoencoder, AutoencoderConfig
-from zoo import checkpoints
-from zoo.training import fid
+from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.training.recipe import ModuleRecipe
+from zoo.training import fid
 from zoo.training.loop import make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
 
 DENOISING_STD = 0.3
 """the noise level the denoising card is measured at"""
@@ -61,12 +61,16 @@ class VAERecipe(AutoencoderRecipe):
 
     def sample_images(self, model: torch.nn.Module, n: int, seed: int, device: torch.device) -> np.ndarray:
         generator = torch.Generator().manual_seed(seed)
-        return torch.cat([model.sample(min(1000, n - start), generator).cpu()
-                          for start in range(0, n, 1000)]).squeeze(1).numpy()  # the same codes on every device
+        batches = progress.bar(range(0, n, 1000), "VAE samples", unit="batch")
+        return torch.cat([model.sample(min(1000, n - start), generator).cpu()  # the same codes on every device
+                          for start in batches]).squeeze(1).numpy()
 
-    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
-        samples = self.sample_images(model, limit or fid.N_SAMPLES, 0, device)
-        return {**super().evaluate(model, device, limit), **fid.quality(samples)}
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None,
+                 samples: int | None = None) -> dict:
+        """The reconstruction figures on the first `limit` test images, and FID and class coverage of
+        `samples` images (10,000 unless a slice asks fewer, by `samples` or `limit`)."""
+        images = self.sample_images(model, samples or limit or fid.N_SAMPLES, 0, device)
+        return {**super().evaluate(model, device, limit), **fid.quality(images)}
 
 
 @torch.no_grad()

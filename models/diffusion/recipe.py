@@ -13,12 +13,12 @@ import numpy as np
 import torch
 
 from models.diffusion.model import Diffusion, DiffusionConfig
-from zoo import checkpoints
-from zoo.training import fid
+from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.training.recipe import ModuleRecipe
+from zoo.training import fid
 from zoo.training.loop import clip_gradients, make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
 
 CURVE_STEPS = (10, 25, 50, 100)
 """DDIM step counts the card measures FID and time at"""
@@ -88,16 +88,18 @@ class DiffusionRecipe(ModuleRecipe):
         labels = torch.arange(n) % model.config.n_classes
         model = model.to(device).eval()
         chunks = [model.sample(len(chunk), chunk, steps or self.sampling.steps, self.sampling.guidance,
-                               generator=generator).cpu() for chunk in labels.split(CHUNK)]
+                               generator=generator).cpu()
+                  for chunk in progress.bar(labels.split(CHUNK), "diffusion samples", unit="batch")]
         return torch.cat(chunks).squeeze(1).numpy()
 
-    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
-        """FID and class coverage of N samples (10,000 unless `limit`), and, on a tenth as many,
-        FID and seconds per image against the number of DDIM steps (the whole run only: a slice
-        re-measures the headline figures)."""
-        n = limit or fid.N_SAMPLES
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None,
+                 samples: int | None = None) -> dict:
+        """FID and class coverage of `samples` images (10,000 unless a slice asks fewer, by `samples`
+        or `limit`), and, on a tenth as many, FID and seconds per image against the number of DDIM
+        steps (the whole run only: a slice re-measures the headline figures)."""
+        n = samples or limit or fid.N_SAMPLES
         figures = fid.quality(self.sample_images(model, n, 0, device))
-        if limit:
+        if n < fid.N_SAMPLES:
             return figures
         curve_n = max(n // CURVE_SHARE, 2)  # FID needs two images
         curve = {}

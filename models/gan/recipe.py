@@ -14,12 +14,12 @@ import numpy as np
 import torch
 
 from models.gan.model import DCGAN, DCGANConfig
-from zoo import checkpoints
-from zoo.training import fid
+from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.training.recipe import ModuleRecipe
+from zoo.training import fid
 from zoo.training.loop import remember, resume
+from zoo.training.recipe import ModuleRecipe
 
 
 def optimizers(model: torch.nn.Module, g_lr: float, d_lr: float, betas=(0.5, 0.999)
@@ -92,11 +92,13 @@ class DCGANRecipe(ModuleRecipe):
         generator = torch.Generator().manual_seed(seed)
         labels = torch.arange(n) % model.config.n_classes if model.config.n_classes else None
         chunks = [model.sample(min(1000, n - s), None if labels is None else labels[s:s + 1000], generator).cpu()
-                  for s in range(0, n, 1000)]
+                  for s in progress.bar(range(0, n, 1000), "GAN samples", unit="batch")]
         return torch.cat(chunks).squeeze(1).numpy()
 
-    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None) -> dict:
-        return fid.quality(self.sample_images(model, limit or fid.N_SAMPLES, 0, device))
+    def evaluate(self, model: torch.nn.Module, device: torch.device, limit: int | None = None,
+                 samples: int | None = None) -> dict:
+        """FID and class coverage of `samples` images (10,000 unless a slice asks fewer, by `samples` or `limit`)."""
+        return fid.quality(self.sample_images(model, samples or limit or fid.N_SAMPLES, 0, device))
 
 
 SHIPPED = {

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import torch
 import torch.nn.functional as F
 
-from zoo import checkpoints
+from zoo import checkpoints, progress
 from zoo.data import text
 from zoo.devices import pick_device
 from zoo.training import ngram
@@ -117,7 +117,7 @@ def bits_per_char(model: torch.nn.Module, ids: torch.Tensor, context: int = 256,
     stride = max(1, context // 2)
     starts = list(range(0, len(ids) - 1 - context, stride)) + [len(ids) - 1 - context]
     total, count, scored_to = 0.0, 0, 0
-    for i in range(0, len(starts), batch_size):
+    for i in progress.bar(range(0, len(starts), batch_size), "bits per character", unit="batch"):
         chunk = starts[i:i + batch_size]
         window = torch.stack([ids[s:s + context + 1] for s in chunk]).to(device)
         logits = model(window[:, :-1]).float()

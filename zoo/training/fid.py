@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from zoo import checkpoints
+from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 
 FEATURE_MODEL = "cnn-fashion"
@@ -51,7 +51,7 @@ def feature_stats(images: torch.Tensor | np.ndarray, batch_size: int = 1000) -> 
         raise ValueError("FID needs at least two images")
     model = _feature_model()
     features, predicted = [], []
-    for start in range(0, len(images), batch_size):
+    for start in progress.bar(range(0, len(images), batch_size), "CNN features", unit="batch"):
         batch = images[start:start + batch_size].clamp(0, 1)
         hidden = model.features(batch)
         features.append(hidden.double())
