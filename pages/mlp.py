@@ -3,13 +3,12 @@ on Fashion-MNIST beside the CNN, look inside it and fine-tune it."""
 import numpy as np
 import streamlit as st
 
-from models.mlp import figures
-from models.mlp import playground as pg
+from models.mlp import figures, playground as pg
 from models.mlp.explore import look_inside
 from models.mlp.model import ACTIVATIONS, FEATURES
 from zoo import checkpoints, jobs, plots, ui
-from zoo.saliency import inspect_image
 from zoo.data import fashion_mnist, toy2d
+from zoo.saliency import inspect_image
 from zoo.training.image_classifier import finetune_classifier
 
 NAME, CNN = "mlp-fashion", "cnn-fashion"

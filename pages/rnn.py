@@ -8,9 +8,9 @@ import streamlit as st
 
 from models.rnn import explore, figures, forecast
 from zoo import plots, ui, uploads
-from zoo.training import char_lm
 from zoo.data import text
 from zoo.data.series import column_names, read_csv
+from zoo.training import char_lm
 
 MODELS = {"LSTM": "lstm-text", "GRU": "gru-text", "Vanilla RNN": "rnn-text"}
 LOOK_CHARS = 160

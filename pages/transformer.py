@@ -5,8 +5,8 @@ import streamlit as st
 
 from models.transformer import explore, figures
 from zoo import checkpoints, plots, ui
-from zoo.training.char_lm import MIN_FINETUNE_CHARS, finetune_charlm
 from zoo.data.text import Vocab
+from zoo.training.char_lm import MIN_FINETUNE_CHARS, finetune_charlm
 
 NAME = "transformer-text"
 SMALL_MULTIPLES = 48  # characters the all-heads view and the logit lens show: the last ones the model read

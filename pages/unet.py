@@ -3,8 +3,7 @@ feature maps, zero the skip connections to see what they carry, and fine-tune on
 import numpy as np
 import streamlit as st
 
-from models.unet.explore import (SKIP_EVAL_SCENES, scene_dice, segment_image, skip_dice, skip_flags,
-                                 upload_to_input)
+from models.unet.explore import SKIP_EVAL_SCENES, scene_dice, segment_image, skip_dice, skip_flags, upload_to_input
 from models.unet.figures import label_overlay
 from models.unet.recipe import finetune_unet, load_finetuned
 from zoo import plots, ui, uploads

@@ -2,10 +2,10 @@
 import pytest
 
 from zoo import checkpoints
-from zoo.training import fid
-from zoo.training.char_lm import CharLMRecipe
 from zoo.data import fashion_mnist, shapes, text
 from zoo.evaluate import evaluate
+from zoo.training import fid
+from zoo.training.char_lm import CharLMRecipe
 
 SLICE = 2000
 """images, or analogy questions"""

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 import torch
-from safetensors.torch import load as load_safetensors_bytes
-from safetensors.torch import save as save_safetensors_bytes
+from safetensors.torch import load as load_safetensors_bytes, save as save_safetensors_bytes
 
 from zoo import settings
 

@@ -23,11 +23,11 @@ import torch
 from models.gan.model import ToyGAN, ToyGANConfig
 from models.gan.recipe import adversarial_steps, optimizers
 from zoo import jobs
-from zoo.data import toy2d
 from zoo.checkpoints import pack_state, unpack_state
+from zoo.data import toy2d
+from zoo.data.toy2d import lattice
 from zoo.devices import torch_threads
 from zoo.live_run import RUN_SECONDS, LiveRun
-from zoo.data.toy2d import lattice
 
 BOUNDS = (-2.0, 2.0, -2.0, 2.0)
 """the plane drawn (x0, x1, y0, y1): every target lies well inside"""

@@ -45,7 +45,8 @@ class GNNConfig:
 
 def make_layer(kind: str, c_in: int, c_out: int, heads: int, last: bool) -> nn.Module:
     """One message-passing layer of `kind` (a plain linear layer for "mlp")."""
-    from torch_geometric.nn import GATConv, GCNConv, SAGEConv  # here: importing PyG takes 2 s, and every page lists the models
+    from torch_geometric.nn import (GATConv, GCNConv,  # here: importing PyG takes 2 s, and every page lists the models
+                                    SAGEConv)
     if kind == "gcn":
         return GCNConv(c_in, c_out)
     if kind == "gat":

@@ -19,8 +19,8 @@ import torch
 
 from models.mlp.model import PlaygroundConfig, PlaygroundMLP
 from zoo import jobs
-from zoo.data.toy2d import Points, lattice
 from zoo.checkpoints import pack_state, unpack_state
+from zoo.data.toy2d import Points, lattice
 from zoo.devices import torch_threads
 from zoo.live_run import RUN_SECONDS, LiveRun
 

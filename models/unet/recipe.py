@@ -15,8 +15,8 @@ from models.unet.model import Skips, UNet, UNetConfig
 from zoo import checkpoints
 from zoo.data import shapes
 from zoo.devices import pick_device
-from zoo.training.recipe import ModuleRecipe
 from zoo.training.loop import make_optimizer, remember, resume, train_steps
+from zoo.training.recipe import ModuleRecipe
 
 
 def confusion(predicted: torch.Tensor, target: torch.Tensor, n_classes: int) -> torch.Tensor:

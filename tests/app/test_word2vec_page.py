@@ -3,9 +3,8 @@ upload of word2vec-format vectors, and a tiny training run on typed text through
 import random
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
 from gensim.models import KeyedVectors
+from streamlit.testing.v1 import AppTest
 
 from models.word2vec.vector_files import to_word2vec_text
 from tests.app.conftest import ROOT, open_page, run_until

@@ -12,8 +12,8 @@ from models.diffusion.model import Diffusion, DiffusionConfig, alpha_bars
 from models.diffusion.recipe import DiffusionRecipe, DiffusionSampling, DiffusionTraining, finetune_diffusion
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.training import fid
 from zoo.data import fashion_mnist
+from zoo.training import fid
 
 TINY = dict(channels=(8, 16, 16), embed_dim=16)
 

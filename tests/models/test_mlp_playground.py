@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.mlp import figures
-from models.mlp import playground as pg
+from models.mlp import figures, playground as pg
 from models.mlp.model import FEATURES, PlaygroundConfig, PlaygroundMLP
 from zoo import jobs
 from zoo.data import toy2d

@@ -3,8 +3,8 @@ column picking for uploads, and the forecasting job on a tiny series."""
 import numpy as np
 import pytest
 
-from tests.helpers import consume
 from models.rnn import forecast
+from tests.helpers import consume
 from zoo.data.series import column_names, read_csv as read_series_csv
 from zoo.uploads import UploadError
 

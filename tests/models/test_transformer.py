@@ -10,8 +10,8 @@ from models.transformer.explore import continue_prompt, position_similarity, rea
 from models.transformer.model import CharTransformer, TransformerConfig
 from tests.helpers import consume
 from zoo import checkpoints
-from zoo.training.char_lm import CharLMRecipe, CharLMTraining, finetune_charlm, generate
 from zoo.data import text
+from zoo.training.char_lm import CharLMRecipe, CharLMTraining, finetune_charlm, generate
 from zoo.training.loop import make_optimizer, train_steps
 
 NAME = "transformer-text"
