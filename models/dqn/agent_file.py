@@ -18,6 +18,8 @@ KIND = "dqn-agent"
 MAX_AGENT_BYTES = 25 * 2 ** 20
 MAX_UNITS = 2048
 """the widest hidden layer an uploaded agent may ask for (its config is read before its weights)"""
+MAX_HIDDEN_LAYERS = 8
+"""the deepest network an uploaded agent may ask for: its layers are counted before any is built"""
 
 
 class AgentFileError(ValueError):
@@ -49,21 +51,24 @@ def load_agent(payload: bytes, name: str = "the file", device: torch.device | st
         if meta["env_id"] != ENV_ID:
             raise ValueError(f"it is for {meta['env_id']}, not {ENV_ID}")
         config = QNetworkConfig(**json.loads(meta["config"]))
-        if (config.obs_dim, config.n_actions) != (4, 2) or not all(1 <= int(h) <= MAX_UNITS for h in config.hidden):
+        if (config.obs_dim, config.n_actions) != (4, 2) or len(config.hidden) > MAX_HIDDEN_LAYERS \
+                or not all(1 <= int(h) <= MAX_UNITS for h in config.hidden):
             raise ValueError(f"a network of {config.obs_dim} inputs, {config.n_actions} outputs and hidden layers "
-                             f"{list(config.hidden)} is not a CartPole agent")
+                             f"{list(config.hidden)[:MAX_HIDDEN_LAYERS + 1]} is not a CartPole agent (at most "
+                             f"{MAX_HIDDEN_LAYERS} hidden layers of {MAX_UNITS} units)")
         physics = json.loads(meta["physics"])
         if set(physics) != set(CARTPOLE_PHYSICS):
             raise ValueError(f"its physics name {sorted(physics)}")
         check_physics(physics)
-        q = QNetwork(config)
+        with torch.device("meta"):
+            q = QNetwork(config)  # shapes only: the memory is the file's own tensors, bounded by its size
     except (KeyError, TypeError, ValueError) as error:
         raise AgentFileError(f"{name} is a damaged agent file ({str(error)[:160]}).") from None
-    try:
-        q.load_state_dict(tensors)
-    except RuntimeError:
+    expected = {key: (tuple(value.shape), torch.float32) for key, value in q.state_dict().items()}
+    if {key: (tuple(value.shape), value.dtype) for key, value in tensors.items()} != expected:
         raise AgentFileError(f"{name} is a damaged agent file: its weights do not fit the network its "
-                             "metadata describes.") from None
+                             "metadata describes.")
+    q.load_state_dict(tensors, assign=True)
     for p in q.parameters():
         p.requires_grad_(False)
     return q.to(device).eval(), {"env_id": meta["env_id"], "base": meta["base"],

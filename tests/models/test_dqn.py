@@ -12,7 +12,7 @@ from models.dqn.env import make_env
 from models.dqn.figures import episode_figure, q_landscape
 from models.dqn.model import QNetwork, QNetworkConfig, double_dqn_target
 from models.dqn.recipe import DQNRecipe, DQNTraining
-from tests.helpers import consume
+from tests.helpers import consume, rss_bytes
 from zoo import checkpoints, evaluate, train
 
 ENV = "CartPole-v1"
@@ -149,6 +149,22 @@ def test_agent_file_round_trip_and_clear_errors():
         agent_file.load_agent(_tampered(q, config=json.dumps({"hidden": [10 ** 9]})))
     with pytest.raises(agent_file.AgentFileError, match="above 0"):  # a cart of no mass would divide by zero
         agent_file.load_agent(agent_file.agent_bytes(q, {"masscart": -0.1}, "x"))
+
+
+def test_an_agent_file_that_asks_for_a_huge_network_is_refused_before_anything_is_built():
+    """A 2.7 KB file whose metadata asked for 40 layers of 2048 units once cost 626 MB, and 400 layers
+    a crash; now the layers are counted first and the shapes checked on the meta device."""
+    q = QNetwork(TINY)
+    rss = rss_bytes()
+    for hidden in ([2048] * 40, [2048] * 400, [1] * 100_000):
+        with pytest.raises(agent_file.AgentFileError, match="not a CartPole agent"):
+            agent_file.load_agent(_tampered(q, config=json.dumps({"hidden": hidden})))
+    with pytest.raises(agent_file.AgentFileError, match="do not fit"):  # within the limits, but not these weights
+        agent_file.load_agent(_tampered(q, config=json.dumps({"hidden": [2048] * 8})))
+    with pytest.raises(agent_file.AgentFileError, match="do not fit"):  # the right shapes in the wrong dtype
+        meta = checkpoints.read_metadata(agent_file.agent_bytes(q, {}, "dqn-cartpole"))
+        agent_file.load_agent(save_tensors({k: v.double() for k, v in q.state_dict().items()}, metadata=meta))
+    assert rss_bytes() - rss < 50 * 2 ** 20
 
 
 def _tampered(q: QNetwork, **metadata: str) -> bytes:
