@@ -7,13 +7,16 @@ import time
 
 import pytest
 from PIL import Image, ImageDraw
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def open_page(page: str | None = None, timeout: float = 120) -> AppTest:
-    """The app as a person enters it, switched to `page` (a path under pages/)."""
+    """The app as a person enters it, switched to `page` (a path under pages/); exceptions keep their
+    message here, which visitors never see (`client.showErrorDetails` is "none" on the server)."""
+    config.set_option("client.showErrorDetails", "full")
     at = AppTest.from_file(os.path.join(ROOT, "streamlit_app.py"), default_timeout=timeout).run()
     assert not at.exception, at.exception
     if page:
