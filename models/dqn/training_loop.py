@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from models.dqn.env import make_env
+from zoo.jobs import deadline
 
 
 @dataclass
@@ -124,7 +125,10 @@ def dqn_steps(q: torch.nn.Module, env: gym.Env, settings: DQNSettings, total_ste
             event["loss"] = torch.stack(losses).mean().item()
         if step % s.target_update_interval == 0:
             target.load_state_dict(q.state_dict())
+        stopping = deadline.wrap_up(event, step, total_steps, "environment steps")
         yield event
+        if stopping:
+            break
 
 
 class BestWeights:
