@@ -3,7 +3,9 @@ when a job nears its limit (forced by a limit already spent) and never outside a
 of a run from its events and the estimate a person reads before the next. Through real worker processes:
 tests/zoo/test_jobs.py."""
 import itertools
+from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import torch
 
@@ -99,9 +101,22 @@ def test_a_run_without_two_steps_has_no_pace():
     assert meter.pace(ended=3.0) is None
 
 
+@dataclass(frozen=True)
+class Settings:
+    kind: str = "gcn"
+    hidden: tuple[int, ...] = (16, 16)
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    edges: np.ndarray
+
+
 def test_the_settings_are_the_plain_arguments_without_the_steps_or_the_data():
-    kwargs = dict(name="unet-shapes", lr=1e-3, steps=80, new_kind=None, images=torch.zeros(2), text="x" * 500)
-    assert plain_settings(kwargs) == {"name": "unet-shapes", "lr": 1e-3, "new_kind": None}
+    kwargs = dict(name="unet-shapes", lr=1e-3, steps=80, new_kind=None, settings=Settings(), images=torch.zeros(2),
+                  text="x" * 500, graph=Graph("karate", np.zeros((2, 2))), labelled=[0, 33])
+    assert plain_settings(kwargs) == {"name": "unet-shapes", "lr": 1e-3, "new_kind": None, "settings": Settings()}
 
 
 def test_the_estimate_says_where_it_comes_from_and_when_the_run_will_stop_early():

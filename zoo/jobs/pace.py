@@ -14,13 +14,21 @@ _PLAIN_TEXT = 80
 
 
 def plain_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """A job's arguments that say how it runs (numbers, switches, names, settings dataclasses),
-    without its data and without `steps`, which the estimate scales by."""
-    def plain(value: Any) -> bool:
-        return (value is None or isinstance(value, (bool, Real))
-                or (isinstance(value, str) and len(value) <= _PLAIN_TEXT)
-                or (dataclasses.is_dataclass(value) and not isinstance(value, type)))
-    return {name: value for name, value in kwargs.items() if name != "steps" and plain(value)}
+    """A job's arguments that say how it runs (numbers, switches, names, tuples and dataclasses of
+    them), without its data and without `steps`, which the estimate scales by."""
+    return {name: value for name, value in kwargs.items() if name != "steps" and _plain(value)}
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, Real):
+        return True
+    if isinstance(value, str):
+        return len(value) <= _PLAIN_TEXT
+    if isinstance(value, tuple):
+        return all(map(_plain, value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return all(_plain(getattr(value, field.name)) for field in dataclasses.fields(value))
+    return False
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ def not_measured(limit_s: float, label: str) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under 1 s"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
