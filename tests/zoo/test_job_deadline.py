@@ -130,3 +130,7 @@ def test_the_estimate_says_where_it_comes_from_and_when_the_run_will_stop_early(
     assert over.endswith("longer than the server's time limit of 300 s: it will stop after about 500 steps "
                          "and keep what it has learned by then.")
     assert "has not timed a comparison" in not_measured(300, "comparison")
+    slow = Pace(steps=3, total=None, steps_per_s=0.2, setup_s=25.0, finish_s=0.4, settings={})
+    assert slow.estimate({}, 1, 60, "fine-tuning").startswith("About 30 s for 1 step: 0.2 steps/s and 25 s of")
+    assert slow.estimate({}, 80, 60, "fine-tuning").endswith("it will stop after about 1 step and keep what it "
+                                                             "has learned by then.")

@@ -62,14 +62,14 @@ class Pace:
         take, where that figure comes from, and whether it fits the time limit."""
         seconds = self.seconds(steps)
         rate = f"{self.steps_per_s:,.0f}" if self.steps_per_s >= 10 else f"{self.steps_per_s:.2g}"
-        text = (f"About {_duration(seconds)} for {steps:,} steps: {rate} steps/s and "
+        text = (f"About {_duration(seconds)} for {_steps(steps)}: {rate} steps/s and "
                 f"{_duration(self.setup_s + self.finish_s)} of loading and measuring, as measured on this "
                 f"server's latest {label}")
         others = self.differing(kwargs)
         text += f", which had a different {', '.join(others)}." if others else "."
         if seconds > limit_s:
             text += (f" That is longer than the server's time limit of {limit_s:g} s: it will stop after about "
-                     f"{min(self.steps_within(limit_s), steps):,} steps and keep what it has learned by then.")
+                     f"{_steps(min(self.steps_within(limit_s), steps))} and keep what it has learned by then.")
         return text
 
 
@@ -77,6 +77,10 @@ def not_measured(limit_s: float, label: str) -> str:
     """What a person reads before the server has timed a run of this job."""
     return (f"This server has not timed a {label} like this yet, so there is no estimate of how long it takes. "
             f"A run stops at the time limit of {limit_s:g} s and keeps what it has learned by then.")
+
+
+def _steps(n: int) -> str:
+    return f"{n:,} step" + "s" * (n != 1)
 
 
 def _duration(seconds: float) -> str:
