@@ -87,7 +87,7 @@ def dqn_steps(q: torch.nn.Module, env: gym.Env, settings: DQNSettings, total_ste
     """Train `q` in place for `total_steps` environment steps with epsilon-greedy exploration,
     yielding after each one {step, epsilon, obs, q_values, action}; at an episode's end also its
     `episode_return`, `episode_length`, `final_obs` and whether it `terminated` (failed); after a
-    training burst the burst's mean `loss`."""
+    training burst the burst's mean `loss`. Near a job's time limit it stops early (`zoo.jobs.deadline`)."""
     s = settings
     device = next(q.parameters()).device
     target = copy.deepcopy(q).eval().requires_grad_(False)

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from zoo import settings
-from zoo.jobs import deadline
 from zoo.data import text as text_data
+from zoo.jobs import deadline
 
 if TYPE_CHECKING:  # gensim is imported where it is used: the registry imports every package
     from gensim.models import KeyedVectors, Word2Vec
