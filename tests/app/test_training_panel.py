@@ -30,7 +30,7 @@ def _ended(at) -> bool:
 
 def test_a_default_fine_tune_past_the_limit_stops_early_and_keeps_its_weights(short_limit):
     at = open_page("pages/unet.py")
-    assert any("has not timed a fine-tuning like this yet" in c.value for c in at.caption)
+    assert any("has not timed this fine-tuning yet" in c.value for c in at.caption)
     at.button(key="unet_ft_start").click().run()
     run_until(at, _ended, seconds=120)
     assert not at.error

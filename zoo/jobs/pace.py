@@ -66,7 +66,7 @@ class Pace:
                 f"{_duration(self.setup_s + self.finish_s)} of loading and measuring, as measured on this "
                 f"server's latest {label}")
         others = self.differing(kwargs)
-        text += f", which had a different {', '.join(others)}." if others else "."
+        text += f", which had other values of {_listed(others)}." if others else "."
         if seconds > limit_s:
             text += (f" That is longer than the server's time limit of {limit_s:g} s: it will stop after about "
                      f"{_steps(min(self.steps_within(limit_s), steps))} and keep what it has learned by then.")
@@ -75,8 +75,12 @@ class Pace:
 
 def not_measured(limit_s: float, label: str) -> str:
     """What a person reads before the server has timed a run of this job."""
-    return (f"This server has not timed a {label} like this yet, so there is no estimate of how long it takes. "
+    return (f"This server has not timed this {label} yet, so there is no estimate of how long it takes. "
             f"A run stops at the time limit of {limit_s:g} s and keeps what it has learned by then.")
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _steps(n: int) -> str:
