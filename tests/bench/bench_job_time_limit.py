@@ -22,7 +22,7 @@ from models.diffusion.recipe import finetune_diffusion  # noqa: E402
 from models.gan.recipe import finetune_gan  # noqa: E402
 from models.resnet.plain_vs_residual import compare_training  # noqa: E402
 from models.unet.recipe import finetune_unet  # noqa: E402
-from zoo.data import text  # noqa: E402
+from zoo.data import shapes, text  # noqa: E402
 from zoo.jobs import JobRunner, deadline  # noqa: E402
 from zoo.training.char_lm import finetune_charlm  # noqa: E402
 
@@ -68,7 +68,8 @@ def figures_diffusion(events: list[dict]) -> str:
 
 JOBS = {  # name: (job, the page's default arguments, what to print)
     "resnet": (compare_training, dict(blocks=5, width=8, batch_norm=False, steps=60), figures_resnet),
-    "unet": (finetune_unet, dict(name="unet-shapes", lr=1e-3, steps=80, new_kind="star", noise=0.25), figures_unet),
+    "unet": (finetune_unet, dict(name="unet-shapes", lr=1e-3, steps=80, new_kind="star", noise=shapes.DEFAULT_NOISE),
+             figures_unet),
     "rnn": (finetune_charlm, dict(name="lstm-text", person_text=text.load("test")[:RNN_TEXT_CHARS], lr=1e-3, steps=100),
             figures_rnn),
     "gan": (finetune_gan, dict(name="dcgan-fashion", steps=100, g_lr=2e-4, d_lr=2e-4, d_steps=1), figures_gan),
