@@ -34,7 +34,8 @@ def figures_resnet(events: list[dict]) -> str:
     reports = [e for e in events if "loss_plain" in e]
     first, last = reports[0], reports[-1]
     return (f"loss plain {first['loss_plain']:.3f} -> {last['loss_plain']:.3f}, "
-            f"residual {first['loss_residual']:.3f} -> {last['loss_residual']:.3f} (steps {first['step']} -> {last['step']})")
+            f"residual {first['loss_residual']:.3f} -> {last['loss_residual']:.3f} "
+            f"(steps {first['step']} -> {last['step']})")
 
 
 def figures_unet(events: list[dict]) -> str:
@@ -95,7 +96,8 @@ def main(names: list[str]) -> None:
                   + (f" ({status.error})" if status.error else ""))
             print(f"  {figures(events)}")
             print(f"  note: {note}" if note else "  no note: it ran every step")
-            print(f"  result: {len(result):,} bytes of weights" if isinstance(result, bytes) else f"  result: {result!r}")
+            print(f"  result: {len(result):,} bytes of weights" if isinstance(result, bytes)
+                  else f"  result: {result!r}")
             pace = runner.pace(job)
             if pace is not None:
                 print(f"  next estimate: {pace.estimate(kwargs, kwargs['steps'], runner.job_seconds, name)}")

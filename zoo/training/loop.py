@@ -90,7 +90,8 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        event = {"step": step, **{key: value.item() for key, value in terms.items()}, "lr": optimizer.param_groups[0]["lr"]}
+        event = {"step": step, **{key: value.item() for key, value in terms.items()},
+                 "lr": optimizer.param_groups[0]["lr"]}
         stopping = may_stop_early and deadline.wrap_up(event, step, steps)
         yield event
         if stopping:
