@@ -74,7 +74,7 @@ def max_jobs() -> int:
 
 
 def job_seconds() -> float:
-    """ZOO_JOB_SECONDS: how long one job may run before it is stopped."""
+    """ZOO_JOB_SECONDS: how long one job may run; near it the job ends early and keeps what it has."""
     return number("ZOO_JOB_SECONDS", 300.0)
 
 

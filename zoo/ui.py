@@ -16,6 +16,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from zoo import checkpoints, drawing, jobs, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
+from zoo.jobs import deadline
+from zoo.jobs.pace import not_measured
 from zoo.saliency import Inspection, inspect_image
 
 ENTRY_POINT = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -249,9 +251,11 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
                    draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> Any:
     """Start / cancel a training job, draw its curves live, offer its weights; returns its result when done.
 
-    `draw(events)`, if given, draws the figures instead of one curve per metric (it runs inside
-    the live fragment, so its chart keys must be fixed); `label` names the job on the buttons and
-    messages; `download_name=None` offers no download (for jobs whose result is not weights).
+    Before a run it says how long a run of `job_kwargs["steps"]` steps will take, from the pace of
+    this job's latest run on this server, and whether it fits the time limit (one that does not stops early
+    and keeps what it has learned). `draw(events)`, if given, draws the figures instead of one curve
+    per metric (it runs inside the live fragment, so its chart keys must be fixed); `label` names the
+    job on the buttons and messages; `download_name=None` offers no download (for jobs whose result is not weights).
     """
     runner = jobs.get_runner()
     session = job_session()
@@ -272,6 +276,13 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     if cancel.button("Cancel", key=f"{key}_cancel", disabled=not running):
         runner.cancel(job_id)
         st.rerun()
+    if not running:
+        pace = runner.pace(job)
+        if pace is None:
+            st.caption(not_measured(runner.job_seconds, label))
+        else:
+            steps = job_kwargs.get("steps", pace.total or pace.steps)
+            st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, label))
     if job_id:
         (_live_progress if running else _final_progress)(key, job_id, metrics, draw, label)
     result = st.session_state.get(result_key)
@@ -286,11 +297,17 @@ def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[lis
     runner = jobs.get_runner()
     status = runner.status(job_id)
     events = runner.events(job_id)
+    stopped_early = next((e[deadline.STOPPED_EARLY] for e in events if deadline.STOPPED_EARLY in e), None)
     if status.state == "queued":
         st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
+    elif status.state == "running" and stopped_early:
+        st.caption(f"{stopped_early} Measuring the result… {status.elapsed_s:.0f} s")
     elif status.state == "running":
         steps = max((e["step"] for e in events if "step" in e), default=0)
-        st.caption(f"Training… step {steps}, {status.elapsed_s:.0f} s")
+        st.caption(f"Training… step {steps}, {status.elapsed_s:.0f} s of the {runner.job_seconds:g} s time limit")
+    elif status.state == "done" and stopped_early:
+        st.warning(f"{label.capitalize()} finished early. {stopped_early} What you see below is what it "
+                   "had learned by then.")
     elif status.state == "done":
         st.success(f"{label.capitalize()} finished.")
     elif status.state == "cancelled":

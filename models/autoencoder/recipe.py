@@ -14,7 +14,7 @@ from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.training import fid
-from zoo.training.loop import make_optimizer, remember, resume, train_steps
+from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
 
 DENOISING_STD = 0.3
@@ -126,7 +126,7 @@ def finetune_autoencoder(name: str, lr: float, steps: int, beta: float | None = 
     batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
     loss_kwargs = {"beta": beta} if beta is not None and model.config.kind == "vae" else {}
     for event in train_steps(model, batches, optimizer, steps, freeze_norm=True, **loss_kwargs):
-        if event["step"] % sample_every == 0 or event["step"] == steps:
+        if event["step"] % sample_every == 0 or is_last(event, steps):
             event.update(pictures())
         yield event
     return checkpoints.state_dict_bytes(model)

@@ -17,7 +17,7 @@ from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.training import fid
-from zoo.training.loop import clip_gradients, make_optimizer, remember, resume, train_steps
+from zoo.training.loop import clip_gradients, is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
 
 CURVE_STEPS = (10, 25, 50, 100)
@@ -142,7 +142,7 @@ def finetune_diffusion(name: str, lr: float, steps: int, label: int, images: np.
     batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
     shift = partial(fashion_mnist.augment, flip=False)  # shoes all face left in Fashion-MNIST
     for event in train_steps(model, batches, optimizer, steps, transform=shift):
-        if event["step"] % sample_every == 0 or event["step"] == steps:
+        if event["step"] % sample_every == 0 or is_last(event, steps):
             event.update(pictures())
         yield event
     return checkpoints.state_dict_bytes(model)

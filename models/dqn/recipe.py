@@ -17,6 +17,7 @@ from models.dqn.env import ENV_ID, make_env
 from models.dqn.model import QNetwork, QNetworkConfig
 from models.dqn.training_loop import BestWeights, DQNSettings, dqn_steps, evaluate_returns, greedy_actions
 from zoo.devices import torch_threads
+from zoo.jobs import deadline
 from zoo.training.recipe import ModuleRecipe
 
 
@@ -125,7 +126,7 @@ def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr:
         next_replay, episode, latest = started, [], None
         for event in dqn_steps(q, make_env(ENV_ID, physics), finetune_settings(lr, epsilon), steps, seed):
             episode.append((event["obs"], event["q_values"], event["action"]))
-            news = {key: event[key] for key in ("episode_return", "loss") if key in event}
+            news = {key: event[key] for key in ("episode_return", "loss", deadline.STOPPED_EARLY) if key in event}
             if "episode_return" in event:
                 latest, episode = (episode, event), []
             if event["step"] % eval_every == 0:

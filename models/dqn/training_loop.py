@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from models.dqn.env import make_env
+from zoo.jobs import deadline
 
 
 @dataclass
@@ -86,7 +87,7 @@ def dqn_steps(q: torch.nn.Module, env: gym.Env, settings: DQNSettings, total_ste
     """Train `q` in place for `total_steps` environment steps with epsilon-greedy exploration,
     yielding after each one {step, epsilon, obs, q_values, action}; at an episode's end also its
     `episode_return`, `episode_length`, `final_obs` and whether it `terminated` (failed); after a
-    training burst the burst's mean `loss`."""
+    training burst the burst's mean `loss`. Near a job's time limit it stops early (`zoo.jobs.deadline`)."""
     s = settings
     device = next(q.parameters()).device
     target = copy.deepcopy(q).eval().requires_grad_(False)
@@ -124,7 +125,10 @@ def dqn_steps(q: torch.nn.Module, env: gym.Env, settings: DQNSettings, total_ste
             event["loss"] = torch.stack(losses).mean().item()
         if step % s.target_update_interval == 0:
             target.load_state_dict(q.state_dict())
+        stopping = deadline.wrap_up(event, step, total_steps, "environment steps")
         yield event
+        if stopping:
+            break
 
 
 class BestWeights:

@@ -3,7 +3,8 @@ DCGAN and the page's fine-tuning job.
 
 A GAN step is not one loss on one model: D takes `d_steps` steps on real and generated
 batches, then G takes one against the updated D. So GANs get their own generator of per-step
-metrics beside `zoo.training.loop.train_steps`, with the same shape: it yields a small dict a step.
+metrics beside `zoo.training.loop.train_steps`, with the same shape: it yields a small dict a step,
+and in a job near its time limit it stops early the same way (`zoo.jobs.deadline`).
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from models.gan.model import DCGAN, DCGANConfig
 from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
+from zoo.jobs import deadline
 from zoo.training import fid
-from zoo.training.loop import remember, resume
+from zoo.training.loop import is_last, remember, resume
 from zoo.training.recipe import ModuleRecipe
 
 
@@ -54,8 +56,12 @@ def adversarial_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tens
         g_optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
         g_optimizer.step()
-        yield {"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item(),
-               "d_real": torch.sigmoid(real_scores).mean().item(), "d_fake": torch.sigmoid(fake_scores).mean().item()}
+        event = {"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                 "d_real": torch.sigmoid(real_scores).mean().item(), "d_fake": torch.sigmoid(fake_scores).mean().item()}
+        stopping = deadline.wrap_up(event, step, steps)
+        yield event
+        if stopping:
+            break
     model.eval()
 
 
@@ -128,7 +134,7 @@ def finetune_gan(name: str, steps: int, g_lr: float = 2e-4, d_lr: float = 2e-4, 
     g_optimizer, d_optimizer = optimizers(model, g_lr, d_lr)
     batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
     for event in adversarial_steps(model, batches, g_optimizer, d_optimizer, steps, d_steps):
-        if event["step"] % sample_every == 0 or event["step"] == steps:
+        if event["step"] % sample_every == 0 or is_last(event, steps):
             event["samples"] = samples()
         yield event
     return checkpoints.state_dict_bytes(model)

@@ -16,6 +16,7 @@ from models.gnn.recipe import (Settings, build, compare_methods, draw_labelled, 
                                normalised_adjacency, unlabelled_accuracy)
 from zoo.data.graphs import Graph
 from zoo.devices import pick_device, torch_threads
+from zoo.jobs import deadline
 
 MAX_ADJACENCY_SHOWN = 150
 """the page draws the normalised adjacency of at most this many nodes"""
@@ -45,13 +46,19 @@ def label_counts(graph: Graph, most: int = 10) -> list[int]:
 
 def accuracy_vs_labels(graph: Graph, settings: Settings, repeats: int = 3, threads: int | None = 1) -> Iterator[dict]:
     """Job: for each count in `label_counts` and `repeats` random draws, the unlabelled accuracy of the GNN,
-    label propagation and the features-only MLP on the same labels; yields one event per draw."""
+    label propagation and the features-only MLP on the same labels; yields one event per draw. Near the
+    job's time limit it stops after a draw (`zoo.jobs.deadline`)."""
     with torch_threads(threads):
         device, x = pick_device(), node_features(graph, settings.features)
         counts = label_counts(graph)
+        total = len(counts) * repeats
         for step, (k, seed) in enumerate(itertools.product(counts, range(repeats)), 1):
             scores = compare_methods(graph, x, draw_labelled(graph.labels, k, seed), settings, seed, device)
-            yield {"step": step, "total": len(counts) * repeats, "graph": graph.name, "per_class": k, **scores}
+            event = {"step": step, "total": total, "graph": graph.name, "per_class": k, **scores}
+            stopping = deadline.wrap_up(event, step, total, "draws")
+            yield event
+            if stopping:
+                break
 
 
 def mean_cosine_distance(h: np.ndarray) -> float:
@@ -65,7 +72,8 @@ def mean_cosine_distance(h: np.ndarray) -> float:
 def over_smoothing(graph: Graph, labelled: list[int], settings: Settings, depths: Sequence[int] = range(2, 9),
                    seed: int = 0, threads: int | None = 1) -> Iterator[dict]:
     """Job: a fresh GNN per depth on the same labels; yields its unlabelled accuracy and the mean cosine
-    distance between the nodes in its last hidden layer, untrained (the graph alone smooths them) and trained."""
+    distance between the nodes in its last hidden layer, untrained (the graph alone smooths them) and trained.
+    Near the job's time limit it stops after a depth (`zoo.jobs.deadline`)."""
     with torch_threads(threads):
         device = pick_device()
         x, edge_index = node_features(graph, settings.features).to(device), graph.edge_index().to(device)
@@ -78,12 +86,16 @@ def over_smoothing(graph: Graph, labelled: list[int], settings: Settings, depths
             model = build(graph, settings, layers=depth)
             initialise(model, seed)  # the start fit_nodes trains from
             untrained = distance(model.to(device))
-            for _ in fit_nodes(model, graph, x, labelled, settings, seed, device):
+            for _ in fit_nodes(model, graph, x, labelled, settings, seed, device, may_stop_early=False):
                 pass
             probs, _ = model.eval().predict_proba(x, edge_index)
-            yield {"step": step, "total": len(depths), "graph": graph.name, "layers": depth,
-                   "accuracy": unlabelled_accuracy(probs.cpu().numpy(), graph.labels, labelled),
-                   "distance": distance(model), "distance_untrained": untrained}
+            event = {"step": step, "total": len(depths), "graph": graph.name, "layers": depth,
+                     "accuracy": unlabelled_accuracy(probs.cpu().numpy(), graph.labels, labelled),
+                     "distance": distance(model), "distance_untrained": untrained}
+            stopping = deadline.wrap_up(event, step, len(depths), "depths")
+            yield event
+            if stopping:
+                break
 
 
 def summary(events: Sequence[dict], key: str) -> dict[Any, dict[str, float]]:

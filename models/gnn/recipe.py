@@ -14,7 +14,7 @@ from models.gnn.model import GNN, GNNConfig
 from zoo.data import graphs
 from zoo.data.graphs import Graph
 from zoo.devices import pick_device, torch_threads
-from zoo.training.loop import train_steps
+from zoo.training.loop import is_last, train_steps
 from zoo.training.recipe import ModuleRecipe
 
 FEATURES = ("identity", "structural")
@@ -109,10 +109,11 @@ def initialise(model: GNN, seed: int) -> None:
 
 
 def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings: Settings, seed: int,
-              device: torch.device, state: dict | None = None) -> Iterator[dict]:
+              device: torch.device, state: dict | None = None, may_stop_early: bool = True) -> Iterator[dict]:
     """Train `model` from a fresh seeded initialisation on the labelled nodes given features `x`, the
     full graph every step, for `settings.epochs` (Adam with L2 weight decay, as Kipf & Welling, and the
-    class-balance term of GNN.loss); yields {step, loss, lr, total}."""
+    class-balance term of GNN.loss); yields {step, loss, lr, total}. In a job near its time limit it
+    stops early unless `may_stop_early` is False (see `train_steps`)."""
     initialise(model, seed)
     model.to(device)
     x, edge_index = x.to(device), graph.edge_index().to(device)
@@ -121,7 +122,7 @@ def fit_nodes(model: GNN, graph: Graph, x: torch.Tensor, labelled: Sequence[int]
     mask[list(labelled)] = True
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     for event in train_steps(model, itertools.repeat((x, edge_index, labels, mask)), optimizer,
-                             settings.epochs, balance=settings.balance):
+                             settings.epochs, may_stop_early=may_stop_early, balance=settings.balance):
         if state is not None:
             state["step"] = event["step"]
         yield event | {"total": settings.epochs}
@@ -132,7 +133,7 @@ def train_fresh(graph: Graph, x: torch.Tensor, labelled: Sequence[int], settings
                 layers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Train a new model on features `x` to the end; its class probabilities (N, K) and embedding (N, 2)."""
     model = build(graph, settings, kind, layers)
-    for _ in fit_nodes(model, graph, x, labelled, settings, seed, device):
+    for _ in fit_nodes(model, graph, x, labelled, settings, seed, device, may_stop_early=False):
         pass
     probs, embedding = model.eval().predict_proba(x.to(device), graph.edge_index().to(device))
     return probs.cpu().numpy(), embedding.cpu().numpy()
@@ -167,7 +168,7 @@ def train_live(graph: Graph, labelled: list[int], settings: Settings, seed: int 
         every, frame = max(1, settings.epochs // frames), None
         start = {"step": 0, "graph": graph.name, "n": graph.n, "labelled": labelled}
         for event in itertools.chain([start], fit_nodes(model, graph, x, labelled, settings, seed, device)):
-            if event["step"] % every == 0 or event["step"] == settings.epochs:
+            if event["step"] % every == 0 or is_last(event, settings.epochs):
                 was_training = model.training
                 probs, embedding = model.eval().predict_proba(x, edge_index)
                 model.train(was_training)

@@ -12,6 +12,7 @@ import torch
 from models.resnet.model import ResNet, ResNetConfig
 from zoo.data import DataNotFoundError, fashion_mnist
 from zoo.devices import pick_device
+from zoo.jobs import deadline
 from zoo.training.loop import set_train_mode
 
 NETS = ("plain", "residual")
@@ -37,7 +38,8 @@ def compare_training(blocks: int = 5, width: int = 8, batch_norm: bool = False, 
                      seed: int = 0) -> Iterator[dict]:
     """Job: train a plain and a residual net with `blocks` blocks per stage (depth 6*blocks+2)
     in alternation. Every `report_every` steps yields {step, loss_plain, loss_residual,
-    grad_plain, grad_residual} (losses averaged since the last report); returns the final losses."""
+    grad_plain, grad_residual} (losses averaged since the last report); returns the final losses.
+    Near the job's time limit it reports and stops early (`zoo.jobs.deadline`)."""
     torch.manual_seed(seed)
     device = pick_device()
     nets = {}
@@ -59,14 +61,17 @@ def compare_training(blocks: int = 5, width: int = 8, batch_norm: bool = False, 
             loss.backward()
             optimizers[kind].step()
             sums[kind] += loss.item()
-        if step % report_every == 0 or step == steps:
+        event = {"step": step}
+        stopping = deadline.wrap_up(event, step, steps)
+        if step % report_every == 0 or step == steps or stopping:
             n = (step - 1) % report_every + 1
-            event = {"step": step}
             for kind, net in nets.items():
                 event[f"loss_{kind}"] = sums[kind] / n
                 event[f"grad_{kind}"] = gradient_norms(net)
             sums = dict.fromkeys(NETS, 0.0)
             yield event
+        if stopping:
+            break
     return {kind: event[f"loss_{kind}"] for kind in NETS}
 
 

@@ -20,7 +20,7 @@ from zoo import checkpoints
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.training.image_classifier import predict_proba, split_held_out
-from zoo.training.loop import train_steps
+from zoo.training.loop import is_last, train_steps
 from zoo.uploads import ClassFolders, to_fashion_tensor
 
 MODES = {"features": "Feature extraction (frozen body, new head)",
@@ -99,7 +99,7 @@ def transfer(name: str, images: np.ndarray, labels: np.ndarray, classes: list[st
     optimizer = torch.optim.AdamW(groups, weight_decay=1e-4)
     batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
     for event in train_steps(model, batches, optimizer, steps, transform=fashion_mnist.augment, freeze_norm=True):
-        if event["step"] % eval_every == 0 or event["step"] == steps:
+        if event["step"] % eval_every == 0 or is_last(event, steps):
             event["accuracy"] = measure()["accuracy"]
         yield event
     yield {"step": steps, "held_out": measure()}

@@ -19,7 +19,7 @@ import torch
 from models.rnn.model import ForecasterConfig, SeriesForecaster
 from zoo.data import series
 from zoo.devices import pick_device
-from zoo.training.loop import make_optimizer, train_steps
+from zoo.training.loop import is_last, make_optimizer, train_steps
 
 DEFAULT_SERIES = Path(__file__).resolve().parents[2] / "assets" / "mauna_loa_co2_monthly.csv"
 DEFAULT_SOURCE = ("Monthly mean CO2 at Mauna Loa, Hawaii (ppmv), May 1964 - December 2001: C. D. Keeling and "
@@ -149,7 +149,7 @@ def forecast_series(values: np.ndarray, horizon: int, season: int, cell: str = "
     forecast = predict()
     batches = windows.batches(batch_size, torch.Generator().manual_seed(seed))
     for event in train_steps(model, batches, optimizer, steps):
-        if event["step"] % report_every == 0 or event["step"] == steps:
+        if event["step"] % report_every == 0 or is_last(event, steps):
             forecast = predict()
             event.update(forecast=forecast.tolist(), mase=mase(actual, forecast, history, season))
         yield event

@@ -15,7 +15,7 @@ from models.unet.model import Skips, UNet, UNetConfig
 from zoo import checkpoints
 from zoo.data import shapes
 from zoo.devices import pick_device
-from zoo.training.loop import make_optimizer, remember, resume, train_steps
+from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
 
 
@@ -170,7 +170,7 @@ def finetune_unet(name: str, lr: float = 1e-3, steps: int = 60, new_kind: str | 
     optimizer, _ = make_optimizer(model, lr)
     batches = as_tensors(shapes.batches(images, masks, min(batch_size, n_scenes), seed))
     for event in train_steps(model, batches, optimizer, steps):
-        if event["step"] % eval_every == 0 or event["step"] == steps:
+        if event["step"] % eval_every == 0 or is_last(event, steps):
             event["dice"] = measure()["mean_dice"]
         yield event
     yield {"step": steps, "dice_after": measure()}

@@ -31,6 +31,7 @@ import numpy as np
 
 from zoo import settings
 from zoo.data import text as text_data
+from zoo.jobs import deadline
 
 if TYPE_CHECKING:  # gensim is imported where it is used: the registry imports every package
     from gensim.models import KeyedVectors, Word2Vec
@@ -101,7 +102,8 @@ def build_model(config: Word2VecConfig, corpus: list[list[str]]) -> Word2Vec:
 
 def train_epochs(model: Word2Vec, corpus: list[list[str]]) -> Iterator[dict]:
     """Train `model` (vocabulary built) for its epochs, yielding after each
-    {step: epoch, total, loss: per trained word, words_per_s: corpus words per second, seconds}."""
+    {step: epoch, total, loss: per trained word, words_per_s: corpus words per second, seconds}; near a
+    job's time limit it stops after an epoch (`zoo.jobs.deadline`)."""
     epochs, alpha, min_alpha = model.epochs, model.alpha, model.min_alpha
     rate = lambda e: alpha - (alpha - min_alpha) * e / epochs
     try:
@@ -110,8 +112,12 @@ def train_epochs(model: Word2Vec, corpus: list[list[str]]) -> Iterator[dict]:
             trained, raw = model.train(corpus, total_examples=model.corpus_count, epochs=1, compute_loss=True,
                                        start_alpha=rate(epoch), end_alpha=rate(epoch + 1))
             seconds = time.perf_counter() - started
-            yield {"step": epoch + 1, "total": epochs, "loss": model.get_latest_training_loss() / max(trained, 1),
-                   "words_per_s": raw / seconds, "seconds": seconds}
+            event = {"step": epoch + 1, "total": epochs, "loss": model.get_latest_training_loss() / max(trained, 1),
+                     "words_per_s": raw / seconds, "seconds": seconds}
+            stopping = deadline.wrap_up(event, epoch + 1, epochs, "epochs")
+            yield event
+            if stopping:
+                break
     finally:  # train() overwrote them with the last epoch's
         model.epochs, model.alpha, model.min_alpha = epochs, alpha, min_alpha
 

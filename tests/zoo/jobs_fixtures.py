@@ -11,6 +11,8 @@ from typing import Iterator
 
 import numpy as np
 
+from zoo.jobs import deadline
+
 
 def count_steps(n: int, result: bytes = b"weights", sleep: float = 0.0) -> Iterator[dict]:
     """Yield n steps, each with a loss and a tiny image payload, and return `result`."""
@@ -45,3 +47,19 @@ def hang(seconds: float = 60.0) -> Iterator[dict]:
     yield {"step": 1}
     time.sleep(seconds)
     yield {"step": 2}
+
+
+def train_with_deadline(n: int, sleep: float, finish_s: float = 0.0, result: bytes = b"weights") -> Iterator[dict]:
+    """A training job as the recipes write one: "before" figures, up to `n` steps of `sleep` seconds that
+    stop early as `train_steps` does near the time limit, then "after" figures taking `finish_s`."""
+    yield {"step": 0, "accuracy_before": 0.5}
+    for step in range(1, n + 1):
+        time.sleep(sleep)
+        event = {"step": step, "loss": 1.0 / step}
+        stopping = deadline.wrap_up(event, step, n)
+        yield event
+        if stopping:
+            break
+    time.sleep(finish_s)
+    yield {"step": step, "accuracy_after": 0.9}
+    return result

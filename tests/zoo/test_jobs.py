@@ -1,4 +1,5 @@
-"""The job runner: completion, cancel, queue, limits, failures, dead and hung workers, warmth.
+"""The job runner: completion, cancel, queue, limits, failures, dead and hung workers, warmth, a job that
+ends early near its limit and keeps what it has, and the pace of finished runs behind the estimate.
 
 Runners here are small (one or two workers, short limits, no torch preload) and every one
 is shut down by the `make_runner` fixture.
@@ -6,6 +7,7 @@ is shut down by the `make_runner` fixture.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from typing import Callable
@@ -13,7 +15,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from tests.zoo.jobs_fixtures import count_steps, fail_after, forever, hang
+from tests.zoo.jobs_fixtures import count_steps, fail_after, forever, hang, train_with_deadline
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 
 
@@ -120,6 +122,48 @@ def test_time_limit(make_runner):
     assert "time limit of 1 s" in status.error
     assert 1.0 <= time.monotonic() - start < 15.0  # loose: CI machines may be busy
     assert 0 < status.elapsed_s < 15.0
+
+
+def test_a_job_near_its_limit_ends_early_with_its_result_and_a_note(make_runner):
+    runner = make_runner(job_seconds=2)
+    job = runner.submit("a", train_with_deadline, n=10_000, sleep=0.01, finish_s=0.2)
+    status = wait_finished(runner, job)
+    assert (status.state, status.error) == ("done", None)
+    assert runner.result(job) == b"weights"
+    events = runner.events(job)
+    [stopped] = [e for e in events if "stopped_early" in e]
+    assert re.fullmatch(r"Stopped after [\d,]+ of 10,000 steps to finish within the server's time limit of 2 s\.",
+                        stopped["stopped_early"])
+    assert stopped["step"] > 20  # it used its time
+    assert events[-1] == {"step": stopped["step"], "accuracy_after": 0.9}  # and then measured the result
+    assert 1.0 < status.elapsed_s < 10.0  # loose: CI machines may be busy
+
+
+def test_a_job_wrapping_up_may_pass_its_limit_but_not_the_hard_limit(make_runner):
+    runner = make_runner(job_seconds=2, grace_seconds=4)
+    slow_end = runner.submit("a", train_with_deadline, n=10_000, sleep=0.01, finish_s=1.0)
+    status = wait_finished(runner, slow_end)
+    assert status.state == "done" and status.elapsed_s > 2 and runner.result(slow_end) == b"weights"
+    hung_end = runner.submit("a", train_with_deadline, n=10_000, sleep=0.01, finish_s=60)
+    status = wait_finished(runner, hung_end, timeout=20)
+    assert status.state == "timed_out" and "did not stop" in status.error
+    assert any("stopped_early" in e for e in runner.events(hung_end))
+
+
+def test_a_finished_run_is_timed_for_the_estimate_before_the_next(make_runner):
+    runner = make_runner()
+    assert runner.pace(count_steps) is None
+    job = runner.submit("a", count_steps, n=20, sleep=0.05)
+    wait_finished(runner, job)
+    pace = runner.pace(count_steps)
+    assert pace.steps == 20 and 5 < pace.steps_per_s < 21
+    assert pace.settings == {"n": 20, "sleep": 0.05} and pace.differing({"n": 40, "sleep": 0.05}) == ["n"]
+    assert pace.estimate({"n": 20, "sleep": 0.05}, 40, 30, "run").startswith("About ")
+    cancelled = runner.submit("a", forever, sleep=0.05)
+    wait_until(lambda: runner.status(cancelled).n_events > 3)
+    runner.cancel(cancelled)
+    wait_finished(runner, cancelled)
+    assert runner.pace(forever) is None  # only runs that finished are timed: a cancelled one has no end
 
 
 def test_exception_fails_the_job(make_runner, caplog):

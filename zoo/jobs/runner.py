@@ -6,8 +6,12 @@ a bare loop (GIL contention with reruns), a worker process at 0.91x. Workers are
 interpreters (`python -m zoo.jobs.worker`, so CUDA works in them) started once and reused, so a job
 does not pay start-up and `import torch`. They are not started with multiprocessing's spawn,
 because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
-app script itself. Pages use only submit, events, status, cancel and result, so a Ray backend
-can later run the same jobs.
+app script itself. Pages use only submit, events, status, cancel and result (and `pace`, for an
+estimate before a run), so a Ray backend can later run the same jobs.
+
+A job near its time limit ends early and keeps what it has: its loops ask `zoo.jobs.deadline` and
+stop stepping in time for its final figures and weights. The runner times every finished run from
+its events (`zoo.jobs.pace`) and keeps the latest per job function, for the estimate before the next.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Callable, Iterator
 
 from zoo import settings
+from zoo.jobs.pace import Pace, PaceMeter, plain_settings
 from zoo.jobs.worker import send as _send
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,7 @@ _KEEP_FINISHED = 200       # finished jobs (and their results) kept for their se
 _KEEP_FINISHED_S = 3600.0  # ... for at most an hour
 _EXIT_S = 2.0              # on shutdown, how long workers get to exit before they are killed
 _MAX_DRAIN = 1000          # messages read from one worker per turn, so others are not starved
+_KEEP_PACES = 64           # job functions whose latest pace is kept
 _REPO_ROOT = str(settings.REPOSITORY)
 
 
@@ -70,6 +76,8 @@ class _Job:
     session_id: str
     payload: bytes                   # pickled (fn, kwargs), sent to a worker as is
     sys_path: list[str]              # the submitter's import path, so the worker finds fn's module
+    function: str                    # fn's module and name, under which its pace is kept
+    meter: PaceMeter                 # times the run from its events
     state: str = "queued"
     events: list[dict] = field(default_factory=list)
     result: Any = None
@@ -112,6 +120,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
         self._queue: deque[_Job] = deque()
+        self._paces: dict[str, Pace] = {}  # the latest per job function, oldest first
         self._workers: list[_Worker] = []
         self._closed = False
         self._wake_r, self._wake_w = os.pipe()
@@ -144,7 +153,8 @@ class JobRunner:
                 raise JobLimitError("You already have a training job running; "
                                     "cancel it or wait for it to finish.")
             self._forget_finished(time.monotonic())
-            job = _Job(uuid.uuid4().hex, session_id, payload, _import_path())
+            job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), _function_name(fn),
+                       PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
             self._queue.append(job)
             self._wake()
@@ -180,6 +190,11 @@ class JobRunner:
         with self._lock:
             job = self._job(job_id)
             return job.result if job.state == "done" else None
+
+    def pace(self, fn: Callable[..., Iterator[dict]]) -> Pace | None:
+        """How the latest finished run of job function `fn` went on this server (None before one has)."""
+        with self._lock:
+            return self._paces.get(_function_name(fn))
 
     def shutdown(self) -> None:
         """Cancel every job and stop the workers (they get a moment to exit, then are killed)."""
@@ -310,13 +325,16 @@ class JobRunner:
             worker.ready = True
         elif kind == "started":
             job.started = time.monotonic()
+            job.meter.start(job.started)
         elif kind == "event":
             job.events.append(args[0])
+            job.meter.observe(args[0], time.monotonic())
         else:  # the job ended: "done", "failed", "cancelled" or "timed_out"
             worker.job = None
             if kind == "done":
                 job.result = args[0]
                 self._finish(job, "done")
+                self._keep_pace(job)
             elif kind == "failed":
                 log.error("Job %s failed:\n%s", job.id, args[1])
                 self._finish(job, "failed", args[0])
@@ -341,6 +359,15 @@ class JobRunner:
                                                 f"{self.job_seconds:g} s and did not stop, so its "
                                                 "process was stopped.")
         return outbox
+
+    def _keep_pace(self, job: _Job) -> None:
+        """Keep a finished run's pace as its job function's latest, within _KEEP_PACES functions."""
+        pace = job.meter.pace(job.ended)
+        if pace is not None:
+            self._paces.pop(job.function, None)
+            self._paces[job.function] = pace
+            while len(self._paces) > _KEEP_PACES:
+                del self._paces[next(iter(self._paces))]
 
     def _kill(self, worker: _Worker, state: str, error: str | None = None) -> None:
         """End a job that does not stop by itself (a step that hangs) by killing its worker."""
@@ -378,6 +405,10 @@ def get_runner() -> JobRunner:
             _runner = JobRunner()
             atexit.register(_runner.shutdown)
         return _runner
+
+
+def _function_name(fn: Callable) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 def _import_path() -> list[str]:

@@ -1,16 +1,18 @@
 """The worker side of `zoo.jobs`: a fresh interpreter (`python -m zoo.jobs.worker FD THREADS
 [MODULE...]`) that imports what jobs need once, then runs jobs one at a time, sending their
-events back through its pipe and checking for a cancel or its time limit after every step."""
+events back through its pipe and checking for a cancel or its time limit after every step. Each job
+runs under `zoo.jobs.deadline.limit`, so that its training loops stop early when it nears the limit."""
 from __future__ import annotations
 
 import importlib
 import pickle
 import signal
 import sys
-import time
 import traceback
 from contextlib import suppress
 from multiprocessing.connection import Connection
+
+from zoo.jobs import deadline
 
 
 def send(conn: Connection, message: tuple) -> None:
@@ -42,22 +44,22 @@ def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
     """Run one job, sending its events and then exactly one message saying how it ended."""
     sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
     send(conn, ("started",))
-    start = time.monotonic()
     gen = None
     try:
-        fn, kwargs = pickle.loads(payload)
-        gen = fn(**kwargs)
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as stop:
-                send(conn, ("done", stop.value))
-                return
-            send(conn, ("event", event))
-            if reason := _stop_reason(conn, job_id, start, seconds):
-                gen.close()  # runs the recipe's finally blocks before the server hears it stopped
-                send(conn, (reason,))
-                return
+        with deadline.limit(seconds):
+            fn, kwargs = pickle.loads(payload)
+            gen = fn(**kwargs)
+            while True:
+                try:
+                    event = next(gen)
+                except StopIteration as stop:
+                    send(conn, ("done", stop.value))
+                    return
+                send(conn, ("event", event))
+                if reason := _stop_reason(conn, job_id):
+                    gen.close()  # runs the recipe's finally blocks before the server hears it stopped
+                    send(conn, (reason,))
+                    return
     except Exception as exc:
         send(conn, ("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
@@ -65,12 +67,13 @@ def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
             gen.close()
 
 
-def _stop_reason(conn: Connection, job_id: str, start: float, seconds: float) -> str | None:
-    """Why the running job must stop after this step: a cancel from the server, or its time limit."""
+def _stop_reason(conn: Connection, job_id: str) -> str | None:
+    """Why the running job must stop after this step: a cancel from the server, or its time limit
+    passed before it began to wrap up (one wrapping up is given until the runner's hard limit)."""
     while conn.poll():
         if conn.recv() == ("cancel", job_id):
             return "cancelled"
-    if time.monotonic() - start > seconds:
+    if deadline.overrun():
         return "timed_out"
     return None
 

@@ -21,7 +21,7 @@ from zoo import checkpoints, progress
 from zoo.data import text
 from zoo.devices import pick_device
 from zoo.training import ngram
-from zoo.training.loop import clip_gradients, make_optimizer, remember, resume, train_steps
+from zoo.training.loop import clip_gradients, is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
 
 LN2 = math.log(2)
@@ -235,7 +235,7 @@ def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 
     optimizer, _ = make_optimizer(model, lr, weight_decay=0.0)
     clip_gradients(optimizer, grad_clip)
     for event in train_steps(model, text.batches(train_ids, batch_size, seq_len, seed), optimizer, steps):
-        if event["step"] % sample_every == 0 or event["step"] == steps:
+        if event["step"] % sample_every == 0 or is_last(event, steps):
             event["sample"] = sample()
         yield event
     yield {"step": steps, "bpc_before": before, "bpc_after": measure()}

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from zoo import checkpoints
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
-from zoo.training.loop import make_optimizer, remember, resume, train_steps
+from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
 from zoo.uploads import ClassFolders, UploadError, to_fashion_tensor
 
@@ -146,7 +146,7 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
     optimizer, _ = make_optimizer(model, lr)
     batches = fashion_mnist.batches(train, min(batch_size, len(train)), seed)
     for event in train_steps(model, batches, optimizer, steps, transform=fashion_mnist.augment, freeze_norm=True):
-        if event["step"] % eval_every == 0 or event["step"] == steps:
+        if event["step"] % eval_every == 0 or is_last(event, steps):
             event["accuracy"] = evaluate()
         yield event
     yield {"step": steps, "accuracy_after": evaluate()}

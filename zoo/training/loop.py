@@ -1,13 +1,16 @@
 """The one training loop every recipe shares: a generator of per-step metrics.
 
 The CLI consumes it with a progress bar; the app's job runner consumes it in a worker
-process. The model's objective lives on the model (`model.loss(*batch)`).
+process, where it stops early when the job nears its time limit (`zoo.jobs.deadline`).
+The model's objective lives on the model (`model.loss(*batch)`).
 """
 from __future__ import annotations
 
 from typing import Callable, Iterator
 
 import torch
+
+from zoo.jobs import deadline
 
 
 def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0,
@@ -56,8 +59,13 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
                 optimizer: torch.optim.Optimizer, steps: int, *,
                 scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
                 start_step: int = 0, transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                freeze_norm: bool = False, bf16_on_cpu: bool = False, **loss_kwargs) -> Iterator[dict[str, float]]:
+                freeze_norm: bool = False, bf16_on_cpu: bool = False, may_stop_early: bool = True,
+                **loss_kwargs) -> Iterator[dict[str, float]]:
     """Run optimisation steps `start_step+1 .. steps`, yielding {step, loss, lr} after each.
+
+    In a job near its time limit it stops after the step whose event carries the note
+    (`zoo.jobs.deadline.STOPPED_EARLY`; `is_last` tells the consumer), unless `may_stop_early` is
+    False: a run whose result means nothing unless it trains to the end (one of many in a comparison).
 
     `model.loss` returns the loss, or a dict of scalar terms with the loss under "loss" (every
     term is then reported, e.g. a VAE's reconstruction and KL).
@@ -82,8 +90,18 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        yield {"step": step, **{key: value.item() for key, value in terms.items()}, "lr": optimizer.param_groups[0]["lr"]}
+        event = {"step": step, **{key: value.item() for key, value in terms.items()},
+                 "lr": optimizer.param_groups[0]["lr"]}
+        stopping = may_stop_early and deadline.wrap_up(event, step, steps)
+        yield event
+        if stopping:
+            break
     model.eval()
+
+
+def is_last(event: dict, steps: int) -> bool:
+    """Whether a training loop's `event` is its last: step `steps`, or the step it stopped early at."""
+    return event["step"] == steps or deadline.STOPPED_EARLY in event
 
 
 def clip_gradients(optimizer: torch.optim.Optimizer, max_norm: float | None) -> None:
