@@ -42,7 +42,8 @@ else:
     st.caption(f"The model learned from all 60,000 training images, so only test images are new to it: the last "
                f"{VALIDATION_IMAGES:,} choose the weights kept, the first {MEASURED_IMAGES:,} give the accuracy before "
                f"and after (the card's {metrics['accuracy']:.2%} is on all {metrics['n']:,}). More steps on a few "
-               "thousand images it has seen teach it little, so at the default learning rate it stays about where it was.")
+               "thousand images it has seen teach it little, so at the default learning rate it stays about where it "
+               "was.")
 lr = st.select_slider("Learning rate", options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3], value=3e-4 if own else 3e-5,
                       format_func=lambda v: f"{v:.0e}", key="cnn_own_lr" if own else "cnn_lr",
                       help="Your photos are new to it and need larger steps than more of what it has seen.")
@@ -57,7 +58,8 @@ else:
     if archive is None:
         st.stop()
     try:
-        job_kwargs["images"], job_kwargs["labels"] = fashion_arrays(uploads.read_class_folders(archive.getvalue(), archive.name))
+        folders = uploads.read_class_folders(archive.getvalue(), archive.name)
+        job_kwargs["images"], job_kwargs["labels"] = fashion_arrays(folders)
     except uploads.UploadError as error:
         st.error(str(error))
         st.stop()
@@ -76,11 +78,10 @@ def draw_finetune(events: list[dict]) -> None:
         if final is not None:
             after = final["after"]["original"]
             right.metric("after", f"{after:.1%}", delta=f"{after - start['original']:+.1%}")
-    left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss", "validation_loss"], title="loss (nats per image)", height=240),
-                      key="cnn_ft_loss")
-    right.plotly_chart(plots.curves(events, ["accuracy"], title="validation accuracy", height=240),
-                       key="cnn_ft_accuracy")
+    charts = [("loss", "training loss (nats per image)"), ("validation_loss", "validation loss (nats per image)"),
+              ("accuracy", "validation accuracy")]
+    for column, (metric, title) in zip(st.columns(3), charts):
+        column.plotly_chart(plots.curves(events, [metric], title=title, height=240), key=f"cnn_ft_{metric}")
     if final is not None:
         st.caption(final["summary"])
         for warning in final["warnings"]:

@@ -259,8 +259,8 @@ test_images = card["metrics"]["n"]
 measured_images = test_images - VALIDATION_IMAGES  # every other test image: the MLP reads 9,000 in half a second
 st.caption(f"Which images measure what: only the {test_images:,} test images are new to the model. Every 25 steps the "
            f"last {VALIDATION_IMAGES:,} of them are scored (the curves) and the weights that score best are kept; the "
-           f"other {measured_images:,} give the accuracy before and after. The card's {card['metrics']['accuracy']:.2%} "
-           f"is on all {test_images:,}.")
+           f"other {measured_images:,} give the accuracy before and after. The card's "
+           f"{card['metrics']['accuracy']:.2%} is on all {test_images:,}.")
 lr = st.select_slider("Learning rate", options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3], value=3e-5,
                       format_func=lambda v: f"{v:.0e}", key="mlp_lr")
 steps = st.slider("Steps", 10, 500, 100, step=10, key="mlp_steps")
@@ -268,11 +268,10 @@ n_train = st.slider("Training images", 500, 20000, 2000, step=500, key="mlp_n")
 
 
 def draw_finetune(events: list[dict]) -> None:
-    left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss", "validation_loss"], title="loss (nats per image)", height=240),
-                      key="mlp_ft_loss")
-    right.plotly_chart(plots.curves(events, ["accuracy"], title="validation accuracy", height=240),
-                       key="mlp_ft_accuracy")
+    charts = [("loss", "training loss (nats per image)"), ("validation_loss", "validation loss (nats per image)"),
+              ("accuracy", "validation accuracy")]
+    for column, (metric, title) in zip(st.columns(3), charts):
+        column.plotly_chart(plots.curves(events, [metric], title=title, height=240), key=f"mlp_ft_{metric}")
     final = next((e for e in events if "summary" in e), None)
     if final is not None:
         st.caption(final["summary"])

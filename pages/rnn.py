@@ -207,7 +207,8 @@ st.markdown(
     f"trains on the first eight tenths, mixed with the original text ({char_lm.REHEARSAL:.0%} of every batch) so it "
     "keeps what it knew. Every 10 steps the ninth tenth scores it: the weights that score best are kept, and the run "
     "stops once the score stops improving. The last tenth, which it never trains on, and the original validation text "
-    "measure it before and after: what it learned and what it forgot.")
+    "measure it before and after: what it learned and what it forgot. A few paragraphs teach it little; a chapter or "
+    "more teaches it your text's style.")
 a, b, c = st.columns(3)
 ft_cell = a.selectbox("Model", list(MODELS), key="rnn_ft_cell")
 lr = b.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, format_func=lambda v: f"{v:.0e}",

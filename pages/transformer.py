@@ -121,7 +121,8 @@ st.markdown(
     f"stays as it is. Your text is cut in three: it trains on the first eight tenths, mixed with the original text "
     f"({REHEARSAL:.0%} of every batch) so it keeps what it knew. Every 10 steps the ninth tenth scores it: the weights "
     "that score best are kept, and the run stops once the score stops improving. The last tenth, which it never trains "
-    "on, and the original validation text measure it before and after: what it learned and what it forgot.")
+    "on, and the original validation text measure it before and after: what it learned and what it forgot. A few "
+    "paragraphs teach it little; a chapter or more teaches it your text's style.")
 person_text, source = ui.text_input("transformer_data", label="Training text")
 a, b = st.columns(2)
 lr = a.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=3e-4,
@@ -144,8 +145,8 @@ def draw_finetune(events: list[dict]) -> None:
     before = next((e["bpc_before"] for e in events if "bpc_before" in e), None)
     if before is not None:
         cols = st.columns(4)
-        for col, (key, name) in zip(cols[::2], [("yours", "your held-out text"), ("original", "original validation")]):
-            col.metric(f"Bits/char on {name}, before", f"{before[key]:.3f}")
+        cols[0].metric("Your held-out text: bits/char before", f"{before['yours']:.3f}")
+        cols[2].metric("Original validation: before", f"{before['original']:.3f}")
         if final is not None:
             for col, key in zip(cols[1::2], ["yours", "original"]):
                 after = final["bpc_after"][key]

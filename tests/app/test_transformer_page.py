@@ -84,8 +84,7 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     run_until(at, _finished, seconds=240)
     assert not at.error
     labels = [m.label for m in at.metric]
-    assert labels == ["Bits/char on your held-out text, before", "after", "Bits/char on original validation, before",
-                      "after"]
+    assert labels == ["Your held-out text: bits/char before", "after", "Original validation: before", "after"]
     assert any(m.value.startswith("**Sample from the weights kept**") for m in at.markdown)
     assert any('"loss"' in spec for spec in _specs(at))
     assert at.get("download_button")

@@ -260,8 +260,8 @@ def finetune_charlm(name: str, person_text: str, lr: float = 3e-4, steps: int = 
            "n_train": len(train_ids), "n_validation": len(validation), "n_held_out": len(held_out)}
     optimizer, _ = make_optimizer(model, lr, weight_decay=0.0)
     clip_gradients(optimizer, grad_clip)
-    batches = mixed_batches(text.batches(train_ids, own_rows, seq_len, seed),
-                            text.batches(corpus_ids(str(vocab)), original_rows, seq_len, seed) if original_rows else None)
+    rehearsed = text.batches(corpus_ids(str(vocab)), original_rows, seq_len, seed) if original_rows else None
+    batches = mixed_batches(text.batches(train_ids, own_rows, seq_len, seed), rehearsed)
     step = 0
     for event in train_steps(model, batches, optimizer, steps):
         step = event["step"]
@@ -279,7 +279,8 @@ def finetune_charlm(name: str, person_text: str, lr: float = 3e-4, steps: int = 
     yield {"step": step, "bpc_before": before, "bpc_after": after, "kept_step": best.best_step,
            "summary": best.summary(step, steps, f"the {len(validation):,} characters of your validation piece"),
            "kept_sample": sample(),
-           "warnings": finetune_warnings(before, after, best.best_step, len(train_ids), epochs, original_rows / batch_size)}
+           "warnings": finetune_warnings(before, after, best.best_step, len(train_ids), epochs,
+                                         original_rows / batch_size)}
     return checkpoints.state_dict_bytes(model)
 
 
@@ -294,10 +295,11 @@ def finetune_warnings(before: dict[str, float], after: dict[str, float], kept_st
             f"character): it overfit your short text. By step {kept_step} it had read its {n_train:,} training "
             f"characters {epochs:.1f} times, and fitting them closely made it worse on text it had not read. A lower "
             "learning rate, fewer steps or a longer text help.")
-    if after["original"] - before["original"] >= WORSE_BPC:
+    if (rise := after["original"] - before["original"]) >= WORSE_BPC:
         warnings.append(
-            f"The model got worse on the original validation text ({before['original']:.3f} → "
-            f"{after['original']:.3f} bits per character): it forgot some of the English it was trained on "
+            f"The model got {'a little ' if rise < 0.1 else ''}worse on the original validation text "
+            f"({before['original']:.3f} → {after['original']:.3f} bits per character): it forgot some of the English "
+            "it was trained on "
             f"while it learned yours" + (f", although {rehearsal:.0%} of every batch was original text to remind it."
                                           if rehearsal else "; no batch held original text to remind it."))
     return warnings

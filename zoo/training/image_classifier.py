@@ -209,7 +209,8 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
         measured_on, rehearsed = {"test": test}, None
     else:
         train, validation, held_out = own_pieces(images, labels, seed)
-        measured_on, rehearsed = {"yours": held_out, "original": fashion_pieces(0, n_test)[2]}, original_training_images()
+        measured_on = {"yours": held_out, "original": fashion_pieces(0, n_test)[2]}
+        rehearsed = original_training_images()
     own_rows, original_rows = rehearsal_rows(batch_size, rehearsal if rehearsed is not None else 0.0)
 
     def accuracy(split: fashion_mnist.Split) -> dict[str, Any]:
@@ -264,5 +265,6 @@ def finetune_warnings(before: dict[str, float], after: dict[str, float], n_train
            "original": "it forgot some of what it knew while it learned your images"
                        + (f", although {rehearsal:.0%} of every batch was Fashion-MNIST to remind it." if rehearsal
                           else "; no batch held Fashion-MNIST to remind it.")}
-    return [f"The model got worse on {where[key]} ({before[key]:.2%} → {after[key]:.2%}): {why[key]}"
-            for key in before if before[key] - after[key] >= WORSE_ACCURACY]
+    drops = {key: before[key] - after[key] for key in before}
+    return [f"The model got {'a little ' if drop < 0.01 else ''}worse on {where[key]} ({before[key]:.2%} → "
+            f"{after[key]:.2%}): {why[key]}" for key, drop in drops.items() if drop >= WORSE_ACCURACY]
