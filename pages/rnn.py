@@ -169,33 +169,49 @@ else:
 # ---- 3. fine-tune ------------------------------------------------------------------------------------
 def draw_finetune(events: list[dict]) -> None:
     before = next((e["bpc_before"] for e in events if "bpc_before" in e), None)
-    after = next((e["bpc_after"] for e in events if "bpc_after" in e), None)
+    final = next((e for e in events if "bpc_after" in e), None)
     if before is not None:
         columns = st.columns(4)
-        columns[0].metric("Your text: bits/char before", f"{before['yours']:.3f}")
+        columns[0].metric("Your held-out text: bits/char before", f"{before['yours']:.3f}")
         columns[2].metric("Original validation: before", f"{before['original']:.3f}")
-        if after is not None:
+        if final is not None:
+            after = final["bpc_after"]
             columns[1].metric("after", f"{after['yours']:.3f}", delta=f"{after['yours'] - before['yours']:+.3f}",
                               delta_color="inverse")
             columns[3].metric("after", f"{after['original']:.3f}",
                               delta=f"{after['original'] - before['original']:+.3f}", delta_color="inverse")
-    st.plotly_chart(plots.curves(events, ["loss"], height=240), key="rnn_ft_loss")
+            st.caption(final["summary"])
+            for warning in final["warnings"]:
+                st.warning(warning)
+    left, right = st.columns(2)
+    left.plotly_chart(plots.curves(events, ["loss"], title="training loss (nats per character)", height=240),
+                      key="rnn_ft_loss")
+    right.plotly_chart(plots.curves(events, ["validation_bpc"], title="your validation piece (bits per character)",
+                                    height=240), key="rnn_ft_validation")
     samples = [(e["step"], e["sample"]) for e in events if "sample" in e]
     if samples:
         left, right = st.columns(2)
         left.markdown("**Sample before**")
         left.code(samples[0][1], language=None, wrap_lines=True)
-        right.markdown(f"**Sample at step {samples[-1][0]}**")
-        right.code(samples[-1][1], language=None, wrap_lines=True)
+        if final is not None:
+            right.markdown(f"**Sample from the weights kept** (step {final['kept_step']})")
+            right.code(final["kept_sample"], language=None, wrap_lines=True)
+        else:
+            right.markdown(f"**Sample at step {samples[-1][0]}**")
+            right.code(samples[-1][1], language=None, wrap_lines=True)
 
 
 st.header("3. Fine-tune on your text")
-st.markdown("Continue training a private copy on your own text; the shared model stays as it is. A tenth of your "
-            "text is held out: bits per character on it and on the original validation text, before and after, "
-            "show what the model learned and what it forgot.")
+st.markdown(
+    "Continue training a private copy on your own text; the shared model stays as it is. Your text is cut in three: it "
+    f"trains on the first eight tenths, mixed with the original text ({char_lm.REHEARSAL:.0%} of every batch) so it "
+    "keeps what it knew. Every 10 steps the ninth tenth scores it: the weights that score best are kept, and the run "
+    "stops once the score stops improving. The last tenth, which it never trains on, and the original validation text "
+    "measure it before and after: what it learned and what it forgot. A few paragraphs teach it little; a chapter or "
+    "more teaches it your text's style.")
 a, b, c = st.columns(3)
 ft_cell = a.selectbox("Model", list(MODELS), key="rnn_ft_cell")
-lr = b.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, format_func=lambda v: f"{v:.0e}",
+lr = b.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, format_func=lambda v: f"{v:.0e}",
                      key="rnn_ft_lr")
 ft_steps = c.slider("Steps", 10, 500, 100, step=10, key="rnn_ft_steps")
 person_text, source = ui.text_input("rnn_ft", label="Your text")
@@ -203,7 +219,7 @@ if person_text is None:
     st.info(f"Type, paste or upload at least {char_lm.MIN_FINETUNE_CHARS:,} characters of text to fine-tune on.")
 elif len(person_text) < char_lm.MIN_FINETUNE_CHARS:
     st.warning(f"That is {len(person_text):,} characters ({source}); fine-tuning needs at least "
-               f"{char_lm.MIN_FINETUNE_CHARS:,}, a tenth of which is held out to measure it.")
+               f"{char_lm.MIN_FINETUNE_CHARS:,}: a tenth chooses the weights kept and a tenth measures them.")
 else:
     st.caption(f"{len(person_text):,} characters from {source}.")
     ui.training_panel("rnn_ft", char_lm.finetune_charlm,

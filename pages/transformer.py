@@ -6,7 +6,7 @@ import streamlit as st
 from models.transformer import explore, figures
 from zoo import checkpoints, plots, ui
 from zoo.data.text import Vocab
-from zoo.training.char_lm import MIN_FINETUNE_CHARS, finetune_charlm
+from zoo.training.char_lm import MIN_FINETUNE_CHARS, REHEARSAL, finetune_charlm
 
 NAME = "transformer-text"
 SMALL_MULTIPLES = 48  # characters the all-heads view and the logit lens show: the last ones the model read
@@ -117,12 +117,15 @@ st.plotly_chart(plots.heatmap(np.round(explore.position_similarity(model), 3), r
 
 st.header("5. Fine-tune it on your text")
 st.markdown(
-    f"Continue training a private copy on your own text (at least {MIN_FINETUNE_CHARS:,} characters; its last tenth "
-    "is held out). Bits per character on your held-out text and on the original validation text, before and after, "
-    "show what it learned and what it forgot; the shared model stays as it is.")
+    f"Continue training a private copy on your own text (at least {MIN_FINETUNE_CHARS:,} characters); the shared model "
+    f"stays as it is. Your text is cut in three: it trains on the first eight tenths, mixed with the original text "
+    f"({REHEARSAL:.0%} of every batch) so it keeps what it knew. Every 10 steps the ninth tenth scores it: the weights "
+    "that score best are kept, and the run stops once the score stops improving. The last tenth, which it never trains "
+    "on, and the original validation text measure it before and after: what it learned and what it forgot. A few "
+    "paragraphs teach it little; a chapter or more teaches it your text's style.")
 person_text, source = ui.text_input("transformer_data", label="Training text")
 a, b = st.columns(2)
-lr = a.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=1e-3,
+lr = a.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=3e-4,
                      format_func=lambda v: f"{v:.0e}", key="transformer_lr")
 steps = b.slider("Steps", 10, 500, 100, step=10, key="transformer_steps")
 if person_text is None:
@@ -142,23 +145,32 @@ def draw_finetune(events: list[dict]) -> None:
     before = next((e["bpc_before"] for e in events if "bpc_before" in e), None)
     if before is not None:
         cols = st.columns(4)
-        for col, (key, name) in zip(cols[::2], [("yours", "your text"), ("original", "original validation")]):
-            col.metric(f"Bits/char on {name}, before", f"{before[key]:.3f}")
+        cols[0].metric("Your held-out text: bits/char before", f"{before['yours']:.3f}")
+        cols[2].metric("Original validation: before", f"{before['original']:.3f}")
         if final is not None:
             for col, key in zip(cols[1::2], ["yours", "original"]):
                 after = final["bpc_after"][key]
                 col.metric("after", f"{after:.3f}", delta=f"{after - before[key]:+.3f}", delta_color="inverse")
+            st.caption(final["summary"])
+            for warning in final["warnings"]:
+                st.warning(warning)
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss"], title="training loss (nats per character)", height=260),
-                      key="transformer_ft_loss")
+    with left:
+        st.plotly_chart(plots.curves(events, ["loss"], title="training loss (nats per character)", height=240),
+                        key="transformer_ft_loss")
+        st.plotly_chart(plots.curves(events, ["validation_bpc"], title="your validation piece (bits per character)",
+                                     height=240), key="transformer_ft_validation")
     samples = [e for e in events if "sample" in e]
     with right:
-        if samples:
+        if final is not None:
+            st.markdown(f"**Sample from the weights kept** (step {final['kept_step']}, temperature 0.8)")
+            st.code(final["kept_sample"], language=None, wrap_lines=True)
+        elif samples:
             st.markdown(f"**Sample at step {samples[-1]['step']}** (temperature 0.8)")
             st.code(samples[-1]["sample"], language=None, wrap_lines=True)
-            if len(samples) > 1:
-                st.caption("Before fine-tuning:")
-                st.code(samples[0]["sample"], language=None, wrap_lines=True)
+        if samples and (final is not None or len(samples) > 1):
+            st.caption("Before fine-tuning:")
+            st.code(samples[0]["sample"], language=None, wrap_lines=True)
 
 
 tuned = ui.training_panel("transformer_ft", finetune_charlm, dict(name=NAME, person_text=person_text, lr=lr, steps=steps),

@@ -1,9 +1,12 @@
 """The RNN page through the real entry point: generate, look inside, bad uploads, a tiny
 fine-tune, and a few steps of forecasting."""
+import inspect
+
 import torch
 
 from tests.app.conftest import open_page, run_until
 from zoo import checkpoints, ui
+from zoo.training import char_lm
 
 PAGE = "pages/rnn.py"
 PERSON = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
@@ -89,13 +92,24 @@ def test_a_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     run_until(at, _finished, seconds=240)
     assert not at.error
     labels = [m.label for m in at.metric]
-    assert labels[:2] == ["Your text: bits/char before", "after"]
+    assert labels[:2] == ["Your held-out text: bits/char before", "after"]
     assert any("Sample before" in m.value for m in at.markdown)
+    assert any(m.value.startswith("**Sample from the weights kept**") for m in at.markdown)
+    assert any(c.value.startswith(("The weights kept", "No step did better")) for c in at.caption)
     assert any('"loss"' in s for s in _specs(at))
     assert at.get("download_button")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
     fresh, _ = checkpoints.load("lstm-text", "cpu")
     assert all(torch.equal(v.cpu(), shared.state_dict()[k].cpu()) for k, v in fresh.state_dict().items())
+
+
+def test_the_fine_tune_defaults_are_the_ones_measured():
+    """tests/zoo/test_char_lm.py runs the job's defaults on a few typed paragraphs and checks they help."""
+    at = open_page(PAGE)
+    defaults = inspect.signature(char_lm.finetune_charlm).parameters
+    assert at.select_slider(key="rnn_ft_lr").value == defaults["lr"].default
+    assert at.slider(key="rnn_ft_steps").value == defaults["steps"].default
+    assert at.selectbox(key="rnn_ft_cell").value == "LSTM"
 
 
 def test_forecasting_runs_a_few_steps():

@@ -1,9 +1,14 @@
 """The Transformer page through the real entry point: prompt, generate, attention views, a prompt
 longer than the context, bad training text, and a tiny fine-tune that leaves the shared model alone."""
+import inspect
+
+import pytest
 import torch
 
 from tests.app.conftest import open_page, run_until
+from tests.typed_text import PRIDE_AND_PREJUDICE
 from zoo import checkpoints, ui
+from zoo.training.char_lm import finetune_charlm
 
 PAGE = "pages/transformer.py"
 NAME = "transformer-text"
@@ -79,10 +84,34 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     run_until(at, _finished, seconds=240)
     assert not at.error
     labels = [m.label for m in at.metric]
-    assert labels == ["Bits/char on your text, before", "after", "Bits/char on original validation, before", "after"]
+    assert labels == ["Your held-out text: bits/char before", "after", "Original validation: before", "after"]
+    assert any(m.value.startswith("**Sample from the weights kept**") for m in at.markdown)
     assert any('"loss"' in spec for spec in _specs(at))
     assert at.get("download_button")
     assert any(s.value == "Your fine-tuned model continues the prompt" for s in at.subheader)
     assert len(at.code[-1].value) == 200
     after = shared.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_the_fine_tune_defaults_are_the_ones_measured():
+    """tests/zoo/test_char_lm.py runs the job's defaults on a few typed paragraphs and checks they help."""
+    at = open_page(PAGE)
+    defaults = inspect.signature(finetune_charlm).parameters
+    assert at.select_slider(key="transformer_lr").value == defaults["lr"].default
+    assert at.slider(key="transformer_steps").value == defaults["steps"].default
+
+
+@pytest.mark.slow
+def test_a_fine_tune_that_makes_the_model_worse_says_so_and_why():
+    at = open_page(PAGE)
+    at.text_area(key="transformer_data_text").set_value(PRIDE_AND_PREJUDICE)
+    at.select_slider(key="transformer_lr").set_value(3e-3)
+    at.slider(key="transformer_steps").set_value(20).run()
+    at.button(key="transformer_ft_start").click().run()
+    assert not at.exception and not at.error
+    run_until(at, _finished, seconds=240)
+    assert not at.error
+    warnings = [w.value for w in at.warning]
+    assert any("worse on your held-out text" in w and "overfit your short text" in w for w in warnings)
+    assert any("worse on the original validation text" in w and "forgot" in w for w in warnings)

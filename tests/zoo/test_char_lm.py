@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from models.transformer.model import CharTransformer, TransformerConfig
 from tests.helpers import consume
+from tests.typed_text import PRIDE_AND_PREJUDICE
 from zoo import checkpoints
 from zoo.data import text
 from zoo.training import char_lm, loop
@@ -131,18 +132,82 @@ def tiny_checkpoint(checkpoint_dir):
 def test_finetune_job_measures_before_and_after(tiny_checkpoint):
     person = "Row, row, row your boat, gently down the stream. Merrily, merrily, merrily, life is but a dream. " * 30
     events, payload = consume(char_lm.finetune_charlm("transformer-text", person, lr=1e-2, steps=6, batch_size=4,
-                                                             seq_len=32, sample_every=3, sample_chars=20,
-                                                             original_chars=2000))
-    assert events[0]["step"] == 0 and set(events[0]["bpc_before"]) == {"yours", "original"}
+                                                      seq_len=32, eval_every=2, sample_every=3, sample_chars=20,
+                                                      original_chars=2000))
+    first, final = events[0], events[-1]
+    assert first["step"] == 0 and set(first["bpc_before"]) == {"yours", "original"}
+    assert first["n_train"] + first["n_validation"] + first["n_held_out"] == len(person)
     assert [e["step"] for e in events if "loss" in e] == list(range(1, 7))
+    assert [e["step"] for e in events if "validation_bpc" in e] == [0, 2, 4, 6]
     assert [e["step"] for e in events if "sample" in e] == [0, 3, 6]
     assert all(len(e["sample"]) == len("The ") + 20 for e in events if "sample" in e)
-    final = events[-1]
     assert final["bpc_after"]["yours"] < final["bpc_before"]["yours"]
+    scores = {e["step"]: e["validation_bpc"] for e in events if "validation_bpc" in e}
+    assert final["kept_step"] == min(scores, key=scores.get)  # the weights that scored best are the ones returned
+    assert len(final["kept_sample"]) == len("The ") + 20 and final["summary"].startswith("The weights kept")
     model, _ = checkpoints.load("transformer-text", "cpu")
     shipped = {k: v.clone() for k, v in model.state_dict().items()}
     checkpoints.load_state_bytes(model, payload)
     assert any(not torch.equal(shipped[k], v) for k, v in model.state_dict().items())
+
+
+def test_a_run_stops_once_its_validation_score_stops_improving(tiny_checkpoint):
+    person = "Row, row, row your boat, gently down the stream. Merrily, merrily, merrily, life is but a dream. " * 30
+    events, _ = consume(char_lm.finetune_charlm("transformer-text", person, lr=0.5, steps=60, batch_size=4,
+                                                seq_len=32, eval_every=2, patience=2, sample_chars=5,
+                                                original_chars=2000))
+    final = events[-1]
+    assert final["step"] < 60 and "the run stopped at step" in final["summary"]  # so large a rate soon makes it worse
+    assert [e["step"] for e in events if "loss" in e][-1] == final["step"]
+
+
+def test_held_out_pieces_are_the_last_two_tenths_and_capped():
+    train, validation, held_out = char_lm.held_out_pieces(torch.arange(2000))
+    assert (len(train), len(validation), len(held_out)) == (1600, 200, 200)
+    assert held_out[-1] == 1999 and validation[-1] + 1 == held_out[0] and train[-1] + 1 == validation[0]
+    long = char_lm.held_out_pieces(torch.arange(10 ** 6))
+    assert len(long[1]) == len(long[2]) == char_lm.HELD_OUT_CHARS
+    assert len(long[0]) == 10 ** 6 - 2 * char_lm.HELD_OUT_CHARS
+
+
+def test_warnings_say_what_got_worse_and_why():
+    said = char_lm.finetune_warnings({"yours": 2.0, "original": 1.9}, {"yours": 3.2, "original": 3.6}, 100, 2200,
+                                     45.5, 0.75)
+    assert len(said) == 2
+    assert said[0].startswith("The model got worse on your held-out text (2.000 → 3.200") and "overfit" in said[0]
+    assert "2,200 training characters 45.5 times" in said[0]
+    assert said[1].startswith("The model got worse on the original validation text (1.900 → 3.600")
+    assert "forgot" in said[1] and "75% of every batch" in said[1]
+    small = char_lm.finetune_warnings({"yours": 2.0, "original": 1.9}, {"yours": 1.9, "original": 1.94}, 50, 2200,
+                                      20.0, 0.75)
+    assert len(small) == 1 and small[0].startswith("The model got a little worse on the original validation text")
+    assert char_lm.finetune_warnings({"yours": 2.0, "original": 1.9}, {"yours": 1.9, "original": 1.905}, 50, 2200,
+                                     20.0, 0.75) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["transformer-text", "lstm-text"])
+def test_the_default_fine_tune_on_a_typed_text_helps_and_forgets_little(name):
+    """The text pages' defaults on a few typed paragraphs. Before they were chosen (learning rate 1e-3, every row
+    the person's, the last weights kept) the Transformer went 2.015 -> 3.207 bits per character on the held-out text
+    and 1.896 -> 3.630 on the original, its samples copying the training text word for word."""
+    events, _ = consume(char_lm.finetune_charlm(name, PRIDE_AND_PREJUDICE))
+    final = events[-1]
+    before, after = final["bpc_before"], final["bpc_after"]
+    assert after["yours"] < before["yours"] - 0.03
+    assert after["original"] < before["original"] + 0.1
+    assert not any("overfit" in warning for warning in final["warnings"])
+    written = final["kept_sample"][len("The "):]
+    assert not any(written[i:i + 30] in PRIDE_AND_PREJUDICE for i in range(len(written) - 30))
+
+
+@pytest.mark.slow
+def test_a_run_that_makes_the_model_worse_says_so():
+    events, _ = consume(char_lm.finetune_charlm("transformer-text", PRIDE_AND_PREJUDICE, lr=3e-3, steps=20))
+    final = events[-1]
+    assert final["bpc_after"]["yours"] > final["bpc_before"]["yours"]
+    assert any("worse on your held-out text" in w and "overfit your short text" in w for w in final["warnings"])
+    assert any("worse on the original validation text" in w and "forgot" in w for w in final["warnings"])
 
 
 def test_finetune_refuses_a_short_text(tiny_checkpoint):

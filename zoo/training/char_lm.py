@@ -21,12 +21,19 @@ from zoo import checkpoints, progress
 from zoo.data import text
 from zoo.devices import pick_device
 from zoo.training import ngram
+from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
 from zoo.training.loop import clip_gradients, is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
 
 LN2 = math.log(2)
 MIN_FINETUNE_CHARS = 2000
-"""the shortest text a fine-tuning run accepts: a tenth of it is held out to measure it"""
+"""the shortest text a fine-tuning run accepts: a tenth of it chooses the weights kept, a tenth measures them"""
+HELD_OUT_CHARS = 5000
+"""the most characters of the person's text in each of the validation and held-out pieces"""
+REHEARSAL = 0.75
+"""the share of each fine-tuning batch's rows taken from the original training text, so the model keeps it"""
+WORSE_BPC = 0.01
+"""the smallest rise in bits per character a fine-tuning run reports as the model getting worse"""
 
 
 @dataclass
@@ -201,13 +208,29 @@ def step_distributions(model: torch.nn.Module, ids: torch.Tensor, temperature: f
     return next_char_probs(logits, temperature, top_k, top_p).cpu()
 
 
-def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 100, batch_size: int = 16,
-                    seq_len: int = 128, sample_every: int = 25, prompt: str = "The ", sample_chars: int = 160,
+@functools.lru_cache(maxsize=1)
+def corpus_ids(chars: str) -> torch.Tensor:
+    """The corpus's train split in the ids of vocabulary `chars`: what a fine-tuning run rehearses."""
+    return text.Vocab(chars).encode(text.load("train"))
+
+
+def held_out_pieces(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The person's ids cut into what a fine-tuning run trains on, the validation piece that chooses the
+    weights it keeps (the second-last tenth) and the held-out piece that measures it (the last tenth);
+    each piece at most HELD_OUT_CHARS, so a long text is measured as quickly as a short one."""
+    piece = min(len(ids) // 10, HELD_OUT_CHARS)
+    return ids[:-2 * piece], ids[-2 * piece:-piece], ids[-piece:]
+
+
+def finetune_charlm(name: str, person_text: str, lr: float = 3e-4, steps: int = 100, batch_size: int = 16,
+                    seq_len: int = 128, rehearsal: float = REHEARSAL, eval_every: int = 10, patience: int | None = 3,
+                    sample_every: int = 25, prompt: str = "The ", sample_chars: int = 160,
                     original_chars: int = 20_000, grad_clip: float | None = 1.0, seed: int = 0) -> Iterator[dict]:
-    """Job: fine-tune a private copy of shipped character model NAME on `person_text` (its last
-    tenth held out). Yields {step, loss} per step and a sample now and then; bits per character
-    on the held-out text and on the original validation split before and after show what it
-    learned and what it forgot. Returns the weights as safetensors bytes."""
+    """Job: fine-tune a private copy of shipped character model NAME on `person_text`, a `rehearsal` share of each
+    batch being original training text so it keeps what it knew. Every `eval_every` steps the validation piece
+    (`held_out_pieces`) scores it: the best weights are kept, and `patience` scores in a row without a better one end
+    the run. Bits per character on the held-out piece and the original validation text before and after show what it
+    learned and forgot; the last event's `warnings` say when either got worse, and why. Returns the kept weights."""
     torch.manual_seed(seed)
     device = pick_device()
     model, card = checkpoints.load(name, device)
@@ -215,9 +238,9 @@ def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 
     ids = vocab.encode(person_text)
     if len(ids) < MIN_FINETUNE_CHARS:
         raise ValueError(f"Fine-tuning needs at least {MIN_FINETUNE_CHARS:,} characters of text; this has {len(ids):,}.")
-    cut = int(len(ids) * 0.9)
-    train_ids, held_out = ids[:cut], ids[cut:]
-    seq_len = min(seq_len, max(8, len(train_ids) // (batch_size + 1)))
+    train_ids, validation, held_out = held_out_pieces(ids)
+    own_rows, original_rows = rehearsal_rows(batch_size, rehearsal)
+    seq_len = min(seq_len, max(8, len(train_ids) // (own_rows + 1)))
     original = vocab.encode(validation_sample(original_chars))
     context = card.get("config", {}).get("context", 256)
 
@@ -231,12 +254,52 @@ def finetune_charlm(name: str, person_text: str, lr: float = 1e-3, steps: int = 
         return vocab.decode(out[0].cpu())
 
     before = measure()
-    yield {"step": 0, "bpc_before": before, "sample": sample()}
+    start_bpc = bits_per_char(model, validation, context)
+    best = BestWeights(model, -start_bpc, patience)
+    yield {"step": 0, "bpc_before": before, "validation_bpc": start_bpc, "sample": sample(),
+           "n_train": len(train_ids), "n_validation": len(validation), "n_held_out": len(held_out)}
     optimizer, _ = make_optimizer(model, lr, weight_decay=0.0)
     clip_gradients(optimizer, grad_clip)
-    for event in train_steps(model, text.batches(train_ids, batch_size, seq_len, seed), optimizer, steps):
-        if event["step"] % sample_every == 0 or is_last(event, steps):
+    rehearsed = text.batches(corpus_ids(str(vocab)), original_rows, seq_len, seed) if original_rows else None
+    batches = mixed_batches(text.batches(train_ids, own_rows, seq_len, seed), rehearsed)
+    step = 0
+    for event in train_steps(model, batches, optimizer, steps):
+        step = event["step"]
+        if step % eval_every == 0 or is_last(event, steps):
+            event["validation_bpc"] = bits_per_char(model, validation, context)
+            best.update(step, -event["validation_bpc"])
+        if step % sample_every == 0 or is_last(event, steps):
             event["sample"] = sample()
         yield event
-    yield {"step": steps, "bpc_before": before, "bpc_after": measure()}
+        if best.should_stop:
+            break
+    best.restore()
+    after = measure()
+    epochs = best.best_step * own_rows * seq_len / len(train_ids)
+    yield {"step": step, "bpc_before": before, "bpc_after": after, "kept_step": best.best_step,
+           "summary": best.summary(step, steps, f"the {len(validation):,} characters of your validation piece"),
+           "kept_sample": sample(),
+           "warnings": finetune_warnings(before, after, best.best_step, len(train_ids), epochs,
+                                         original_rows / batch_size)}
     return checkpoints.state_dict_bytes(model)
+
+
+def finetune_warnings(before: dict[str, float], after: dict[str, float], kept_step: int, n_train: int, epochs: float,
+                      rehearsal: float) -> list[str]:
+    """Plain sentences for each figure a fine-tuning run made worse (by WORSE_BPC or more) and why, from the step
+    kept, the characters it trained on, how often it had read them by then, and the rehearsed share."""
+    warnings = []
+    if after["yours"] - before["yours"] >= WORSE_BPC:
+        warnings.append(
+            f"The model got worse on your held-out text ({before['yours']:.3f} → {after['yours']:.3f} bits per "
+            f"character): it overfit your short text. By step {kept_step} it had read its {n_train:,} training "
+            f"characters {epochs:.1f} times, and fitting them closely made it worse on text it had not read. A lower "
+            "learning rate, fewer steps or a longer text help.")
+    if (rise := after["original"] - before["original"]) >= WORSE_BPC:
+        warnings.append(
+            f"The model got {'a little ' if rise < 0.1 else ''}worse on the original validation text "
+            f"({before['original']:.3f} → {after['original']:.3f} bits per character): it forgot some of the English "
+            "it was trained on "
+            f"while it learned yours" + (f", although {rehearsal:.0%} of every batch was original text to remind it."
+                                          if rehearsal else "; no batch held original text to remind it."))
+    return warnings
