@@ -41,6 +41,12 @@ def samples(labels: tuple[int, ...], steps: int, guidance: float, seed: int) -> 
     return explore.samples(ui.shared_model(NAME)[0], list(labels), steps, guidance, seed)
 
 
+@st.cache_resource(show_spinner="Timing the sampler on this machine (once)…")
+def local_seconds_per_image(step_counts: tuple[int, ...], guidance: float) -> dict[int, float]:
+    """The card's timing of DDIM, measured once per server on this machine's device."""
+    return explore.seconds_per_image(ui.shared_model(NAME)[0], list(step_counts), guidance=guidance)
+
+
 st.header("1. Forward: burying a garment in noise")
 snr = explore.signal_to_noise(model)
 st.markdown("The forward process needs no learning: at step t the image is shrunk to sqrt(ᾱ_t) of itself and "
@@ -75,13 +81,15 @@ seed = int(d.number_input("Seed", 0, 10_000, 0, key="diff_seed"))
 walk = denoise(label, steps, guidance, seed)
 st.plotly_chart(plots.animation(walk.side_by_side(), [f"t = {t}" for t in walk.timesteps],
                                 height=360, frame_ms=max(60, 3000 // steps)), key="diff_reverse")
-st.caption(f"Left x_t, right the predicted x_0, at each of the {len(walk.timesteps)} steps ({walk.seconds:.2f} s). "
-           "Press Play, or drag the slider.")
+here = ui.device_name()
+st.caption(f"Left x_t, right the predicted x_0, at each of the {len(walk.timesteps)} steps ({walk.seconds:.2f} s on "
+           f"{here}, this machine). Press Play, or drag the slider.")
 pictures, seconds = samples(tuple([label] * 6), steps, guidance, seed + 1)
 st.plotly_chart(plots.image_grid(pictures, cols=6, height_per_row=130, colorscale="gray", zrange=(0, 1), gap=0.004),
                 key="diff_samples")
-st.caption(f"Six more of class {CLASSES[label]} with the same settings: {seconds:.2f} s, "
-           f"{1000 * seconds / 6:.0f} ms per image.")
+passes = "one U-Net pass" if guidance in (0.0, 1.0) else "two U-Net passes"
+st.caption(f"Six more of class {CLASSES[label]} with the same settings: {seconds:.2f} s on {here}, this machine, "
+           f"{1000 * seconds / 6:,.0f} ms per image ({passes} a step at guidance {guidance:g}).")
 
 st.header("3. Fewer steps, faster: DDIM")
 st.markdown("DDIM's update is deterministic and jumps straight between any two noise levels, so the model trained "
@@ -90,11 +98,19 @@ st.markdown("DDIM's update is deterministic and jumps straight between any two n
 curve = m.get("ddim_steps")
 if curve:
     counts = sorted(curve, key=int)
-    st.plotly_chart(plots.tradeoff([int(n) for n in counts], ("FID (lower is better)", [curve[n]["fid"] for n in counts]),
-                                   ("seconds per image", [curve[n]["seconds_per_image"] for n in counts]),
-                                   "DDIM steps", log_x=True), key="diff_tradeoff")
-    st.caption(f"From the model card: {m['ddim_steps_samples']:,} samples per point at guidance "
-               f"{sampling.get('guidance', '?')}, timed on {card['device']}.")
+    timings = {f"{card['device']} (model card)": [curve[n]["seconds_per_image"] for n in counts]}
+    timed_here = ""
+    if here != card["device"]:  # the card's times are another machine's: time this one's too
+        local = local_seconds_per_image(tuple(int(n) for n in counts), float(sampling.get("guidance", 1.0)))
+        timings[f"{here}, this machine"] = [local[int(n)] for n in counts]
+        timed_here = (f" On {here}, this machine, timed once for this server on a batch of 4 images: "
+                      f"{1000 * local[int(counts[0])]:,.0f} ms per image at {counts[0]} steps, "
+                      f"{1000 * local[int(counts[-1])]:,.0f} ms at {counts[-1]}.")
+    st.plotly_chart(figures.steps_tradeoff([int(n) for n in counts], [curve[n]["fid"] for n in counts], timings),
+                    key="diff_tradeoff")
+    st.caption(f"FID from the model card, {m['ddim_steps_samples']:,} samples per point at guidance "
+               f"{sampling.get('guidance', '?')}, timed there on {card['device']} in batches of up to 500."
+               + timed_here)
 ladder = [5, 10, 25, 50]
 finals = [denoise(label, n, guidance, seed).predicted[-1] for n in ladder]
 st.plotly_chart(plots.image_grid(np.stack(finals), titles=[f"{n} steps" for n in ladder], cols=len(ladder),
@@ -112,12 +128,14 @@ st.caption(f"The same five noises asked for class {CLASSES[label]} at growing gu
 
 st.header("5. SDEdit: your image, turned into a garment")
 st.markdown("SDEdit (Meng et al. 2022) noises an image to step t and lets the model denoise it: a little noise keeps "
-            "your shape and cleans it up, a lot keeps only the rough layout and invents the rest.")
+            "your shape and cleans it up, a lot keeps only the rough layout and invents the rest. At the start, "
+            f"t = {explore.SDEDIT_STEP}, the garment keeps its kind and outline while the model redraws its details; "
+            "to turn it into another class, go to 800 or more.")
 if image is None:
     st.info("Pick or upload an image in section 1 to edit it.")
 else:
     a, b = st.columns(2)
-    strength = a.slider("Noise to step t", 50, T - 50, 500, step=50, key="diff_sdedit_t")
+    strength = a.slider("Noise to step t", 50, T - 50, explore.SDEDIT_STEP, step=50, key="diff_sdedit_t")
     target = b.selectbox("Turn it into", [None, *range(len(CLASSES))], key="diff_sdedit_class",
                          format_func=lambda i: "any garment (no class)" if i is None else CLASSES[i])
     edit = denoise(target, 25, 2.0 if target is not None else 0.0, seed, image.numpy(), strength)

@@ -7,15 +7,12 @@ import streamlit as st
 
 from models.dqn.agent_file import AgentFileError, agent_bytes, load_agent
 from models.dqn.env import CARTPOLE_PHYSICS
-from models.dqn.explore import Episode, play_episode, q_grid
+from models.dqn.explore import WORLD_EPISODES, WORLD_SEED, Episode, play_episode, q_grid, world_return
 from models.dqn.figures import episode_figure, q_landscape
 from models.dqn.recipe import finetune_dqn
-from models.dqn.training_loop import evaluate_returns
 from zoo import plots, ui
 
 NAME = "dqn-cartpole"
-WORLD_EPISODES = 20
-"""greedy episodes the page measures an agent on in a changed world"""
 SLIDERS = {"length": ("Pole length", "m", 0.4, 4.0, 0.1, 2), "masspole": ("Pole mass", "kg", 0.05, 2.0, 0.05, 1),
            "masscart": ("Cart mass", "kg", 0.2, 5.0, 0.1, 1), "gravity": ("Gravity", "m/s²", 1.0, 30.0, 0.2, 1),
            "force_mag": ("Push", "N", 1.0, 30.0, 0.5, 1)}
@@ -101,18 +98,18 @@ physics = {key: column.slider(f"{name} ({unit})", low, high, CARTPOLE_PHYSICS[ke
                               key=f"dqn_{key}") / factor
            for column, (key, (name, unit, low, high, step, factor)) in zip(st.columns(len(SLIDERS)), SLIDERS.items())}
 changed = any(not np.isclose(value, CARTPOLE_PHYSICS[key]) for key, value in physics.items())
-world_seeds = range(WORLD_EPISODES)
+EPISODES = f"the same {WORLD_EPISODES} greedy episodes (seeds {WORLD_SEED:,} to {WORLD_SEED + WORLD_EPISODES - 1:,})"
 
 
 @st.cache_data(show_spinner="Playing episodes in your world…", max_entries=32)
-def world_return(world: tuple) -> float:
-    return float(evaluate_returns(model, env_id, world_seeds, dict(world)).mean())
+def shipped_world_return(world: tuple) -> float:
+    return world_return(model, env_id, dict(world))
 
 
 world = tuple(sorted(physics.items()))
-shipped_return = world_return(world)
-st.metric(f"The agent's mean return in {'your' if changed else 'the standard'} world", f"{shipped_return:.1f}",
-          help=f"{WORLD_EPISODES} greedy episodes, seeds 0 to {WORLD_EPISODES - 1}")
+st.metric(f"The agent's mean return in {'your' if changed else 'the standard'} world",
+          f"{shipped_world_return(world):.1f}")
+st.caption(f"Measured on {EPISODES} as the fine-tune's *before* and *after* below.")
 if not changed:
     st.info("Move a slider. It copes with much (a heavy pole, strong gravity); try a 3 m pole, a 5 kg cart or a "
             "push of 2 N.")
@@ -123,8 +120,8 @@ st.header("4. Fine-tune it in your world")
 st.markdown("Let a private copy go on learning in the world above (the shared agent stays as it is). It explores "
             "with a chance *epsilon* of a random push that falls as it trains, trains 128 gradient steps on its "
             "replay buffer every 256 environment steps, and plays the latest episode back as it goes. DQN can "
-            "unlearn as fast as it learns, so every 1,000 steps it plays 10 greedy episodes and keeps the best "
-            "weights so far, the start's included.")
+            "unlearn as fast as it learns, so every 1,000 steps it plays 10 greedy episodes (other ones than "
+            "the figures') and keeps the best weights so far, the start's included.")
 a, b, c = st.columns(3)
 steps = a.select_slider("Environment steps", [500, 2000, 5000, 10000, 20000], 5000, key="dqn_ft_steps")
 lr = b.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 2.3e-3], 1e-3, format_func=lambda v: f"{v:.1e}",
@@ -137,11 +134,13 @@ def draw_finetune(events: list[dict]) -> None:
     after = next((e for e in events if "return_after" in e), None)
     if before is not None:
         x, y = st.columns(2)
-        x.metric("Mean return in your world, before", f"{before['return_before']:.1f}",
-                 help=f"{before['eval_episodes']} greedy episodes on seeds of their own")
+        x.metric("Mean return before fine-tuning", f"{before['return_before']:.1f}")
         if after is not None:
             y.metric(f"after (the weights of step {after['kept_step']:,})", f"{after['return_after']:.1f}",
                      delta=f"{after['return_after'] - before['return_before']:+.1f}")
+        where = ("the world above: *before* is the figure shown there" if before["physics"] == physics
+                 else f"the world set when it started ({describe(before['physics'])}), not the one above now")
+        st.caption(f"Both measured on {EPISODES} as in section 3, in {where}.")
     charts = [("returns", ["episode_return", "eval_return"], "Return of each training episode and of the evaluations"),
               ("epsilon", ["epsilon"], "Epsilon, the chance of a random push"),
               ("loss", ["loss"], "Huber loss, the mean of each training burst")]
@@ -180,6 +179,6 @@ else:
         own_world = meta["physics"]
         st.success(f"Loaded {upload.name}: a {'x'.join(map(str, own.config.hidden))} Q-network, fine-tuned from "
                    f"{meta['base']} in {describe(own_world)}.")
-        own_return = float(evaluate_returns(own, env_id, world_seeds, own_world).mean())
-        st.metric("Its mean return in its world", f"{own_return:.1f}")
+        st.metric("Its mean return in its world", f"{world_return(own, env_id, own_world):.1f}")
+        st.caption(f"On {EPISODES} as every mean return on this page.")
         show_episode(play_episode(own, env_id, int(seed), own_world), "dqn_own_episode", own_world["length"])

@@ -152,18 +152,39 @@ walk = explore.interpolate(model, (int(seeds[0]), int(seeds[1])), tuple(CLASSES.
 st.plotly_chart(plots.animation(walk, [f"{t:.0%}" for t in (i / 23 for i in range(24))]), key="gan_walk")
 
 st.header("4. What D thinks of your image")
-st.markdown("D never learned what garments are, only to tell real training images from G's fakes, class by class. "
-            "Show it a garment and read its verdict for each class it could be: how much the image looks like the "
-            "real training images of that class, to the network that spent its training hunting G's mistakes.")
+st.markdown("D learned one thing: to tell the real training images of a class from G's fakes of that class. Ask it "
+            "whether your image is a real garment of some class, and its answer, a probability, means little on "
+            "its own: near the end of training G's fakes are good enough that D scores real and fake images "
+            "about alike. So the page puts your image's score among D's scores of real test images of that class "
+            "and of G's samples of it.")
+
+
+@st.cache_resource(show_spinner="Scoring real and generated images with D (once)…")
+def score_reference() -> explore.ScoreReference:
+    """D's scores of real test images and of G's samples, class by class: the same for every session."""
+    test = fashion_mnist.load("test") if fashion_mnist.is_installed() else fashion_mnist.load_sample()
+    return explore.score_reference(ui.shared_model(NAME)[0], test.floats(), test.labels)
+
+
 image, caption = ui.fashion_image_input("gan")
 if image is not None:
-    verdict = explore.realness(model, image)
-    top = int(verdict.argmax())
+    asked = st.selectbox("Ask D: is it a real …", CLASSES, index=CLASSES.index("Ankle boot"), key="gan_judge_class",
+                         help="D needs a class to judge against; pick the one your garment is")
+    label, reference = CLASSES.index(asked), score_reference()
+    score = explore.judge(model, image, label)
+    real_below, generated_below = reference.shares_below(score, label)
     left, right = st.columns([1, 2])
     left.plotly_chart(plots.image(image[0].numpy(), "What D sees (28x28)"), key="gan_seen")
     left.caption(caption)
-    right.subheader(f"D: a real {CLASSES[top]}, {verdict[top]:.0%} sure")
-    right.plotly_chart(plots.probability_bars(verdict, CLASSES), key="gan_verdict")
+    right.subheader(f"As a real {asked}, D scores it above {real_below:.0%} of real ones and "
+                    f"{generated_below:.0%} of G's")
+    right.plotly_chart(figures.score_histograms(reference.real[label], reference.generated[label], score, asked),
+                       key="gan_verdict")
+    st.caption(f"D's score for your image: {score:.1%}. On these images D scores a real {asked} above one of G's "
+               f"{reference.separability(label):.0%} of the time (50% would be a coin toss): that is all D knows. It "
+               f"does not know what a garment is: asked about every class, it gives its highest score to the image's "
+               f"own class for {reference.own_class_top:.0%} of real test images, where a blind guess gets 10%, "
+               "so the page does not ask it which class your image is.")
 
 st.header("5. Fine-tune it: watch G and D train")
 st.markdown("Go on training a private copy on 2,000 training images; the shared model stays as it is. The curves "

@@ -77,8 +77,10 @@ elif source == "Stochastic block model":
         st.stop()
 else:
     st.markdown(f"An edge list: one edge per line, two node ids (numbers or names) split by a comma, tab or "
-                f"spaces, an optional header. At most {graphs.max_nodes():,} nodes and {graphs.max_edges():,} edges, "
-                "no self-loops, each edge once. Optionally a label file: one line per node, its id and its class.")
+                "spaces, and optionally a header row that names the columns (`source,target`, `from,to`, "
+                f"`node1,node2`). At most {graphs.max_nodes():,} nodes and {graphs.max_edges():,} edges, no "
+                "self-loops, each edge once. Optionally a label file: one line per node, its id and its class, "
+                "under an optional header such as `node,label`.")
     left, right = st.columns(2)
     edge_file = left.file_uploader("Edge list", type=["csv", "tsv", "txt", "edges"], key="gnn_upload")
     label_file = right.file_uploader("Node labels (optional)", type=["csv", "tsv", "txt"], key="gnn_label_upload")

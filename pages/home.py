@@ -1,4 +1,4 @@
-"""Home: what the zoo is and which models it has, with their measured figures."""
+"""Home: what the zoo is and which models it has, with their measured figures, each a link to its page."""
 import streamlit as st
 
 from zoo import checkpoints, ui
@@ -9,6 +9,8 @@ ui.page_intro(
     "PyTorch model, runs it on **your own input**, shows what happens **inside the model**, and "
     "lets you **fine-tune** a private copy while the curves update live.")
 
+COLUMNS = {"Page": 1.9, "Model": 2.4, "Held-out figure": 2.4, "Data": 1.3, "Parameters": 1.2, "Trained on": 1.7}
+"""the table's columns and their relative widths: every cell wraps, none is cut"""
 
 
 def headline(metrics: dict) -> str:
@@ -17,6 +19,8 @@ def headline(metrics: dict) -> str:
         return f"{metrics['bits_per_char']:.3f} bits per character"
     if "spearman" in metrics:
         return f"{metrics['accuracy']:.1%} of analogies, similarity Spearman {metrics['spearman']:.2f}"
+    if "checkpoint_accuracy" in metrics:
+        return f"{metrics['checkpoint_accuracy']:.0%} accuracy on the {metrics['n_unlabelled']} unlabelled nodes"
     if "accuracy" in metrics:
         return f"{metrics['accuracy']:.2%} accuracy"
     if "fid" in metrics:
@@ -25,22 +29,27 @@ def headline(metrics: dict) -> str:
         return f"mean Dice {metrics['mean_dice']:.3f}"
     if "reconstruction_mse" in metrics:
         return f"reconstruction error {metrics['reconstruction_mse']:.4f} per pixel"
-    return ""
+    if "mean_return" in metrics:
+        return f"mean return {metrics['mean_return']:.1f} of 500 over {metrics['n']} episodes"
+    return "–"
 
 
 st.subheader("The models")
-rows = [{
-    "page": card["title"],
-    "checkpoint": name,
-    "dataset": card["dataset"],
-    "parameters": f"{card['parameters']:,}",
-    "held-out figure": headline(card["metrics"]),
-    "trained on": card["device"],
-} for name, card in checkpoints.available().items()]
-if rows:
-    st.dataframe(rows, hide_index=True)
-else:
+cards = checkpoints.available()
+if not cards:
     st.warning("No checkpoints found in checkpoints/: rebuild them with `python -m zoo.train NAME`.")
+else:
+    st.caption("Each row leads to the model's page.")
+    for cell, title in zip(st.columns(list(COLUMNS.values())), COLUMNS):
+        cell.markdown(f"**{title}**")
+    for name in sorted(cards, key=lambda name: (checkpoints.package(name), name)):
+        card = cards[name]
+        page, model, figure, data, size, device = st.columns(list(COLUMNS.values()), vertical_alignment="center")
+        page.page_link(f"pages/{checkpoints.package(name)}.py")
+        model.markdown(f"{card['title']}  \n`{name}`")
+        figure.markdown(headline(card["metrics"]))
+        data.markdown(card["dataset"])
+        size.markdown(f"{card['parameters']:,}")
+        device.markdown(card["device"])
 st.caption("Figures are measured on held-out data by `python -m zoo.evaluate NAME`; every model card "
            "says how to rebuild its checkpoint.")
-st.markdown("Pick a page in the sidebar to start.")

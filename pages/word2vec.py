@@ -4,15 +4,22 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from models.word2vec.explore import (analogy, find_word, neighbours, odd_one_out, similarity_matrix, suggestions,
-                                     word_map)
+from models.word2vec.explore import (ALIKE, analogy, example_words, find_word, neighbours, odd_one_out,
+                                     similarity_matrix, suggestions, typical_similarity, word_map)
 from models.word2vec.figures import map_figure
-from models.word2vec.recipe import Word2VecConfig, check_text, default_workers, train_vectors
+from models.word2vec.recipe import Word2VecConfig, check_text, default_workers, short_text_warning, train_vectors
 from models.word2vec.vector_files import read_word2vec_text, to_word2vec_text
 from zoo import plots, ui, uploads
 
 NAME = "word2vec-text"
 SOURCES = ["Shipped: KJV + Wikipedia", "Train on your text", "Upload a word2vec file"]
+SHIPPED_WORDS = {"w2v_word": "king", "w2v_analogy_0": "king", "w2v_analogy_1": "man", "w2v_analogy_2": "woman",
+                 "w2v_odd": "red green blue horse", "w2v_map_words": "king queen god water fire city"}
+"""what the word boxes hold for the shipped vectors; other vectors get words of their own vocabulary"""
+
+for box in SHIPPED_WORDS:  # hidden while a text trains, a box lost its word in the browser but not on the server,
+    if box in st.session_state:  # and showed "king" while the warning beside it named what had been typed
+        st.session_state[box] = st.session_state[box]
 
 ui.page_intro(
     "Word2Vec",
@@ -46,6 +53,16 @@ def known(kv: Any, word: str) -> str | None:
         st.warning(f"**{word.strip()}** is not in the vocabulary"
                    + (f"; nearest spellings: {', '.join(near)}." if near else ", and nothing is spelled like it."))
     return found
+
+
+def word_defaults(kv: Any) -> dict[str, str]:
+    """The word boxes' words for `kv`: the shipped examples, or the most frequent meaningful words of its own."""
+    if kv is shipped:
+        return SHIPPED_WORDS
+    words = example_words(kv, 6)
+    pick = lambda i: words[i % len(words)]
+    return {"w2v_word": pick(0), "w2v_analogy_0": pick(0), "w2v_analogy_1": pick(1), "w2v_analogy_2": pick(2),
+            "w2v_odd": " ".join(words[:4]), "w2v_map_words": " ".join(words)}
 
 
 def memo(key: str, args: tuple, compute: Callable[[], Any]) -> Any:
@@ -86,16 +103,19 @@ if source == SOURCES[1]:
         vector_size=a.select_slider("Dimensions", [10, 25, 50, 100], value=50, key="w2v_dims"),
         window=b.slider("Window", 2, 10, 5, key="w2v_window"),
         min_count=c.slider("Minimum count", 1, 10, 2, key="w2v_min_count"),
-        epochs=d.slider("Epochs", 1, 50, 20, key="w2v_epochs"),
+        epochs=d.slider("Epochs", 1, 100, 50, key="w2v_epochs",
+                        help="a short text needs many passes: 50 beat 20 on every text from 1,000 words to 32,000"),
         negative=5, workers=default_workers())
     if text is None:
         st.info("Type, paste or upload some text to train on.")
         st.stop()
     try:
-        check_text(text, config.min_count)
+        corpus = check_text(text, config.min_count)
     except ValueError as error:
         st.error(str(error))
         st.stop()
+    if too_short := short_text_warning(corpus):
+        st.warning(too_short)
     trained = ui.training_panel("w2v_train", train_vectors, dict(text=text, config=config), download_name=None,
                                 draw=draw_training, label="training")
     if trained is None:
@@ -117,10 +137,18 @@ elif source == SOURCES[2]:
         st.error(str(error))
         st.stop()
 st.caption(f"Exploring {len(kv):,} words of {kv.vector_size} dimensions.")
+median, high = memo("w2v_alike", (id(kv),), lambda: typical_similarity(kv))
+if median > ALIKE:
+    st.warning(f"These vectors have hardly separated: two words picked at random have a cosine similarity of "
+               f"{median:.3f} (95% of pairs up to {high:.3f}), so every word looks like every other and the "
+               "neighbours below are close to arbitrary. More text spreads them out.")
+vocabulary = (len(kv), kv.vector_size, tuple(kv.index_to_key[:10]))
+if st.session_state.get("w2v_words_for") != vocabulary:  # new vectors: words they know in every box
+    st.session_state.update(word_defaults(kv), w2v_words_for=vocabulary)
 
 st.header("2. Neighbours, analogies, odd one out")
 left, right = st.columns([1, 2])
-word = left.text_input("A word", "king", key="w2v_word")
+word = left.text_input("A word", key="w2v_word")
 n = left.slider("Neighbours", 5, 30, 10, key="w2v_n")
 with right:
     if found := known(kv, word):
@@ -129,15 +157,15 @@ with right:
 
 st.subheader("Analogy: a − b + c")
 a, b, c = st.columns(3)
-terms = [col.text_input(label, default, key=f"w2v_analogy_{i}")
-         for i, (col, label, default) in enumerate(zip((a, b, c), ("a", "minus b", "plus c"), ("king", "man", "woman")))]
+terms = [col.text_input(label, key=f"w2v_analogy_{i}") for i, (col, label) in enumerate(zip((a, b, c),
+                                                                                           ("a", "minus b", "plus c")))]
 found_terms = [known(kv, t) for t in terms]
 if all(found_terms):
     st.markdown(f"**{found_terms[0]} − {found_terms[1]} + {found_terms[2]}** ≈")
     scores_table(analogy(kv, *found_terms), "w2v_analogy")
 
 st.subheader("Odd one out")
-typed = st.text_input("Three or more words", "red green blue horse", key="w2v_odd").split()
+typed = st.text_input("Three or more words", key="w2v_odd").split()
 odd_words = [w for w in (known(kv, t) for t in typed) if w]
 if len(odd_words) >= 3:
     ranked = odd_one_out(kv, odd_words)
@@ -150,7 +178,7 @@ st.header("3. A map of the words")
 st.markdown("Pick words; each brings its nearest neighbours. **PCA** shows the directions along which these "
             "vectors vary most (distances are faithful, clusters may overlap); **t-SNE** keeps each word's "
             "nearest neighbours near it (clusters are faithful, distances between them are not).")
-typed_map = st.text_input("Words", "king queen god water fire city", key="w2v_map_words").split()
+typed_map = st.text_input("Words", key="w2v_map_words").split()
 a, b, c = st.columns(3)
 n_map = a.slider("Neighbours of each", 0, 30, 8, key="w2v_map_n")
 method = b.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="w2v_map_method")

@@ -86,6 +86,14 @@ def recipe(name: str) -> Recipe:
         raise CheckpointError(f"Unknown checkpoint {name!r}; known: {known}.") from None
 
 
+def package(name: str) -> str:
+    """The package of models/ that ships checkpoint NAME: its page is pages/<package>.py."""
+    for info in pkgutil.iter_modules(importlib.import_module("models").__path__):
+        if name in getattr(importlib.import_module(f"models.{info.name}"), "SHIPPED", {}):
+            return info.name
+    raise CheckpointError(f"No package of models/ ships {name!r}.")
+
+
 def rebuild_hint(name: str) -> str:
     return f"rebuild it with `python -m zoo.train {name}`"
 

@@ -213,9 +213,11 @@ def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, ca
         layer = st.select_slider(layer_label, options=list(range(1, len(look.feature_maps) + 1)), value=1,
                                  key=f"{key}_layer")
         maps = look.feature_maps[layer - 1]
-        st.markdown(f"**Feature maps of {layer_label.lower()} {layer}** ({maps.shape[0]} channels at "
-                    f"{maps.shape[1]}x{maps.shape[2]}): bright where the layer's filter matches this input.")
-        shown = min(32, maps.shape[0])
+        shown = min(32, maps.shape[0])  # four rows of eight stay readable
+        which = (f"all {shown} channels" if shown == maps.shape[0]
+                 else f"the first {shown} of its {maps.shape[0]} channels")
+        st.markdown(f"**Feature maps of {layer_label.lower()} {layer}**, {which}, each {maps.shape[1]}x"
+                    f"{maps.shape[2]}: bright where the channel's filter matches this input.")
         st.plotly_chart(plots.image_grid(maps[:shown], cols=8), key=f"{key}_maps")
         filters = _first_layer_filters(model)
         if layer == 1 and filters is not None:

@@ -18,3 +18,28 @@ def signal_to_noise(snr: np.ndarray, marked: int, height: int = 280) -> go.Figur
     fig.update_yaxes(title="signal-to-noise ratio", type="log", exponentformat="power")
     fig.update_layout(showlegend=False)
     return tidy(fig, height)
+
+
+def steps_tradeoff(step_counts: list[int], fid: list[float], timings: dict[str, list[float]],
+                   height: int = 380) -> go.Figure:
+    """FID (left axis) and milliseconds per image on each device named in `timings` (right axis, log scale with
+    a tick at every power of ten, dotted) against the number of DDIM steps: quality levels off, time grows."""
+    traces = [go.Scatter(x=step_counts, y=fid, mode="lines+markers", name="FID (lower is better)",
+                         line=dict(color=ACCENT), hovertemplate="%{x} steps: FID %{y:.2f}<extra></extra>")]
+    for (device, seconds), color in zip(timings.items(), (SECOND, "#E17055", "#0984E3")):
+        traces.append(go.Scatter(x=step_counts, y=[1000 * s for s in seconds], mode="lines+markers", yaxis="y2",
+                                 name=f"ms per image, {device}", line=dict(color=color, dash="dot"),
+                                 hovertemplate="%{x} steps: %{y:.3g} ms per image<extra></extra>"))
+    milliseconds = [1000 * s for seconds in timings.values() for s in seconds]
+    low, high = np.floor(np.log10(min(milliseconds))), np.ceil(np.log10(max(milliseconds)))
+    decades = [10.0 ** p for p in range(int(low), int(high) + 1)]
+    fig = go.Figure(traces)
+    fig.update_layout(
+        xaxis=dict(title="DDIM steps", type="log", tickvals=step_counts),
+        yaxis=dict(title="FID (lower is better)", rangemode="tozero"),
+        yaxis2=dict(title="milliseconds per image (log scale)", type="log", overlaying="y", side="right",
+                    showgrid=False, range=[low, high], tickvals=decades, ticktext=[f"{d:g}" for d in decades]),
+        legend=dict(orientation="h", y=-0.25, yanchor="top", x=0))
+    tidy(fig, height, "Quality and time against the number of DDIM steps")
+    fig.update_layout(margin=dict(b=80))
+    return fig

@@ -1,5 +1,5 @@
-"""What the DQN page computes: episodes played and recorded step by step for replaying, and the agent's
-Q-values over a grid of CartPole states."""
+"""What the DQN page computes: episodes played and recorded step by step for replaying, an agent's mean
+return in a world (one set of episodes for every such figure), and its Q-values over a grid of CartPole states."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,13 @@ import numpy as np
 import torch
 
 from models.dqn.env import make_env
-from models.dqn.training_loop import greedy_actions
+from models.dqn.training_loop import evaluate_returns, greedy_actions
+
+WORLD_SEED = 20_000
+"""an agent's mean return in a world is measured on greedy episodes reset with seeds WORLD_SEED..."""
+WORLD_EPISODES = 20
+"""...this many of them, wherever the page shows one (before and after a fine-tune too), so that two
+figures for the same agent in the same world are the same number"""
 
 
 @dataclass
@@ -48,6 +54,11 @@ def play_episode(q: torch.nn.Module, env_id: str, seed: int, physics: dict[str, 
     q_values.append(greedy_actions(q, obs[None])[1][0])
     return Episode(np.array(states, np.float32), np.array(q_values, np.float32), np.array(actions, np.int64),
                    ret, bool(terminated))
+
+
+def world_return(q: torch.nn.Module, env_id: str, physics: dict[str, float] | None = None) -> float:
+    """The mean return of `q`'s WORLD_EPISODES greedy episodes from seeds WORLD_SEED.. in `physics`."""
+    return float(evaluate_returns(q, env_id, range(WORLD_SEED, WORLD_SEED + WORLD_EPISODES), physics).mean())
 
 
 @torch.no_grad()

@@ -14,6 +14,7 @@ import torch
 
 from models.dqn.agent_file import agent_bytes, load_agent
 from models.dqn.env import ENV_ID, make_env
+from models.dqn.explore import WORLD_EPISODES, world_return
 from models.dqn.model import QNetwork, QNetworkConfig
 from models.dqn.training_loop import BestWeights, DQNSettings, dqn_steps, evaluate_returns, greedy_actions
 from zoo.devices import torch_threads
@@ -90,10 +91,9 @@ class DQNRecipe(ModuleRecipe):
 SHIPPED = {"dqn-cartpole": DQNRecipe(QNetwork, QNetworkConfig(), title="DQN (CartPole)")}
 
 
-FINETUNE_EVAL_SEED = 20_000
-"""the before / after returns of a fine-tune are measured on greedy episodes from these seeds on..."""
 FINETUNE_SELECTION_SEED = 30_000
-"""...and the evaluations that pick the weights it keeps on these"""
+"""the evaluations that pick the weights a fine-tune keeps use greedy episodes from these seeds on, others
+than the page's `explore.world_return`, which measures before and after"""
 
 
 def finetune_settings(lr: float, epsilon: float) -> DQNSettings:
@@ -108,20 +108,22 @@ def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr:
                  threads: int | None = 1) -> Iterator[dict]:
     """Job: go on training `agent` (an agent file) for `steps` environment steps in CartPole with `physics`,
     keeping the best weights of a greedy evaluation every `eval_every` steps (the start's included).
-    Yields {step, return_before, eval_episodes, physics} first; then, as they happen, {step, epsilon,
+    Yields {step, return_before, episodes, physics} first (before and after are `explore.world_return`,
+    the page's figure for the same world); then, as they happen, {step, epsilon,
     elapsed_s (the job's clock)} with `episode_return` at an episode's end, `loss` after a training burst,
     `eval_return` after an evaluation, and about every `replay_seconds` the latest finished episode as
     `replay` (`models.dqn.explore.Episode`'s fields); {return_after, kept_step} last. Returns the kept agent's file.
-    Before and after are measured on other seeds than the evaluations that choose the weights."""
+    The evaluations that choose the weights use other seeds than before and after."""
     with torch_threads(threads):
         torch.manual_seed(seed)
         q, meta = load_agent(agent)
         q.requires_grad_(True)
-        measure = lambda first: float(evaluate_returns(q, ENV_ID, range(first, first + eval_episodes), physics).mean())
-        yield {"step": 0, "return_before": measure(FINETUNE_EVAL_SEED), "eval_episodes": eval_episodes,
+        selection_seeds = range(FINETUNE_SELECTION_SEED, FINETUNE_SELECTION_SEED + eval_episodes)
+        measure = lambda: float(evaluate_returns(q, ENV_ID, selection_seeds, physics).mean())
+        yield {"step": 0, "return_before": world_return(q, ENV_ID, physics), "episodes": WORLD_EPISODES,
                "physics": physics}
         best = BestWeights()
-        best.offer(q, measure(FINETUNE_SELECTION_SEED), 0)
+        best.offer(q, measure(), 0)
         started = time.perf_counter()
         next_replay, episode, latest = started, [], None
         for event in dqn_steps(q, make_env(ENV_ID, physics), finetune_settings(lr, epsilon), steps, seed):
@@ -130,7 +132,7 @@ def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr:
             if "episode_return" in event:
                 latest, episode = (episode, event), []
             if event["step"] % eval_every == 0:
-                news["eval_return"] = measure(FINETUNE_SELECTION_SEED)
+                news["eval_return"] = measure()
                 best.offer(q, news["eval_return"], event["step"])
             if not news:
                 continue
@@ -142,7 +144,7 @@ def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr:
             yield news
         best.restore(q)
         q.eval()
-        yield {"step": steps, "return_after": measure(FINETUNE_EVAL_SEED), "kept_step": best.step}
+        yield {"step": steps, "return_after": world_return(q, ENV_ID, physics), "kept_step": best.step}
         return agent_bytes(q, physics, meta["base"])
 
 

@@ -44,3 +44,23 @@ def toy_game_frame(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: t
         height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
         xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
         legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
+
+
+def score_histograms(real: np.ndarray, generated: np.ndarray, yours: float, class_name: str,
+                     height: int = 300) -> go.Figure:
+    """D's probability of "real" for real test images and for G's samples of one class, as two histograms
+    (percent of each set), and a line at the person's image."""
+    bins = dict(start=0.0, end=1.0, size=0.025)
+    fig = go.Figure([go.Histogram(x=scores, name=name, xbins=bins, histnorm="percent", opacity=0.6,
+                                  marker_color=color, hovertemplate="D says %{x}: %{y:.1f}% of them<extra></extra>")
+                     for scores, name, color in ((real, f"real test images ({len(real)})", SECOND),
+                                                 (generated, f"G's samples ({len(generated)})", ACCENT))])
+    fig.add_vline(x=yours, line=dict(color="#2D3436", width=3), annotation_text="your image",
+                  annotation_position="top")
+    fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=1.02, yanchor="bottom"),
+                      margin=dict(l=10, r=10, t=70, b=10), height=height,
+                      title=dict(text=f"D's score of {class_name} images", y=0.98, yanchor="top"))
+    fig.update_xaxes(title="D's probability that the image is a real one of this class", range=[0, 1],
+                     tickformat=".0%")
+    fig.update_yaxes(title="share of the images (%)")
+    return fig

@@ -25,6 +25,16 @@ def test_predicts_on_a_gallery_example():
     assert len(at.get("plotly_chart")) >= 6  # input, probabilities, saliency, Grad-CAM, maps, filters, confusion
 
 
+def test_the_feature_maps_say_how_many_of_how_many_channels_are_shown():
+    """A layer of 64 channels drew 32 maps under "(64 channels at 14x14)"."""
+    at = open_page(PAGE)
+    heading = lambda: next(m.value for m in at.markdown if m.value.startswith("**Feature maps of"))
+    assert "all 32 channels, each 28x28" in heading()
+    at.select_slider(key="cnn_layer").set_value(3).run()
+    assert not at.exception
+    assert "the first 32 of its 64 channels, each 14x14" in heading()
+
+
 def test_upload_predicts_and_bad_upload_shows_an_error(garment_png):
     at = open_page(PAGE)
     at.radio(key="cnn_source").set_value("Upload").run()

@@ -35,6 +35,25 @@ def test_sliders_resample_and_noise():
     assert not at.exception and any("x_t at t = 900" in spec for spec in _specs(at))
 
 
+def test_every_timing_names_its_device_and_this_machine_is_timed_beside_the_card():
+    """"4,363 ms per image" stood beside the card's 0.0002-0.0013 s timed on an H100, neither saying where."""
+    at = open_page(PAGE)
+    here, card_device = ui.device_name(), ui.shared_model("diffusion-fashion")[1]["device"]
+    assert any(c.value.startswith("Left x_t") and f"on {here}, this machine" in c.value for c in at.caption)
+    assert any("Six more" in c.value and f"on {here}, this machine" in c.value and "ms per image" in c.value
+               for c in at.caption)
+    spec = next(chart.proto.spec for chart in at.get("plotly_chart") if chart.key == "diff_tradeoff")
+    assert f"ms per image, {card_device} (model card)" in spec and "milliseconds per image" in spec
+    timed_here = any(f"On {here}, this machine, timed once" in c.value for c in at.caption)
+    assert (f"ms per image, {here}, this machine" in spec) == timed_here == (card_device != here)
+
+
+def test_sdedit_starts_at_a_step_that_visibly_changes_the_garment():
+    at = open_page(PAGE)
+    assert at.slider(key="diff_sdedit_t").value == 700
+    assert any("noised to t = 700" in spec for spec in _specs(at))
+
+
 def test_upload_is_noised_and_edited_and_a_bad_upload_shows_an_error(garment_png):
     at = open_page(PAGE)
     at.radio(key="diff_source").set_value("Upload").run()

@@ -52,6 +52,9 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_agent_alone():
     assert not at.error
     assert {"dqn_ft_returns", "dqn_ft_epsilon", "dqn_ft_loss", "dqn_ft_replay", "dqn_tuned_episode"} <= _keys(at)
     assert any(m.label.startswith("after (the weights of step") for m in at.metric)
+    # the same agent in the same world: one figure, not 43.5 above and 41.4 "before" below
+    assert metric(at, "Mean return before fine-tuning") == metric(at, "The agent's mean return in your world")
+    assert any("in the world above: *before* is the figure shown there" in c.value for c in at.caption)
     assert at.get("download_button")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
 

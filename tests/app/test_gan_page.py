@@ -19,7 +19,20 @@ def test_page_loads_as_a_lesson():
     assert step(at) == 0 and metric(at, "Modes covered").endswith("/ 8")
     assert {"gan_plane", "gan_samples", "gan_walk", "gan_verdict"} <= {chart.key for chart in at.get("plotly_chart")}
     assert '"frames"' in chart(at, "gan_walk").proto.spec  # an animation, with its Play button
-    assert at.subheader[0].value.startswith("D: a real ")
+    assert at.subheader[0].value.startswith("As a real Ankle boot, D scores it above ")
+
+
+def test_d_scores_a_test_image_against_real_and_generated_ones():
+    """D read a test-set ankle boot as "a real Shirt, 75% sure", every class at 55-75%: a number that meant nothing."""
+    at = open_page(PAGE)
+    heading = at.subheader[0].value  # the gallery's first image, a test-set ankle boot
+    real_share, generated_share = (int(part.split("%")[0].split()[-1]) for part in heading.split(" and "))
+    assert heading.startswith("As a real Ankle boot") and 0 < real_share < generated_share <= 100
+    spec = chart(at, "gan_verdict").proto.spec
+    assert "real test images (" in spec and "G's samples (" in spec and "your image" in spec
+    assert any("a blind guess gets 10%" in c.value for c in at.caption)
+    at.selectbox(key="gan_judge_class").set_value("Trouser").run()
+    assert not at.exception and at.subheader[0].value.startswith("As a real Trouser, D scores it above ")
 
 
 def test_samples_follow_the_seed_and_the_class():
@@ -60,7 +73,7 @@ def test_upload_gets_a_verdict_and_a_bad_upload_shows_an_error(garment_png):
     at.radio(key="gan_source").set_value("Upload").run()
     at.file_uploader(key="gan_upload").upload("shirt.png", garment_png, "image/png").run()
     assert not at.exception and not at.error
-    assert at.subheader[0].value.startswith("D: a real ") and chart(at, "gan_verdict")
+    assert at.subheader[0].value.startswith("As a real ") and chart(at, "gan_verdict")
     at.file_uploader(key="gan_upload").upload("notes.png", b"just some text", "image/png").run()
     assert not at.exception
     assert at.error and "notes.png" in at.error[0].value

@@ -47,6 +47,22 @@ def test_a_bad_edge_list_is_a_clear_error_and_a_good_one_works():
     assert "gnn_pick" in _keys(at)
 
 
+def test_header_rows_on_a_named_edge_list_and_its_label_file_are_no_data():
+    """A `source,target` header above named nodes was read as an edge: 14 nodes and a fake community."""
+    pairs = [("ann", "bo"), ("bo", "cy"), ("ann", "cy"), ("cy", "di"), ("di", "ed"), ("ed", "fay"), ("di", "fay")]
+    edges = b"source,target\n" + b"".join(f"{u},{v}\n".encode() for u, v in pairs)
+    at = open_page(PAGE)
+    at.selectbox(key="gnn_source").set_value("Your edge list").run()
+    at.file_uploader(key="gnn_upload").upload("friends.csv", edges, "text/csv").run()
+    assert not at.exception and not at.error
+    assert any(c.value.startswith("friends.csv: 6 nodes, 7 edges, 2 classes") for c in at.caption)
+    labels = b"node,label\n" + b"".join(f"{n},{'x' if n < 'd' else 'y'}\n".encode()
+                                        for n in ("ann", "bo", "cy", "di", "ed", "fay"))
+    at.file_uploader(key="gnn_label_upload").upload("sides.csv", labels, "text/csv").run()
+    assert not at.exception and not at.error
+    assert any(c.value.startswith("friends.csv: 6 nodes, 7 edges, 2 classes (x 3, y 3)") for c in at.caption)
+
+
 def test_a_tiny_training_run_completes():
     at = open_page(PAGE)
     at.slider(key="gnn_epochs").set_value(20)

@@ -60,12 +60,16 @@ def test_a_page_opened_first_by_its_address_has_the_navigation(server, page, scr
     screenshot("mlp")
 
 
-def test_home_lists_the_models(server, page, screenshot):
+def test_home_lists_the_models_and_each_row_leads_to_its_page(server, page, screenshot):
     page.goto(server)
     expect(page.get_by_role("heading", name="Deep Learning Zoo", level=1)).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_contain_text("cnn-fashion")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("cnn-fashion", exact=True)).to_be_visible()
+    expect(main.get_by_text("Character transformer (4 blocks x 4 heads, 192 wide)")).to_be_visible()
     expect(page.get_by_test_id("stSidebar").get_by_text("Running on")).to_be_visible()
     screenshot("home")
+    main.get_by_role("link", name="GAN", exact=True).click()
+    expect(page.get_by_role("heading", name="Generative adversarial network (GAN)")).to_be_visible()
 
 
 def test_cnn_page_classifies_the_gallery_and_an_upload(server, page, screenshot, tmp_path):

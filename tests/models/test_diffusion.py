@@ -138,6 +138,27 @@ def test_page_helpers_noise_denoise_and_sdedit():
     assert images.shape == (2, 28, 28) and seconds > 0
 
 
+def test_sdedit_at_its_default_step_visibly_changes_a_garment_that_stays_recognisable():
+    """At the old default (step 500) a test garment came back looking untouched: 0.054 of change per pixel."""
+    model, _ = checkpoints.load("diffusion-fashion", "cpu")
+    cnn, _ = checkpoints.load("cnn-fashion", "cpu")
+    sample = fashion_mnist.load_sample()
+    first = [int(torch.nonzero(sample.labels == c)[0, 0]) for c in range(10)]  # the gallery's first of each class
+    images, labels = sample.floats()[first], sample.labels[first]
+    edits = np.stack([explore.denoise(model, None, 25, 0.0, 0, image.numpy(), explore.SDEDIT_STEP).predicted[-1]
+                      for image in images])
+    assert np.abs(edits - images[:, 0].numpy()).mean() > 0.07  # 0.079 at step 700
+    with torch.no_grad():
+        kept = (cnn(torch.from_numpy(edits)[:, None]).argmax(1) == labels).sum().item()
+    assert kept >= 7  # 8 of the 10 keep their class at step 700
+
+
+def test_the_sampler_is_timed_per_image_for_each_step_count():
+    model = _model().eval()
+    timings = explore.seconds_per_image(model, [2, 8], n=2)
+    assert list(timings) == [2, 8] and 0 < timings[2] < timings[8]
+
+
 def test_uploaded_garments_are_read_and_bad_files_named():
     photo = Image.new("RGB", (120, 100), "white")
     ImageDraw.Draw(photo).rectangle([30, 20, 90, 80], fill=(40, 40, 90))

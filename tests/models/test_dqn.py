@@ -179,8 +179,10 @@ def test_fine_tune_job_reports_returns_replays_and_returns_an_agent():
     physics = {"length": 1.0, "gravity": 12.0}
     events, payload = consume(recipe.finetune_dqn(agent, physics, steps=700, eval_every=300, eval_episodes=2,
                                                   replay_seconds=0.0))
-    assert events[0]["step"] == 0 and events[0]["eval_episodes"] == 2 and events[0]["physics"] == physics
-    assert 8 <= events[0]["return_before"] <= 500
+    assert events[0]["step"] == 0 and events[0]["episodes"] == explore.WORLD_EPISODES
+    assert events[0]["physics"] == physics
+    before, _ = agent_file.load_agent(agent)  # the page's figure for this agent in this world: the same number
+    assert events[0]["return_before"] == explore.world_return(before, ENV, physics)
     assert "return_after" in events[-1] and events[-1]["step"] == 700 and events[-1]["kept_step"] in (0, 300, 600)
     middle = events[1:-1]
     assert all(e.keys() >= {"step", "epsilon", "elapsed_s"} for e in middle)
@@ -190,6 +192,7 @@ def test_fine_tune_job_reports_returns_replays_and_returns_an_agent():
     episode = explore.Episode(**replay)
     assert len(episode.states) == len(episode.actions) + 1 == len(episode.q_values) and episode.ret == len(episode.actions)
     tuned, meta = agent_file.load_agent(payload)
+    assert events[-1]["return_after"] == explore.world_return(tuned, ENV, physics)
     assert meta["physics"]["length"] == 1.0 and meta["physics"]["gravity"] == 12.0 and meta["physics"]["masscart"] == 1.0
 
 

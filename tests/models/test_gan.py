@@ -1,6 +1,7 @@
 """models.gan (model, recipe, explore): shapes, the two optimisers, a few steps of the game, what the page
 asks of the DCGAN (samples, interpolation, D's verdict) and its fine-tuning job."""
 import numpy as np
+import pytest
 import torch
 
 from models.gan import explore
@@ -78,10 +79,22 @@ def test_interpolation_runs_from_one_sample_to_the_other():
     assert abs(middle.norm() - (a.norm() + b.norm()) / 2) < 0.1 * a.norm()  # a straight line's middle is ~30% shorter
 
 
-def test_d_gives_a_verdict_for_every_class():
+def test_d_scores_an_image_among_its_scores_of_real_and_generated_ones():
+    torch.manual_seed(0)
     model = DCGAN(TINY).eval()
-    verdict = explore.realness(model, torch.rand(1, 28, 28))
-    assert verdict.shape == (10,) and ((0 < verdict) & (verdict < 1)).all() and len(set(verdict.round(6))) > 1
+    images, labels = torch.rand(60, 1, 28, 28), torch.arange(60) % 10
+    reference = explore.score_reference(model, images, labels, per_class=4, class_check=2)
+    assert [len(r) for r in reference.real] == [4] * 10 and [len(g) for g in reference.generated] == [4] * 10
+    assert 0 <= reference.own_class_top <= 1
+    with torch.no_grad():
+        expected = torch.sigmoid(model.score(images[3:4], torch.tensor([3]))).item()
+    assert explore.judge(model, images[3], 3) == pytest.approx(expected)
+    assert reference.real[3][0] == pytest.approx(expected)  # the 1st image of class 3
+    assert reference.shares_below(0.0, 3) == (0.0, 0.0) and reference.shares_below(1.0, 3) == (1.0, 1.0)
+    alike = explore.ScoreReference([np.array([0.4, 0.6])], [np.array([0.4, 0.6])], 0.1)
+    assert alike.separability(0) == 0.5 and alike.shares_below(0.6, 0) == (0.75, 0.75)
+    apart = explore.ScoreReference([np.array([0.8, 0.9])], [np.array([0.1, 0.2])], 0.1)
+    assert apart.separability(0) == 1.0 and apart.shares_below(0.5, 0) == (0.0, 1.0)
 
 
 def test_finetune_job_yields_losses_and_samples_and_returns_weights(checkpoint_dir):

@@ -72,6 +72,27 @@ def test_too_little_text_is_a_clear_error():
         next(w2v.train_vectors("a b c a b c", TINY))
 
 
+def test_a_text_too_short_for_meaningful_neighbours_gets_a_warning(two_topics):
+    assert "Your text has 3,600 words" in w2v.short_text_warning(two_topics)
+    assert w2v.short_text_warning([["word"] * w2v.USEFUL_TEXT_WORDS]) is None
+
+
+def test_example_words_are_frequent_words_with_a_meaning_of_their_own():
+    kv = _kv(["the", "of", "apple", "to", "car", "an", "pear", "bus", "it"], [[float(i), 1.0] for i in range(9)])
+    assert ws.example_words(kv, 4) == ["apple", "car", "pear", "bus"]
+    assert ws.example_words(kv, 6) == ["apple", "car", "pear", "bus", "the", "of"]  # then the most frequent others
+    assert ws.example_words(_kv(["of", "to"], [[1.0, 0.0], [0.0, 1.0]]), 3) == ["of", "to"]
+
+
+def test_typical_similarity_tells_vectors_that_never_separated(trained):
+    rng = np.random.default_rng(0)
+    alike = _kv([f"w{i}" for i in range(50)], (1 + 0.01 * rng.normal(size=(50, 8))).tolist())
+    assert ws.typical_similarity(alike)[0] > ws.ALIKE  # a short text's vectors: every pair about 0.99
+    spread = _kv([f"w{i}" for i in range(50)], rng.normal(size=(50, 8)).tolist())
+    median, high = ws.typical_similarity(spread)
+    assert abs(median) < 0.2 and median < high < ws.ALIKE
+
+
 def test_gensim_threads_follow_zoo_worker_threads(monkeypatch):
     monkeypatch.setenv("ZOO_WORKER_THREADS", "3")
     assert w2v.default_workers() == 3

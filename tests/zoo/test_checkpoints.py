@@ -9,6 +9,13 @@ from zoo import checkpoints
 
 def test_registry_knows_the_shipped_cnn():
     assert "cnn-fashion" in checkpoints.registry()
+
+
+def test_every_checkpoint_names_the_package_whose_page_shows_it():
+    assert checkpoints.package("cnn-fashion") == "cnn" and checkpoints.package("word2vec-text") == "word2vec"
+    assert checkpoints.package("vae-fashion") == "autoencoder" and checkpoints.package("lstm-text") == "rnn"
+    with pytest.raises(checkpoints.CheckpointError, match="No package"):
+        checkpoints.package("no-such-model")
     with pytest.raises(checkpoints.CheckpointError, match="Unknown checkpoint 'nope'"):
         checkpoints.recipe("nope")
 

@@ -70,6 +70,33 @@ def test_named_nodes_and_a_label_file():
 
 
 
+@pytest.mark.parametrize("header", [b"source,target", b"Source;Target", b"from to", b"node1\tnode2", b"u,v",
+                                    b"person_a,person_b"])
+def test_a_header_row_above_named_nodes_is_no_edge(header):
+    """A header above named nodes used to be read as an edge: two extra nodes, and a community of their own."""
+    nodes, edges = graphs.read_edge_list(header + b"\nalice,bob\nbob,carol\n", "names.csv")
+    assert nodes == ["alice", "bob", "carol"] and edges.tolist() == [[0, 1], [1, 2]]
+
+
+def test_a_first_row_that_is_an_edge_stays_an_edge():
+    assert graphs.read_edge_list(b"alice,bob\nbob,carol\n", "e.csv")[0] == ["alice", "bob", "carol"]
+    assert graphs.read_edge_list(b"from,to\nto,end\n", "e.csv")[0] == ["from", "to", "end"]  # nodes named like columns
+    assert graphs.read_edge_list(b"u,v\nv,w\n", "e.csv")[0] == ["u", "v", "w"]
+
+
+def test_header_rows_on_both_files_of_named_nodes():
+    edges = b"source,target\n" + b"".join(f"{u},{v}\n".encode() for u, v in
+                                           [("ann", "bo"), ("bo", "cy"), ("ann", "cy"), ("cy", "di"),
+                                            ("di", "ed"), ("ed", "fay"), ("di", "fay")])
+    labels = b"node,label\n" + b"".join(f"{n},{'left' if n in ('ann', 'bo', 'cy') else 'right'}\n".encode()
+                                        for n in ("ann", "bo", "cy", "di", "ed", "fay"))
+    graph = graphs.read_upload(edges, "friends.csv", labels, "sides.csv")
+    assert graph.nodes == ["ann", "bo", "cy", "di", "ed", "fay"] and len(graph.edges) == 7
+    assert graph.classes == ["left", "right"] and graph.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    louvain = graphs.read_upload(edges, "friends.csv")
+    assert louvain.n == 6 and len(louvain.classes) == 2  # two triangles, no community of "source" and "target"
+
+
 @pytest.mark.parametrize("data, message", [
     (b"1,2\n2,2\n", "line 2: node '2' links to itself"),
     (b"1,2\n2,3\n3,2\n", "line 3: the edge 3 - 2 is already on line 2"),

@@ -25,6 +25,9 @@ DEFAULT_MAX_EDGES = 20_000
 MAX_CLASSES = 10
 _SPLIT = re.compile(r"[,;\t ]+")
 _NUMBER = re.compile(r"^-?\d+$")
+_COLUMN_NAME = re.compile(r"^(source|target|from|to|src|dst|dest|destination|head|tail|start|end|node|vertex|id|"
+                          r"name|u|v|user|person|member|actor|item)[ _-]?(\d|[ab]|id|name|node)?$", re.I)
+"""what a header row of an edge list names its two columns: source, target, from, to, node1, node_b, ..."""
 
 
 @dataclass(frozen=True)
@@ -133,15 +136,20 @@ def _rows(text: str) -> list[tuple[int, list[str]]]:
 
 
 def _is_header(cells: list[str], rest: list[tuple[int, list[str]]]) -> bool:
-    """A first row of names above rows of numbers is a header."""
-    return (not all(_NUMBER.match(c) for c in cells) and bool(rest)
-            and all(_NUMBER.match(c) for _, row in rest[:20] for c in row[:2]))
+    """A first row that names the columns: words above rows of numbers, or above named nodes column names
+    (`_COLUMN_NAME`) that no other line uses as a node."""
+    if not rest or all(_NUMBER.match(c) for c in cells):
+        return False
+    if all(_NUMBER.match(c) for _, row in rest[:20] for c in row[:2]):
+        return True
+    elsewhere = {cell for _, row in rest for cell in row}
+    return all(_COLUMN_NAME.match(c) and c not in elsewhere for c in cells)
 
 
 def read_edge_list(data: bytes, name: str = "edges.csv") -> tuple[list[str], np.ndarray]:
     """Node names (in order of appearance) and int64 (E, 2) edges from a two-column edge list: comma, tab,
-    semicolon or space separated, an optional header row, # comments. Node ids are whole numbers, or
-    names when no line holds only numbers. Refused, the line named: a row without exactly two ids, a
+    semicolon or space separated, an optional header row (`_is_header`), # comments. Node ids are whole
+    numbers, or names when no line holds only numbers. Refused, the line named: a row without exactly two ids, a
     text id among numbers, a self-loop, an edge given twice (either way round), fewer than two nodes,
     more than ZOO_MAX_GRAPH_NODES nodes or ZOO_MAX_GRAPH_EDGES edges."""
     rows = _rows(decode_text(data, name, limits().max_upload_bytes, ".csv"))
@@ -179,8 +187,8 @@ def read_edge_list(data: bytes, name: str = "edges.csv") -> tuple[list[str], np.
 
 
 def read_node_labels(data: bytes, name: str, nodes: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Each node's class from a two-column file (node id, label; optional header): every node of the edge
-    list needs exactly one label, and there may be 2 to MAX_CLASSES classes."""
+    """Each node's class from a two-column file (node id, label; an optional header, whose first cell is no
+    node of the edge list): every node needs exactly one label, and there may be 2 to MAX_CLASSES classes."""
     rows = _rows(decode_text(data, name, limits().max_upload_bytes, ".csv"))
     if rows and rows[0][1][0] not in nodes:
         rows.pop(0)  # a header
