@@ -131,6 +131,8 @@ def test_fine_tune_curves_fix_probabilities_count_whole_steps_and_name_metrics()
     resnet = readable(plots.curves([{"step": s, "loss_plain": 2.3, "loss_residual": 2.3 - s / 50} for s in range(5, 60, 5)],
                                    ["loss_plain", "loss_residual"], title="Both nets"))
     assert [t.name for t in resnet.data] == ["plain net", "residual net"]
+    first = readable(plots.curves([{"step": 106, "episode_return": 106.0}], ["episode_return"], title="Returns"))
+    assert first.layout.yaxis.dtick >= 106 / 8, "a count axis from 0 keeps about 8 ticks, not one per unit"
     gan = plots.curves([{"step": 1, "d_loss": 1.3, "g_loss": 0.7}], ["d_loss", "g_loss"], title="Losses")
     assert [t.name for t in gan.data] == ["D's loss", "G's loss"]
 

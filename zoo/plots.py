@@ -36,6 +36,9 @@ PLAIN_TEMPLATE = go.layout.Template()
 MIN_FONT_PX = 10
 TITLE_MARGIN = 46
 LEGEND_MARGIN = 26
+LEGEND_ROW_PX = 20
+NARROWEST_CHART_PX = 280
+"""a chart in one of three columns: a legend row wider than this would wrap into the title"""
 
 # ---- what a reported number is ---------------------------------------------------------------------
 
@@ -265,7 +268,6 @@ def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: i
     gap = 0.12 if n > 1 else 0.0
     share = (1 - gap * (n - 1)) / n
     data, layout, all_x = [], {}, []
-    legend = any(len(p.series) > 1 for p in chart_panels)
     color_index = 0
     for i, panel in enumerate(chart_panels):
         axis_id = f"y{i + 1 if i else ''}"
@@ -281,23 +283,35 @@ def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: i
                              hovertemplate=f"{name}<br>{x_title} %{{x}}: %{{y:.4g}}<extra></extra>"))
             all_x.extend(x.tolist())
             values.extend(y[np.isfinite(y)].tolist())
-        axis = dict(title=dict(text=panel.axis), domain=[max(0.0, top - share), top], anchor="x")
+        # stacked panels are short: the unit goes on a second line, so that the titles do not run into each other
+        axis = dict(title=dict(text=panel.axis.replace(" (", "<br>(", 1) if n > 1 else panel.axis),
+                    domain=[max(0.0, top - share), top], anchor="x")
         if panel.kind == PROBABILITY:
             axis.update(PROBABILITY_AXIS)
         elif panel.log:
             axis.update(type="log", exponentformat="power")
         elif panel.kind == COUNT or _integers_only(values):
-            axis.update(integer_ticks(values), rangemode="tozero")
+            axis.update(integer_ticks([0, *values]), rangemode="tozero")
         layout[f"yaxis{i + 1 if i else ''}"] = axis
     x_axis = dict(title=dict(text=x_title), anchor=f"y{n if n > 1 else ''}")
     if log_x:
         x_axis.update(type="log")
     elif _integers_only(all_x):
         x_axis.update(integer_ticks(all_x))
-    layout.update(xaxis=x_axis, height=height + round(0.7 * height) * (n - 1), title=title_layout(title),
-                  template=PLAIN_TEMPLATE, legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
-                  margin=dict(l=10, r=10, t=TITLE_MARGIN + (LEGEND_MARGIN if legend else 0), b=10))
+    layout.update(xaxis=x_axis, height=height + round(0.8 * height) * (n - 1), title=title_layout(title),
+                  template=PLAIN_TEMPLATE, **_legend_above([t["name"] for t in data if t["showlegend"]]))
     return go.Figure(data, layout)
+
+
+def _legend_above(names: Sequence[str]) -> dict:
+    """A legend between the title and the plot: in one row when it fits the narrowest chart, else one
+    name a row, with the top margin to hold it either way."""
+    if not names:
+        return dict(margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10))
+    one_row = sum(7 * len(name) + 45 for name in names) <= NARROWEST_CHART_PX
+    return dict(legend=dict(orientation="h" if one_row else "v", y=1.0, yanchor="bottom", x=0),
+                margin=dict(l=10, r=10, t=TITLE_MARGIN + (LEGEND_MARGIN if one_row else LEGEND_ROW_PX * len(names) + 6),
+                            b=10))
 
 
 def curves(events: Sequence[dict], keys: Sequence[str], *, title: str, x_title: str = "training step",

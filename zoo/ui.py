@@ -215,8 +215,9 @@ def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, ca
         st.markdown(f"**Feature maps of {layer_label.lower()} {layer}** ({maps.shape[0]} channels at "
                     f"{maps.shape[1]}x{maps.shape[2]}): bright where the layer's filter matches this input.")
         shown = min(32, maps.shape[0])
-        st.plotly_chart(plots.image_grid(maps[:shown], title=f"{layer_label} {layer}: the first {shown} of {maps.shape[0]} "
-                                                         "feature maps", cols=8), key=f"{key}_maps")
+        st.plotly_chart(plots.image_grid(maps[:shown], title=f"{layer_label} {layer}: " + (
+            f"the first {shown} of {maps.shape[0]} feature maps" if shown < maps.shape[0] else f"its {shown} feature maps"),
+            cols=8), key=f"{key}_maps")
         filters = _first_layer_filters(model)
         if layer == 1 and filters is not None:
             st.markdown("**The learned 3x3 filters of the first layer** (red positive, blue negative weights).")

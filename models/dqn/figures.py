@@ -52,7 +52,7 @@ def episode_figure(episode: Episode, title: str, half_length: float = 0.5, max_f
     top = max(1.2, CART_H + 2 * half_length + 0.2)
     q_range = _q_range(episode)
     cart, pole, arrow = _cart_pole(episode.states[0], half_length, _action(episode, 0))
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.58, 0.42], vertical_spacing=0.1)
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.56, 0.44], vertical_spacing=0.16)
     scene = [  # traces 0-2 move with the frames; 3 and 4 are the track and its limits
         go.Scatter(x=cart[0], y=cart[1], fill="toself", mode="lines", line=dict(color=DARK), fillcolor="#B2BEC3"),
         go.Scatter(x=pole[0], y=pole[1], mode="lines+markers", line=dict(color=ACCENT, width=7),

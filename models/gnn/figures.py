@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from zoo.plots import HEAT, LEGEND_MARGIN, PALETTE, TITLE_MARGIN, title_layout
+from zoo.plots import HEAT, PALETTE, TITLE_MARGIN, title_layout
 
 _AXIS = dict(visible=False, constrain="domain")
 
@@ -47,10 +47,10 @@ def graph(positions: np.ndarray, edges: np.ndarray, names: Sequence[str], class_
                                      line=dict(color=np.where(ring, "black", "white"), width=np.where(ring, 3, 0.5))))]
     traces += [go.Scatter(x=[None], y=[None], mode="markers", name=name, marker=dict(color=PALETTE[c % len(PALETTE)]))
                for c, name in enumerate(class_names)]
-    return go.Figure(traces, layout=dict(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + LEGEND_MARGIN, b=10),
+    return go.Figure(traces, layout=dict(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
                                          title=title_layout(title), xaxis=_AXIS,
                                          yaxis=dict(scaleanchor="x", **_AXIS), clickmode="event+select",
-                                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0)))
+                                         legend=dict(orientation="v", y=1, yanchor="top", x=1.02)))
 
 
 def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[str], distance: np.ndarray,
@@ -103,11 +103,11 @@ def embedding_animation(frames: Sequence[tuple[int, np.ndarray]], truth: np.ndar
     fig = go.Figure([points(frames[-1][1])] + legend,
                     frames=[go.Frame(data=[points(e)], traces=[0], name=s) for s, (_, e) in zip(steps, frames)])
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + LEGEND_MARGIN, b=10),
+        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
         title=title_layout("Every node's 2-D embedding over training, coloured by true class"),
         xaxis=dict(range=[-1.1, 1.1], title="embedding 1", zeroline=False),
         yaxis=dict(range=[-1.1, 1.1], title="embedding 2", zeroline=False, scaleanchor="x"),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        legend=dict(orientation="v", y=1, yanchor="top", x=1.02),
         updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], showactive=False,
                           x=0, y=-0.08, xanchor="left", yanchor="top")],
         sliders=[dict(steps=[jump(s) for s in steps], active=len(steps) - 1, x=0.2, len=0.8, y=-0.08,

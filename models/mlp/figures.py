@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from zoo.plots import HEAT, LEGEND_MARGIN, PALETTE, PLAIN_TEMPLATE, TITLE_MARGIN, tint, title_layout
+from zoo.plots import HEAT, PALETTE, PLAIN_TEMPLATE, TITLE_MARGIN, tint, title_layout
 
 
 def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, float], train, test,
@@ -36,11 +36,11 @@ def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, floa
                     hovertemplate=f"{label} point, class {train.classes[c]}<extra></extra>"))
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + LEGEND_MARGIN, b=10), template=PLAIN_TEMPLATE,
+        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), template=PLAIN_TEMPLATE,
         plot_bgcolor="white", title=title_layout("The network's class over the plane (paler where it is unsure)"),
         xaxis=dict(range=bounds[:2], title="input x₁", **axis),
         yaxis=dict(range=bounds[2:], scaleanchor="x", title="input x₂", **axis),
-        legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
+        legend=dict(orientation="v", y=1, yanchor="top", x=1.02, font_size=11)))  # beside: a row above ran into the title
 
 
 def unit_maps(units: np.ndarray, signed: bool, title: str, cols: int = 8) -> go.Figure:

@@ -44,7 +44,7 @@ def char_heatmap(z: np.ndarray, chars: str, units: np.ndarray, title: str, signe
         zmax=limit if signed else 1, colorscale="RdBu_r" if signed else plots.HEAT,
         colorbar=dict(thickness=12, title="value"), customdata=np.tile([shown(ch) for ch in chars], (len(units), 1)),
         hovertemplate="%{y} after '%{customdata}': %{z:.2f}<extra></extra>"))
-    fig.update_yaxes(showticklabels=False, autorange="reversed", title=f"unit ({len(units)} liveliest)")
+    fig.update_yaxes(showticklabels=False, ticks="", autorange="reversed", title=f"unit ({len(units)} liveliest)")
     _characters_on_x(fig, chars)
     return plots.tidy(fig, 150 + 9 * len(units), title)
 

@@ -16,7 +16,7 @@ def shown(text: str) -> str:
     return "".join(SHOWN.get(ch, ch) for ch in text)
 
 
-CELL_PX = 12
+CELL_PX = 11
 """a character's row and column in the large attention map: room for a readable 11 px label"""
 MAX_ATTENTION_CHARS = 72
 """the large map shows at most the last this many characters, so that each keeps its readable cell"""
@@ -38,7 +38,7 @@ def attention_figure(weights: np.ndarray, chars: str, title: str) -> go.Figure:
                                hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
     fig.update_xaxes(title="key: the character looked at", side="bottom", **ticks)
     fig.update_yaxes(title="query: the position reading", autorange="reversed", scaleanchor="x", constrain="domain",
-                     **ticks)
+                     constraintoward="top", **ticks)
     return plots.tidy(fig, CELL_PX * n + 160, title + cut)
 
 
