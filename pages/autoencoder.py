@@ -77,8 +77,8 @@ if picked is not None and right.button("Back to the sliders", key="ae_unpick"):
     st.rerun()
 st.markdown("**The plane decoded on a grid**, two standard deviations each way: garments morph smoothly "
             "into one another, because the VAE leaves no holes in its latent space.")
-st.plotly_chart(plots.image_grid(explore.plane_grid(vae, plane), cols=9, height_per_row=70, colorscale="gray",
-                                 zrange=(0, 1), gap=0.003), key="ae_grid")
+st.plotly_chart(plots.image_grid(explore.plane_grid(vae, plane), title="The latent plane decoded on a grid", cols=9,
+                                 height_per_row=70, colorscale="gray", zrange=(0, 1), gap=0.003), key="ae_grid")
 
 st.subheader("Interpolate between two garments")
 images, gallery_labels = ui.gallery()
@@ -87,7 +87,8 @@ a, b, c = st.columns([2, 2, 1])
 first = a.selectbox("From", range(len(gallery_labels)), index=0, format_func=name_of, key="ae_from")
 second = b.selectbox("To", range(len(gallery_labels)), index=1, format_func=name_of, key="ae_to")
 steps = c.slider("Steps", 3, 12, 8, key="ae_steps")
-st.plotly_chart(plots.image_grid(explore.interpolate(vae, images[[first, second]], steps), cols=steps,
+st.plotly_chart(plots.image_grid(explore.interpolate(vae, images[[first, second]], steps),
+                                 title=f"From {name_of(first)} to {name_of(second)} in {steps} steps", cols=steps,
                                  height_per_row=110, colorscale="gray", zrange=(0, 1), gap=0.004), key="ae_interpolation")
 st.caption("The VAE's codes of the two images, joined by a straight line and decoded at evenly spaced points.")
 
@@ -111,18 +112,19 @@ st.markdown(f"The sparse autoencoder has one dense layer of {sae.config.latent} 
             "unit it switches on (an L1 penalty on the code), so each image is built from a few parts. Each "
             "unit's decoder weights are one of those parts, drawn below as a 28x28 picture (red adds ink, "
             "blue removes it).")
-st.plotly_chart(plots.image_grid(explore.dictionary(sae), cols=16, height_per_row=60, symmetric=True,
-                                 gap=0.003), key="ae_dictionary")
+st.plotly_chart(plots.image_grid(explore.dictionary(sae), title="Every unit's part: its decoder weights as 28x28",
+                                 cols=16, height_per_row=60, symmetric=True, gap=0.003), key="ae_dictionary")
 units, activations, atoms = explore.strongest_atoms(sae, image)
 st.markdown(f"**The parts your garment is built from**: the {len(units)} strongest units, with their activation "
             f"({sae_card['metrics']['active_code_share']:.0%} of units are active for a typical test image).")
-st.plotly_chart(plots.image_grid(atoms, titles=[f"unit {u}: {a:.2f}" for u, a in zip(units, activations)],
+st.plotly_chart(plots.image_grid(atoms, title="The strongest units for your garment, with their activation",
+                                 titles=[f"unit {u}: {a:.2f}" for u, a in zip(units, activations)],
                                  cols=len(units), height_per_row=110, symmetric=True), key="ae_atoms")
 
 st.header("5. Garments from nowhere")
 seed = st.number_input("Seed", 0, 10_000, 0, key="ae_seed")
-st.plotly_chart(plots.image_grid(explore.samples(vae, 32, int(seed)), cols=16, height_per_row=70, colorscale="gray",
-                                 zrange=(0, 1), gap=0.003), key="ae_samples")
+st.plotly_chart(plots.image_grid(explore.samples(vae, 32, int(seed)), title=f"32 samples of seed {seed}", cols=16,
+                                 height_per_row=70, colorscale="gray", zrange=(0, 1), gap=0.003), key="ae_samples")
 shares = v["class_shares"]
 st.caption("Codes drawn from the standard normal and decoded. Over 10,000 samples the CNN sees "
            + ", ".join(f"{name} {share:.0%}" for name, share in shares.items()) + ".")
@@ -140,13 +142,14 @@ steps = c.slider("Steps", 20, 400, 100, step=20, key="ae_ft_steps")
 
 
 def draw_finetune(events: list[dict]) -> None:
-    st.plotly_chart(plots.curves(events, ["reconstruction", "kl"], height=260), key="ae_ft_curves")
+    st.plotly_chart(plots.curves(events, ["reconstruction", "kl"], title="The two terms of the VAE's loss while it trains",
+                                 height=240), key="ae_ft_curves")
     last = next((e for e in reversed(events) if "samples" in e), None)
     if last is not None:
         pictures = np.concatenate([last["reconstructions"], last["samples"]]) / 255.0
-        st.markdown(f"Step {last['step']}: reconstructions of 8 held-out images (top), samples from 8 fixed codes (bottom)")
-        st.plotly_chart(plots.image_grid(pictures, cols=8, height_per_row=80, colorscale="gray", zrange=(0, 1),
-                                         gap=0.004), key="ae_ft_pictures")
+        st.plotly_chart(plots.image_grid(pictures, title=f"Step {last['step']}: reconstructions of 8 held-out images "
+                                         "(top), samples from 8 fixed codes (bottom)", cols=8, height_per_row=80,
+                                         colorscale="gray", zrange=(0, 1), gap=0.004), key="ae_ft_pictures")
 
 
 ui.training_panel("ae_ft", finetune_autoencoder, dict(name="vae-fashion", lr=lr, steps=steps, beta=beta),

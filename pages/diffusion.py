@@ -64,7 +64,8 @@ else:
     st.caption(f"x_{t} = {(snr[t] / (1 + snr[t])) ** 0.5:.3f} · x_0 + {(1 / (1 + snr[t])) ** 0.5:.3f} · noise "
                f"(SNR {snr[t]:.3g}). Below, the same noise at growing t.")
     strip = [0, 50, 100, 200, 300, 400, 500, 650, 800, T - 1]
-    st.plotly_chart(plots.image_grid(explore.noised(model, image, strip), titles=[f"t = {s}" for s in strip],
+    st.plotly_chart(plots.image_grid(explore.noised(model, image, strip), title="The same noise at growing t",
+                                     titles=[f"t = {s}" for s in strip],
                                      cols=len(strip), height_per_row=120, colorscale="gray", zrange=(0, 1)),
                     key="diff_strip")
 
@@ -80,13 +81,14 @@ steps = c.select_slider("DDIM steps", options=[5, 10, 15, 25, 50, 100], value=25
 seed = int(d.number_input("Seed", 0, 10_000, 0, key="diff_seed"))
 walk = denoise(label, steps, guidance, seed)
 st.plotly_chart(plots.animation(walk.side_by_side(), [f"t = {t}" for t in walk.timesteps],
-                                height=360, frame_ms=max(60, 3000 // steps)), key="diff_reverse")
+                                title=f"Denoising a {CLASSES[label]}: x_t (left) and the predicted x_0 (right)",
+                                height=380, frame_ms=max(60, 3000 // steps)), key="diff_reverse")
 here = ui.device_name()
 st.caption(f"Left x_t, right the predicted x_0, at each of the {len(walk.timesteps)} steps ({walk.seconds:.2f} s on "
            f"{here}, this machine). Press Play, or drag the slider.")
 pictures, seconds = samples(tuple([label] * 6), steps, guidance, seed + 1)
-st.plotly_chart(plots.image_grid(pictures, cols=6, height_per_row=130, colorscale="gray", zrange=(0, 1), gap=0.004),
-                key="diff_samples")
+st.plotly_chart(plots.image_grid(pictures, title=f"Six more of class {CLASSES[label]}", cols=6, height_per_row=130,
+                                 colorscale="gray", zrange=(0, 1), gap=0.004), key="diff_samples")
 passes = "one U-Net pass" if guidance in (0.0, 1.0) else "two U-Net passes"
 st.caption(f"Six more of class {CLASSES[label]} with the same settings: {seconds:.2f} s on {here}, this machine, "
            f"{1000 * seconds / 6:,.0f} ms per image ({passes} a step at guidance {guidance:g}).")
@@ -113,14 +115,16 @@ if curve:
                + timed_here)
 ladder = [5, 10, 25, 50]
 finals = [denoise(label, n, guidance, seed).predicted[-1] for n in ladder]
-st.plotly_chart(plots.image_grid(np.stack(finals), titles=[f"{n} steps" for n in ladder], cols=len(ladder),
+st.plotly_chart(plots.image_grid(np.stack(finals), title="One noise, denoised in more and more steps",
+                                 titles=[f"{n} steps" for n in ladder], cols=len(ladder),
                                  height_per_row=150, colorscale="gray", zrange=(0, 1)), key="diff_ladder")
 st.caption("The same starting noise and class, denoised in more and more steps.")
 
 st.header("4. Guidance, row by row")
 scales = [0.0, 1.0, 4.0]
 rows = [samples(tuple([label] * 5), 15, scale, seed + 2)[0] for scale in scales]
-st.plotly_chart(plots.image_grid(np.concatenate(rows), titles=[f"guidance {s:g}" if i == 0 else "" for s in scales
+st.plotly_chart(plots.image_grid(np.concatenate(rows), title=f"Five noises asked for {CLASSES[label]}, one row per "
+                                 "guidance scale", titles=[f"guidance {s:g}" if i == 0 else "" for s in scales
                                                                  for i in range(5)],
                                  cols=5, height_per_row=120, colorscale="gray", zrange=(0, 1)), key="diff_guidance_grid")
 st.caption(f"The same five noises asked for class {CLASSES[label]} at growing guidance (15 DDIM steps): at 0 the "
@@ -164,20 +168,23 @@ if source == "My images":
         st.error(problem)
     if len(mine):
         job_kwargs["images"] = mine
-        st.plotly_chart(plots.image_grid(mine / 255.0, cols=16, height_per_row=70, colorscale="gray",
-                                         zrange=(0, 1), gap=0.003), key="diff_ft_mine")
+        st.plotly_chart(plots.image_grid(mine / 255.0, title="Your images as the model will see them", cols=16,
+                                         height_per_row=70, colorscale="gray", zrange=(0, 1), gap=0.003),
+                        key="diff_ft_mine")
         st.caption(f"{len(mine)} image{'s' * (len(mine) != 1)}, as the model will see them.")
     else:
         st.info("Upload one or more images to fine-tune on them.")
 
 
 def draw_finetune(events: list[dict]) -> None:
-    st.plotly_chart(plots.curves(events, ["loss"], height=240), key="diff_ft_curve")
+    st.plotly_chart(plots.curves(events, ["loss"], title="Training loss: how far the predicted noise is off",
+                                 names={"loss": plots.Metric("training loss", "noise prediction error (MSE)", plots.LOSS)},
+                                 height=240), key="diff_ft_curve")
     last = next((e for e in reversed(events) if "samples" in e), None)
     if last is not None:
-        st.markdown(f"Step {last['step']}: samples of {CLASSES[ft_label]} from 8 fixed noises")
-        st.plotly_chart(plots.image_grid(last["samples"] / 255.0, cols=8, height_per_row=90, colorscale="gray",
-                                         zrange=(0, 1), gap=0.004), key="diff_ft_samples")
+        st.plotly_chart(plots.image_grid(last["samples"] / 255.0, title=f"Step {last['step']}: samples of "
+                                         f"{CLASSES[ft_label]} from 8 fixed noises", cols=8, height_per_row=90,
+                                         colorscale="gray", zrange=(0, 1), gap=0.004), key="diff_ft_samples")
 
 
 if source == "Fashion-MNIST images" or "images" in job_kwargs:

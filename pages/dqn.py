@@ -43,16 +43,19 @@ st.caption(f"Mean return **{metrics['mean_return']:.1f}** ± {metrics['std_retur
            f"{card['steps']:,} environment steps · {card['parameters']:,} parameters")
 ui.model_card(card)
 with st.expander("How it learned: the learning curve"):
-    st.plotly_chart(plots.curves(card["learning_curve"], ["eval_return", "episode_return"], height=260),
+    st.plotly_chart(plots.curves(card["learning_curve"], ["eval_return", "episode_return"], height=280,
+                                 title="Return while it learned", x_title="environment step",
+                                 names={"episode_return": plots.Metric("last 10 training episodes (exploring)",
+                                                                       plots.metric("episode_return").axis)}),
                     key="dqn_learning_curve")
-    st.caption(f"`eval_return`: mean return of greedy episodes every {card['training']['eval_every']:,} steps; "
-               "`episode_return`: the last 10 "
-               f"training episodes, with exploration. DQN on CartPole is famously unstable, so the card keeps the "
+    st.caption(f"Greedy evaluations: the mean return of greedy episodes every {card['training']['eval_every']:,} "
+               "steps; training episodes: the mean of the last 10, with exploration. "
+               f"DQN on CartPole is famously unstable, so the card keeps the "
                f"best evaluated weights, those of step {card['kept_step']:,}.")
 
 
-def show_episode(episode: Episode, key: str, half_length: float = 0.5, title: str | None = None) -> None:
-    st.plotly_chart(episode_figure(episode, half_length, title=title), key=key)
+def show_episode(episode: Episode, key: str, title: str, half_length: float = 0.5) -> None:
+    st.plotly_chart(episode_figure(episode, title, half_length), key=key)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -61,7 +64,10 @@ def shipped_episode(seed: int, world: tuple = (), policy: str = "greedy") -> tup
     for every session: a 500-step animation takes a fifth of a second to build."""
     physics = dict(world)
     episode = play_episode(model, env_id, seed, physics, policy)
-    return episode, episode_figure(episode, physics.get("length", CARTPOLE_PHYSICS["length"]))
+    who = "A random policy" if policy == "random" else "The agent"
+    where = " in the world set above" if world else ""
+    return episode, episode_figure(episode, f"{who}{where}, seed {seed}: return {episode.ret:.0f}",
+                                   physics.get("length", CARTPOLE_PHYSICS["length"]))
 
 
 st.header("1. Watch an episode")
@@ -141,18 +147,20 @@ def draw_finetune(events: list[dict]) -> None:
         where = ("the world above: *before* is the figure shown there" if before["physics"] == physics
                  else f"the world set when it started ({describe(before['physics'])}), not the one above now")
         st.caption(f"Both measured on {EPISODES} as in section 3, in {where}.")
-    charts = [("returns", ["episode_return", "eval_return"], "Return of each training episode and of the evaluations"),
-              ("epsilon", ["epsilon"], "Epsilon, the chance of a random push"),
-              ("loss", ["loss"], "Huber loss, the mean of each training burst")]
-    for col, (name, keys, caption) in zip(st.columns(3), charts):
-        col.caption(caption)
-        col.plotly_chart(plots.live_curves(events, keys, height=220), key=f"dqn_ft_{name}")
+    charts = [("returns", ["episode_return", "eval_return"], "Return per episode"),
+              ("epsilon", ["epsilon"], "Exploration: epsilon"),
+              ("loss", ["loss"], "Loss per training burst")]
+    huber = {"loss": plots.Metric("Huber loss", "Huber loss of the Q-values", plots.LOSS)}
+    for col, (name, keys, title) in zip(st.columns(3), charts):
+        col.plotly_chart(plots.curves(events, keys, title=title, x_title="environment step", names=huber, height=260),
+                         key=f"dqn_ft_{name}")
     replay = next((e["replay"] for e in reversed(events) if "replay" in e), None)
     if replay is not None:
         step = next(e["step"] for e in reversed(events) if "replay" in e)
         tuned_world = next(e["physics"] for e in events if "physics" in e)
-        show_episode(Episode(**replay), "dqn_ft_replay", tuned_world.get("length", CARTPOLE_PHYSICS["length"]),
-                     title=f"The latest training episode, ended at step {step:,}: return {replay['ret']:.0f}")
+        show_episode(Episode(**replay), "dqn_ft_replay",
+                     f"The latest training episode, ended at step {step:,}: return {replay['ret']:.0f}",
+                     tuned_world.get("length", CARTPOLE_PHYSICS["length"]))
 
 
 tuned = ui.training_panel("dqn_ft", finetune_dqn, dict(agent=agent_bytes(model, {}, NAME), physics=physics,
@@ -163,7 +171,7 @@ if isinstance(tuned, bytes):
     tuned_model, meta = load_agent(tuned)
     st.caption("The download is your agent: upload it below, here or on another day, to watch it again.")
     show_episode(play_episode(tuned_model, env_id, int(seed), meta["physics"]), "dqn_tuned_episode",
-                 meta["physics"]["length"], title="Your fine-tuned agent in the world it learned")
+                 "Your fine-tuned agent in the world it learned", meta["physics"]["length"])
 
 st.header("5. Your own agent")
 upload = st.file_uploader("An agent file you downloaded from this page (.safetensors)", type=["safetensors"],
@@ -181,4 +189,5 @@ else:
                    f"{meta['base']} in {describe(own_world)}.")
         st.metric("Its mean return in its world", f"{world_return(own, env_id, own_world):.1f}")
         st.caption(f"On {EPISODES} as every mean return on this page.")
-        show_episode(play_episode(own, env_id, int(seed), own_world), "dqn_own_episode", own_world["length"])
+        show_episode(play_episode(own, env_id, int(seed), own_world), "dqn_own_episode",
+                     f"{upload.name} in the world it learned", own_world["length"])

@@ -53,8 +53,10 @@ def _board() -> None:
     left.plotly_chart(figures.toy_game_frame(view, game.target.points, game.target.centres, toy_game.BOUNDS),
                       key="gan_plane")
     if game.history:
-        right.plotly_chart(plots.live_curves(game.history, ["d_loss", "g_loss"], height=250), key="gan_losses")
-        right.plotly_chart(plots.live_curves(game.history, ["modes_covered"], height=200), key="gan_modes")
+        right.plotly_chart(plots.curves(game.history, ["d_loss", "g_loss"], title="D's and G's losses", height=250),
+                           key="gan_losses")
+        right.plotly_chart(plots.curves(game.history, ["modes_covered"], height=220,
+                                        title=f"Modes covered, of {len(game.target.centres)}"), key="gan_modes")
     else:
         right.info("The loss curves appear once it trains: press **Start**.")
     if status is not None and status.finished:
@@ -135,8 +137,9 @@ a, b = st.columns(2)
 seed = a.number_input("Seed (the noise)", 0, 10_000, 0, key="gan_seed")
 chosen = b.selectbox("Class", ["Every class", *CLASSES], key="gan_class")
 label = None if chosen == "Every class" else CLASSES.index(chosen)
-st.plotly_chart(plots.image_grid(explore.sample_grid(model, int(seed), label), cols=10, height_per_row=75,
-                                 colorscale="gray", zrange=(0, 1), gap=0.003), key="gan_samples")
+st.plotly_chart(plots.image_grid(explore.sample_grid(model, int(seed), label), title=f"40 samples of seed {seed}",
+                                 cols=10, height_per_row=75, colorscale="gray", zrange=(0, 1), gap=0.003),
+                key="gan_samples")
 st.caption("Each column is one class in turn." if label is None else f"40 {chosen} samples from 40 noise vectors.")
 
 st.header("3. A walk through the latent space")
@@ -149,7 +152,9 @@ seeds = (a.number_input("From seed", 0, 10_000, 0, key="gan_from_seed"),
 classes = (b.selectbox("From class", CLASSES, index=7, key="gan_from_class"),
            d.selectbox("To class", CLASSES, index=9, key="gan_to_class"))
 walk = explore.interpolate(model, (int(seeds[0]), int(seeds[1])), tuple(CLASSES.index(c) for c in classes), 24)
-st.plotly_chart(plots.animation(walk, [f"{t:.0%}" for t in (i / 23 for i in range(24))]), key="gan_walk")
+st.plotly_chart(plots.animation(walk, [f"{t:.0%}" for t in (i / 23 for i in range(24))],
+                                title=f"From a {classes[0]} (seed {seeds[0]}) to a {classes[1]} (seed {seeds[1]})"),
+                key="gan_walk")
 
 st.header("4. What D thinks of your image")
 st.markdown("D learned one thing: to tell the real training images of a class from G's fakes of that class. Ask it "
@@ -201,12 +206,14 @@ steps = d.slider("Steps", 10, 300, 100, step=10, key="gan_ft_steps")
 
 def draw_finetune(events: list[dict]) -> None:
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["d_loss", "g_loss"], height=260), key="gan_ft_losses")
-    right.plotly_chart(plots.curves(events, ["d_real", "d_fake"], height=260), key="gan_ft_scores")
+    left.plotly_chart(plots.curves(events, ["d_loss", "g_loss"], title="D's and G's losses", height=260),
+                      key="gan_ft_losses")
+    right.plotly_chart(plots.curves(events, ["d_real", "d_fake"], title="D's verdict on real and generated images",
+                                    height=260), key="gan_ft_scores")
     last = next((e for e in reversed(events) if "samples" in e), None)
     if last is not None:
-        st.markdown(f"Step {last['step']}: two samples of each class from fixed noise")
-        st.plotly_chart(plots.image_grid(last["samples"] / 255.0, cols=10, height_per_row=75, colorscale="gray",
+        st.plotly_chart(plots.image_grid(last["samples"] / 255.0, title=f"Step {last['step']}: two samples of each "
+                                         "class from fixed noise", cols=10, height_per_row=75, colorscale="gray",
                                          zrange=(0, 1), gap=0.003), key="gan_ft_samples")
 
 

@@ -47,8 +47,9 @@ st.markdown(
     "Colour is the predicted side, paler where the model is less sure; the ringed nodes are the labelled ones.")
 shipped_probs, _ = recipe.predict(model, karate, card["training"]["features"])
 st.plotly_chart(figures.graph(node_positions(karate, graph_key(karate)), karate.edges, karate.nodes, karate.classes,
-                              shipped_probs.argmax(1), shipped_probs.max(1), karate.labels,
-                              card["training"]["labelled"]), key="gnn_shipped_graph")
+                              shipped_probs.argmax(1), "The karate club: each member's predicted side",
+                              shipped_probs.max(1), karate.labels, card["training"]["labelled"]),
+                key="gnn_shipped_graph")
 st.caption(f"Accuracy on the {metrics['n_unlabelled']} unlabelled members **{metrics['checkpoint_accuracy']:.0%}** · "
            f"with one random member of each side labelled instead, a fresh GCN scores **{metrics['accuracy']:.0%}** "
            f"on average over {metrics['draws']} draws (label propagation {metrics['label_propagation_accuracy']:.0%}, "
@@ -114,7 +115,8 @@ if mode == "k per class at random":
 else:
     labelled = st.session_state.setdefault("gnn_picked", [])  # Streamlit drops it while the list is hidden
     st.caption("Click a node to reveal its class to the model; remove it from the list below to hide it again.")
-truth_figure = figures.graph(positions, graph.edges, graph.nodes, graph.classes, graph.labels, labelled=labelled)
+truth_figure = figures.graph(positions, graph.edges, graph.nodes, graph.classes, graph.labels,
+                             f"{graph.name}: the true classes, labelled nodes ringed", labelled=labelled)
 event = st.plotly_chart(truth_figure, key="gnn_pick", on_select="rerun", selection_mode="points")
 st.caption(f"True classes; {len(labelled)} labelled node{'s' * (len(labelled) != 1)} ringed.")
 if mode == "Click nodes":
@@ -160,9 +162,14 @@ def draw_training(events: list[dict]) -> None:
     cols[2].metric("Loss, labelled nodes", f"{events[-1]['loss']:.3f}" if "loss" in events[-1] else "–")
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.graph(positions, graph.edges, graph.nodes, graph.classes, probs.argmax(1),
-                                    probs.max(1), graph.labels, run_labelled), key="gnn_live_graph")
-    right.plotly_chart(plots.curves(frames, ["accuracy"], height=220), key="gnn_live_accuracy")
-    right.plotly_chart(plots.curves(events, ["loss"], height=220), key="gnn_live_loss")
+                                    f"Epoch {last['step']}: the predicted classes", probs.max(1), graph.labels,
+                                    run_labelled), key="gnn_live_graph")
+    unlabelled = {"accuracy": plots.Metric("accuracy", "accuracy, unlabelled nodes", plots.PROBABILITY),
+                  "loss": plots.Metric("loss", "cross-entropy, labelled nodes (nats)", plots.LOSS)}
+    right.plotly_chart(plots.curves(frames, ["accuracy"], title="Accuracy on the unlabelled nodes", x_title="epoch",
+                                    names=unlabelled, height=240), key="gnn_live_accuracy")
+    right.plotly_chart(plots.curves(events, ["loss"], title="Training loss on the labelled nodes", x_title="epoch",
+                                    names=unlabelled, height=240), key="gnn_live_loss")
     if last["step"] == events[-1].get("total"):
         st.markdown("**The 2-D embedding of every node over training** (the last layer's two units, coloured by "
                     "true class): press Play and watch the classes pull apart.")
@@ -193,7 +200,8 @@ def draw_comparison(events: list[dict]) -> None:
     names = {"gnn": next(k for k, v in KINDS.items() if v == settings.kind), "label_propagation": "label propagation",
              "mlp": "MLP (features only)"}
     st.plotly_chart(plots.lines(list(table), {names[m]: [row[m] for row in table.values()] for m in names},
-                                x_title="labelled nodes per class", y_title="accuracy, unlabelled nodes"),
+                                title="Accuracy against the number of labels", x_title="labelled nodes per class",
+                                y_title="accuracy, unlabelled nodes", kind=plots.PROBABILITY),
                     key="gnn_compare_chart")
 
 
@@ -232,11 +240,12 @@ def draw_depth(events: list[dict]) -> None:
     if rows and rows[0]["graph"] != graph.name:
         st.info("That measurement was on another graph: start it again for this one.")
     elif rows:
-        st.plotly_chart(plots.lines([e["layers"] for e in rows], {
-            "accuracy, unlabelled nodes": [e["accuracy"] for e in rows],
-            "node distance, untrained": [e["distance_untrained"] for e in rows],
-            "node distance, trained": [e["distance"] for e in rows]}, x_title="layers"),
-            key="gnn_depth_chart")
+        st.plotly_chart(plots.curves(rows, ["accuracy", "distance_untrained", "distance"], x_key="layers",
+                                     title="Accuracy and how different the nodes look, by depth",
+                                     x_title="graph convolution layers", height=240, names={
+                                         "accuracy": plots.Metric("accuracy", "accuracy, unlabelled nodes",
+                                                                  plots.PROBABILITY)}),
+                        key="gnn_depth_chart")
 
 
 if labelled:

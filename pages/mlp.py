@@ -92,7 +92,8 @@ def _board() -> None:
     left.plotly_chart(figures.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
                       key="pg_boundary")
     if playground.history:
-        right.plotly_chart(plots.curves(playground.history, ["train_loss", "test_loss"], height=300), key="pg_losses")
+        right.plotly_chart(plots.curves(playground.history, ["train_loss", "test_loss"], title="Loss on the training "
+                                        "and test points", height=300), key="pg_losses")
     else:
         right.info("The loss curves appear once it trains: press **Start** or **One step**.")
     if hidden:
@@ -100,7 +101,9 @@ def _board() -> None:
                     "over the same plane; the next layer combines these shapes into its own.")
         if len(hidden) > 1:  # its value is already in `layer`: widgets update the session state before a rerun
             st.select_slider("Hidden layer", list(range(1, len(hidden) + 1)), key="pg_layer")
-        st.plotly_chart(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh"), key="pg_units")
+        st.plotly_chart(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh",
+                                          title=f"Hidden layer {layer}: each unit's output over the plane"),
+                        key="pg_units")
     if status is not None and status.finished:
         st.rerun()  # the whole page: the buttons change back
 
@@ -216,13 +219,15 @@ with columns[0]:
     st.caption(caption)
 with columns[1]:
     st.subheader(f"MLP: {fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
-    st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, top=5), key="mlp_probs")
+    st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, title="The MLP's five likeliest classes",
+                                           top=5), key="mlp_probs")
 if cnn is not None:
     cnn_look = inspect_image(cnn, image)
     cnn_top = int(cnn_look.probs.argmax())
     with columns[2]:
         st.subheader(f"CNN: {fashion_mnist.CLASSES[cnn_top]} · {cnn_look.probs[cnn_top]:.1%}")
-        st.plotly_chart(plots.probability_bars(cnn_look.probs, fashion_mnist.CLASSES, top=5), key="mlp_cnn_probs")
+        st.plotly_chart(plots.probability_bars(cnn_look.probs, fashion_mnist.CLASSES,
+                                               title="The CNN's five likeliest classes", top=5), key="mlp_cnn_probs")
 else:
     st.info(f"The CNN checkpoint is not here, so there is nothing to compare with: "
             f"build it with `python -m zoo.train {CNN}`.")
@@ -238,7 +243,9 @@ if cnn is not None:
 st.markdown("**What its first-layer units look for.** Each unit's 784 weights drawn as a 28x28 image "
             "(red: bright pixels there raise its output, blue: lower it), for the 16 units this input "
             "excites most.")
-st.plotly_chart(plots.image_grid(inside.templates, titles=[f"unit {u} · {v:.1f}" for u, v in zip(inside.top_units, inside.top_values)],
+st.plotly_chart(plots.image_grid(inside.templates, title="The 16 first-layer units this input excites most, with "
+                                 "their output", titles=[f"unit {u} · {v:.1f}" for u, v in zip(inside.top_units,
+                                                                                        inside.top_values)],
                                  cols=8, height_per_row=120, symmetric=True, gap=0.02), key="mlp_templates")
 st.markdown("**Hidden activations for this input**, one square per unit, 32 to a row, each layer scaled "
             "to its strongest unit: most units stay silent and a few fire, a different few for each kind of garment.")
@@ -247,8 +254,8 @@ for column, (i, act) in zip(st.columns(len(inside.activations)), enumerate(insid
                                     colorscale=plots.HEAT), key=f"mlp_activations_{i}")
 if "confusion" in card["metrics"]:
     with st.expander("Where it is wrong: the MLP's confusion matrix on the 10,000 test images"):
-        st.plotly_chart(plots.confusion(np.array(card["metrics"]["confusion"]), fashion_mnist.CLASSES),
-                        key="mlp_confusion")
+        st.plotly_chart(plots.confusion(np.array(card["metrics"]["confusion"]), fashion_mnist.CLASSES,
+                                        title="The MLP's confusion matrix on the 10,000 test images"), key="mlp_confusion")
 
 st.header("3. Fine-tune it")
 st.markdown("Continue training a private copy on a Fashion-MNIST subset; the shared model stays as it is. The MLP has "

@@ -46,14 +46,14 @@ batch_norm = d.toggle("Batch norm", value=False, key="resnet_demo_bn")
 
 
 def draw_comparison(events: list[dict]) -> None:
-    st.markdown("**Training loss** of both nets (averaged between reports)")
-    st.plotly_chart(plots.curves(events, [f"loss_{kind}" for kind in NETS], height=260), key="resnet_demo_loss")
+    st.plotly_chart(plots.curves(events, [f"loss_{kind}" for kind in NETS], title="Training loss of both nets, "
+                                 "averaged between reports (chance: ln 10 ≈ 2.30)", height=280), key="resnet_demo_loss")
     last = next((e for e in reversed(events) if "grad_plain" in e), None)
     if last is None:
         return
-    st.markdown(f"**Gradient norm of each conv layer** at step {last['step']} (log scale)")
     st.plotly_chart(plots.lines(range(1, len(last["grad_plain"]) + 1),
-                                {kind: last[f"grad_{kind}"] for kind in NETS}, log_y=True, height=260,
+                                {f"{kind} net": last[f"grad_{kind}"] for kind in NETS}, log_y=True, height=280,
+                                title=f"Gradient norm of each conv layer at step {last['step']} (log scale)",
                                 x_title="layer (1 = nearest the input)", y_title="‖∂loss/∂W‖"),
                     key="resnet_demo_profile")
     tables = {kind: gradient_table(events, kind) for kind in NETS}
@@ -62,8 +62,9 @@ def draw_comparison(events: list[dict]) -> None:
     for column, kind in zip(st.columns(2), NETS):
         steps, log_norms = tables[kind]
         column.plotly_chart(plots.heatmap(log_norms, steps, range(1, len(log_norms) + 1), zmin=low, zmax=high,
-                                          title=f"{kind.capitalize()} net: log10 gradient norm", x_title="step",
-                                          y_title="layer", colorbar="log10"),
+                                          title=f"{kind.capitalize()} net: log10 gradient norm per layer",
+                                          x_title="training step", y_title="layer (1 = nearest the input)",
+                                          colorbar="log10 ‖∂loss/∂W‖"),
                             key=f"resnet_demo_heat_{kind}")
 
 
@@ -91,7 +92,8 @@ images, labels = class_arrays(folders)
 counts = ", ".join(f"{name} ({folders.labels.count(i)})" for i, name in enumerate(folders.classes))
 st.caption(f"{len(labels)} images in {len(folders.classes)} classes: {counts}.")
 shown, shown_labels = preview(images, labels)
-st.plotly_chart(plots.image_grid(shown, titles=[folders.classes[i] for i in shown_labels], cols=8, colorscale="gray"),
+st.plotly_chart(plots.image_grid(shown, title="Some of your images as the model sees them (28x28)",
+                                 titles=[folders.classes[i] for i in shown_labels], cols=8, colorscale="gray"),
                 key="resnet_tl_preview")
 
 a, b, c = st.columns([2, 1, 1])
@@ -103,8 +105,10 @@ tl_steps = c.slider("Steps", 10, 300, 60, step=10, key="resnet_tl_steps")
 
 def draw_transfer(events: list[dict]) -> None:
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss"], height=240), key="resnet_tl_curve_loss")
-    right.plotly_chart(plots.curves(events, ["accuracy"], title="held-out accuracy", height=240),
+    left.plotly_chart(plots.curves(events, ["loss"], title="Training loss on your images", height=240,
+                                   names={"loss": plots.Metric("training loss", "cross-entropy (nats)", plots.LOSS)}),
+                      key="resnet_tl_curve_loss")
+    right.plotly_chart(plots.curves(events, ["accuracy"], title="Accuracy on your held-out images", height=240),
                        key="resnet_tl_curve_accuracy")
     final = next((e["held_out"] for e in events if "held_out" in e), None)
     if final is not None:
@@ -144,4 +148,5 @@ left.plotly_chart(plots.image(x[0].numpy(), "What the model sees"), key="resnet_
 middle.plotly_chart(plots.overlay(x[0].numpy(), look.saliency, "Saliency"), key="resnet_tl_saliency")
 with right:
     st.markdown(f"**{classes[top]}** · {look.probs[top]:.1%}")
-    st.plotly_chart(plots.probability_bars(look.probs, classes), key="resnet_tl_probs")
+    st.plotly_chart(plots.probability_bars(look.probs, classes, title="The adapted model's classes"),
+                    key="resnet_tl_probs")

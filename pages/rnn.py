@@ -89,7 +89,8 @@ else:
     escape = lambda chars: "".join("\\" + ch if ch in "\\`*_[]<>#$~|" else ch for ch in chars)
     st.caption(f"After “…{escape(before)}” it wrote “{escape(figures.shown(chosen))}” "
                f"(probability {probs[vocab.encode(chosen)[0]]:.1%}).")
-    st.plotly_chart(plots.probability_bars(probs, labels, top=10), key="rnn_next_probs")
+    st.plotly_chart(plots.probability_bars(probs, labels, title="The ten likeliest next characters",
+                                           label_title="character", top=10), key="rnn_next_probs")
 
 
 # ---- 2. inside ---------------------------------------------------------------------------------------
@@ -127,11 +128,11 @@ else:
     st.markdown(f"**The {cell}'s state after each character**: the {len(units)} of its "
                 f"{len(look.hidden)} units whose state changes most over this text, red positive, blue negative.")
     state_columns = st.columns(2 if look.cell is not None else 1)
-    state_columns[0].plotly_chart(figures.char_heatmap(look.hidden[units], chars, units, "hidden state h", True),
+    state_columns[0].plotly_chart(figures.char_heatmap(look.hidden[units], chars, units, "Hidden state h", True),
                                   key="rnn_hidden_map")
     if look.cell is not None:
         state_columns[1].plotly_chart(figures.char_heatmap(np.tanh(look.cell[units]), chars, units,
-                                                           "cell state c (tanh)", True), key="rnn_cell_map")
+                                                           "Cell state c (through tanh)", True), key="rnn_cell_map")
 
     if look.gates:
         st.markdown("**Gates per character**, each in [0, 1]: "
@@ -141,7 +142,8 @@ else:
                        "decides how much of the old state the candidate may see."))
         st.plotly_chart(figures.gate_means(look.gates, chars), key="rnn_gate_means")
         gate = st.radio("Gate", list(look.gates), horizontal=True, key="rnn_gate")
-        st.plotly_chart(figures.char_heatmap(look.gates[gate][units], chars, units, f"{gate} gate", False),
+        st.plotly_chart(figures.char_heatmap(look.gates[gate][units], chars, units, f"The {gate} gate of each unit",
+                                             False),
                         key="rnn_gate_map")
     else:
         st.caption("A vanilla RNN has no gates: its whole state is rewritten at every character.")
@@ -161,7 +163,8 @@ else:
                 "earlier character: the norm of ∂loss/∂hₜ (log scale). In the vanilla RNN it shrinks by a roughly "
                 "constant factor per step, so it learns little from far back; the gated cells keep it alive.")
     flow = gradient_flow(chars)
-    st.plotly_chart(plots.lines(range(len(chars) - 1), flow, log_y=True,
+    st.plotly_chart(plots.lines(range(len(chars) - 1), flow, log_y=True, title="Gradient norm reaching back "
+                                "through time (log scale)",
                                 x_title="steps back from the state that predicts the last character",
                                 y_title="‖∂loss/∂hₜ‖", height=300), key="rnn_gradient_flow")
 
@@ -184,9 +187,9 @@ def draw_finetune(events: list[dict]) -> None:
             for warning in final["warnings"]:
                 st.warning(warning)
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss"], title="training loss (nats per character)", height=240),
-                      key="rnn_ft_loss")
-    right.plotly_chart(plots.curves(events, ["validation_bpc"], title="your validation piece (bits per character)",
+    left.plotly_chart(plots.curves(events, ["loss"], title="Training loss on your text", height=240, names={
+        "loss": plots.Metric("training loss", "cross-entropy (nats per character)", plots.LOSS)}), key="rnn_ft_loss")
+    right.plotly_chart(plots.curves(events, ["validation_bpc"], title="Bits per character on your validation piece",
                                     height=240), key="rnn_ft_validation")
     samples = [(e["step"], e["sample"]) for e in events if "sample" in e]
     if samples:
@@ -285,8 +288,8 @@ if series is not None:
 
         def draw_forecast(events: list[dict]) -> None:
             st.plotly_chart(figures.forecast_figure(series, horizon, baseline, events), key="rnn_fc_chart")
-            st.plotly_chart(plots.curves(events, ["loss"], title="training loss (scaled)", height=220),
-                            key="rnn_fc_loss")
+            st.plotly_chart(plots.curves(events, ["loss"], title="Training loss", height=220, names={
+                "loss": plots.Metric("training loss", "MSE of the scaled changes", plots.LOSS)}), key="rnn_fc_loss")
 
         if st.session_state.get("rnn_fc_job") is None:
             st.plotly_chart(figures.forecast_figure(series, horizon, baseline, []), key="rnn_fc_preview")

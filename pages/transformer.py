@@ -62,9 +62,11 @@ if view.cut:
 
 left, right = st.columns(2)
 left.markdown("**Next character**, as it will be sampled (temperature, top-k and top-p applied)")
-left.plotly_chart(plots.probability_bars(view.probs, labels), key="transformer_probs")
+left.plotly_chart(plots.probability_bars(view.probs, labels, title="As it will be sampled", label_title="character"),
+                  key="transformer_probs")
 right.markdown("**The model's own distribution** (temperature 1, nothing cut off)")
-right.plotly_chart(plots.probability_bars(view.raw_probs, labels), key="transformer_raw_probs")
+right.plotly_chart(plots.probability_bars(view.raw_probs, labels, title="The model's own distribution",
+                                          label_title="character"), key="transformer_raw_probs")
 
 a, b, c = st.columns([2, 1, 1])
 length = a.slider("Characters to generate", 20, 1000, 200, step=10, key="transformer_length")
@@ -87,7 +89,8 @@ if st.radio("Show", ["One head, large", "All heads"], horizontal=True, key="tran
     if t < len(view.text):
         st.caption(f"The last {t} characters the model read: “{quoted(view.text[-t:])}”.")
     maps = view.attention[:, :, -t:, -t:].reshape(n_layer * n_head, t, t)
-    st.plotly_chart(plots.image_grid(maps, titles=[f"block {l + 1} · head {h + 1}" for l in range(n_layer)
+    st.plotly_chart(plots.image_grid(maps, title=f"Every head's attention over the last {t} characters",
+                                     titles=[f"block {l + 1} · head {h + 1}" for l in range(n_layer)
                                                    for h in range(n_head)], cols=n_head, height_per_row=190),
                     key="transformer_attention_all")
 else:
@@ -112,7 +115,8 @@ st.markdown(
     "Their cosine similarity shows what it learned about order: neighbouring positions end up alike, so "
     "attention can find the characters just before a position wherever it is.")
 st.plotly_chart(plots.heatmap(np.round(explore.position_similarity(model), 3), range(context), range(context),
-                              x_title="position", y_title="position", colorbar="cosine", zmin=-1, zmax=1, height=480),
+                              title="Cosine similarity between the positional embeddings", x_title="position",
+                              y_title="position", colorbar="cosine", zmin=-1, zmax=1, height=520),
                 key="transformer_positions")
 
 st.header("5. Fine-tune it on your text")
@@ -156,9 +160,10 @@ def draw_finetune(events: list[dict]) -> None:
                 st.warning(warning)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(plots.curves(events, ["loss"], title="training loss (nats per character)", height=240),
+        st.plotly_chart(plots.curves(events, ["loss"], title="Training loss on your text", height=240, names={
+            "loss": plots.Metric("training loss", "cross-entropy (nats per character)", plots.LOSS)}),
                         key="transformer_ft_loss")
-        st.plotly_chart(plots.curves(events, ["validation_bpc"], title="your validation piece (bits per character)",
+        st.plotly_chart(plots.curves(events, ["validation_bpc"], title="Bits per character on your validation piece",
                                      height=240), key="transformer_ft_validation")
     samples = [e for e in events if "sample" in e]
     with right:

@@ -68,12 +68,14 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
     left.markdown(f"**Encoder, level {level}**: {encoder.shape[0]} maps of {encoder.shape[1]}x{encoder.shape[2]}"
                   + (" (what its skip connection hands across)" if level <= depth else " (the bottleneck)")
                   + (", the first 16 shown" if encoder.shape[0] > 16 else ""))
-    left.plotly_chart(plots.image_grid(encoder[:16], cols=4, height_per_row=110), key="unet_encoder_maps")
+    left.plotly_chart(plots.image_grid(encoder[:16], title=f"Encoder, level {level}", cols=4, height_per_row=110),
+                      key="unet_encoder_maps")
     if level <= depth:
         decoder = seen.decoder[depth - level]
         right.markdown(f"**Decoder, level {level}**: {decoder.shape[0]} maps of {decoder.shape[1]}x{decoder.shape[2]}, "
                        "after merging the skip connection" + (", the first 16 shown" if decoder.shape[0] > 16 else ""))
-        right.plotly_chart(plots.image_grid(decoder[:16], cols=4, height_per_row=110), key="unet_decoder_maps")
+        right.plotly_chart(plots.image_grid(decoder[:16], title=f"Decoder, level {level}", cols=4, height_per_row=110),
+                           key="unet_decoder_maps")
     else:
         right.markdown("The bottom level has no decoder of its own: the decoder starts by scaling it up.")
 
@@ -150,7 +152,7 @@ ft_classes = shapes.class_names(ft_kinds)
 examples = [shapes.scene(i, size, noise=ft_noise, kinds=ft_kinds) for i in range(4)]
 st.caption("Training scenes look like these:")
 for i, (column, example) in enumerate(zip(st.columns(4), examples)):
-    column.plotly_chart(label_overlay(example.image, example.mask, ft_classes, height=200),
+    column.plotly_chart(label_overlay(example.image, example.mask, ft_classes, f"Training scene {i + 1}"),
                         key=f"unet_ft_example_{i}")
 
 
@@ -167,8 +169,9 @@ def draw_finetune(events: list[dict]) -> None:
             col.metric(f"Dice, {name}" + (" (after)" if after else " (before)"), f"{value:.3f}",
                        delta=f"{value - before[key]:+.3f}" if after else None)
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss"], title="training loss", height=260), key="unet_ft_loss")
-    right.plotly_chart(plots.curves(events, ["dice"], title="held-out mean Dice", height=260), key="unet_ft_dice")
+    left.plotly_chart(plots.curves(events, ["loss"], title="Training loss", height=260), key="unet_ft_loss")
+    right.plotly_chart(plots.curves(events, ["dice"], title="Mean Dice on held-out scenes of the new kind", height=260),
+                       key="unet_ft_dice")
 
 
 tuned = ui.training_panel("unet_ft", finetune_unet, dict(name=NAME, lr=lr, steps=steps, new_kind=new_kind, noise=ft_noise),

@@ -85,7 +85,9 @@ def draw_training(events: list[dict]) -> None:
     st.progress(done / first["total"], text=f"Epoch {done} of {first['total']}{speed}")
     st.caption(f"{first['words']:,} words of text, a vocabulary of {first['vocabulary']:,} words.")
     if epochs:
-        st.plotly_chart(plots.curves(epochs, ["loss"], title="loss per trained word, by epoch", height=220),
+        st.plotly_chart(plots.curves(epochs, ["loss"], title="Loss per trained word, by epoch", x_title="epoch",
+                                     names={"loss": plots.Metric("loss", "loss per trained word", plots.LOSS)},
+                                     height=240),
                         key="w2v_train_loss")
         st.caption("gensim's running loss: on a long text it falls at first and may then creep up while the "
                    "vectors keep improving, so judge them by their neighbours.")
@@ -189,11 +191,12 @@ if map_words:
                   lambda: word_map(kv, map_words, n_map, method.lower().replace("-", ""), int(dims[0])))
     if points.note:
         st.caption(points.note)
-    st.plotly_chart(map_figure(points), key="w2v_map_chart")
+    st.plotly_chart(map_figure(points, method), key="w2v_map_chart")
 
     heat_words = list(dict.fromkeys(w for m in map_words for w in [m, *(x for x, _ in neighbours(kv, m, 3))]))[:40]
     st.markdown("**Cosine similarity** between the words and their three nearest neighbours (at most 40 words)")
     st.plotly_chart(plots.heatmap(similarity_matrix(kv, heat_words), heat_words, heat_words, zmin=-1, zmax=1,
-                                  colorbar="cosine", height=max(320, 18 * len(heat_words) + 80)), key="w2v_heat")
+                                  title="Cosine similarity between the words", x_title="word", y_title="word",
+                                  colorbar="cosine", height=max(360, 18 * len(heat_words) + 160)), key="w2v_heat")
 else:
     st.info("Type some words the vocabulary knows.")

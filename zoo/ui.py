@@ -199,7 +199,8 @@ def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, ca
         st.caption(caption)
     with right:
         st.subheader(f"{fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
-        st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, top=5), key=f"{key}_probs")
+        st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, title="The five likeliest classes",
+                                               top=5), key=f"{key}_probs")
 
     st.header("2. Inside the model")
     st.markdown("**Where it looks.** Saliency is how much each pixel would change the winning score; "
@@ -218,18 +219,21 @@ def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, ca
                  else f"the first {shown} of its {maps.shape[0]} channels")
         st.markdown(f"**Feature maps of {layer_label.lower()} {layer}**, {which}, each {maps.shape[1]}x"
                     f"{maps.shape[2]}: bright where the channel's filter matches this input.")
-        st.plotly_chart(plots.image_grid(maps[:shown], cols=8), key=f"{key}_maps")
+        st.plotly_chart(plots.image_grid(maps[:shown], title=f"{layer_label} {layer}: " + (
+            f"the first {shown} of {maps.shape[0]} feature maps" if shown < maps.shape[0] else f"its {shown} feature maps"),
+            cols=8), key=f"{key}_maps")
         filters = _first_layer_filters(model)
         if layer == 1 and filters is not None:
             st.markdown("**The learned 3x3 filters of the first layer** (red positive, blue negative weights).")
-            st.plotly_chart(plots.image_grid(filters, cols=16, height_per_row=70, symmetric=True, gap=0.02),
-                            key=f"{key}_filters")
+            st.plotly_chart(plots.image_grid(filters, title="First-layer filters (red positive, blue negative)", cols=16,
+                                             height_per_row=70, symmetric=True, gap=0.02), key=f"{key}_filters")
 
     metrics = card["metrics"]
     if "confusion" in metrics:
         st.markdown("**Where it is wrong.** The confusion matrix on the 10,000 test images, as measured for the card: "
                     "shirts, T-shirts, pullovers and coats are the hard cases.")
-        st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), fashion_mnist.CLASSES), key=f"{key}_confusion")
+        st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), fashion_mnist.CLASSES,
+                                        title="Confusion matrix on the 10,000 test images"), key=f"{key}_confusion")
     return look
 
 
@@ -328,7 +332,8 @@ def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[lis
     elif events:
         cols = st.columns(len(metrics))
         for col, metric in zip(cols, metrics):
-            col.plotly_chart(plots.curves(events, [metric], height=240), key=f"{key}_curve_{metric}")
+            col.plotly_chart(plots.curves(events, [metric], title=f"{plots.metric(metric).name.capitalize()} while {label}",
+                                          height=240), key=f"{key}_curve_{metric}")
     return status
 
 

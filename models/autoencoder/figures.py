@@ -31,4 +31,4 @@ def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], m
     fig.update_xaxes(title="latent direction 1", zeroline=False)
     fig.update_yaxes(title="latent direction 2", zeroline=False)
     fig.update_layout(legend=dict(itemsizing="constant"))
-    return tidy(fig, height)
+    return tidy(fig, height, f"{len(points):,} test images in the VAE's latent plane, by class")

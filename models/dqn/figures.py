@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from models.dqn.explore import Episode
-from zoo.plots import ACCENT, PALETTE, SECOND
+from zoo.plots import ACCENT, PALETTE, SECOND, TITLE_MARGIN, integer_ticks, title_layout
 
 X_LIMIT = 2.4
 """the cart fails past this position (m)"""
@@ -41,8 +41,8 @@ def _label(episode: Episode, t: int) -> str:
     return f"{t}: {'fell' if episode.fell else 'time limit'}"
 
 
-def episode_figure(episode: Episode, half_length: float = 0.5, max_frames: int = 250, height: int = 460,
-                   title: str | None = None) -> go.Figure:
+def episode_figure(episode: Episode, title: str, half_length: float = 0.5, max_frames: int = 250,
+                   height: int = 500) -> go.Figure:
     """The episode as a Plotly animation (Play, Pause, a slider): the cart and pole on top, both actions'
     Q-values below with the chosen action marked, a cursor at the frame shown. Long episodes show
     every k-th step so that at most `max_frames` frames play, still in real time."""
@@ -52,7 +52,7 @@ def episode_figure(episode: Episode, half_length: float = 0.5, max_frames: int =
     top = max(1.2, CART_H + 2 * half_length + 0.2)
     q_range = _q_range(episode)
     cart, pole, arrow = _cart_pole(episode.states[0], half_length, _action(episode, 0))
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.58, 0.42], vertical_spacing=0.1)
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.56, 0.44], vertical_spacing=0.16)
     scene = [  # traces 0-2 move with the frames; 3 and 4 are the track and its limits
         go.Scatter(x=cart[0], y=cart[1], fill="toself", mode="lines", line=dict(color=DARK), fillcolor="#B2BEC3"),
         go.Scatter(x=pole[0], y=pole[1], mode="lines+markers", line=dict(color=ACCENT, width=7),
@@ -91,7 +91,7 @@ def episode_figure(episode: Episode, half_length: float = 0.5, max_frames: int =
                           args=[[str(t)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                transition=dict(duration=0))])
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=60), title=title,
+        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=60), title=title_layout(title),
         legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top", font_size=11, bgcolor="rgba(0,0,0,0)"),
         updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], showactive=False,
                           x=0, y=-0.12, xanchor="left", yanchor="top", pad=dict(t=10))],
@@ -99,9 +99,9 @@ def episode_figure(episode: Episode, half_length: float = 0.5, max_frames: int =
                       pad=dict(t=0), currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=13)), ticklen=0,
                       font=dict(size=1))])  # the step's label shows above the slider, not under each tick
     fig.update_xaxes(range=[-X_LIMIT - 0.5, X_LIMIT + 0.5], showgrid=False, zeroline=False, ticksuffix=" m",
-                     row=1, col=1)
+                     title="cart position on the track", row=1, col=1)
     fig.update_yaxes(range=[-0.15, top], visible=False, scaleanchor="x", row=1, col=1)
-    fig.update_xaxes(range=[-0.5, n - 0.5], row=2, col=1)
+    fig.update_xaxes(range=[-0.5, n - 0.5], title="step", row=2, col=1, **integer_ticks([0, n - 1]))
     fig.update_yaxes(range=q_range, title="Q-value", row=2, col=1)
     return fig
 
@@ -117,7 +117,7 @@ def _q_range(episode: Episode) -> list[float]:
 
 
 def q_landscape(preference: np.ndarray, value: np.ndarray, thetas: np.ndarray, theta_dots: np.ndarray,
-                trajectory: np.ndarray | None = None, height: int = 380) -> go.Figure:
+                trajectory: np.ndarray | None = None, height: int = 420) -> go.Figure:
     """Two heat maps over pole angle (x, degrees) and angular velocity (y): Q(right) - Q(left), the
     action the agent prefers and how strongly, and max Q, what it expects to collect from there;
     `trajectory` (T, 4) states, if given, is drawn over both."""
@@ -141,6 +141,7 @@ def q_landscape(preference: np.ndarray, value: np.ndarray, thetas: np.ndarray, t
     for col in (1, 2):
         fig.update_xaxes(title="pole angle (°, + leans right)", range=[degrees[0], degrees[-1]], row=1, col=col)
         fig.update_yaxes(title="angular velocity (rad/s)", range=[theta_dots[0], theta_dots[-1]], row=1, col=col)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + 30, b=10),
+                      title=title_layout("What the agent has learned, over pole angle and angular velocity"),
                       legend=dict(orientation="h", y=-0.25, yanchor="top"))
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from zoo.plots import ACCENT, PLAIN_TEMPLATE, SECOND, tint
+from zoo.plots import ACCENT, LEGEND_MARGIN, PLAIN_TEMPLATE, SECOND, TITLE_MARGIN, tint, title_layout
 
 
 def toy_game_frame(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: tuple[float, float, float, float],
@@ -41,8 +41,9 @@ def toy_game_frame(frame: dict, real: np.ndarray, centres: np.ndarray, bounds: t
                                color=["#2D3436" if c else "#D63031" for c in covered]))]
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
-        xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
+        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + LEGEND_MARGIN, b=10), template=PLAIN_TEMPLATE,
+        plot_bgcolor="white", title=title_layout(f"Step {frame['step']:,}: D's verdict over the plane, and G's points"),
+        xaxis=dict(range=bounds[:2], title="x₁", **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", title="x₂", **axis),
         legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
 
 

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from zoo.plots import HEAT, PALETTE
+from zoo.plots import HEAT, PALETTE, TITLE_MARGIN, title_layout
 
 _AXIS = dict(visible=False, constrain="domain")
 
@@ -24,8 +24,8 @@ def _class_colours(classes: np.ndarray) -> list[str]:
 
 
 def graph(positions: np.ndarray, edges: np.ndarray, names: Sequence[str], class_names: Sequence[str],
-          predicted: np.ndarray, confidence: np.ndarray | None = None, truth: np.ndarray | None = None,
-          labelled: Sequence[int] = (), height: int = 480) -> go.Figure:
+          predicted: np.ndarray, title: str, confidence: np.ndarray | None = None, truth: np.ndarray | None = None,
+          labelled: Sequence[int] = (), height: int = 500) -> go.Figure:
     """The graph with every node coloured by its predicted class, faded by low confidence (when given),
     and the labelled nodes ringed in black. Trace 1 holds the nodes in index order, for click selection."""
     n = len(names)
@@ -47,9 +47,10 @@ def graph(positions: np.ndarray, edges: np.ndarray, names: Sequence[str], class_
                                      line=dict(color=np.where(ring, "black", "white"), width=np.where(ring, 3, 0.5))))]
     traces += [go.Scatter(x=[None], y=[None], mode="markers", name=name, marker=dict(color=PALETTE[c % len(PALETTE)]))
                for c, name in enumerate(class_names)]
-    return go.Figure(traces, layout=dict(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis=_AXIS,
+    return go.Figure(traces, layout=dict(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
+                                         title=title_layout(title), xaxis=_AXIS,
                                          yaxis=dict(scaleanchor="x", **_AXIS), clickmode="event+select",
-                                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0)))
+                                         legend=dict(orientation="v", y=1, yanchor="top", x=1.02)))
 
 
 def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[str], distance: np.ndarray,
@@ -70,7 +71,9 @@ def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[st
                    text=[h for h, i in zip(hover, inside) if i],
                    marker=dict(color=distance[inside], colorscale=HEAT, cmin=0, cmax=max(layers, 1), size=13,
                                colorbar=dict(title="hops", thickness=10, dtick=1), line=dict(color="white", width=1)))],
-        layout=dict(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis=_AXIS, showlegend=False,
+        layout=dict(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), xaxis=_AXIS, showlegend=False,
+                    title=title_layout(f"{names[int(np.flatnonzero(distance == 0)[0])]}'s receptive field "
+                                 f"after {layers} layer{'s' * (layers != 1)}, coloured by hops away"),
                     yaxis=dict(scaleanchor="x", **_AXIS)))
 
 
@@ -100,10 +103,11 @@ def embedding_animation(frames: Sequence[tuple[int, np.ndarray]], truth: np.ndar
     fig = go.Figure([points(frames[-1][1])] + legend,
                     frames=[go.Frame(data=[points(e)], traces=[0], name=s) for s, (_, e) in zip(steps, frames)])
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=30, b=10),
+        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
+        title=title_layout("Every node's 2-D embedding over training, coloured by true class"),
         xaxis=dict(range=[-1.1, 1.1], title="embedding 1", zeroline=False),
         yaxis=dict(range=[-1.1, 1.1], title="embedding 2", zeroline=False, scaleanchor="x"),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        legend=dict(orientation="v", y=1, yanchor="top", x=1.02),
         updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], showactive=False,
                           x=0, y=-0.08, xanchor="left", yanchor="top")],
         sliders=[dict(steps=[jump(s) for s in steps], active=len(steps) - 1, x=0.2, len=0.8, y=-0.08,
@@ -124,5 +128,6 @@ def adjacency(matrix: np.ndarray, names: Sequence[str], height: int = 520) -> go
                                hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
     fig.update_xaxes(type="category", title="neighbour")
     fig.update_yaxes(type="category", autorange="reversed", title="node")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
+                      title=title_layout("The normalised adjacency D^-1/2 (A + I) D^-1/2, nodes sorted by class"))
     return fig

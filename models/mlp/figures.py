@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from zoo.plots import HEAT, PALETTE, PLAIN_TEMPLATE, tint
+from zoo.plots import HEAT, PALETTE, PLAIN_TEMPLATE, TITLE_MARGIN, tint, title_layout
 
 
 def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, float], train, test,
-                      height: int = 440) -> go.Figure:
+                      height: int = 480) -> go.Figure:
     """The plane coloured by the winning class of `proba` (C, G, G) over `bounds` (x0, x1, y0, y1),
     paler where the network is unsure (white on the boundary), with the training points (white rim)
     and test points (dark rim) on top. `train` and `test` have `.x` (N, 2), `.y` (N,) and `.classes`."""
@@ -36,12 +36,14 @@ def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, floa
                     hovertemplate=f"{label} point, class {train.classes[c]}<extra></extra>"))
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     return go.Figure(traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), template=PLAIN_TEMPLATE, plot_bgcolor="white",
-        xaxis=dict(range=bounds[:2], **axis), yaxis=dict(range=bounds[2:], scaleanchor="x", **axis),
-        legend=dict(orientation="h", y=1.01, yanchor="bottom", x=0, font_size=11)))
+        height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), template=PLAIN_TEMPLATE,
+        plot_bgcolor="white", title=title_layout("The network's class over the plane (paler where it is unsure)"),
+        xaxis=dict(range=bounds[:2], title="input x₁", **axis),
+        yaxis=dict(range=bounds[2:], scaleanchor="x", title="input x₂", **axis),
+        legend=dict(orientation="v", y=1, yanchor="top", x=1.02, font_size=11)))  # beside: a row above ran into the title
 
 
-def unit_maps(units: np.ndarray, signed: bool, cols: int = 8) -> go.Figure:
+def unit_maps(units: np.ndarray, signed: bool, title: str, cols: int = 8) -> go.Figure:
     """Hidden units' outputs over the plane, `units` (U, g, g) with rows from the bottom up, tiled
     into one heat map on a shared colour scale (one trace: cheap to redraw live); a diverging
     scale when `signed` or any output is negative."""
@@ -61,6 +63,7 @@ def unit_maps(units: np.ndarray, signed: bool, cols: int = 8) -> go.Figure:
                       colorbar=dict(thickness=10, len=0.9), hoverongaps=False,
                       hovertemplate="unit %{customdata}: %{z:.2f}<extra></extra>")
     return go.Figure(heat, layout=dict(
-        height=40 + rows * 105, margin=dict(l=10, r=10, t=10, b=10), template=PLAIN_TEMPLATE,
+        height=TITLE_MARGIN + 30 + rows * 105, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), template=PLAIN_TEMPLATE,
+        title=title_layout(title),
         xaxis=dict(visible=False, constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")))

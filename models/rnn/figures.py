@@ -14,28 +14,47 @@ def shown(ch: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(ch, ch)
 
 
+EACH_CHARACTER_UP_TO = 48
+"""a text this short gets every character on the x axis; a longer one the first character of each word"""
+LABEL_FONT = dict(size=11, family="monospace")
+
+
 def _characters_on_x(fig: go.Figure, chars: str) -> go.Figure:
-    return fig.update_xaxes(tickvals=list(range(len(chars))), ticktext=[shown(ch) for ch in chars], tickangle=0,
-                            tickfont=dict(size=9, family="monospace"))
+    """Characters under their columns when they fit; otherwise each word, written upwards under its first
+    character, words closer than a fortieth of the text skipped (the hover names every character)."""
+    if len(chars) <= EACH_CHARACTER_UP_TO:
+        return fig.update_xaxes(tickvals=list(range(len(chars))), ticktext=[shown(ch) for ch in chars], tickangle=0,
+                                tickfont=LABEL_FONT, title="character read")
+    gap = max(1, len(chars) // 40)
+    starts, last = [], -gap
+    for i, ch in enumerate(chars):
+        if not ch.isspace() and (i == 0 or chars[i - 1].isspace()) and i - last >= gap:
+            starts.append(i)
+            last = i
+    words = [chars[i:].split(None, 1)[0][:12] for i in starts]
+    return fig.update_xaxes(tickvals=starts, ticktext=words, tickangle=-90, tickfont=LABEL_FONT,
+                            title="text read (each word under its first character)")
 
 
 def char_heatmap(z: np.ndarray, chars: str, units: np.ndarray, title: str, signed: bool) -> go.Figure:
-    """Units (rows) against the characters read (columns)."""
+    """Units (rows) against the characters read (columns), 9 px a unit."""
     limit = float(np.abs(z).max()) or 1.0
-    fig = plots.heatmap(z, range(len(chars)), [f"unit {u}" for u in units], title=title,
-                        zmin=-limit if signed else 0, zmax=limit if signed else 1, height=60 + 9 * len(units))
-    fig.update_traces(colorscale="RdBu_r" if signed else plots.HEAT, customdata=np.tile([shown(ch) for ch in chars],
-                                                                                        (len(units), 1)),
-                      hovertemplate="%{y} after '%{customdata}': %{z:.2f}<extra></extra>")
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(len(chars))), y=[f"unit {u}" for u in units], zmin=-limit if signed else 0,
+        zmax=limit if signed else 1, colorscale="RdBu_r" if signed else plots.HEAT,
+        colorbar=dict(thickness=12, title="value"), customdata=np.tile([shown(ch) for ch in chars], (len(units), 1)),
+        hovertemplate="%{y} after '%{customdata}': %{z:.2f}<extra></extra>"))
+    fig.update_yaxes(showticklabels=False, ticks="", autorange="reversed", title=f"unit ({len(units)} liveliest)")
     _characters_on_x(fig, chars)
-    fig.update_yaxes(showticklabels=False)
-    return fig
+    return plots.tidy(fig, 150 + 9 * len(units), title)
 
 
 def gate_means(gates: dict[str, np.ndarray], chars: str) -> go.Figure:
     """Each gate's mean over the units (rows of its (units, characters) array) after each character."""
-    return _characters_on_x(plots.lines(range(len(chars)), {name: g.mean(0) for name, g in gates.items()},
-                                        x_title="character", y_title="mean over units", height=240), chars)
+    fig = plots.lines(range(len(chars)), {f"{name} gate": g.mean(0) for name, g in gates.items()},
+                      title="Each gate's mean over the units, after each character", x_title="character read",
+                      y_title="gate value, mean over units", kind=plots.PROBABILITY, height=300)
+    return _characters_on_x(fig, chars)
 
 
 def forecast_figure(series: TimeSeries, horizon: int, baseline: dict, events: list[dict]) -> go.Figure:
@@ -56,6 +75,10 @@ def forecast_figure(series: TimeSeries, horizon: int, baseline: dict, events: li
     if latest is not None:
         fig.add_trace(go.Scatter(x=tail, y=latest["forecast"], name=f"{events[0]['cell']} at step {latest['step']} · "
                                  f"MASE {latest['mase']:.2f}", line=dict(color=plots.ACCENT, width=3)))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), yaxis_title=series.value_column,
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return fig
+    if series.dates is not None:
+        fig.update_xaxes(title="date")
+    else:
+        fig.update_xaxes(title="time step", **plots.integer_ticks(x[start:]))
+    fig.update_yaxes(title=series.value_column)
+    fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
+    return plots.tidy(fig, 400, f"{series.value_column}: the last {horizon} values held out and forecast", legend=True)

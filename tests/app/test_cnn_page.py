@@ -69,7 +69,7 @@ def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
     assert not at.exception and not at.error
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=180)
     assert at.metric[0].label == "Held-out accuracy before" and at.metric[1].label == "after"
-    assert any(chart.proto.spec and '"loss"' in chart.proto.spec for chart in at.get("plotly_chart"))
+    assert any(chart.proto.spec and '"training loss"' in chart.proto.spec for chart in at.get("plotly_chart"))
     assert at.get("download_button")
     after = shared.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)

@@ -73,10 +73,10 @@ def bare_steps_per_s(q: torch.nn.Module, env_id: str, steps: int, seed: int = 0)
 
 def draw(events: list[dict]) -> int:
     """What the page's live fragment builds on a poll; returns the bytes it would send."""
-    figures = [plots.live_curves(events, [key], height=220) for key in ("episode_return", "epsilon", "loss")]
+    figures = [plots.curves(events, [key], title=key, height=220) for key in ("episode_return", "epsilon", "loss")]
     replay = next((e["replay"] for e in reversed(events) if "replay" in e), None)
     if replay is not None:
-        figures.append(episode_figure(explore.Episode(**replay), PHYSICS["length"]))
+        figures.append(episode_figure(explore.Episode(**replay), "replay", PHYSICS["length"]))
     return sum(len(figure.to_json()) for figure in figures)
 
 
@@ -100,7 +100,7 @@ def render_ms(q: torch.nn.Module, env_id: str, repeats: int = 5) -> tuple[float,
         t0 = time.perf_counter()
         episode = explore.play_episode(q, env_id, 0)
         t1 = time.perf_counter()
-        figure = episode_figure(episode)
+        figure = episode_figure(episode, "episode")
         t2 = time.perf_counter()
         payload = figure.to_json()
         t3 = time.perf_counter()

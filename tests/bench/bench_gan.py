@@ -58,8 +58,8 @@ def draw(game: toy_game.ToyGame) -> int:
     """What the page's fragment builds on each poll; returns the bytes it would send."""
     view = game.view()
     drawn = [figures.toy_game_frame(view, game.target.points, game.target.centres, toy_game.BOUNDS),
-             plots.live_curves(game.history, ["d_loss", "g_loss"], height=250),
-             plots.live_curves(game.history, ["modes_covered"], height=200)]
+             plots.curves(game.history, ["d_loss", "g_loss"], title="losses", height=250),
+             plots.curves(game.history, ["modes_covered"], title="modes", height=200)]
     return sum(len(figure.to_json()) for figure in drawn)
 
 

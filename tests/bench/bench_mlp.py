@@ -62,9 +62,9 @@ def draw(playground: pg.Playground, layer: int) -> int:
     """What the page's fragment builds on each poll; returns the bytes it would send."""
     view = playground.view(layer)
     drawn = [figures.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
-             plots.curves(playground.history, ["train_loss", "test_loss"], height=300)]
+             plots.curves(playground.history, ["train_loss", "test_loss"], title="losses", height=300)]
     if "units" in view:
-        drawn.append(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh"))
+        drawn.append(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh", title="units"))
     return sum(len(figure.to_json()) for figure in drawn)
 
 

@@ -110,7 +110,7 @@ def test_figures_for_two_and_more_classes(moons):
     blobs = pg.Playground.create(pg.network(blobs_train, ("x", "y"), (3,), "relu"), blobs_train, blobs_test)
     view = blobs.view(1)
     assert figures.decision_boundary(view["proba"], blobs.bounds, blobs_train, blobs_test).data[0].zmax == 4
-    units = figures.unit_maps(view["units"], signed=False).data
+    units = figures.unit_maps(view["units"], signed=False, title="Hidden layer 1").data
     assert len(units) == 1 and np.max(units[0].customdata) == 3  # one tiled map: units 1..3
 
 
