@@ -78,8 +78,8 @@ def draw_finetune(events: list[dict]) -> None:
         if final is not None:
             after = final["after"]["original"]
             right.metric("after", f"{after:.1%}", delta=f"{after - start['original']:+.1%}")
-    charts = [("loss", "training loss (nats per image)"), ("validation_loss", "validation loss (nats per image)"),
-              ("accuracy", "validation accuracy")]
+    charts = [("loss", "Training loss (nats per image)"), ("validation_loss", "Validation loss (nats per image)"),
+              ("accuracy", "Validation accuracy")]
     for column, (metric, title) in zip(st.columns(3), charts):
         column.plotly_chart(plots.curves(events, [metric], title=title, height=240), key=f"cnn_ft_{metric}")
     if final is not None:

@@ -275,8 +275,8 @@ n_train = st.slider("Training images", 500, 20000, 2000, step=500, key="mlp_n")
 
 
 def draw_finetune(events: list[dict]) -> None:
-    charts = [("loss", "training loss (nats per image)"), ("validation_loss", "validation loss (nats per image)"),
-              ("accuracy", "validation accuracy")]
+    charts = [("loss", "Training loss (nats per image)"), ("validation_loss", "Validation loss (nats per image)"),
+              ("accuracy", "Validation accuracy")]
     for column, (metric, title) in zip(st.columns(3), charts):
         column.plotly_chart(plots.curves(events, [metric], title=title, height=240), key=f"mlp_ft_{metric}")
     final = next((e for e in events if "summary" in e), None)

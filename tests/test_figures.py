@@ -192,11 +192,15 @@ def algorithm_figures() -> dict:
                                                         [f"class {i}" for i in range(10)], {"you": (0.1, 0.2)},
                                                         clickable=(np.linspace(-3, 3, 5), np.linspace(-3, 3, 5))),
         "diffusion.signal_to_noise": lambda: diffusion.signal_to_noise(np.geomspace(1e4, 1e-5, 1000), 250),
+        "diffusion.steps_tradeoff": lambda: diffusion.steps_tradeoff(
+            [10, 25, 50, 100], [3.1, 1.4, 1.0, 0.9], {"CUDA: NVIDIA H100 (model card)": [2e-4, 4e-4, 7e-4, 1.3e-3],
+                                                      "CPU (2 threads), this machine": [0.09, 0.22, 0.44, 0.87]}),
         "dqn.episode_figure": lambda: dqn.episode_figure(episode(), "The agent, seed 0"),
         "dqn.q_landscape": lambda: dqn.q_landscape(rng.normal(size=(21, 21)), rng.random((21, 21)) * 50,
                                                    np.linspace(-0.2, 0.2, 21), np.linspace(-2, 2, 21), episode().states),
         "gan.toy_game_frame": lambda: gan.toy_game_frame(frame, rng.normal(size=(200, 2)), rng.normal(size=(8, 2)),
                                                          (-3, 3, -3, 3)),
+        "gan.score_histograms": lambda: gan.score_histograms(rng.beta(2, 2, 500), rng.beta(2, 3, 500), 0.61, "Ankle boot"),
         "gnn.graph": lambda: gnn.graph(positions, edges, names, classes, rng.integers(0, 2, 20), "Predicted sides",
                                        rng.random(20), rng.integers(0, 2, 20), [0, 5]),
         "gnn.receptive_field": lambda: gnn.receptive_field(positions, edges, names, np.r_[0, np.arange(1, 20) % 5], 2),
@@ -316,6 +320,9 @@ class InProcessRunner:
     def cancel_session(self, session_id):
         pass
 
+    def pace(self, fn):
+        return None  # never timed: the panel says so before Start
+
 
 def _png(draw) -> bytes:
     image = Image.new("RGB", (120, 100), "white")
@@ -361,12 +368,13 @@ SCENARIOS = {
 }
 # The charts the scenarios must have drawn: those of every job they ran, among others.
 DRAWN = {
-    "mlp": {"pg_losses", "pg_units", "mlp_ft_curve_accuracy", "mlp_ft_curve_loss"},
-    "cnn": {"cnn_maps", "cnn_ft_curve_accuracy", "cnn_ft_curve_loss"},
+    "mlp": {"pg_losses", "pg_units", "mlp_ft_loss", "mlp_ft_validation_loss", "mlp_ft_accuracy"},
+    "cnn": {"cnn_maps", "cnn_ft_loss", "cnn_ft_validation_loss", "cnn_ft_accuracy"},
     "resnet": {"resnet_demo_loss", "resnet_demo_profile", "resnet_demo_heat_plain", "resnet_tl_preview",
                "resnet_tl_curve_loss", "resnet_tl_curve_accuracy"},
-    "rnn": {"rnn_hidden_map", "rnn_cell_map", "rnn_gate_means", "rnn_ft_loss", "rnn_fc_chart", "rnn_fc_loss"},
-    "transformer": {"transformer_attention_all", "transformer_attention_one", "transformer_lens", "transformer_ft_loss"},
+    "rnn": {"rnn_hidden_map", "rnn_cell_map", "rnn_gate_means", "rnn_ft_loss", "rnn_ft_validation", "rnn_fc_chart", "rnn_fc_loss"},
+    "transformer": {"transformer_attention_all", "transformer_attention_one", "transformer_lens", "transformer_ft_loss",
+                    "transformer_ft_validation"},
     "word2vec": {"w2v_map_chart", "w2v_heat", "w2v_train_loss"},
     "autoencoder": {"ae_map", "ae_ft_curves", "ae_ft_pictures"},
     "gan": {"gan_plane", "gan_losses", "gan_modes", "gan_ft_losses", "gan_ft_scores", "gan_ft_samples"},
