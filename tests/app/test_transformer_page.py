@@ -86,7 +86,7 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     labels = [m.label for m in at.metric]
     assert labels == ["Your held-out text: bits/char before", "after", "Original validation: before", "after"]
     assert any(m.value.startswith("**Sample from the weights kept**") for m in at.markdown)
-    assert any('"loss"' in spec for spec in _specs(at))
+    assert any('"training loss"' in spec for spec in _specs(at))  # the curve, by its human name
     assert at.get("download_button")
     assert any(s.value == "Your fine-tuned model continues the prompt" for s in at.subheader)
     assert len(at.code[-1].value) == 200
