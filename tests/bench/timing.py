@@ -112,5 +112,5 @@ def charlm_finetune_steps_per_s(name: str, steps: int, lr: float = 1e-3) -> tupl
     clip_gradients(optimizer, 1.0)
     bare = loop_steps_per_s(model, text.batches(ids[:int(len(ids) * 0.9)], 16, 128, 0), optimizer, steps)
     job = job_steps_per_s(char_lm.finetune_charlm, steps, name=name, person_text=person_text, lr=lr,
-                          batch_size=16, seq_len=128, sample_every=10 ** 9, original_chars=2000)
+                          batch_size=16, seq_len=128, eval_every=10 ** 9, sample_every=10 ** 9, original_chars=2000)
     return job, bare

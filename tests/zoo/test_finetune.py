@@ -40,9 +40,9 @@ def test_when_nothing_beats_the_shipped_model_its_weights_are_kept():
 
 def test_rehearsal_mixes_rows_of_both_sources():
     own = iter([(torch.zeros(4, 3), torch.zeros(4))] * 2)
-    original = iter([(torch.ones(12, 3), torch.ones(12))] * 2)
+    original = iter([(torch.ones(12, 3), torch.ones(12, dtype=torch.int16))] * 2)
     x, y = next(mixed_batches(own, original))
-    assert x.shape == (16, 3) and y.tolist() == [0] * 4 + [1] * 12
+    assert x.shape == (16, 3) and y.tolist() == [0] * 4 + [1] * 12 and y.dtype == torch.float32  # own's dtype
     alone = (torch.zeros(4, 3), torch.zeros(4))
     assert next(mixed_batches(iter([alone]), None)) is alone
 

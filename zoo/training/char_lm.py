@@ -210,8 +210,9 @@ def step_distributions(model: torch.nn.Module, ids: torch.Tensor, temperature: f
 
 @functools.lru_cache(maxsize=1)
 def corpus_ids(chars: str) -> torch.Tensor:
-    """The corpus's train split in the ids of vocabulary `chars`: what a fine-tuning run rehearses."""
-    return text.Vocab(chars).encode(text.load("train"))
+    """The corpus's train split in the ids of vocabulary `chars`: what a fine-tuning run rehearses, kept as int16
+    (13 MB instead of 51 in every worker that fine-tunes)."""
+    return text.Vocab(chars).encode(text.load("train")).to(torch.int16)
 
 
 def held_out_pieces(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -226,11 +227,10 @@ def finetune_charlm(name: str, person_text: str, lr: float = 3e-4, steps: int = 
                     seq_len: int = 128, rehearsal: float = REHEARSAL, eval_every: int = 10, patience: int | None = 3,
                     sample_every: int = 25, prompt: str = "The ", sample_chars: int = 160,
                     original_chars: int = 20_000, grad_clip: float | None = 1.0, seed: int = 0) -> Iterator[dict]:
-    """Job: fine-tune a private copy of shipped character model NAME on `person_text`, a `rehearsal` share of each
-    batch being original training text so it keeps what it knew. Every `eval_every` steps the validation piece
-    (`held_out_pieces`) scores it: the best weights are kept, and `patience` scores in a row without a better one end
-    the run. Bits per character on the held-out piece and the original validation text before and after show what it
-    learned and forgot; the last event's `warnings` say when either got worse, and why. Returns the kept weights."""
+    """Job: fine-tune shipped character model NAME on `person_text` (`held_out_pieces`), a `rehearsal` share of each
+    batch being original text so it keeps what it knew. Bits per character on the validation piece every `eval_every`
+    steps choose the weights kept (`BestWeights`); on the held-out piece and the original validation text, before and
+    after, they show what it learned and forgot, `warnings` saying what got worse and why."""
     torch.manual_seed(seed)
     device = pick_device()
     model, card = checkpoints.load(name, device)

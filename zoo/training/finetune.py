@@ -49,12 +49,12 @@ class BestWeights:
 
 def mixed_batches(own: Iterator[tuple[torch.Tensor, ...]], rehearsed: Iterator[tuple[torch.Tensor, ...]] | None
                   ) -> Iterator[tuple[torch.Tensor, ...]]:
-    """Each batch of `own` with a batch of `rehearsed` appended row-wise (`own` alone when None)."""
+    """Each batch of `own` with a batch of `rehearsed` appended row-wise, in `own`'s dtypes (`own` alone when None)."""
     if rehearsed is None:
         yield from own
         return
     for mine, original in zip(own, rehearsed):
-        yield tuple(torch.cat([a, b]) for a, b in zip(mine, original))
+        yield tuple(torch.cat([a, b.to(a.dtype)]) for a, b in zip(mine, original))
 
 
 def rehearsal_rows(batch_size: int, share: float) -> tuple[int, int]:

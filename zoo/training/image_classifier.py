@@ -191,15 +191,10 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
                         labels: np.ndarray | None = None, n_train: int = 2000, n_test: int = 2000,
                         batch_size: int = 64, rehearsal: float = REHEARSAL, eval_every: int = 25,
                         patience: int | None = 3, seed: int = 0) -> Iterator[dict]:
-    """Job: fine-tune shipped classifier NAME as it was trained (its recipe's augmentation, label smoothing
-    and weight decay) on uint8 (N, 28, 28) `images` with `labels`, or on `n_train` Fashion-MNIST images.
-
-    Every `eval_every` steps the loss on a validation piece chooses the weights kept; the run ends
-    after `patience` such measurements in a row found nothing better. A Fashion-MNIST run is measured
-    on the first `n_test` test images (`fashion_pieces`). A run on the person's images (`own_pieces`) is
-    measured on their held-out piece and on those test images, so forgetting shows; a `rehearsal` share of
-    each batch is Fashion-MNIST to limit it. `warnings` in the last event say when a figure got worse and
-    why. Returns the kept weights as safetensors bytes."""
+    """Job: fine-tune shipped classifier NAME as its recipe trained it, on uint8 (N, 28, 28) `images` with `labels`
+    (`own_pieces`, a `rehearsal` share of each batch Fashion-MNIST) or on `n_train` Fashion-MNIST images
+    (`fashion_pieces`). The validation loss every `eval_every` steps chooses the weights kept (`BestWeights`);
+    accuracy before and after is measured on images nothing chose on, `warnings` saying what got worse and why."""
     torch.manual_seed(seed)
     device = pick_device()
     model, _ = checkpoints.load(name, device)
