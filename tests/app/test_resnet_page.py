@@ -69,7 +69,7 @@ def test_residual_comparison_runs_live():
     run_until(at, _finished, seconds=180)
     assert not at.error and any("Comparison finished" in s.value for s in at.success)
     specs = [chart.proto.spec for chart in at.get("plotly_chart") if chart.proto.spec]
-    assert any('"loss_plain"' in spec and '"loss_residual"' in spec for spec in specs)
+    assert any('"plain net"' in spec and '"residual net"' in spec for spec in specs)
     assert sum('log10 gradient norm' in spec for spec in specs) == 2
     assert not at.get("download_button")
 

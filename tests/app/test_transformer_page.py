@@ -80,7 +80,7 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     assert not at.error
     labels = [m.label for m in at.metric]
     assert labels == ["Bits/char on your text, before", "after", "Bits/char on original validation, before", "after"]
-    assert any('"loss"' in spec for spec in _specs(at))
+    assert any('"training loss"' in spec for spec in _specs(at))
     assert at.get("download_button")
     assert any(s.value == "Your fine-tuned model continues the prompt" for s in at.subheader)
     assert len(at.code[-1].value) == 200
