@@ -105,8 +105,6 @@ SHARED = {
                                  y_title="accuracy, unlabelled nodes", kind=plots.PROBABILITY),
     "panels": lambda: plots.panels([plots.Panel("modes covered", plots.COUNT, series={"modes": ([1, 2, 3], [0, 2, 5])})],
                                    title="Modes", x_title="training step"),
-    "tradeoff": lambda: plots.tradeoff([5, 10, 25, 50], ("FID", [31.2, 20.5, 15.1, 14.3]), ("seconds per image", [0.1, 0.2, 0.5, 1]),
-                                       "DDIM steps", title="Quality and time", log_x=True),
 }
 
 

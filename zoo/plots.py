@@ -47,7 +47,9 @@ PROBABILITY = "probability"
 COUNT = "count"
 """a whole number: its axis has whole-number ticks"""
 LOSS = "loss"
+"""an objective to minimise: an open axis, its unit in the title"""
 VALUE = "value"
+"""any other quantity: an open axis"""
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,10 @@ def _integers_only(values: Sequence) -> bool:
 
 # ---- images -------------------------------------------------------------------------------------------
 
-def _image_axes(fig: go.Figure, row: int | None = None, col: int | None = None) -> None:
-    """Hidden axes with square pixels, row 0 on top."""
-    fig.update_xaxes(visible=False, constrain="domain", row=row, col=col)
-    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain", row=row, col=col)
+def _image_axes(fig: go.Figure) -> None:
+    """Hidden axes, row 0 on top, the plot area shrunk (not the pixels stretched) to the image's shape."""
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
 
 
 def image(pixels: np.ndarray, title: str, height: int = 260, colorscale: str = "gray") -> go.Figure:
@@ -261,7 +263,7 @@ class Panel:
 
 
 def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: int = 260,
-           log_x: bool = False, colors: Mapping[str, str] | None = None) -> go.Figure:
+           colors: Mapping[str, str] | None = None) -> go.Figure:
     """Line charts stacked over one shared x axis, one y axis per panel: a probability panel runs from
     0 to 1, a count panel has whole-number ticks, and whole-number x values get whole-number ticks.
     A legend appears for panels of more than one line (a single line is named by its axis).
@@ -296,9 +298,7 @@ def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: i
             axis.update(integer_ticks([0, *values]), rangemode="tozero")
         layout[f"yaxis{i + 1 if i else ''}"] = axis
     x_axis = dict(title=dict(text=x_title), anchor=f"y{n if n > 1 else ''}")
-    if log_x:
-        x_axis.update(type="log")
-    elif _integers_only(all_x):
+    if _integers_only(all_x):
         x_axis.update(integer_ticks(all_x))
     layout.update(xaxis=x_axis, height=height + round(0.8 * height) * (n - 1), title=title_layout(title),
                   template=PLAIN_TEMPLATE, **_legend_above([t["name"] for t in data if t["showlegend"]]))
@@ -320,7 +320,7 @@ def curves(events: Sequence[dict], keys: Sequence[str], *, title: str, x_title: 
            x_key: str = "step", names: Mapping[str, Metric] | None = None, height: int = 260) -> go.Figure:
     """One line per metric key against `x_key`, named through METRIC_NAMES (or `names`): metrics that
     share an axis title share a panel, others get their own (a VAE's KL never sits beside its
-    reconstruction, 100 times larger). Metrics missing from an event are skipped."""
+    reconstruction, some 25 times larger). Metrics missing from an event are skipped."""
     grouped: dict[str, Panel] = {}
     colors = {}
     for i, key in enumerate(keys):
@@ -341,20 +341,6 @@ def lines(x: Sequence, series: dict[str, Sequence[float]], *, title: str, x_titl
                   title=title, x_title=x_title, height=height)
 
 
-def tradeoff(x: Sequence[float], left: tuple[str, Sequence[float]], right: tuple[str, Sequence[float]],
-             x_title: str, *, title: str, log_x: bool = False, height: int = 320) -> go.Figure:
-    """Two quantities against one x, each on its own y axis (left solid, right dotted), e.g. quality
-    and cost against the number of sampling steps."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for (name, y), color, dash, secondary in ((left, ACCENT, None, False), (right, SECOND, "dot", True)):
-        fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="lines+markers", name=name,
-                                 line=dict(color=color, dash=dash)), secondary_y=secondary)
-        fig.update_yaxes(title_text=name, title_font_color=color, secondary_y=secondary)
-    fig.update_xaxes(title=x_title, type="log" if log_x else None, tickvals=list(x))
-    fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
-    return tidy(fig, height, title, legend=True)
-
-
 def tint(hex_color: str, amount: float) -> str:
     """`hex_color` mixed with white: 0 is white, 1 the colour itself."""
     rgb = [int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]
@@ -366,7 +352,7 @@ def tint(hex_color: str, amount: float) -> str:
 PROBABILITY_WORDS = re.compile(r"accuracy|probabilit|\bdice\b|\bshare\b|epsilon|chance|confidence", re.IGNORECASE)
 SCALE_RATIO = 10.0
 """lines whose typical sizes differ more than this (an order of magnitude) may not share a linear y axis"""
-_CARTESIAN = {"scatter", "scattergl", "heatmap", "bar"}
+_CARTESIAN = {"scatter", "scattergl", "heatmap", "bar", "histogram"}
 
 
 def _text(title: Any) -> str:

@@ -50,6 +50,6 @@ def test_beta_fine_tune_runs_live_and_leaves_the_shared_vae_alone():
     assert not at.exception and not at.error
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=180)
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
-    assert any('"kl"' in spec and '"reconstruction"' in spec for spec in specs)
+    assert any('"KL divergence from the prior"' in spec and '"reconstruction error"' in spec for spec in specs)
     assert at.get("download_button")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
