@@ -63,5 +63,5 @@ def score_histograms(real: np.ndarray, generated: np.ndarray, yours: float, clas
                       title=dict(text=f"D's score of {class_name} images", y=0.98, yanchor="top"))
     fig.update_xaxes(title="D's probability that the image is a real one of this class", range=[0, 1],
                      tickformat=".0%")
-    fig.update_yaxes(title="share of the images (%)")
+    fig.update_yaxes(title="images (% of each set)")
     return fig
