@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from zoo.uploads import UploadError, load_image, to_fashion_tensor
+from zoo.photos import to_fashion_tensor
+from zoo.uploads import UploadError, load_image
 
 
 def _pixels(x: torch.Tensor) -> np.ndarray:

@@ -21,7 +21,8 @@ from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.training.image_classifier import predict_proba, split_held_out
 from zoo.training.loop import train_steps
-from zoo.uploads import ClassFolders, to_fashion_tensor
+from zoo.photos import to_fashion_tensor
+from zoo.uploads import ClassFolders
 
 MODES = {"features": "Feature extraction (frozen body, new head)",
          "finetune": "Full fine-tuning (body and new head)"}

@@ -19,7 +19,8 @@ from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.training.loop import make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
-from zoo.uploads import ClassFolders, UploadError, to_fashion_tensor
+from zoo.photos import to_fashion_tensor
+from zoo.uploads import ClassFolders, UploadError
 
 
 @dataclass
