@@ -73,6 +73,14 @@ def plain_resize(image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255).unsqueeze(0)
 
 
+def thumbnail(pixels: np.ndarray, side: int = 96) -> np.ndarray:
+    """A (h, w) picture in [0, 1] averaged down to at most `side` a side and rounded to 1/100: a
+    small payload for a browser, which shows it a couple of hundred pixels wide."""
+    picture = Image.fromarray(pixels.astype(np.float32))
+    picture.thumbnail((side, side), Image.Resampling.BOX)
+    return np.round(np.asarray(picture), 2)
+
+
 def clean_photo(image: Image.Image) -> PhotoSteps:
     """Find the garment and make it look like Fashion-MNIST, keeping each step.
 

@@ -89,18 +89,16 @@ def photo(garment: np.ndarray, scene: Scene, rng: np.random.Generator) -> Image.
     if scene.off_centre:
         top = rng.choice([margin, HEIGHT - long_side - margin])
         left = rng.choice([margin, WIDTH - long_side - margin])
-    else:
-        top = rng.integers(margin, HEIGHT - long_side - margin + 1) if long_side < HEIGHT - 2 * margin else (HEIGHT - long_side) // 2
+    else:  # anywhere in the height, within 60 px of the middle across
+        top = rng.integers(margin, HEIGHT - long_side - margin + 1)
         left = rng.integers(WIDTH // 2 - long_side // 2 - 60, WIDTH // 2 - long_side // 2 + 61)
-    window = _window(top, left, long_side)
-    if scene.shadow:
+    if scene.shadow:  # the garment's own outline, offset down and right, blurred
         dy, dx = rng.integers(12, 30, size=2)
         shade = np.zeros((HEIGHT, WIDTH), np.float32)
-        shade[_window(top + dy, left + dx, long_side, shade.shape)] = alpha[_clipped(top + dy, left + dx, long_side)]
+        shade[_window(top + dy, left + dx, long_side)] = alpha[_clipped(top + dy, left + dx, long_side)]
         scene_grey = scene_grey * (1 - rng.uniform(0.25, 0.4) * _blur(shade, 12))
-    region = scene_grey[window]
-    part = _clipped(top, left, long_side)
-    scene_grey[window] = region * (1 - alpha[part]) + tone[part] * alpha[part]
+    window = _window(top, left, long_side)
+    scene_grey[window] = scene_grey[window] * (1 - alpha) + tone * alpha
     tint = rng.uniform(0.85, 1.15, 3)
     tint /= tint @ np.array([0.299, 0.587, 0.114])  # keeps the grey a camera would record
     rgb = scene_grey[..., None] * tint + 2.5 * rng.standard_normal((HEIGHT, WIDTH, 3), dtype=np.float32)
@@ -114,12 +112,13 @@ def jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _window(top: int, left: int, side: int, shape: tuple[int, int] = (HEIGHT, WIDTH)) -> tuple[slice, slice]:
-    return slice(max(0, top), min(shape[0], top + side)), slice(max(0, left), min(shape[1], left + side))
+def _window(top: int, left: int, side: int) -> tuple[slice, slice]:
+    """The part of the photo a side x side square placed at (top, left) covers."""
+    return slice(max(0, top), min(HEIGHT, top + side)), slice(max(0, left), min(WIDTH, left + side))
 
 
 def _clipped(top: int, left: int, side: int) -> tuple[slice, slice]:
-    """The part of a side x side garment placed at (top, left) that lies inside the photo."""
+    """The part of a side x side square placed at (top, left) that lies inside the photo."""
     rows, cols = _window(top, left, side)
     return slice(rows.start - top, rows.stop - top), slice(cols.start - left, cols.stop - left)
 
