@@ -2,11 +2,11 @@
 [0, 1], a light garment filling the frame on black, so every Fashion-MNIST model sees familiar input.
 
 Fashion-MNIST was made from product photos on white (Xiao et al. 2017): trimmed to the product,
-its longest side resized to 28, centred, negated. Measured on the 10,000 test images, the garment
-touches both edges along its longest side (median margin 0 px there; 3 px each side across a
-T-shirt): so the crop here is padded to square on the short side only. A phone photo adds what
-the dataset never has: a background with gradients, texture and shadows. `clean_photo` removes it
-in steps that it returns, so a page can show why the model sees what it sees.
+its longest side resized to 28, centred, negated. Measured on its 10,000 test images, the garment
+spans all 28 pixels along its longest side in 98.3% of them (26 or 27 in the rest): the dataset has no
+margin, so the crop here fills 28 along its longest side and is padded on the short side only. A
+phone photo adds what the dataset never has: a background with gradients, texture and shadows.
+`clean_photo` removes it in steps that it returns, so a page can show why the model sees what it sees.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class PhotoSteps:
     difference: np.ndarray
     """(h, w) how far each pixel is from the background, on the garment's side, scaled to [0, 1]"""
     garment: np.ndarray
-    """(h, w) the difference inside the garment's outline only: its largest connected part"""
+    """(h, w) the difference inside the garment's outline only: its largest connected parts"""
     result: np.ndarray
     """(28, 28) the garment cropped, shrunk to fill 28 along its longest side, centred on black"""
     inverted: bool
@@ -85,13 +85,15 @@ def clean_photo(image: Image.Image) -> PhotoSteps:
     """Find the garment and make it look like Fashion-MNIST, keeping each step.
 
     1. Grey (transparency over white), shrunk to WORK_SIDE for cutting and ANALYSIS_SIDE for finding.
-    2. Background: a quadratic surface fitted to the border ring, refitted without outliers (a
-       garment touching the edge), so gradients, vignettes and uneven light are followed.
+    2. Background: a smooth (quadratic) surface fitted to the border cells that agree with each
+       other, so gradients, vignettes and uneven light are followed and a garment touching the edge
+       is left out (`_fit_background`); black when the border is mostly pure black.
     3. Difference from that surface; negated when the garment is darker than its background.
-    4. Garment: pixels SPLIT_SIGMAS times the border's spread above the background, smoothed, opened,
-       holes filled; the largest connected part and parts over KEEP_SHARE of its size.
-    5. Cut out the difference inside that outline, crop to its box, shrink so the longest side
-       is 28 (keeping the aspect), centre on black, stretch so the brightest pixel is 1.
+    4. Garment: where the difference, averaged over 7x7, is SPLIT_SIGMAS times the border's spread
+       above the background; opened, its largest connected part and those over KEEP_SHARE of its
+       size kept, holes filled.
+    5. Cut out the difference inside that outline, crop to it, shrink so the longest side is 28
+       (keeping the aspect), centre on black, stretch so the brightest pixel is 1.
     """
     work = to_rgb_or_l(image).convert("L")  # convert copies, so thumbnail leaves `image` alone
     work.thumbnail((WORK_SIDE, WORK_SIDE))
