@@ -4,7 +4,7 @@ import streamlit as st
 
 from models.resnet.plain_vs_residual import NETS, compare_training, gradient_table
 from models.resnet.transfer import MODES, class_arrays, load_adapted, preview, transfer
-from zoo import plots, ui, uploads
+from zoo import photos, plots, ui, uploads
 from zoo.saliency import inspect_image
 
 NAME = "resnet-fashion"
@@ -137,7 +137,7 @@ upload = st.file_uploader("An image to classify", type=ui.IMAGE_TYPES, key="resn
 if upload is None:
     st.stop()
 try:
-    x = uploads.to_fashion_tensor(uploads.load_image(upload.getvalue(), upload.name))
+    x = photos.to_fashion_tensor(uploads.load_image(upload.getvalue(), upload.name))
 except uploads.UploadError as error:
     st.error(str(error))
     st.stop()

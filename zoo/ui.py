@@ -13,7 +13,7 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from zoo import checkpoints, drawing, jobs, plots, uploads
+from zoo import checkpoints, drawing, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
 from zoo.jobs import deadline
@@ -123,13 +123,38 @@ def _upload_input(key: str) -> tuple[torch.Tensor | None, str]:
     upload = st.file_uploader("A photo or drawing of one clothing item (any size or colour)",
                               type=IMAGE_TYPES, key=f"{key}_upload")
     if upload is None:
-        st.info("Upload an image to classify it; it is cropped, centred and shrunk to 28x28 like the dataset.")
+        st.info("Upload an image to classify it; the garment is found, cut out, centred and shrunk to 28x28 "
+                "like the dataset's.")
         return None, ""
     try:
-        return uploads.to_fashion_tensor(uploads.load_image(upload.getvalue(), upload.name)), upload.name
+        image = uploads.load_image(upload.getvalue(), upload.name)
     except uploads.UploadError as error:
         st.error(str(error))
         return None, ""
+    if not st.toggle("Clean up the photo", value=True, key=f"{key}_cleanup",
+                     help="Find the garment, remove the background and centre it, as Fashion-MNIST's images "
+                          "are; off, the whole photo is squeezed to 28x28 as it is."):
+        st.caption("Cleaning is off: the model sees the whole photo squeezed to 28x28, background and all.")
+        return photos.plain_resize(image), f"{upload.name}, not cleaned up"
+    steps = photos.clean_photo(image)
+    _cleaning_steps(steps, key)
+    return steps.tensor(), upload.name
+
+
+def _cleaning_steps(steps: photos.PhotoSteps, key: str) -> None:
+    """The steps that made the upload look like Fashion-MNIST, side by side, and why each was taken."""
+    pictures = {"1 · Grey": steps.grey, "2 · Background": steps.background,
+                "3 · Difference": steps.difference, "4 · Garment": steps.garment, "5 · 28x28": steps.result}
+    for column, (title, pixels) in zip(st.columns(len(pictures)), pictures.items()):
+        column.plotly_chart(plots.image(photos.thumbnail(pixels), title, height=190), key=f"{key}_cleanup_{title[0]}")
+    negated = (", negated since the garment is darker: the dataset's garments are light on black"
+               if steps.inverted else "")
+    kept = ("**4** the garment: the largest connected parts of what stands out, holes filled; **5** cropped to "
+            "them, the longest side shrunk to 28 "
+            "and centred, as the dataset's images were made" if steps.found else
+            "**4** nothing stood out from the background, so **5** is the whole difference shrunk to 28x28")
+    st.caption(f"**2** a smooth surface fitted to the photo's border, so gradients and uneven light are followed "
+               f"under the garment; **3** how far each pixel is from it{negated}; {kept}.")
 
 
 def _drawing_input(key: str) -> tuple[torch.Tensor | None, str]:
@@ -148,7 +173,7 @@ def _drawing_input(key: str) -> tuple[torch.Tensor | None, str]:
         st.rerun()
     if not strokes:
         return None, ""
-    return uploads.to_fashion_tensor(drawing.rasterize(strokes)), "your drawing"
+    return photos.to_fashion_tensor(drawing.rasterize(strokes)), "your drawing"
 
 
 def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:

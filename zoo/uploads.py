@@ -13,7 +13,6 @@ import zipfile
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from zoo import settings
@@ -26,8 +25,6 @@ _MB = 1024 * 1024
 _JUNK_NAMES = {".ds_store", "thumbs.db"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SEPARATORS = re.compile(r"[\\/]")
-_WORK_SIDE = 512
-"""to_fashion_tensor analyses at most this many pixels a side: the result is 28x28 anyway."""
 MIN_DISTINCT_CHARS = 3
 """an uploaded text needs this many different non-space characters: one repeated letter teaches nothing"""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
@@ -92,7 +89,7 @@ def load_image(data: bytes, name: str = "upload") -> Image.Image:
         raise UploadError(f"{name} is not an image format we accept ({_ACCEPTED}).") from error
     except Exception as error:
         raise UploadError(f"{name} is damaged or truncated and could not be decoded.") from error
-    return _to_rgb_or_l(image, name)
+    return to_rgb_or_l(image, name)
 
 
 def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
@@ -103,7 +100,7 @@ def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
         )
 
 
-def _to_rgb_or_l(image: Image.Image, name: str = "the image") -> Image.Image:
+def to_rgb_or_l(image: Image.Image, name: str = "the image") -> Image.Image:
     """Bring any PIL mode to "RGB" or "L": alpha and transparent colours over white, palettes
     and CMYK to RGB, bilevel to L, and 16/32-bit or float greyscale scaled to 8-bit L."""
     mode = image.mode
@@ -138,45 +135,6 @@ def _deep_grey_to_l(image: Image.Image) -> Image.Image:
         low, high = values.min(), values.max()
         scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
     return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
-
-
-def to_fashion_tensor(image: Image.Image) -> torch.Tensor:
-    """Turn any photo or drawing into what Fashion-MNIST looks like: float (1, 28, 28) in [0, 1],
-    a light object on a black background, so the shipped classifiers see familiar input.
-
-    1. Greyscale (transparency over white, as in `load_image`), shrunk to at most 512 a side.
-    2. Invert when the outer ~5% ring is brighter on average than the centre half: a dark
-       garment on white paper becomes light on black.
-    3. Subtract the background level (the ring's median) so the background is black.
-    4. Crop to the bounding box of pixels clearly above it (over 20% of the brightest and over
-       4/255); the whole image when nothing stands out.
-    5. Resize (LANCZOS) so the longest side is 28, keeping the aspect ratio, and paste centred
-       on a 28x28 black canvas.
-    6. Stretch the contrast so the brightest pixel is 1.
-    """
-    grey = _to_rgb_or_l(image).convert("L")  # convert copies, so thumbnail leaves `image` alone
-    grey.thumbnail((_WORK_SIDE, _WORK_SIDE))
-    x = np.asarray(grey, dtype=np.float32) / 255  # (H, W)
-    height, width = x.shape
-    ring = max(1, round(0.05 * min(height, width)))
-    in_ring = np.ones_like(x, dtype=bool)
-    in_ring[ring:height - ring, ring:width - ring] = False
-    centre = x[height // 4:height - height // 4, width // 4:width - width // 4]
-    if x[in_ring].mean() > centre.mean():
-        x = 1 - x
-    x = np.clip(x - np.median(x[in_ring]), 0, None)
-    rows, cols = np.nonzero(x > max(0.2 * x.max(), 4 / 255))
-    if rows.size:
-        x = x[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    scale = 28 / max(x.shape)
-    new_height, new_width = (max(1, min(28, round(side * scale))) for side in x.shape)
-    small = Image.fromarray(x).resize((new_width, new_height), Image.Resampling.LANCZOS)
-    canvas = np.zeros((28, 28), dtype=np.float32)
-    top, left = (28 - new_height) // 2, (28 - new_width) // 2
-    canvas[top:top + new_height, left:left + new_width] = np.clip(np.asarray(small), 0, None)
-    if canvas.max() > 0:
-        canvas /= canvas.max()
-    return torch.from_numpy(np.clip(canvas, 0, 1)).unsqueeze(0)
 
 
 @dataclass

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from zoo.uploads import UploadError, load_image, to_fashion_tensor
+from zoo.photos import to_fashion_tensor
+from zoo.uploads import UploadError, load_image
 
 SDEDIT_STEP = 700
 """SDEdit's default noise step: on 50 test images denoised with no class, step 700 changed a pixel by 0.078 on

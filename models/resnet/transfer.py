@@ -19,9 +19,10 @@ from safetensors.torch import load as load_safetensors_bytes
 from zoo import checkpoints
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
+from zoo.photos import to_fashion_tensor
 from zoo.training.image_classifier import predict_proba, split_held_out
 from zoo.training.loop import is_last, train_steps
-from zoo.uploads import ClassFolders, to_fashion_tensor
+from zoo.uploads import ClassFolders
 
 MODES = {"features": "Feature extraction (frozen body, new head)",
          "finetune": "Full fine-tuning (body and new head)"}

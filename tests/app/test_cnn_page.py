@@ -1,10 +1,13 @@
-"""The CNN page through the real entry point: predict, upload, bad upload, fine-tune."""
+"""The CNN page through the real entry point: predict, upload (cleaned up step by step, or not),
+bad upload, fine-tune."""
 import io
 import zipfile
 
+import numpy as np
 import torch
 
-from tests.app.conftest import open_page, png_bytes, run_until
+from tests.app.conftest import chart, open_page, png_bytes, run_until
+from tests.zoo.photo_scenes import SCENES, jpeg, photo
 from zoo import checkpoints, ui
 from zoo.data import fashion_mnist
 
@@ -45,6 +48,35 @@ def test_upload_predicts_and_bad_upload_shows_an_error(garment_png):
     assert not at.exception
     assert at.error and "broken.png" in at.error[0].value
     assert not at.subheader
+
+
+def _trousers_on_a_gradient() -> bytes:
+    """A test-set pair of trousers photographed on a grey gradient, as a phone would save it."""
+    sample = fashion_mnist.load_sample()
+    trousers = sample.images.numpy()[int(np.flatnonzero(sample.labels.numpy() == 1)[0])]
+    scene = next(scene for scene in SCENES if scene.name == "grey linear gradient")
+    return jpeg(photo(trousers, scene, np.random.default_rng(0)))
+
+
+def test_a_photo_is_cleaned_up_step_by_step_and_the_cleaning_can_be_switched_off():
+    at = open_page(PAGE)
+    at.radio(key="cnn_source").set_value("Upload").run()
+    at.file_uploader(key="cnn_upload").upload("trousers.jpg", _trousers_on_a_gradient(), "image/jpeg").run()
+    assert not at.exception and not at.error
+    assert at.toggle(key="cnn_cleanup").value
+    titles = [chart(at, f"cnn_cleanup_{n}").proto.spec for n in "12345"]
+    assert all(f'"{n} · ' in spec for n, spec in zip("12345", titles))
+    assert any("negated since the garment is darker" in caption.value for caption in at.caption)
+    assert _prediction(at).startswith("Trouser")
+    seen = chart(at, "cnn_seen").proto.spec
+
+    at.toggle(key="cnn_cleanup").set_value(False).run()
+    assert not at.exception and not at.error
+    assert not [element for element in at.get("plotly_chart") if element.key.startswith("cnn_cleanup_")]
+    assert any("Cleaning is off" in caption.value for caption in at.caption)
+    assert any(caption.value == "trousers.jpg, not cleaned up" for caption in at.caption)
+    assert chart(at, "cnn_seen").proto.spec != seen  # the model sees the whole photo now
+    assert " · " in _prediction(at)
 
 
 def test_bad_zip_for_fine_tuning_is_a_clear_error():

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import job_steps_per_s, loop_steps_per_s, median_ms  # noqa: E402  (same directory)
-from zoo import checkpoints, uploads  # noqa: E402
+from zoo import checkpoints, photos, uploads  # noqa: E402
 from zoo.saliency import inspect_image  # noqa: E402
 from zoo.training.image_classifier import predict_proba  # noqa: E402
 from zoo.data import fashion_mnist  # noqa: E402
@@ -47,7 +47,7 @@ def garment_png() -> bytes:
 
 def bench_predict(model: torch.nn.Module) -> None:
     png = garment_png()
-    x = uploads.to_fashion_tensor(uploads.load_image(png))
+    x = photos.to_fashion_tensor(uploads.load_image(png))
     batch = x.unsqueeze(0)
 
     def bare():
@@ -55,10 +55,10 @@ def bench_predict(model: torch.nn.Module) -> None:
             model(batch)
 
     def preprocess():
-        uploads.to_fashion_tensor(uploads.load_image(png, "bench.png"))
+        photos.to_fashion_tensor(uploads.load_image(png, "bench.png"))
 
     def predict_path():
-        image = uploads.to_fashion_tensor(uploads.load_image(png, "bench.png"))
+        image = photos.to_fashion_tensor(uploads.load_image(png, "bench.png"))
         probs = predict_proba(model, image.unsqueeze(0))[0]
         int(probs.argmax())
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench_cnn import garment_png  # noqa: E402  (same directory)
 from timing import median_ms  # noqa: E402
-from zoo import checkpoints, uploads  # noqa: E402
+from zoo import checkpoints, photos, uploads  # noqa: E402
 from zoo.saliency import inspect_image  # noqa: E402
 from zoo.training.image_classifier import predict_proba  # noqa: E402
 
@@ -29,7 +29,7 @@ def main() -> None:
     model, card = checkpoints.load(NAME, "cpu")
     print(f"{NAME}: {card['parameters']:,} parameters, torch threads: {torch.get_num_threads()}")
     png = garment_png()
-    x = uploads.to_fashion_tensor(uploads.load_image(png))
+    x = photos.to_fashion_tensor(uploads.load_image(png))
     batch = x.unsqueeze(0)
 
     def bare():
@@ -37,7 +37,7 @@ def main() -> None:
             model(batch)
 
     def preprocess():
-        return uploads.to_fashion_tensor(uploads.load_image(png, "bench.png"))
+        return photos.to_fashion_tensor(uploads.load_image(png, "bench.png"))
 
     def predict_path():
         probs = predict_proba(model, preprocess().unsqueeze(0))[0]

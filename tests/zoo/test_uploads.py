@@ -10,10 +10,9 @@ import zlib
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from zoo.uploads import ClassFolders, UploadError, load_image, read_class_folders, to_fashion_tensor
+from zoo.uploads import ClassFolders, UploadError, load_image, read_class_folders
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -162,37 +161,6 @@ def test_bad_limit_setting_is_reported(monkeypatch):
     monkeypatch.setenv("ZOO_MAX_PIXELS", "lots")
     with pytest.raises(ValueError, match="ZOO_MAX_PIXELS"):
         load_image(small_png())
-
-
-# --- to_fashion_tensor --------------------------------------------------------------------
-
-def test_fashion_tensor_shape_dtype_and_range():
-    x = to_fashion_tensor(Image.open(io.BytesIO(noise_png())))
-    assert x.shape == (1, 28, 28) and x.dtype == torch.float32
-    assert 0 <= x.min() and x.max() == 1
-
-
-def test_dark_shape_on_white_becomes_light_shape_on_black():
-    photo = Image.new("RGB", (100, 80), "white")
-    photo.paste((30, 30, 30), (40, 10, 60, 50))  # 20 wide, 40 tall: 14x28 after resizing
-    x = to_fashion_tensor(photo)[0]
-    assert x[14, 14] > 0.9 and x[0, 14] > 0.9
-    assert x[0, 0] < 0.05 and x[27, 27] < 0.05 and x[14, 3] < 0.05
-
-
-def test_light_object_on_black_is_not_inverted():
-    drawing = Image.new("L", (60, 60), 0)
-    drawing.paste(255, (20, 10, 40, 50))
-    x = to_fashion_tensor(drawing)[0]
-    assert x[14, 14] > 0.9 and x[14, 0] < 0.05
-
-
-@pytest.mark.parametrize("size", [(5, 3), (4000, 100), (1, 1)])
-def test_odd_sizes_work(size):
-    image = Image.new("L", size, 0)
-    image.putpixel((size[0] // 2, size[1] // 2), 255)
-    x = to_fashion_tensor(image)
-    assert x.shape == (1, 28, 28) and 0 <= x.min() and x.max() <= 1
 
 
 # --- read_class_folders -------------------------------------------------------------------

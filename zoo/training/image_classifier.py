@@ -21,7 +21,8 @@ from zoo.devices import pick_device
 from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
 from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
-from zoo.uploads import ClassFolders, UploadError, to_fashion_tensor
+from zoo.photos import to_fashion_tensor
+from zoo.uploads import ClassFolders, UploadError
 
 
 VALIDATION_IMAGES = 1000
