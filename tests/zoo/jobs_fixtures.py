@@ -72,11 +72,13 @@ def flood(n: int, kb: int) -> Iterator[dict]:
         yield {"step": step, "loss": 1.0 / step, "blob": np.full(kb << 10, step % 251, dtype=np.uint8)}
 
 
-def live_frames(n: int, kb: int) -> Iterator[dict]:
-    """Yield n live frames, each with its metrics and a `kb` KB picture, as the live boards do."""
+def live_frames(n: int, kb: int, seconds: float = 30.0, sleep: float = 0.0) -> Iterator[dict]:
+    """Yield n live frames, each with its metrics, its weights (`state`) and a `kb` KB picture, as the live
+    boards do (which also stop after `seconds`)."""
     for step in range(1, n + 1):
-        yield {"step": step, "loss": 1.0 / step, "note": f"frame {step}", "picture": np.zeros(kb << 10, np.uint8),
-               jobs.LIVE_FRAME: True}
+        time.sleep(sleep)
+        yield {"step": step, "loss": 1.0 / step, "note": f"frame {step}", "state": f"weights {step}".encode(),
+               "picture": np.zeros(kb << 10, np.uint8), jobs.LIVE_FRAME: True}
 
 
 def hog(chunk_mb: int, with_torch: bool = False) -> Iterator[dict]:

@@ -26,6 +26,7 @@ from zoo import settings
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 from zoo.jobs import runner as job_runner
 from zoo.jobs.history import MAX_BYTES
+from zoo.live_run import LiveRun
 
 
 @pytest.fixture
@@ -303,6 +304,25 @@ def test_live_frames_keep_the_newest_whole_and_the_numbers_of_the_others(make_ru
     assert events[10]["note"] == "frame 11"
     assert ["picture" in e for e in events] == [False] * 49 + [True]
     assert [e["step"] for e in runner.events(job, 10, 13)] == [11, 12, 13]
+
+
+class Board(LiveRun):
+    """The smallest live board: its curves are the loss."""
+    metrics = ("step", "loss")
+
+
+def test_a_live_board_polled_rarely_keeps_every_point_and_the_newest_weights(make_runner):
+    runner = make_runner()
+    board = Board()
+    board._submit(runner, "a", live_frames, 20, n=40, kb=100, sleep=0.01)
+    job = board.job_id
+    wait_until(lambda: runner.status(job).n_events > 10)
+    board.poll(runner)
+    wait_finished(runner, job)
+    assert board.poll(runner).state == "done" and not board.running
+    assert [point["step"] for point in board.history] == list(range(1, 41))  # no point twice, none missing
+    assert (board.step, board.state, board.frame["note"]) == (40, b"weights 40", "frame 40")
+    assert runner.events(job) == [] and runner.status(job).n_events == 40  # released once taken
 
 
 def test_a_message_too_long_fails_the_job_with_a_sentence(make_runner, monkeypatch):
