@@ -90,8 +90,9 @@ def worker_threads() -> int:
     return count("ZOO_WORKER_THREADS", 0, minimum=0)
 
 
-MIN_WORKER_MEMORY_MB = 512
-"""the least ZOO_WORKER_MEMORY_MB: a worker takes about 200 MB with torch imported, before any job"""
+MIN_WORKER_MEMORY_MB = 1024
+"""the least ZOO_WORKER_MEMORY_MB: a worker's data is about 180 MB with torch imported, and up to 650 MB
+during a page's default fine-tune (tests/bench/bench_session_memory.py)"""
 
 
 def worker_memory_mb() -> float:

@@ -466,17 +466,17 @@ def test_limits_from_environment(make_runner, monkeypatch):
     monkeypatch.setenv("ZOO_MAX_JOBS", "3")
     monkeypatch.setenv("ZOO_JOB_SECONDS", "7.5")
     monkeypatch.setenv("ZOO_MAX_QUEUE", "4")
-    monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "700")
+    monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "1500")
     runner = make_runner(max_jobs=None, job_seconds=None, max_queue=None, worker_memory_mb=None)
-    assert (runner.max_jobs, runner.job_seconds, runner.max_queue, runner.worker_memory_mb) == (3, 7.5, 4, 700)
+    assert (runner.max_jobs, runner.job_seconds, runner.max_queue, runner.worker_memory_mb) == (3, 7.5, 4, 1500)
     pids = ready_worker_pids(runner)
-    assert len(pids) == 3 and all(_data_limit_mb(pid) == 700 for pid in pids)
+    assert len(pids) == 3 and all(_data_limit_mb(pid) == 1500 for pid in pids)
     monkeypatch.setenv("ZOO_MAX_JOBS", "two")
     with pytest.raises(ValueError, match="ZOO_MAX_JOBS"):
         JobRunner(preload=())
     monkeypatch.setenv("ZOO_MAX_JOBS", "2")
     monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "100")
-    with pytest.raises(ValueError, match="ZOO_WORKER_MEMORY_MB must be a number of at least 512, got '100'"):
+    with pytest.raises(ValueError, match="ZOO_WORKER_MEMORY_MB must be a number of at least 1024, got '100'"):
         JobRunner(preload=())
 
 
@@ -485,7 +485,7 @@ def test_the_default_worker_memory_is_half_the_memory_shared_among_the_workers(m
     monkeypatch.setenv("ZOO_MAX_JOBS", "2")
     monkeypatch.setattr(settings, "memory_mb", lambda: 8192.0)
     assert settings.worker_memory_mb() == 2048
-    monkeypatch.setattr(settings, "memory_mb", lambda: 1024.0)
+    monkeypatch.setattr(settings, "memory_mb", lambda: 2048.0)
     assert settings.worker_memory_mb() == settings.MIN_WORKER_MEMORY_MB
 
 
