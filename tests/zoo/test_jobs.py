@@ -389,7 +389,7 @@ def test_a_memory_blow_up_fails_the_job_within_the_worker_budget(make_runner, wi
     assert (status.state, status.error) == ("failed", "The training ran out of its memory budget of 600 MB and was "
                                                       "stopped; try a smaller setting (fewer images, a smaller batch "
                                                       "or model).")
-    assert max(e["peak_mb"] for e in runner.events(job)) < budget + 100  # code and libraries are not in the budget
+    assert budget / 2 < max(e["peak_mb"] for e in runner.events(job)) < budget + 100  # code and libraries are not in it
     assert peak_rss_mb() - server_before < 50  # the server did not grow with it
     wait_until(lambda: runner._worker_pids() not in ([], [pid]))  # a fresh worker takes its place
     assert wait_finished(runner, runner.submit("a", count_steps, n=1)).state == "done"
