@@ -199,7 +199,7 @@ class JobRunner:
     def events(self, job_id: str, since: int = 0, until: int | None = None) -> list[dict]:
         """The job's kept events among the `since`-th to the `until`-th it yielded (to its latest when None),
         in order: a long history is thinned and a live frame keeps only its numbers once a newer one came
-        (`zoo.jobs.history`). None once the job is released or expired."""
+        (`zoo.jobs.history`). An empty list once the job is released or expired."""
         with self._lock:
             job = self._jobs.get(job_id)
             return [] if job is None else job.history.since(since, until)
@@ -362,6 +362,7 @@ class JobRunner:
                 time.sleep(_TICK_S)
 
     def _turn(self) -> None:
+        """One turn of the pool thread: at most _TICK_S waiting for messages, then the bookkeeping."""
         with self._lock:
             by_conn = {worker.conn: worker for worker in self._workers}
         for ready in wait([*by_conn, self._wake_r], timeout=_TICK_S):

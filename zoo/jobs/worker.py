@@ -3,7 +3,7 @@
 killer before the server, imports what jobs need once, then runs jobs one at a time, sending their events
 back through its pipe and checking for a cancel or its time limit after every step. Each job runs under
 `zoo.jobs.deadline.limit`, so that its training loops stop early when it nears the limit. A job that runs
-out of the memory fails with a sentence that says so, and the worker exits for a fresh one to take its place."""
+out of its memory fails with a sentence that says so, and the worker exits for a fresh one to take its place."""
 from __future__ import annotations
 
 import importlib
