@@ -303,8 +303,8 @@ class InProcessRunner:
         self.jobs[job_id] = (events, result)
         return job_id
 
-    def events(self, job_id, since=0):
-        return self.jobs[job_id][0][since:]
+    def events(self, job_id, since=0, until=None):
+        return self.jobs[job_id][0][since:until]
 
     def status(self, job_id):
         return jobs.JobStatus("done", None, None, len(self.jobs[job_id][0]), 0.1)
@@ -320,6 +320,9 @@ class InProcessRunner:
 
     def pace(self, fn):
         return None  # never timed: the panel says so before Start
+
+    def release(self, job_id):
+        pass  # the page keeps what it drew; nothing here to free
 
 
 def _png(draw) -> bytes:

@@ -1,7 +1,9 @@
 """What the live boards share (the MLP playground, the GAN toy game): one person's run between
 reruns, trained in a `zoo.jobs` worker whose job yields a frame, with the packed weights
 (`checkpoints.pack_state`), a few times a second. The page polls it, draws the last frame and
-pauses it by keeping the last state."""
+pauses it by keeping the last state. Frames are marked `jobs.LIVE_FRAME`: the runner keeps only the
+newest whole and of the older ones their numbers, which are all the curves need; the run keeps its
+curves here, in the page's session, and releases the job once it has taken the end of it."""
 from __future__ import annotations
 
 import time
@@ -41,14 +43,15 @@ class LiveRun:
         self.notice, self._seen = None, 0
 
     def poll(self, runner: jobs.JobRunner) -> jobs.JobStatus | None:
-        """Take in the running job's new frames; forget the job once it has finished."""
+        """Take in the running job's new frames; release and forget the job once it has finished."""
         if self.job_id is None:
             return None
         status = runner.status(self.job_id)  # first: once finished, every frame is already in
-        for event in runner.events(self.job_id, self._seen):
+        for event in runner.events(self.job_id, self._seen, status.n_events):
             self._absorb(event)
-            self._seen += 1
+        self._seen = status.n_events
         if status.finished:
+            runner.release(self.job_id)
             self.job_id = None
             if status.state == "done":
                 self.notice = f"Paused after {self.run_seconds:.0f} s of training: press Start to go on."
@@ -65,10 +68,14 @@ class LiveRun:
         while not runner.status(self.job_id).finished and time.monotonic() < deadline:
             time.sleep(0.02)
         self.poll(runner)
-        self.job_id = None
+        if self.job_id is not None:  # still stopping: what it sends from now on is not wanted
+            runner.release(self.job_id)
+            self.job_id = None
 
     def _absorb(self, event: dict) -> None:
-        self.frame, self.state, self.step = event, event["state"], event["step"]
+        """Add a frame's numbers to the curves; a whole frame (the newest) also becomes the state and picture."""
+        if "state" in event:
+            self.frame, self.state, self.step = event, event["state"], event["step"]
         self.history.append({k: event[k] for k in self.metrics if k in event})
         if len(self.history) > 2000:  # keep the curves light: drop every other old point
             self.history = self.history[:1000:2] + self.history[1000:]

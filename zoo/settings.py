@@ -17,8 +17,8 @@ def _raw(name: str) -> str:
     return os.environ.get(name, "").strip()
 
 
-def number(name: str, default: float) -> float:
-    """A positive number from variable `name`, e.g. a size in MB or a time in seconds."""
+def number(name: str, default: float, minimum: float | None = None) -> float:
+    """A positive number (at least `minimum`, if given) from variable `name`, e.g. a size in MB or a time in seconds."""
     raw = _raw(name)
     if not raw:
         return default
@@ -26,6 +26,8 @@ def number(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
+    if minimum is not None and not value >= minimum:
+        raise SettingError(f"{name} must be a number of at least {minimum:g}, got {raw!r}.")
     if not value > 0:
         raise SettingError(f"{name} must be a positive number, got {raw!r}.")
     return value
@@ -73,6 +75,11 @@ def max_jobs() -> int:
     return count("ZOO_MAX_JOBS", 2)
 
 
+def max_queue() -> int:
+    """ZOO_MAX_QUEUE: fine-tuning jobs that may wait for a slot; beyond them the server says it is busy."""
+    return count("ZOO_MAX_QUEUE", 10, minimum=0)
+
+
 def job_seconds() -> float:
     """ZOO_JOB_SECONDS: how long one job may run; near it the job ends early and keeps what it has."""
     return number("ZOO_JOB_SECONDS", 300.0)
@@ -81,3 +88,26 @@ def job_seconds() -> float:
 def worker_threads() -> int:
     """ZOO_WORKER_THREADS: torch threads per job worker; 0 keeps torch's default (every core)."""
     return count("ZOO_WORKER_THREADS", 0, minimum=0)
+
+
+MIN_WORKER_MEMORY_MB = 1024
+"""the least ZOO_WORKER_MEMORY_MB: a worker's data is about 180 MB with torch imported, and up to 650 MB
+during a page's default fine-tune (tests/bench/bench_session_memory.py)"""
+
+
+def worker_memory_mb() -> float:
+    """ZOO_WORKER_MEMORY_MB: the memory one job worker may use, torch included; by default half of the
+    server's memory shared among its ZOO_MAX_JOBS workers (at least MIN_WORKER_MEMORY_MB)."""
+    share = max(MIN_WORKER_MEMORY_MB, round(memory_mb() / 2 / max_jobs()))
+    return number("ZOO_WORKER_MEMORY_MB", share, minimum=MIN_WORKER_MEMORY_MB)
+
+
+def memory_mb() -> float:
+    """The memory this server may use, MB: the machine's, or its container's limit (cgroup) when lower."""
+    limits = [os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")]
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):  # cgroup v2, v1
+        try:
+            limits.append(int(Path(path).read_text()))
+        except (OSError, ValueError):  # absent, or "max"
+            continue
+    return min(limits) / 2 ** 20

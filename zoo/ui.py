@@ -287,19 +287,21 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     and keeps what it has learned). `draw(events)`, if given, draws the figures instead of one curve
     per metric (it runs inside the live fragment, so its chart keys must be fixed); `label` names the
     job on the buttons and messages; `download_name=None` offers no download (for jobs whose result is not weights).
+    A finished run's status, events and result move into the session (`{key}_run`, `{key}_result`) and the
+    runner forgets them; a run the runner no longer knows ends with a sentence, and Start is free again.
     """
     runner = jobs.get_runner()
     session = job_session()
-    job_key, result_key = f"{key}_job", f"{key}_result"
+    job_key, run_key, result_key = f"{key}_job", f"{key}_run", f"{key}_result"
     job_id = st.session_state.get(job_key)
-    status = runner.status(job_id) if job_id else None
-    running = status is not None and not status.finished
-    if status is not None and status.state == "done" and st.session_state.get(result_key) is None:
-        st.session_state[result_key] = runner.result(job_id)
+    if job_id and run_key not in st.session_state and runner.status(job_id).finished:
+        _collect(runner, key, job_id)
+    running = job_id is not None and run_key not in st.session_state
     start, cancel, _ = st.columns([1, 1, 3])
     if start.button(f"Start {label}", key=f"{key}_start", type="primary", disabled=running):
         try:
             st.session_state[job_key] = runner.submit(session, job, **job_kwargs)
+            st.session_state.pop(run_key, None)
             st.session_state.pop(result_key, None)
             st.rerun()
         except jobs.JobLimitError as error:
@@ -314,8 +316,11 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
         else:
             steps = job_kwargs.get("steps", pace.total or pace.steps)
             st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, label))
-    if job_id:
-        (_live_progress if running else _final_progress)(key, job_id, metrics, draw, label)
+    if running:
+        _live_progress(key, job_id, metrics, draw, label)
+    elif run_key in st.session_state:
+        status, events = st.session_state[run_key]
+        _progress(key, status, events, metrics, draw, label)
     result = st.session_state.get(result_key)
     if isinstance(result, bytes) and download_name:
         st.download_button("Download the fine-tuned weights (.safetensors)", result, file_name=download_name,
@@ -323,11 +328,17 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     return result
 
 
-def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
-              label: str = "fine-tuning") -> jobs.JobStatus:
-    runner = jobs.get_runner()
-    status = runner.status(job_id)
-    events = runner.events(job_id)
+def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:
+    """Keep what the panel needs to redraw a finished run (its status and events) and its result in the
+    session, and let the runner drop them."""
+    st.session_state[f"{key}_run"] = (runner.status(job_id), runner.events(job_id))
+    st.session_state[f"{key}_result"] = runner.result(job_id)
+    runner.release(job_id)
+
+
+def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Sequence[str],
+              draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> None:
+    """Where the run stands and its figures."""
     stopped_early = next((e[deadline.STOPPED_EARLY] for e in events if deadline.STOPPED_EARLY in e), None)
     if status.state == "queued":
         st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
@@ -335,7 +346,8 @@ def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[lis
         st.caption(f"{stopped_early} Measuring the result… {status.elapsed_s:.0f} s")
     elif status.state == "running":
         steps = max((e["step"] for e in events if "step" in e), default=0)
-        st.caption(f"Training… step {steps}, {status.elapsed_s:.0f} s of the {runner.job_seconds:g} s time limit")
+        st.caption(f"Training… step {steps}, {status.elapsed_s:.0f} s of the {jobs.get_runner().job_seconds:g} s "
+                   "time limit")
     elif status.state == "done" and stopped_early:
         st.warning(f"{label.capitalize()} finished early. {stopped_early} What you see below is what it "
                    "had learned by then.")
@@ -343,6 +355,8 @@ def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[lis
         st.success(f"{label.capitalize()} finished.")
     elif status.state == "cancelled":
         st.warning(f"{label.capitalize()} was cancelled.")
+    elif status.state == "expired":
+        st.info(status.error)
     else:
         st.error(status.error or f"{label.capitalize()} {status.state}.")
     before = next((e["accuracy_before"] for e in events if "accuracy_before" in e), None)
@@ -359,16 +373,13 @@ def _progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[lis
         for col, metric in zip(cols, metrics):
             col.plotly_chart(plots.curves(events, [metric], title=f"{plots.metric(metric).name.capitalize()} while {label}",
                                           height=240), key=f"{key}_curve_{metric}")
-    return status
 
 
 @st.fragment(run_every=POLL_SECONDS)
 def _live_progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
                    label: str = "fine-tuning") -> None:
-    if _progress(key, job_id, metrics, draw, label).finished:
-        st.rerun()  # the whole page: it collects the result, the buttons and the download appear
-
-
-def _final_progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
-                    label: str = "fine-tuning") -> None:
-    _progress(key, job_id, metrics, draw, label)
+    runner = jobs.get_runner()
+    status = runner.status(job_id)
+    _progress(key, status, runner.events(job_id), metrics, draw, label)
+    if status.finished:
+        st.rerun()  # the whole page: it collects the run, the buttons and the download appear

@@ -180,7 +180,7 @@ def train_run(target: Target, settings: GANSettings, state: bytes | None = None,
             if now >= next_frame or now >= deadline or event["step"] == end:
                 last = snapshot(model, target, event["step"], seed)
                 last.update({key: value / count for key, value in sums.items()}, elapsed_s=now - started,
-                            state=pack_state(model, g_optimizer, d_optimizer))
+                            state=pack_state(model, g_optimizer, d_optimizer), **{jobs.LIVE_FRAME: True})
                 sums, count = dict.fromkeys(LOSSES, 0.0), 0
                 yield last
                 next_frame = time.perf_counter() + frame_seconds

@@ -166,7 +166,8 @@ def _train(config: PlaygroundConfig, train: Points, test: Points, settings: Trai
             now = time.perf_counter()
         if now >= next_frame or now >= deadline or step == end:
             last = snapshot(model, train, test, bounds, layer, step)
-            last.update(epoch=step / per_epoch, state=pack_state(model, optimizer), elapsed_s=now - started)
+            last.update(epoch=step / per_epoch, state=pack_state(model, optimizer), elapsed_s=now - started,
+                        **{jobs.LIVE_FRAME: True})
             yield last
             next_frame = time.perf_counter() + frame_seconds
             if now >= deadline:

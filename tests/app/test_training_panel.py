@@ -1,7 +1,9 @@
 """The fine-tuning panel under a short time limit (ZOO_JOB_SECONDS), through the U-Net page: before the
 first run it says nothing has been timed yet; the default fine-tune, longer than the limit, stops early,
-says so, shows its "after" figures and still offers its weights; then the panel estimates the next run
-from the pace it measured, and says it will stop early."""
+says so, shows its "after" figures and still offers its weights, redrawn from the session once the runner
+has let go of the run; then the panel estimates the next run from the pace it measured, and says it will
+stop early. Through the CNN page: a run the runner no longer knows (forgotten, or the server restarted)
+ends in a sentence, and Start is free again."""
 import re
 
 import pytest
@@ -39,7 +41,28 @@ def test_a_default_fine_tune_past_the_limit_stops_early_and_keeps_its_weights(sh
     assert re.search(rf"Stopped after \d+ of 80 steps to finish within the server's time limit of {LIMIT_S} s", warning)
     assert any(m.label == "Dice, star (after)" for m in at.metric)
     assert at.get("download_button")
+    assert short_limit.events(at.session_state["unet_ft_job"]) == []  # the page took them: the runner let go
+    at.run()
+    assert any(m.label == "Dice, star (after)" for m in at.metric) and at.get("download_button")
     [estimate] = [c.value for c in at.caption if "steps/s" in c.value]
     assert re.match(r"About [\d.]+ (s|min) for 80 steps: [\d.]+ steps/s and .+ as measured on this server's latest "
                     r"fine-tuning\. That is longer than the server's time limit of 12 s: it will stop after about "
                     r"\d+ steps? and keep what it has learned by then\.$", estimate)
+
+
+def test_a_run_the_runner_no_longer_knows_ends_in_a_sentence_and_can_start_again(short_limit, monkeypatch):
+    at = open_page("pages/cnn.py")
+    at.button(key="cnn_ft_start").click().run()
+    assert at.button(key="cnn_ft_start").disabled
+    restarted = jobs.JobRunner(max_jobs=1)  # a runner that never saw the run, as after a restart
+    monkeypatch.setattr(job_runner, "_runner", restarted)
+    try:
+        at.run()
+        assert not at.exception and not at.error
+        assert [i.value for i in at.info if "no longer on the server" in i.value] == [job_runner.EXPIRED]
+        assert not at.button(key="cnn_ft_start").disabled
+        at.button(key="cnn_ft_start").click().run()
+        assert restarted.status(at.session_state["cnn_ft_job"]).state in ("queued", "running")
+        assert not any("no longer on the server" in i.value for i in at.info)
+    finally:
+        restarted.shutdown()

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
+from zoo import jobs
 from zoo.jobs import deadline
 
 
@@ -63,3 +64,36 @@ def train_with_deadline(n: int, sleep: float, finish_s: float = 0.0, result: byt
     time.sleep(finish_s)
     yield {"step": step, "accuracy_after": 0.9}
     return result
+
+
+def flood(n: int, kb: int) -> Iterator[dict]:
+    """Yield n steps, each with a `kb` KB blob: a job that sends far more than a page needs."""
+    for step in range(1, n + 1):
+        yield {"step": step, "loss": 1.0 / step, "blob": np.full(kb << 10, step % 251, dtype=np.uint8)}
+
+
+def live_frames(n: int, kb: int, seconds: float = 30.0, sleep: float = 0.0) -> Iterator[dict]:
+    """Yield n live frames, each with its metrics, its weights (`state`) and a `kb` KB picture, as the live
+    boards do (which also stop after `seconds`)."""
+    for step in range(1, n + 1):
+        time.sleep(sleep)
+        yield {"step": step, "loss": 1.0 / step, "note": f"frame {step}", "state": f"weights {step}".encode(),
+               "picture": np.zeros(kb << 10, np.uint8), jobs.LIVE_FRAME: True}
+
+
+def hog(chunk_mb: int, with_torch: bool = False) -> Iterator[dict]:
+    """Allocate (and touch) `chunk_mb` MB after `chunk_mb` MB until memory runs out, reporting the process's
+    peak resident memory after each: a hostile job's memory blow-up."""
+    chunks = []
+    if with_torch:
+        import torch
+    while True:
+        size = chunk_mb << 20
+        chunks.append(torch.ones(size // 4) if with_torch else np.ones(size, dtype=np.uint8))
+        yield {"step": len(chunks), "peak_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, MB (VmHWM)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024

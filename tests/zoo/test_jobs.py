@@ -1,5 +1,7 @@
 """The job runner: completion, cancel, queue, limits, failures, dead and hung workers, warmth, a job that
-ends early near its limit and keeps what it has, and the pace of finished runs behind the estimate.
+ends early near its limit and keeps what it has, and the pace of finished runs behind the estimate; and
+what bounds it on a shared server: the queue cap, the bounded event history and live frames, released and
+forgotten jobs, the pool thread surviving an injected failure, the worker memory limit.
 
 Runners here are small (one or two workers, short limits, no torch preload) and every one
 is shut down by the `make_runner` fixture.
@@ -9,14 +11,22 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
 
-from tests.zoo.jobs_fixtures import count_steps, fail_after, forever, hang, train_with_deadline
+from tests.zoo.jobs_fixtures import (count_steps, fail_after, flood, forever, hang, hog, live_frames, peak_rss_mb,
+                                     train_with_deadline)
+from zoo import settings
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
+from zoo.jobs import runner as job_runner
+from zoo.jobs.history import MAX_BYTES
+from zoo.live_run import LiveRun
 
 
 @pytest.fixture
@@ -176,13 +186,19 @@ def test_exception_fails_the_job(make_runner, caplog):
     wait_until(lambda: "Traceback" in caplog.text)  # the traceback goes to the log, not the page
 
 
-def test_cancel_session_cancels_only_that_session(make_runner):
+def test_cancel_session_cancels_only_that_session_and_forgets_its_jobs(make_runner, tmp_path):
     runner = make_runner(max_jobs=2)
-    mine = runner.submit("a", forever)
+    done = runner.submit("a", count_steps, n=2)
+    wait_finished(runner, done)
+    marker = tmp_path / "closed"
+    mine = runner.submit("a", forever, closed_marker=str(marker))
     theirs = runner.submit("b", forever)
     wait_until(lambda: runner.status(mine).n_events > 0 and runner.status(theirs).n_events > 0)
     runner.cancel_session("a")
-    assert wait_finished(runner, mine).state == "cancelled"
+    assert runner.status(done).state == "expired"  # a finished job of the session is forgotten at once
+    wait_until(lambda: marker.exists())             # the running one stops after its step ...
+    assert wait_finished(runner, mine).state == "expired"  # ... and is forgotten then
+    assert runner.events(mine) == []
     time.sleep(0.2)
     assert runner.status(theirs).state == "running"
 
@@ -196,9 +212,200 @@ def test_results_are_looked_up_by_job_id(make_runner):
     assert len(a) == 32 and a != b
     assert runner.result(a) == b"secret-a"
     assert runner.result(b) is None
-    for lookup in (runner.status, runner.events, runner.result, runner.cancel):
-        with pytest.raises(KeyError):
-            lookup("0" * 32)
+
+
+def test_an_unknown_job_reads_as_expired_with_a_sentence(make_runner):
+    runner = make_runner()
+    unknown = "0" * 32
+    status = runner.status(unknown)
+    assert (status.state, status.finished, status.n_events) == ("expired", True, 0)
+    assert status.error.startswith("This run is no longer on the server") and status.error.endswith("start it again.")
+    assert runner.events(unknown) == [] and runner.result(unknown) is None
+    runner.cancel(unknown)
+    runner.release(unknown)
+
+
+def test_a_released_job_shrinks_to_its_status(make_runner):
+    runner = make_runner()
+    job = runner.submit("a", count_steps, n=5, result=b"weights")
+    wait_finished(runner, job)
+    assert runner.result(job) == b"weights" and len(runner.events(job)) == 5  # kept until the session takes them
+    runner.release(job)
+    status = runner.status(job)
+    assert (status.state, status.n_events) == ("done", 5)
+    assert runner.events(job) == [] and runner.result(job) is None
+
+
+def test_a_job_released_while_running_keeps_nothing_it_sends_later(make_runner):
+    runner = make_runner()
+    job = runner.submit("a", count_steps, n=20, sleep=0.02, result=b"weights")
+    wait_until(lambda: runner.status(job).n_events > 2)
+    runner.release(job)
+    status = wait_finished(runner, job)
+    assert (status.state, status.n_events) == ("done", 20)
+    assert runner.events(job) == [] and runner.result(job) is None
+
+
+def test_finished_jobs_past_their_byte_budget_are_forgotten_oldest_first(make_runner, monkeypatch):
+    monkeypatch.setattr(job_runner, "_KEEP_FINISHED_BYTES", 3 << 20)
+    runner = make_runner()
+    first = runner.submit("a", flood, n=2, kb=1024)
+    wait_finished(runner, first)
+    second = runner.submit("b", flood, n=2, kb=1024)
+    wait_finished(runner, second)
+    wait_until(lambda: runner.status(first).state == "expired")  # 4 MB held: the older goes
+    assert runner.status(second).state == "done" and len(runner.events(second)) == 2
+
+
+def test_the_queue_is_capped_with_a_sentence(make_runner):
+    runner = make_runner(max_jobs=1, max_queue=2)
+    running = runner.submit("a", forever)
+    wait_until(lambda: runner.status(running).state == "running")
+    waiting = [runner.submit(session, forever) for session in ("b", "c")]
+    with pytest.raises(JobLimitError) as refused:
+        runner.submit("d", count_steps, n=1)
+    assert str(refused.value) == ("The server is busy: its training slot is taken and 2 more jobs are waiting. "
+                                  "Try again in a few minutes.")
+    runner.cancel(waiting[0])
+    assert runner.status(runner.submit("d", count_steps, n=1)).state == "queued"  # room again
+
+
+def test_no_queue_at_all_still_runs_a_job_on_a_free_slot(make_runner):
+    runner = make_runner(max_jobs=1, max_queue=0)
+    job = runner.submit("a", forever)
+    wait_until(lambda: runner.status(job).state == "running")
+    with pytest.raises(JobLimitError, match="its training slot is taken and no other job may wait"):
+        runner.submit("b", count_steps, n=1)
+    runner.cancel(job)
+    wait_finished(runner, job)
+    assert wait_finished(runner, runner.submit("b", count_steps, n=1)).state == "done"
+
+
+def test_the_event_history_of_a_job_is_bounded_whatever_it_sends(make_runner):
+    runner = make_runner()
+    job = runner.submit("a", flood, n=300, kb=1024)  # 300 MB through the pipe
+    status = wait_finished(runner, job)
+    assert (status.state, status.n_events) == ("done", 300)
+    events = runner.events(job)
+    assert sum(e["blob"].nbytes for e in events) <= MAX_BYTES + (1 << 20)
+    assert events[0]["step"] == 1 and events[-1]["step"] == 300  # the first and the newest stay
+    steps = [e["step"] for e in events]
+    assert steps == sorted(steps)
+    assert [e["step"] for e in runner.events(job, since=295)] == [s for s in steps if s > 295]
+
+
+def test_live_frames_keep_the_newest_whole_and_the_numbers_of_the_others(make_runner):
+    runner = make_runner()
+    job = runner.submit("a", live_frames, n=50, kb=100)
+    wait_finished(runner, job)
+    events = runner.events(job)
+    assert [e["step"] for e in events] == list(range(1, 51))  # every point of the curves
+    assert [e["loss"] for e in events] == [1.0 / step for step in range(1, 51)]
+    assert events[10]["note"] == "frame 11"
+    assert ["picture" in e for e in events] == [False] * 49 + [True]
+    assert [e["step"] for e in runner.events(job, 10, 13)] == [11, 12, 13]
+
+
+class Board(LiveRun):
+    """The smallest live board: its curves are the loss."""
+    metrics = ("step", "loss")
+
+
+def test_a_live_board_polled_rarely_keeps_every_point_and_the_newest_weights(make_runner):
+    runner = make_runner()
+    board = Board()
+    board._submit(runner, "a", live_frames, 20, n=40, kb=100, sleep=0.01)
+    job = board.job_id
+    wait_until(lambda: runner.status(job).n_events > 10)
+    board.poll(runner)
+    wait_finished(runner, job)
+    assert board.poll(runner).state == "done" and not board.running
+    assert [point["step"] for point in board.history] == list(range(1, 41))  # no point twice, none missing
+    assert (board.step, board.state, board.frame["note"]) == (40, b"weights 40", "frame 40")
+    assert runner.events(job) == [] and runner.status(job).n_events == 40  # released once taken
+
+
+def test_a_message_too_long_fails_the_job_with_a_sentence(make_runner, monkeypatch):
+    monkeypatch.setattr(job_runner, "_MAX_MESSAGE_BYTES", 1 << 20)
+    runner = make_runner()
+    job = runner.submit("a", flood, n=3, kb=2048)
+    status = wait_finished(runner, job)
+    assert (status.state, status.error) == ("failed", "The job sent a message of more than 1 MB, more than the "
+                                                      "server takes from one job.")
+    assert wait_finished(runner, runner.submit("a", count_steps, n=1)).state == "done"
+
+
+def test_the_pool_thread_survives_a_failure_in_one_turn(make_runner, monkeypatch, caplog):
+    runner = make_runner()
+    enforce, failures = runner._enforce_limits, []
+
+    def fail_once(now: float) -> list:
+        if not failures:
+            failures.append(now)
+            raise RuntimeError("injected")
+        return enforce(now)
+
+    monkeypatch.setattr(runner, "_enforce_limits", fail_once)
+    job = runner.submit("a", count_steps, n=3)
+    assert wait_finished(runner, job).state == "done"
+    assert failures and runner._thread.is_alive()
+    assert "pool thread failed in one turn" in caplog.text
+
+
+def test_the_pool_retries_starting_a_worker_that_could_not_start(make_runner, monkeypatch, caplog):
+    monkeypatch.setattr(job_runner, "_RETRY_S", 0.2)
+    runner = make_runner()
+    wait_finished(runner, runner.submit("a", count_steps, n=1))  # the first worker is ready
+    popen, refusals = job_runner.subprocess.Popen, []
+
+    def refuse_twice(*args, **kwargs):
+        if len(refusals) < 2:
+            refusals.append(args)
+            raise OSError(12, "Cannot allocate memory")
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(job_runner.subprocess, "Popen", refuse_twice)
+    [pid] = runner._worker_pids()
+    os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    wait_until(lambda: pid not in runner._worker_pids())
+    job = runner.submit("b", count_steps, n=2)
+    assert wait_finished(runner, job).state == "done"  # on a worker started at the third try
+    assert len(refusals) == 2 and runner._thread.is_alive()
+    assert "could not start a job worker ([Errno 12] Cannot allocate memory); trying again in 0.2 s" in caplog.text
+    assert "trying again in 0.4 s" in caplog.text
+
+
+@pytest.mark.parametrize("with_torch", [False, True], ids=["numpy", "torch"])
+def test_a_memory_blow_up_fails_the_job_within_the_worker_budget(make_runner, with_torch):
+    budget = 600
+    runner = make_runner(worker_memory_mb=budget)
+    [pid] = ready_worker_pids(runner)
+    assert (Path(f"/proc/{pid}/oom_score_adj").read_text().strip(), _data_limit_mb(pid)) == ("500", budget)
+    server_before = peak_rss_mb()
+    start = time.monotonic()
+    job = runner.submit("a", hog, chunk_mb=50, with_torch=with_torch)
+    status = wait_finished(runner, job, timeout=30)
+    assert time.monotonic() - start < 30
+    assert (status.state, status.error) == ("failed", "The training ran out of its memory budget of 600 MB and was "
+                                                      "stopped; try a smaller setting (fewer images, a smaller batch "
+                                                      "or model).")
+    assert budget / 2 < max(e["peak_mb"] for e in runner.events(job)) < budget + 100  # code and libraries are not in it
+    assert peak_rss_mb() - server_before < 50  # the server did not grow with it
+    wait_until(lambda: runner._worker_pids() not in ([], [pid]))  # a fresh worker takes its place
+    assert wait_finished(runner, runner.submit("a", count_steps, n=1)).state == "done"
+
+
+def ready_worker_pids(runner: JobRunner) -> list[int]:
+    """The worker processes' ids once every worker is ready (has set its limits and imported what it preloads)."""
+    wait_until(lambda: all(worker.ready for worker in runner._workers))
+    return runner._worker_pids()
+
+
+def _data_limit_mb(pid: int) -> float:
+    """The data limit (RLIMIT_DATA) of process `pid`, MB."""
+    line = next(line for line in Path(f"/proc/{pid}/limits").read_text().splitlines()
+                if line.startswith("Max data size"))
+    return int(line.split()[3]) / 2 ** 20
 
 
 def test_functions_that_cannot_travel_fail_at_submit(make_runner):
@@ -258,8 +465,34 @@ def test_pool_is_warm(make_runner):
 def test_limits_from_environment(make_runner, monkeypatch):
     monkeypatch.setenv("ZOO_MAX_JOBS", "3")
     monkeypatch.setenv("ZOO_JOB_SECONDS", "7.5")
-    runner = make_runner(max_jobs=None, job_seconds=None)
-    assert (runner.max_jobs, runner.job_seconds, len(runner._worker_pids())) == (3, 7.5, 3)
+    monkeypatch.setenv("ZOO_MAX_QUEUE", "4")
+    monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "1500")
+    runner = make_runner(max_jobs=None, job_seconds=None, max_queue=None, worker_memory_mb=None)
+    assert (runner.max_jobs, runner.job_seconds, runner.max_queue, runner.worker_memory_mb) == (3, 7.5, 4, 1500)
+    pids = ready_worker_pids(runner)
+    assert len(pids) == 3 and all(_data_limit_mb(pid) == 1500 for pid in pids)
     monkeypatch.setenv("ZOO_MAX_JOBS", "two")
     with pytest.raises(ValueError, match="ZOO_MAX_JOBS"):
         JobRunner(preload=())
+    monkeypatch.setenv("ZOO_MAX_JOBS", "2")
+    monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "100")
+    with pytest.raises(ValueError, match="ZOO_WORKER_MEMORY_MB must be a number of at least 1024, got '100'"):
+        JobRunner(preload=())
+
+
+def test_the_default_worker_memory_is_half_the_memory_shared_among_the_workers(monkeypatch):
+    monkeypatch.delenv("ZOO_WORKER_MEMORY_MB", raising=False)
+    monkeypatch.setenv("ZOO_MAX_JOBS", "2")
+    monkeypatch.setattr(settings, "memory_mb", lambda: 8192.0)
+    assert settings.worker_memory_mb() == 2048
+    monkeypatch.setattr(settings, "memory_mb", lambda: 2048.0)
+    assert settings.worker_memory_mb() == settings.MIN_WORKER_MEMORY_MB
+
+
+def test_the_worker_starts_without_a_warning():
+    """`python -m zoo.jobs.worker` must not find itself imported already through the package."""
+    run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c",
+                          "import runpy, sys; sys.argv = ['worker']; runpy.run_module('zoo.jobs.worker', "
+                          "run_name='not_main', alter_sys=True)"],
+                         capture_output=True, text=True, cwd=settings.REPOSITORY)
+    assert run.returncode == 0 and "RuntimeWarning" not in run.stderr, run.stderr

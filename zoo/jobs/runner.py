@@ -12,6 +12,14 @@ estimate before a run), so a Ray backend can later run the same jobs.
 A job near its time limit ends early and keeps what it has: its loops ask `zoo.jobs.deadline` and
 stop stepping in time for its final figures and weights. The runner times every finished run from
 its events (`zoo.jobs.pace`) and keeps the latest per job function, for the estimate before the next.
+
+Everything the runner keeps is bounded, so that no visitor can exhaust a shared server: the queue
+(ZOO_MAX_QUEUE; beyond it the server says it is busy), each job's events (`zoo.jobs.history`: thinned,
+live frames kept newest only), each message from a worker, and finished jobs: their events and result
+go once their session has taken them (`release`) or ended (`cancel_session`); a job id the runner no
+longer knows reads as "expired". Each worker runs under a memory limit (ZOO_WORKER_MEMORY_MB) and is
+the kernel's first choice when memory runs out. The pool thread survives any one failure and retries
+starting workers that could not start.
 """
 from __future__ import annotations
 
@@ -32,20 +40,27 @@ from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Callable, Iterator
 
 from zoo import settings
+from zoo.jobs.history import EventHistory
+from zoo.jobs.messages import MessageTooLong, receive, send
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings
-from zoo.jobs.worker import send as _send
 
 log = logging.getLogger(__name__)
 
-_FINISHED = frozenset({"done", "failed", "cancelled", "timed_out"})
+_FINISHED = frozenset({"done", "failed", "cancelled", "timed_out", "expired"})
 _GRACE_S = 15.0            # how long a worker may overrun its limit or ignore a cancel before it is killed
 _TICK_S = 0.5              # the pool thread checks deadlines at least this often
-_KEEP_FINISHED = 200       # finished jobs (and their results) kept for their sessions to collect ...
-_KEEP_FINISHED_S = 3600.0  # ... for at most an hour
+_KEEP_FINISHED = 200       # finished jobs kept for their sessions to collect ...
+_KEEP_FINISHED_S = 3600.0  # ... for at most an hour ...
+_KEEP_FINISHED_BYTES = 256 * 2 ** 20  # ... and, of those not yet collected, events and results up to this in all
+_MAX_MESSAGE_BYTES = 128 * 2 ** 20    # the longest message a worker may send (an event, a result)
 _EXIT_S = 2.0              # on shutdown, how long workers get to exit before they are killed
 _MAX_DRAIN = 1000          # messages read from one worker per turn, so others are not starved
 _KEEP_PACES = 64           # job functions whose latest pace is kept
+_RETRY_S = 2.0             # after a worker failed to start, the next try waits this long, doubled on each ...
+_RETRY_MAX_S = 120.0       # ... further failure, up to this
 _REPO_ROOT = str(settings.REPOSITORY)
+EXPIRED = "This run is no longer on the server (it ended long ago, or the server restarted): start it again."
+"""what the status of a job id the runner does not know says"""
 
 
 class JobLimitError(RuntimeError):
@@ -56,10 +71,10 @@ class JobLimitError(RuntimeError):
 class JobStatus:
     """A snapshot of one job, for the page to draw."""
 
-    state: str            # "queued" | "running" | "done" | "failed" | "cancelled" | "timed_out"
+    state: str            # "queued" | "running" | "done" | "failed" | "cancelled" | "timed_out" | "expired"
     position: int | None  # 1-based place in the queue while queued, else None
-    error: str | None     # "ValueError: ..." for failed, a sentence for timed_out
-    n_events: int
+    error: str | None     # "ValueError: ..." for failed, a sentence for timed_out and expired
+    n_events: int         # events received, also those no longer kept
     elapsed_s: float      # running time so far (0 while queued)
 
     @property
@@ -79,13 +94,27 @@ class _Job:
     function: str                    # fn's module and name, under which its pace is kept
     meter: PaceMeter                 # times the run from its events
     state: str = "queued"
-    events: list[dict] = field(default_factory=list)
+    history: EventHistory = field(default_factory=EventHistory)
     result: Any = None
+    result_bytes: int = 0
     error: str | None = None
     started: float | None = None     # time.monotonic() when the worker began it
     ended: float | None = None
     cancel_at: float | None = None   # when a cancel of the running job was asked for
     cancel_sent: bool = False
+    released: bool = False           # its session needs none of its events and result any more
+    session_ended: bool = False      # forget the job as soon as it ends
+
+    @property
+    def nbytes(self) -> int:
+        """What its events and result take, as received."""
+        return self.history.nbytes + self.result_bytes
+
+    def release(self) -> None:
+        """Drop the events and the result, and any that still come; the record shrinks to its status."""
+        self.released = True
+        self.history.close()
+        self.result, self.result_bytes = None, 0
 
 
 @dataclass(eq=False)
@@ -101,33 +130,39 @@ class _Worker:
 class JobRunner:
     """Runs training generators in a warm pool of `max_jobs` worker processes.
 
-    Limits come from ZOO_MAX_JOBS (jobs running at once, default 2) and ZOO_JOB_SECONDS
-    (running time of one job, default 300) unless given. Further jobs wait in a FIFO queue;
-    each session may have one job queued or running. `preload` names modules every worker
-    imports at start, so that the first job is warm too; ZOO_WORKER_THREADS, if set, is
-    torch's thread count in each worker. A job that ignores a cancel or overruns its limit
-    by `grace_seconds` (a step that hangs) has its worker killed and replaced.
+    Limits come from ZOO_MAX_JOBS (jobs running at once, default 2), ZOO_JOB_SECONDS (running time
+    of one job, default 300), ZOO_MAX_QUEUE (jobs waiting for a slot, default 10) and
+    ZOO_WORKER_MEMORY_MB (the memory of one worker) unless given. Further jobs wait in a FIFO queue;
+    each session may have one job queued or running. `preload` names modules every worker imports at
+    start, so that the first job is warm too; ZOO_WORKER_THREADS, if set, is torch's thread count in
+    each worker. A job that ignores a cancel or overruns its limit by `grace_seconds` (a step that
+    hangs) has its worker killed and replaced.
     """
 
     def __init__(self, max_jobs: int | None = None, job_seconds: float | None = None, *,
+                 max_queue: int | None = None, worker_memory_mb: float | None = None,
                  grace_seconds: float = _GRACE_S, preload: tuple[str, ...] = ("torch",)) -> None:
         self.max_jobs = max_jobs if max_jobs is not None else settings.max_jobs()
         self.job_seconds = job_seconds if job_seconds is not None else settings.job_seconds()
-        if self.max_jobs < 1 or self.job_seconds <= 0:
-            raise ValueError("max_jobs must be at least 1 and job_seconds positive")
+        self.max_queue = max_queue if max_queue is not None else settings.max_queue()
+        self.worker_memory_mb = worker_memory_mb if worker_memory_mb is not None else settings.worker_memory_mb()
+        if self.max_jobs < 1 or self.job_seconds <= 0 or self.max_queue < 0 or self.worker_memory_mb <= 0:
+            raise ValueError("max_jobs must be at least 1, max_queue at least 0, job_seconds and "
+                             "worker_memory_mb positive")
         self.grace_seconds = grace_seconds
-        self._worker_args = [str(settings.worker_threads()), *preload]
+        self._worker_args = [str(settings.worker_threads()), f"{self.worker_memory_mb:g}", *preload]
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
         self._queue: deque[_Job] = deque()
         self._paces: dict[str, Pace] = {}  # the latest per job function, oldest first
         self._workers: list[_Worker] = []
+        self._failed_starts = 0            # in a row: workers that could not start or died before they were ready
+        self._next_start = 0.0             # time.monotonic() before which no worker is started
         self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         with self._lock:
-            for _ in range(self.max_jobs):
-                self._add_worker()
+            self._start_workers(time.monotonic())
         self._thread = threading.Thread(target=self._serve, name="zoo-jobs", daemon=True)
         self._thread.start()
 
@@ -138,7 +173,7 @@ class JobRunner:
 
         `fn` is a generator function importable by module and name (a recipe's, not a lambda
         or a function defined in a page); its events are small dicts and its return value is
-        the job's result. Raises JobLimitError if the session already has a job.
+        the job's result. Raises JobLimitError if the session already has a job or the queue is full.
         """
         try:
             payload = pickle.dumps((fn, kwargs))
@@ -148,11 +183,12 @@ class JobRunner:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the job runner has been shut down")
-            if any(job.session_id == session_id and job.state in ("queued", "running")
-                   for job in self._jobs.values()):
+            active = [job for job in self._jobs.values() if job.state in ("queued", "running")]
+            if any(job.session_id == session_id for job in active):
                 raise JobLimitError("You already have a training job running; "
                                     "cancel it or wait for it to finish.")
-            self._forget_finished(time.monotonic())
+            if len(active) >= self.max_jobs + self.max_queue:
+                raise JobLimitError(_busy(self.max_jobs, len(self._queue)))
             job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), _function_name(fn),
                        PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
@@ -160,36 +196,53 @@ class JobRunner:
             self._wake()
         return job.id
 
-    def events(self, job_id: str, since: int = 0) -> list[dict]:
-        """The job's events from index `since` on, in the order the generator yielded them."""
+    def events(self, job_id: str, since: int = 0, until: int | None = None) -> list[dict]:
+        """The job's kept events among the `since`-th to the `until`-th it yielded (to its latest when None),
+        in order: a long history is thinned and a live frame keeps only its numbers once a newer one came
+        (`zoo.jobs.history`). An empty list once the job is released or expired."""
         with self._lock:
-            return self._job(job_id).events[since:]
+            job = self._jobs.get(job_id)
+            return [] if job is None else job.history.since(since, until)
 
     def status(self, job_id: str) -> JobStatus:
-        """Where the job stands now."""
+        """Where the job stands now; "expired", with a sentence, for a job id the runner does not know."""
         with self._lock:
-            job = self._job(job_id)
+            job = self._jobs.get(job_id)
+            if job is None:
+                return JobStatus("expired", None, EXPIRED, 0, 0.0)
             position = self._queue.index(job) + 1 if job.state == "queued" else None
             elapsed = 0.0 if job.started is None else (job.ended or time.monotonic()) - job.started
-            return JobStatus(job.state, position, job.error, len(job.events), elapsed)
+            return JobStatus(job.state, position, job.error, job.history.received, elapsed)
 
     def cancel(self, job_id: str) -> None:
         """Take a queued job off the queue, or stop a running one after its current step."""
         with self._lock:
-            self._cancel(self._job(job_id))
+            if job_id in self._jobs:
+                self._cancel(self._jobs[job_id])
 
     def cancel_session(self, session_id: str) -> None:
-        """Cancel the session's queued or running job, e.g. when its browser session ends."""
+        """End the session's jobs when its browser session ends: cancel its queued or running job and
+        forget its records (a running one as soon as it has stopped)."""
         with self._lock:
-            for job in self._jobs.values():
-                if job.session_id == session_id:
-                    self._cancel(job)
+            for job in [job for job in self._jobs.values() if job.session_id == session_id]:
+                job.session_ended = True
+                job.release()
+                self._cancel(job)
+                if job.state in _FINISHED:
+                    self._jobs.pop(job.id, None)
 
     def result(self, job_id: str) -> Any | None:
         """The job's return value once it is done, else None; hand it to its own session only."""
         with self._lock:
-            job = self._job(job_id)
-            return job.result if job.state == "done" else None
+            job = self._jobs.get(job_id)
+            return job.result if job is not None and job.state == "done" else None
+
+    def release(self, job_id: str) -> None:
+        """The session has taken what it needs of the job: drop its events and result (of a running one,
+        also those still to come) and keep only its status."""
+        with self._lock:
+            if job_id in self._jobs:
+                self._jobs[job_id].release()
 
     def pace(self, fn: Callable[..., Iterator[dict]]) -> Pace | None:
         """How the latest finished run of job function `fn` went on this server (None before one has)."""
@@ -201,7 +254,7 @@ class JobRunner:
         with self._lock:
             if self._closed:
                 return
-            for job in self._jobs.values():
+            for job in list(self._jobs.values()):
                 self._finish(job, "cancelled")
             self._queue.clear()
             self._wake()
@@ -219,12 +272,6 @@ class JobRunner:
 
     # ---- bookkeeping, always with the lock held --------------------------------------------
 
-    def _job(self, job_id: str) -> _Job:
-        try:
-            return self._jobs[job_id]
-        except KeyError:
-            raise KeyError(f"no job {job_id!r}") from None
-
     def _cancel(self, job: _Job) -> None:
         if job.state == "queued":
             self._queue.remove(job)
@@ -234,18 +281,23 @@ class JobRunner:
             self._wake()
 
     def _finish(self, job: _Job, state: str, error: str | None = None) -> None:
-        """End a job; a job that has ended never changes again."""
+        """End a job; a job that has ended never changes again. One whose session has ended is forgotten."""
         if job.state in _FINISHED:
             return
         job.state, job.error, job.ended, job.payload = state, error, time.monotonic(), b""
+        if job.session_ended:
+            self._jobs.pop(job.id, None)
 
     def _forget_finished(self, now: float) -> None:
-        """Drop finished jobs beyond the newest _KEEP_FINISHED or older than _KEEP_FINISHED_S."""
+        """Forget finished jobs beyond the newest _KEEP_FINISHED or older than _KEEP_FINISHED_S, and the
+        oldest of those whose events and results, not yet collected, take more than _KEEP_FINISHED_BYTES."""
         finished = sorted((job for job in self._jobs.values() if job.ended is not None),
                           key=lambda job: job.ended)
         excess = len(finished) - _KEEP_FINISHED
+        held = sum(job.nbytes for job in finished)
         for i, job in enumerate(finished):
-            if i < excess or now - job.ended > _KEEP_FINISHED_S:
+            if i < excess or now - job.ended > _KEEP_FINISHED_S or held > _KEEP_FINISHED_BYTES:
+                held -= job.nbytes
                 del self._jobs[job.id]
 
     def _wake(self) -> None:
@@ -254,85 +306,124 @@ class JobRunner:
             with suppress(BlockingIOError):  # the pipe is full: the thread is awake anyway
                 os.write(self._wake_w, b"x")
 
+    def _start_workers(self, now: float) -> None:
+        """Start workers up to max_jobs; after a start that failed (no memory or processes left, or a worker
+        that died before it was ready) wait _RETRY_S, doubled with each further failure, before the next."""
+        while len(self._workers) < self.max_jobs and now >= self._next_start and not self._closed:
+            try:
+                self._add_worker()
+            except OSError as exc:
+                self._start_failed(now, f"could not start a job worker ({exc})")
+
+    def _start_failed(self, now: float, what: str) -> None:
+        delay = min(_RETRY_S * 2 ** self._failed_starts, _RETRY_MAX_S)
+        self._failed_starts += 1
+        self._next_start = now + delay
+        log.error("The job runner %s; trying again in %g s", what, delay)
+
     def _add_worker(self) -> _Worker:
         ours, theirs = Pipe()
         path = os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")]))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "zoo.jobs.worker", str(theirs.fileno()), *self._worker_args],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
-        theirs.close()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "zoo.jobs.worker", str(theirs.fileno()), *self._worker_args],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         worker = _Worker(process, ours)
         self._workers.append(worker)
         return worker
 
-    def _retire(self, worker: _Worker, replace: bool) -> None:
-        """Forget a dead or killed worker, reap it, and start a fresh one in its place."""
+    def _retire(self, worker: _Worker) -> None:
+        """Forget a dead or killed worker and reap it; the pool thread starts a fresh one in its place."""
         self._workers.remove(worker)
         worker.conn.close()
         _reap(worker.process, _EXIT_S)
-        if replace and not self._closed:
-            self._add_worker()
+        if not worker.ready:
+            self._start_failed(time.monotonic(), f"saw a worker exit before it was ready "
+                                                 f"({_death_message(worker.process.returncode)})")
 
     # ---- the pool thread: worker messages, deadlines, dispatch -----------------------------
 
     def _serve(self) -> None:
-        """Read worker messages, enforce time limits and cancels, start queued jobs."""
+        """Read worker messages, enforce time limits and cancels, start workers and queued jobs; an
+        error in one turn is logged and the next turn goes on."""
         while True:
             with self._lock:
                 if self._closed:
                     return
-                by_conn = {worker.conn: worker for worker in self._workers}
-            for ready in wait([*by_conn, self._wake_r], timeout=_TICK_S):
-                if ready == self._wake_r:
-                    os.read(self._wake_r, 4096)
-                else:
-                    self._receive(by_conn[ready])
-            with self._lock:
-                outbox = self._enforce_limits(time.monotonic()) + self._dispatch()
-            for conn, message in outbox:
-                with suppress(OSError):  # a dead worker shows up as end of file on the next turn
-                    _send(conn, message)
+            try:
+                self._turn()
+            except Exception:
+                log.exception("The job runner's pool thread failed in one turn; it goes on")
+                time.sleep(_TICK_S)
+
+    def _turn(self) -> None:
+        """One turn of the pool thread: at most _TICK_S waiting for messages, then the bookkeeping."""
+        with self._lock:
+            by_conn = {worker.conn: worker for worker in self._workers}
+        for ready in wait([*by_conn, self._wake_r], timeout=_TICK_S):
+            if ready == self._wake_r:
+                os.read(self._wake_r, 4096)
+            else:
+                self._receive(by_conn[ready])
+        with self._lock:
+            now = time.monotonic()
+            outbox = self._enforce_limits(now)
+            self._start_workers(now)
+            outbox += self._dispatch()
+            self._forget_finished(now)
+        for conn, message in outbox:
+            with suppress(OSError):  # a dead worker shows up as end of file on the next turn
+                send(conn, message)
 
     def _receive(self, worker: _Worker) -> None:
         """Apply the messages waiting from one worker; notice when it died."""
         messages, lost, unreadable = [], False, None
         try:
             for _ in range(_MAX_DRAIN):
-                messages.append(worker.conn.recv())
+                messages.append(receive(worker.conn, _MAX_MESSAGE_BYTES))
                 if not worker.conn.poll():
                     break
         except (EOFError, OSError):
             lost = True
+        except MessageTooLong as exc:
+            unreadable = f"The job sent {exc}, more than the server takes from one job."
         except Exception as exc:  # e.g. an event holding a class the server cannot import
             unreadable = f"The job sent data the server could not read ({type(exc).__name__}: {exc})."
         with self._lock:
-            for kind, *args in messages:
-                self._apply(worker, kind, args)
+            for (kind, *args), nbytes in messages:
+                self._apply(worker, kind, args, nbytes)
             if unreadable and worker.job is not None:
                 self._finish(worker.job, "failed", unreadable)
                 worker.process.kill()
-                self._retire(worker, replace=True)
+                self._retire(worker)
             elif lost:
                 _reap(worker.process, _EXIT_S)
                 if worker.job is not None:
                     self._finish(worker.job, "failed", _death_message(worker.process.returncode))
-                self._retire(worker, replace=worker.ready)
+                self._retire(worker)
 
-    def _apply(self, worker: _Worker, kind: str, args: list) -> None:
-        """Apply one message from a worker to its current job."""
+    def _apply(self, worker: _Worker, kind: str, args: list, nbytes: int) -> None:
+        """Apply one message (`nbytes` long) from a worker to its current job."""
         job = worker.job
         if kind == "ready":
             worker.ready = True
+            self._failed_starts = 0
         elif kind == "started":
             job.started = time.monotonic()
             job.meter.start(job.started)
         elif kind == "event":
-            job.events.append(args[0])
             job.meter.observe(args[0], time.monotonic())
+            job.history.add(args[0], nbytes)
         else:  # the job ended: "done", "failed", "cancelled" or "timed_out"
             worker.job = None
             if kind == "done":
-                job.result = args[0]
+                if not job.released:
+                    job.result, job.result_bytes = args[0], nbytes
                 self._finish(job, "done")
                 self._keep_pace(job)
             elif kind == "failed":
@@ -374,14 +465,14 @@ class JobRunner:
         log.warning("Job %s did not stop in time; killing its worker", worker.job.id)
         self._finish(worker.job, state, error)
         worker.process.kill()
-        self._retire(worker, replace=True)
+        self._retire(worker)
 
     def _dispatch(self) -> list[tuple[Connection, tuple]]:
-        """Hand queued jobs, oldest first, to idle workers (starting workers up to max_jobs)."""
+        """Hand queued jobs, oldest first, to idle workers."""
         outbox = []
         idle = [worker for worker in self._workers if worker.job is None]
-        while self._queue and (idle or len(self._workers) < self.max_jobs):
-            worker = idle.pop(0) if idle else self._add_worker()
+        while self._queue and idle:
+            worker = idle.pop(0)
             job = worker.job = self._queue.popleft()
             job.state = "running"
             outbox.append((worker.conn, ("run", job.id, job.payload, job.sys_path, self.job_seconds)))
@@ -424,6 +515,13 @@ def _reap(process: subprocess.Popen, timeout: float) -> None:
         process.wait()
 
 
+def _busy(slots: int, waiting: int) -> str:
+    """What a person reads when the queue is full."""
+    taken = "its training slot is taken" if slots == 1 else f"all {slots} training slots are taken"
+    queue = {0: "no other job may wait", 1: "1 more job is waiting"}.get(waiting, f"{waiting} more jobs are waiting")
+    return f"The server is busy: {taken} and {queue}. Try again in a few minutes."
+
+
 def _death_message(code: int) -> str:
     if code >= 0:
         return f"The training process exited unexpectedly (exit code {code})."
@@ -431,5 +529,5 @@ def _death_message(code: int) -> str:
         name = signal.Signals(-code).name
     except ValueError:
         name = f"signal {-code}"
-    hint = "; the server may have run out of memory" if -code == signal.SIGKILL else ""
+    hint = ", most likely because the server ran out of memory" if -code == signal.SIGKILL else ""
     return f"The training process was killed by {name}{hint}."

@@ -1,11 +1,14 @@
-"""The worker side of `zoo.jobs`: a fresh interpreter (`python -m zoo.jobs.worker FD THREADS
-[MODULE...]`) that imports what jobs need once, then runs jobs one at a time, sending their
-events back through its pipe and checking for a cancel or its time limit after every step. Each job
-runs under `zoo.jobs.deadline.limit`, so that its training loops stop early when it nears the limit."""
+"""The worker side of `zoo.jobs`: a fresh interpreter (`python -m zoo.jobs.worker FD THREADS MEMORY_MB
+[MODULE...]`) that limits its own memory to MEMORY_MB and offers itself to the kernel's out-of-memory
+killer before the server, imports what jobs need once, then runs jobs one at a time, sending their events
+back through its pipe and checking for a cancel or its time limit after every step. Each job runs under
+`zoo.jobs.deadline.limit`, so that its training loops stop early when it nears the limit. A job that runs
+out of its memory fails with a sentence that says so, and the worker exits for a fresh one to take its place."""
 from __future__ import annotations
 
 import importlib
 import pickle
+import resource
 import signal
 import sys
 import traceback
@@ -13,17 +16,33 @@ from contextlib import suppress
 from multiprocessing.connection import Connection
 
 from zoo.jobs import deadline
+from zoo.jobs.messages import send
+
+OOM_SCORE_ADJ = 500
+"""added to the worker's out-of-memory score (the server's stays 0), so the kernel stops a worker first"""
 
 
-def send(conn: Connection, message: tuple) -> None:
-    """Send with plain pickle: multiprocessing's pickler would move tensors through shared
-    memory handles, which only work between processes that multiprocessing started."""
-    conn.send_bytes(pickle.dumps(message))
+def limit_memory(megabytes: float) -> None:
+    """Cap this process's data (heap and private mappings, which hold every array and tensor) at `megabytes`,
+    so that an allocation beyond it fails in the job instead of exhausting the server; raise the
+    out-of-memory score where the system lets us."""
+    limit = int(megabytes * 2 ** 20)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    with suppress(OSError):  # e.g. a read-only /proc
+        with open("/proc/self/oom_score_adj", "w") as score:
+            score.write(str(OOM_SCORE_ADJ))
 
 
-def _worker_main(fd: int, threads: int, preload: list[str]) -> None:
-    """Import what every job needs once, then run jobs one at a time until the server leaves."""
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` is an allocation that failed: Python's and numpy's MemoryError, torch's CPU allocator."""
+    return isinstance(exc, MemoryError) or "can't allocate memory" in str(exc)
+
+
+def _worker_main(fd: int, threads: int, memory_mb: float, preload: list[str]) -> None:
+    """Import what every job needs once, then run jobs one at a time until the server leaves or a job
+    ran out of memory."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is for the server
+    limit_memory(memory_mb)
     conn = Connection(fd)
     for name in preload:
         importlib.import_module(name)
@@ -34,17 +53,18 @@ def _worker_main(fd: int, threads: int, preload: list[str]) -> None:
         send(conn, ("ready",))
         while True:
             kind, *args = conn.recv()
-            if kind == "run":
-                _run_job(conn, *args)
+            if kind == "run" and not _run_job(conn, *args, memory_mb=memory_mb):
+                return
             # a "cancel" that arrives after its job ended needs nothing
 
 
-def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
-             seconds: float) -> None:
-    """Run one job, sending its events and then exactly one message saying how it ended."""
+def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str], seconds: float,
+             memory_mb: float) -> bool:
+    """Run one job, sending its events and then exactly one message saying how it ended; False if it ran
+    out of memory (the worker then makes way for a fresh one)."""
     sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
     send(conn, ("started",))
-    gen = None
+    gen, exhausted = None, False
     try:
         with deadline.limit(seconds):
             fn, kwargs = pickle.loads(payload)
@@ -54,17 +74,24 @@ def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
                     event = next(gen)
                 except StopIteration as stop:
                     send(conn, ("done", stop.value))
-                    return
+                    return True
                 send(conn, ("event", event))
                 if reason := _stop_reason(conn, job_id):
                     gen.close()  # runs the recipe's finally blocks before the server hears it stopped
                     send(conn, (reason,))
-                    return
+                    return True
     except Exception as exc:
-        send(conn, ("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        exhausted = out_of_memory(exc)
+        if not exhausted:
+            send(conn, ("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         if gen is not None:
             gen.close()
+    if exhausted:  # said out of the except block: by now the traceback and the failed job's memory are free
+        send(conn, ("failed", f"The training ran out of its memory budget of {memory_mb:,.0f} MB and was "
+                              "stopped; try a smaller setting (fewer images, a smaller batch or model).",
+                    "out of memory"))
+    return not exhausted
 
 
 def _stop_reason(conn: Connection, job_id: str) -> str | None:
@@ -79,4 +106,4 @@ def _stop_reason(conn: Connection, job_id: str) -> str | None:
 
 
 if __name__ == "__main__":
-    _worker_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])
+    _worker_main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:])
