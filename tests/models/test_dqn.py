@@ -200,12 +200,12 @@ def test_episode_animation_and_q_landscape():
     torch.manual_seed(0)
     q = QNetwork(TINY)
     episode = explore.play_episode(q, ENV, 0, policy="random")
-    fig = episode_figure(episode)
+    fig = episode_figure(episode, "The agent, seed 0")
     assert len(fig.frames) == len(episode.states)
     assert fig.layout.sliders[0].steps[-1].label == f"{len(episode.actions)}: fell"
     long = explore.Episode(np.zeros((501, 4), np.float32), np.zeros((501, 2), np.float32),
                            np.zeros(500, np.int64), 500.0, False)
-    frames = episode_figure(long, max_frames=100).frames
+    frames = episode_figure(long, "A long episode", max_frames=100).frames
     assert len(frames) <= 101 and frames[-1].name == "500"
     thetas, dots = np.linspace(-0.2, 0.2, 5), np.linspace(-1, 1, 3)
     values = explore.q_grid(q, thetas, dots)
