@@ -173,6 +173,7 @@ if isinstance(tuned, bytes):
     show_episode(play_episode(tuned_model, env_id, int(seed), meta["physics"]), "dqn_tuned_episode",
                  "Your fine-tuned agent in the world it learned", meta["physics"]["length"])
 
+
 @st.cache_resource(max_entries=4, show_spinner="Playing your agent's episodes…")
 def uploaded_agent(file_id: str, _payload: bytes, name: str) -> tuple[Any, dict, float]:
     """The uploaded agent, its metadata and its mean return in its world, built and measured once per upload

@@ -164,7 +164,8 @@ def read_edge_list(data: bytes, name: str = "edges.csv") -> tuple[list[str], np.
     if rows and _is_header(rows[0][1], rows[1:]):
         rows.pop(0)
     if len(rows) > edge_cap:
-        raise UploadError(f"{name} lists more than {edge_cap:,} edges; the limit is {edge_cap:,} (ZOO_MAX_GRAPH_EDGES).")
+        raise UploadError(f"{name} lists more than {edge_cap:,} edges; the limit is {edge_cap:,} "
+                          "(ZOO_MAX_GRAPH_EDGES).")
     distinct = {cell for _, row in rows for cell in row}
     if len(distinct) < 2:
         raise UploadError(f"{name} holds {len(distinct)} node{'s' * (len(distinct) != 1)}; a graph needs at "
