@@ -56,13 +56,13 @@ def read_csv(
     the rows are read one at a time and only those kept stay in memory."""
     limit = limits()
     text = decode_text(data, name, limit.max_upload_bytes, ".csv")
-    rows = _rows(text, name)
-    first = next(rows, None)
+    reading = _rows(text, name)
+    first = next(reading, None)
     header = None if first is None else _header(first[1])
     kept: deque[tuple[int, list[str]]] = deque([] if header is not None or first is None else [first],
                                                maxlen=limit.max_series_rows)
     count, width = len(kept), len(first[1]) if kept else 0
-    for row in rows:
+    for row in reading:
         kept.append(row)
         count, width = count + 1, max(width, len(row[1]))
     columns = header or [f"column {i + 1}" for i in range(width)]
