@@ -186,22 +186,42 @@ def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:
     return _drawing_input(key)
 
 
+TYPED_TEXT_CHARS = 200_000
+"""the most characters the text box holds (a long chapter; an uploaded .txt may hold ZOO_MAX_TEXT_MB): every
+rerun sends the box's whole text to the server again: 18 MB typed cost 4.6 s and +250 MB a rerun (issue 20)"""
+
+
+def typed_text_chars() -> int:
+    """The text box's budget: TYPED_TEXT_CHARS, or less where ZOO_MAX_TEXT_MB allows an upload fewer bytes."""
+    return min(TYPED_TEXT_CHARS, uploads.limits().max_text_bytes)
+
+
 def text_input(key: str, label: str = "Your text", default: str = "") -> tuple[str | None, str]:
-    """Typed or pasted text, or an uploaded .txt file -> the text and a caption (None if nothing usable yet);
-    a bad file gets a clear message."""
+    """Typed or pasted text (up to `typed_text_chars()`; the server cuts a longer one too), or an uploaded .txt
+    file -> the text and a caption (None if nothing usable yet); a bad file gets a clear message."""
     source = st.radio(label, ["Type", "Upload a .txt file"], horizontal=True, key=f"{key}_text_source")
     if source == "Type":
-        typed = st.text_area("Type or paste text", default, height=120, key=f"{key}_text")
+        limit = typed_text_chars()
+        typed = st.text_area("Type or paste text", default, height=120, key=f"{key}_text", max_chars=limit)
+        if len(typed) >= limit:
+            st.warning(f"The box is full at its {limit:,} characters: anything past them was cut. "
+                       "For a longer text, upload it as a .txt file.")
         return (typed, "your typed text") if typed.strip() else (None, "")
     limit_mb = uploads.limits().max_text_bytes / 2 ** 20
     upload = st.file_uploader(f"A plain-text file (.txt, up to {limit_mb:g} MB)", type=["txt"], key=f"{key}_text_upload")
     if upload is None:
         return None, ""
     try:
-        return uploads.load_text(upload.getvalue(), upload.name), upload.name
+        return _uploaded_text(upload.file_id, upload.getvalue(), upload.name), upload.name
     except uploads.UploadError as error:
         st.error(str(error))
         return None, ""
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _uploaded_text(file_id: str, _data: bytes, name: str) -> str:
+    """An uploaded .txt decoded and checked once per upload (`file_id`), not on every rerun."""
+    return uploads.load_text(_data, name)
 
 
 def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
