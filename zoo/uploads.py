@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -31,6 +33,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 """control characters that plain text does not hold (tab, newlines and form feed are fine)"""
 
 
+MAX_SIDE = 1024
+"""uploads are decoded at most this many pixels a side: no page uses more than a few hundred"""
+
+
 class UploadError(ValueError):
     """An upload we refuse; str() is a short sentence for the person who uploaded it."""
 
@@ -41,11 +47,20 @@ class UploadLimits:
     max_upload_bytes: int
     """largest single file: ZOO_MAX_UPLOAD_MB, default 10"""
     max_pixels: int
-    """largest image by width x height, checked from the header: ZOO_MAX_PIXELS, default 40M"""
+    """largest image but a JPEG by width x height, checked from the header: ZOO_MAX_PIXELS, default 16M.
+    Decoded whole, it costs up to 9 bytes a pixel on the way down (a transparent palette: indices, RGBA,
+    premultiplied RGBA): about 150 MB and under a second at 16M (a 5K screenshot is 14.7M)"""
+    max_jpeg_pixels: int
+    """largest JPEG by width x height, checked from the header: ZOO_MAX_JPEG_PIXELS, default 50M (a phone's
+    largest ordinary photo). Decoded at 1/2 to 1/8 scale, a baseline JPEG costs little at any size; a
+    progressive one holds all its coefficients, about 3 bytes a pixel: 150 MB at 48M"""
     max_zip_bytes: int
     """largest total unpacked size of a zip: ZOO_MAX_ZIP_MB, default 50"""
     max_zip_files: int
     """most files in a zip: ZOO_MAX_ZIP_FILES, default 2000"""
+    max_zip_pixels: int
+    """most pixels the images of a zip decode to, all together, read from their headers: ZOO_MAX_ZIP_PIXELS,
+    default 600M"""
     max_text_bytes: int
     """largest .txt file: ZOO_MAX_TEXT_MB, default 2"""
     max_series_rows: int
@@ -56,17 +71,23 @@ def limits() -> UploadLimits:
     """The limits in force now, from the environment; unset or blank variables keep the default."""
     return UploadLimits(
         max_upload_bytes=int(settings.number("ZOO_MAX_UPLOAD_MB", 10) * _MB),
-        max_pixels=int(settings.number("ZOO_MAX_PIXELS", 40_000_000)),
+        max_pixels=int(settings.number("ZOO_MAX_PIXELS", 16_000_000)),
+        max_jpeg_pixels=int(settings.number("ZOO_MAX_JPEG_PIXELS", 50_000_000)),
         max_zip_bytes=int(settings.number("ZOO_MAX_ZIP_MB", 50) * _MB),
         max_zip_files=int(settings.number("ZOO_MAX_ZIP_FILES", 2000)),
+        max_zip_pixels=int(settings.number("ZOO_MAX_ZIP_PIXELS", 600_000_000)),
         max_text_bytes=int(settings.number("ZOO_MAX_TEXT_MB", 2) * _MB),
         max_series_rows=int(settings.number("ZOO_MAX_SERIES_ROWS", 100_000)),
     )
 
 
-def load_image(data: bytes, name: str = "upload") -> Image.Image:
-    """Open an uploaded image and return it fully decoded, upright, first frame only, in mode
-    "RGB" or "L" (transparency composited on white), or raise UploadError saying why not."""
+def load_image(data: bytes, name: str = "upload", max_side: int = MAX_SIDE) -> Image.Image:
+    """Open an uploaded image and return it decoded at most `max_side` pixels a side, upright, first
+    frame only, in mode "RGB" or "L" (transparency composited on white), or raise UploadError saying why not.
+
+    The pixel limit is checked from the header, before anything is decoded. A JPEG is decoded
+    already shrunk (by DCT scaling, up to 8 times a side); other formats are shrunk right after
+    decoding, before any conversion, so no full-size copy is ever made in a wider mode."""
     limit = limits()
     if not data:
         raise UploadError(f"{name} is empty.")
@@ -74,30 +95,58 @@ def load_image(data: bytes, name: str = "upload") -> Image.Image:
         raise UploadError(
             f"{name} is {_size(len(data))}; the limit is {_size(limit.max_upload_bytes)} per file."
         )
-    # PIL's parsers raise many unrelated exception types on hostile or damaged input, so every
-    # failure past this point is the file's fault and becomes one message.
+    with _decoding(name), Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
+        _check_pixels(opened, name, limit)
+        image = ImageOps.exif_transpose(_shrink(opened, max_side))  # a copy: frame 0 alone, upright
+    return to_rgb_or_l(image, name)
+
+
+@contextmanager
+def _decoding(name: str) -> Iterator[None]:
+    """Turn whatever reading image `name` raises into one UploadError: PIL's parsers raise many
+    unrelated exception types on hostile or damaged input, and every one is the file's fault."""
     try:
-        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
-            _check_pixels(opened.size, name, limit.max_pixels)
-            opened.load()
-            image = ImageOps.exif_transpose(opened)  # a copy: frame 0 alone, EXIF orientation applied
+        yield
     except UploadError:
         raise
     except Image.DecompressionBombError as error:
         raise UploadError(f"{name} declares too many pixels to decode safely.") from error
     except UnidentifiedImageError as error:
         raise UploadError(f"{name} is not an image format we accept ({_ACCEPTED}).") from error
+    except MemoryError as error:
+        raise UploadError(f"{name} needs more memory to decode than the server has free; "
+                          "please upload a smaller image.") from error
     except Exception as error:
         raise UploadError(f"{name} is damaged or truncated and could not be decoded.") from error
-    return to_rgb_or_l(image, name)
 
 
-def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
-    width, height = size
+def _check_pixels(opened: Image.Image, name: str, limit: UploadLimits) -> None:
+    """Refuse an image whose header declares more pixels than its format's limit allows."""
+    width, height = opened.size
+    max_pixels = limit.max_jpeg_pixels if opened.format in ("JPEG", "MPO") else limit.max_pixels
     if width * height > max_pixels:
         raise UploadError(
             f"{name} is {width}x{height} pixels; the limit is {max_pixels:,} pixels, so please shrink it."
         )
+
+
+_INDEXED = {"1": "L", "P": "RGB", "PA": "RGBA"}
+"""modes whose values are bits or palette indices, which cannot be averaged, and the mode they shrink in"""
+
+
+def _shrink(opened: Image.Image, max_side: int) -> Image.Image:
+    """The opened image decoded and shrunk to at most `max_side` a side, in its own mode (palettes and
+    bilevel in the colours they show). A JPEG is decoded at the smallest DCT scale (1/2 to 1/8) that
+    keeps `max_side`; the rest is reduced by a whole factor, then averaged over boxes (a fair average,
+    4 times cheaper than bicubic)."""
+    opened.draft(None, (max_side, max_side))  # JPEG only; a no-op for other formats
+    image = opened
+    if image.mode in _INDEXED:
+        image = image.convert("RGBA" if image.has_transparency_data else _INDEXED[image.mode])
+    # PIL's whole-factor reduce has no 16-bit kernel; resampling straight from full size has one
+    image.thumbnail((max_side, max_side), Image.Resampling.BOX,
+                    reducing_gap=None if image.mode.startswith("I;16") else 2.0)
+    return image
 
 
 def to_rgb_or_l(image: Image.Image, name: str = "the image") -> Image.Image:
@@ -128,13 +177,18 @@ def _over_white(image: Image.Image, mode: str) -> Image.Image:
 def _deep_grey_to_l(image: Image.Image) -> Image.Image:
     """Unsigned 16-bit keeps its absolute brightness (value / 65535); signed, 32-bit and float
     data have no fixed white, so the range actually used is stretched to 0..255."""
-    values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+    values = np.nan_to_num(np.asarray(image, dtype=np.float32))
     if image.mode.startswith("I;16") and not image.mode.endswith("S"):
         scaled = values / 65535
     else:
         low, high = values.min(), values.max()
         scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
     return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
+
+
+CLASS_IMAGE_SIDE = 160
+"""images of a zip are kept at most this many pixels a side: the zoo makes 28x28 pictures of them, and
+`zoo.photos` finds the garment at 160 pixels a side, so 2,000 of them take at most 200 MB"""
 
 
 @dataclass
@@ -154,15 +208,15 @@ def read_class_folders(
     min_classes: int = 2,
     max_classes: int = 10,
     min_per_class: int = 1,
-    max_side: int = 512,
+    max_side: int = CLASS_IMAGE_SIDE,
 ) -> ClassFolders:
     """Read a zip with one folder of images per class, at the top (`cat/1.jpg`) or under one
     common root (`pets/cat/1.jpg`), entirely in memory; raise UploadError on anything off.
 
-    Paths, encryption, file count and unpacked size are checked from the central directory
-    before any member is read; macOS and Windows junk files are skipped silently. Each image
-    is shrunk to at most `max_side` pixels a side as soon as it is decoded, so a zip of
-    highly compressible huge images cannot fill the memory."""
+    Paths, encryption, file count and unpacked size are checked from the central directory, and
+    the pixels every image decodes to from its header, before any image is decoded; macOS and
+    Windows junk files are skipped silently. Each image is decoded at most `max_side` pixels a
+    side (`load_image`), so neither a few huge images nor many small ones can fill the memory."""
     limit = limits()
     if len(data) > limit.max_zip_bytes + limit.max_zip_files * 4096:  # no zip within the limits is this big
         raise UploadError(
@@ -177,15 +231,11 @@ def read_class_folders(
         by_class = _group_by_class(members, name)
         classes = sorted(by_class)
         _check_class_counts(by_class, classes, name, min_classes, max_classes, min_per_class)
-        images: list[Image.Image] = []
-        labels: list[int] = []
-        for label, folder in enumerate(classes):
-            for info in sorted(by_class[folder], key=lambda info: info.filename):
-                image = _load_member(archive, info, name)
-                image.thumbnail((max_side, max_side))
-                images.append(image)
-                labels.append(label)
-    return ClassFolders(images=images, labels=labels, classes=classes)
+        ordered = [(label, info) for label, folder in enumerate(classes)
+                   for info in sorted(by_class[folder], key=lambda info: info.filename)]
+        _check_decoded_pixels(archive, [info for _, info in ordered], name, limit, max_side)
+        images = [_load_member(archive, info, name, max_side) for _, info in ordered]
+    return ClassFolders(images=images, labels=[label for label, _ in ordered], classes=classes)
 
 
 def _check_directory(archive: zipfile.ZipFile, name: str, limit: UploadLimits) -> list[zipfile.ZipInfo]:
@@ -273,7 +323,36 @@ def _check_class_counts(
             )
 
 
-def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Image.Image:
+def _check_decoded_pixels(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str,
+                          limit: UploadLimits, max_side: int) -> None:
+    """Refuse the zip when one image is over its pixel limit, or all of them together decode to more
+    than ZOO_MAX_ZIP_PIXELS (a JPEG at the DCT scale `load_image` decodes it at), reading only headers."""
+    total = 0
+    for info in members:
+        with _member(archive, info, name) as stream, _decoding(f"In {name}: {info.filename}"), \
+                Image.open(stream, formats=ACCEPTED_FORMATS) as opened:
+            _check_pixels(opened, f"{info.filename} in {name}", limit)
+            opened.draft(None, (max_side, max_side))
+            total += opened.width * opened.height
+    if total > limit.max_zip_pixels:
+        raise UploadError(
+            f"The images in {name} decode to {total / 1e6:,.0f} million pixels; the limit is "
+            f"{limit.max_zip_pixels / 1e6:,.0f} million, so please shrink them or send fewer."
+        )
+
+
+@contextmanager
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Iterator[zipfile.ZipExtFile]:
+    """One member of the zip as a stream; a member that cannot be unpacked becomes an UploadError."""
+    try:
+        stream = archive.open(info)
+    except Exception as error:  # unsupported compression, a bad local header
+        raise UploadError(f"{info.filename} in {name} could not be unpacked; the zip looks damaged.") from error
+    with stream:
+        yield stream
+
+
+def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, max_side: int) -> Image.Image:
     try:
         data = archive.read(info)
     except Exception as error:  # bad CRC, unsupported compression, truncated data
@@ -281,7 +360,7 @@ def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> 
             f"{info.filename} in {name} could not be unpacked; the zip looks damaged."
         ) from error
     try:
-        return load_image(data, name=info.filename)
+        return load_image(data, name=info.filename, max_side=max_side)
     except UploadError as error:
         raise UploadError(f"In {name}: {error}") from error
 
