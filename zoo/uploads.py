@@ -130,6 +130,14 @@ def _check_pixels(opened: Image.Image, name: str, limit: UploadLimits) -> None:
         )
 
 
+def _draft(opened: Image.Image, max_side: int) -> None:
+    """Make a JPEG decode at the smallest DCT scale whose longest side still reaches `max_side` (its
+    `size` says so at once); other formats decode at full size."""
+    width, height = opened.size
+    scale = min(1.0, max_side / max(width, height))
+    opened.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+
+
 _INDEXED = {"1": "L", "P": "RGB", "PA": "RGBA"}
 """modes whose values are bits or palette indices, which cannot be averaged, and the mode they shrink in"""
 
@@ -139,7 +147,7 @@ def _shrink(opened: Image.Image, max_side: int) -> Image.Image:
     bilevel in the colours they show). A JPEG is decoded at the smallest DCT scale (1/2 to 1/8) that
     keeps `max_side`; the rest is reduced by a whole factor, then averaged over boxes (a fair average,
     4 times cheaper than bicubic)."""
-    opened.draft(None, (max_side, max_side))  # JPEG only; a no-op for other formats
+    _draft(opened, max_side)
     image = opened
     if image.mode in _INDEXED:
         image = image.convert("RGBA" if image.has_transparency_data else _INDEXED[image.mode])
@@ -332,7 +340,7 @@ def _check_decoded_pixels(archive: zipfile.ZipFile, members: list[zipfile.ZipInf
         with _member(archive, info, name) as stream, _decoding(f"In {name}: {info.filename}"), \
                 Image.open(stream, formats=ACCEPTED_FORMATS) as opened:
             _check_pixels(opened, f"{info.filename} in {name}", limit)
-            opened.draft(None, (max_side, max_side))
+            _draft(opened, max_side)
             total += opened.width * opened.height
     if total > limit.max_zip_pixels:
         raise UploadError(
