@@ -143,11 +143,15 @@ def from_uploads(files: Sequence[UploadedFile], derive: Callable[..., Any], *opt
 def _derived(file_id: str, derive_name: str, options: tuple, _derive: Callable[..., Any], _upload: UploadedFile
              ) -> tuple[Any, str | None]:
     """The cache behind `from_upload`, keyed by the upload's id, what is derived and the options (never the
-    bytes). Session-scoped: a visitor's uploads are theirs, bounded, and dropped when they leave."""
+    bytes). Session-scoped: a visitor's uploads are theirs, bounded, kept an hour at most and dropped when
+    they leave; a global cache would let one visitor's uploads push out everyone else's."""
     try:
         return _derive(_upload.getvalue(), _upload.name, *options), None
     except uploads.UploadError as error:  # kept too: a bad file is not read again on every rerun
         return None, str(error)
+    except MemoryError as error:  # not kept: the server may have the memory on the next try
+        raise uploads.UploadError(f"{_upload.name} needs more memory than the server has free just now; "
+                                  "please try again, or upload a smaller file.") from error
 
 
 def _gallery_input(key: str) -> tuple[torch.Tensor, str]:

@@ -355,18 +355,20 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Itera
     try:
         stream = archive.open(info)
     except Exception as error:  # unsupported compression, a bad local header
-        raise UploadError(f"{info.filename} in {name} could not be unpacked; the zip looks damaged.") from error
+        raise _damaged(info, name) from error
     with stream:
         yield stream
+
+
+def _damaged(info: zipfile.ZipInfo, name: str) -> UploadError:
+    return UploadError(f"{info.filename} in {name} could not be unpacked; the zip looks damaged.")
 
 
 def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, max_side: int) -> Image.Image:
     try:
         data = archive.read(info)
     except Exception as error:  # bad CRC, unsupported compression, truncated data
-        raise UploadError(
-            f"{info.filename} in {name} could not be unpacked; the zip looks damaged."
-        ) from error
+        raise _damaged(info, name) from error
     try:
         return load_image(data, name=info.filename, max_side=max_side)
     except UploadError as error:

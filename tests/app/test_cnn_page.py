@@ -107,6 +107,17 @@ def test_a_rerun_with_the_same_upload_neither_decodes_nor_cleans_it_again(monkey
     assert chart(at, "cnn_seen").proto.spec == seen
 
 
+def test_running_out_of_memory_on_an_upload_is_a_clear_message(monkeypatch, garment_png):
+    def exhausted(image):
+        raise MemoryError
+    monkeypatch.setattr(photos, "clean_photo", exhausted)
+    at = open_page(PAGE)
+    at.radio(key="cnn_source").set_value("Upload").run()
+    at.file_uploader(key="cnn_upload").upload("shirt.png", garment_png, "image/png").run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("shirt.png needs more memory than the server has free")
+
+
 def test_a_rerun_with_the_same_bad_zip_does_not_read_it_again(monkeypatch):
     opened = []
     read = uploads.read_class_folders

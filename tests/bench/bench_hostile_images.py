@@ -4,7 +4,9 @@
 
 Each upload (tests/zoo/hostile_uploads.py) is read by the function the pages call on it, in a fresh
 process with one thread, with the default limits; printed: the upload's size, the read's wall time,
-the process's peak memory and how far the read raised it, and the outcome. `--code` reads with
+the process's peak memory and how far the read raised it, and the outcome. The last line is the
+whole of what the ResNet page does with a zip (read, then each image cleaned to 28x28), once: a
+rerun reuses it (`zoo.ui.from_upload`). `--code` reads with
 another checkout's zoo/ (e.g. a worktree at main) to compare before and after.
 """
 from __future__ import annotations
@@ -20,11 +22,15 @@ from tests.zoo.hostile_uploads import (REPOSITORY, deep_png, float_tiff, measure
 
 UPLOADS = [
     ("16-bit PNG ramp, 6300x6300", "load_image", "ramp.png", deep_png),
+    ("16-bit PNG ramp, 4000x4000", "load_image", "ramp.png", lambda: deep_png(4000)),
     ("float TIFF ramp, 6300x6300", "load_image", "ramp.tif", float_tiff),
+    ("float TIFF ramp, 4000x4000", "load_image", "ramp.tif", lambda: float_tiff(4000)),
     ("phone JPEG, 4032x3024", "load_image", "phone.jpg", phone_jpeg),
     ("progressive phone JPEG, 8000x6000", "load_image", "phone48.jpg", lambda: phone_jpeg(8000, 6000, True)),
     ("zip of 20 PNGs of 6000x6000", "read_class_folders", "huge.zip", zip_of_huge_pngs),
+    ("zip of 60 PNGs of 3500x3500", "read_class_folders", "huge.zip", lambda: zip_of_huge_pngs(60, 3500)),
     ("zip of 2,000 PNGs of 512x512", "read_class_folders", "many.zip", zip_of_many_pngs),
+    ("the same, made into 28x28 pictures", "class_arrays", "many.zip", zip_of_many_pngs),
 ]
 
 

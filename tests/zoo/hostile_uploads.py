@@ -74,8 +74,19 @@ def phone_jpeg(width: int = 4032, height: int = 3024, progressive: bool = False)
 CALLS = {
     "load_image": "from zoo.uploads import load_image as read",
     "read_class_folders": "from zoo.uploads import read_class_folders as read",
+    "class_arrays": """
+from models.resnet.transfer import class_arrays
+from zoo.uploads import read_class_folders
+
+
+def read(data, name):
+    folders = read_class_folders(data, name)
+    class_arrays(folders)
+    return folders
+""",
 }
-"""how the measured process reads the upload: the function the pages call on it"""
+"""how the measured process reads the upload: the function the pages call on it (`class_arrays`: a zip
+read and made into the 28x28 pictures the ResNet page trains on)"""
 
 _CHILD = """
 import json, sys, time
