@@ -346,8 +346,8 @@ def _check_decoded_pixels(archive: zipfile.ZipFile, members: list[zipfile.ZipInf
             total += opened.width * opened.height
     if total > limit.max_zip_pixels:
         raise UploadError(
-            f"The images in {name} decode to {total / 1e6:,.0f} million pixels; the limit is "
-            f"{limit.max_zip_pixels / 1e6:,.0f} million, so please shrink them or send fewer."
+            f"The images in {name} decode to {total:,} pixels; the limit is {limit.max_zip_pixels:,} pixels, "
+            "so please shrink them or send fewer."
         )
 
 
