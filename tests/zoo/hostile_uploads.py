@@ -90,7 +90,7 @@ read and made into the 28x28 pictures the ResNet page trains on)"""
 
 _CHILD = """
 import json, sys, time
-{import_line}
+{reader}
 from zoo.uploads import UploadError
 
 
@@ -135,7 +135,7 @@ def measure(call: str, data: bytes, name: str, env: dict[str, str] | None = None
         upload.write(data)
         upload.flush()
         child = subprocess.run(
-            [sys.executable, "-c", _CHILD.format(import_line=CALLS[call]), upload.name, name],
+            [sys.executable, "-c", _CHILD.format(reader=CALLS[call]), upload.name, name],
             capture_output=True, text=True, cwd=cwd, timeout=300,
             env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(cwd), **(env or {})})
     if child.returncode != 0:
