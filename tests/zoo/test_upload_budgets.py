@@ -6,7 +6,6 @@ The budgets are loose on purpose (the machine may be shared); before this issue 
 4-9 s and +1.4 GB, the float TIFF +1.5 GB and the zip of 2,000 images +2 GB."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from PIL import Image
