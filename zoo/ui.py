@@ -28,7 +28,11 @@ UPLOADS_KEPT = 128
 UPLOADS_BYTES = "32MB"
 """and their most pickled bytes per session: a zip of 2,000 images as 28x28 arrays is 1.5 MB, a photo's
 cleaning steps 0.4 MB"""
-POLL_SECONDS = 1.0  # at most twice a second (DESIGN); once a second left the 2-core job 0.58x of a bare loop instead of 0.35x
+POLL_SECONDS = 1.0
+"""how often a running job's status line is redrawn: at most twice a second (DESIGN); polling everything
+once a second left the 2-core job 0.58x of a bare loop instead of 0.35x"""
+FIGURES_SECONDS = 3.0
+"""how often a running job's figures are redrawn: each redraw is the whole figure set, sent and replotted"""
 
 
 _FRAMED = "_zoo_framed"
@@ -378,10 +382,12 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
             steps = job_kwargs.get("steps", pace.total or pace.steps)
             st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, label))
     if running:
-        _live_progress(key, job_id, metrics, draw, label)
+        _live_status(job_id, label)
+        _live_figures(key, job_id, metrics, draw, label)
     elif run_key in st.session_state:
         status, events = st.session_state[run_key]
-        _progress(key, status, events, metrics, draw, label)
+        _status(status, events, label)
+        _figures(key, events, metrics, draw, label)
     result = st.session_state.get(result_key)
     if isinstance(result, bytes) and download_name:
         st.download_button("Download the fine-tuned weights (.safetensors)", result, file_name=download_name,
@@ -397,9 +403,8 @@ def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:
     runner.release(job_id)
 
 
-def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Sequence[str],
-              draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> None:
-    """Where the run stands and its figures."""
+def _status(status: jobs.JobStatus, events: list[dict], label: str = "fine-tuning") -> None:
+    """Where the run stands, in a sentence."""
     stopped_early = next((e[deadline.STOPPED_EARLY] for e in events if deadline.STOPPED_EARLY in e), None)
     if status.state == "queued":
         st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
@@ -420,6 +425,11 @@ def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Seq
         st.info(status.error)
     else:
         st.error(status.error or f"{label.capitalize()} {status.state}.")
+
+
+def _figures(key: str, events: list[dict], metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+             label: str = "fine-tuning") -> None:
+    """The run's accuracy before and after, if it reports them, and its figures."""
     before = next((e["accuracy_before"] for e in events if "accuracy_before" in e), None)
     after = next((e["accuracy_after"] for e in events if "accuracy_after" in e), None)
     if before is not None:
@@ -437,10 +447,18 @@ def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Seq
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live_progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
-                   label: str = "fine-tuning") -> None:
+def _live_status(job_id: str, label: str = "fine-tuning") -> None:
+    """A running job's status line, redrawn often and cheaply; the whole page reruns once the job ends."""
     runner = jobs.get_runner()
     status = runner.status(job_id)
-    _progress(key, status, runner.events(job_id), metrics, draw, label)
+    _status(status, runner.events(job_id), label)
     if status.finished:
         st.rerun()  # the whole page: it collects the run, the buttons and the download appear
+
+
+@st.fragment(run_every=FIGURES_SECONDS)
+def _live_figures(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+                  label: str = "fine-tuning") -> None:
+    """A running job's figures, redrawn less often than its status line: sent and replotted whole every
+    second, they were most of what watching a CNN fine-tune cost (tests/bench/bench_live_views.py)."""
+    _figures(key, jobs.get_runner().events(job_id), metrics, draw, label)
