@@ -3,15 +3,16 @@
 A job runs a recipe's training generator in a separate Python process, never in a thread of
 the Streamlit server: measured on 2 cores, training in a server thread ran at 0.40-0.68x of
 a bare loop (GIL contention with reruns), a worker process at 0.91x. Workers are fresh
-interpreters (`python -m zoo.jobs.worker`, so CUDA works in them) started when a job needs one and reused
-for the jobs that follow, until one has been idle for ZOO_WORKER_IDLE_S: measured on 2 cores
-(tests/bench/bench_worker_pool.py), two idle workers held 440 MB RSS (330 MB PSS) while nobody trained, and
-starting one on demand delays a job's first event by about 2 s. A preloaded parent that workers fork
-from would share most of an idle worker but is itself a process of about 220 MB, kept for good. They are
-not started with multiprocessing's spawn,
-because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
+interpreters (`python -m zoo.jobs.worker`, so CUDA works in them), not started with multiprocessing's
+spawn, because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
 app script itself. Pages use only submit, events, status, cancel and result (and `pace`, for an
 estimate before a run), so a Ray backend can later run the same jobs.
+
+A worker starts when a job needs one and serves the jobs that follow until it has been idle for
+ZOO_WORKER_IDLE_S. Measured on 2 cores (tests/bench/bench_worker_pool.py): a warm pool of two idle workers
+held 440 MB RSS (300-330 MB PSS) while nobody trained, and a worker started on demand delays its job's first
+event by about 2 s. Workers forked from a parent that imported torch would share most of an idle worker, but
+that parent is itself a process of about 220 MB, kept for good.
 
 A job near its time limit ends early and keeps what it has: its loops ask `zoo.jobs.deadline` and
 stop stepping in time for its final figures and weights. The runner times every finished run from
