@@ -14,9 +14,10 @@ counted and the visitor goes on.
 
 Prints, per page and overall, the time from an action to idle (p50 / p95; opening a page and the interactions
 apart); the server's RSS and its job workers' RSS in all at start, at their peak (sampled every 0.5 s), with every
-visitor still connected after the walk, and AFTER_S after the visitors left; the fine-tunes finished; and what went
+visitor still connected after the walk, and 30 s and 135 s after the visitors left (AFTER_S); the fine-tunes finished; and what went
 wrong: steps that failed, exceptions and error messages on the pages, errors in the browser console and
-tracebacks in the server's log. --out also writes it all as JSON.
+tracebacks in the server's log. --out also writes it all as JSON. What one more visitor costs: the server's RSS
+with all visitors in, at N = 30 less at N = 10, over 20.
 """
 from __future__ import annotations
 
@@ -44,7 +45,9 @@ from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: 
 
 QUIET_S = 1.5
 """a page is idle once its script has not been running for this long (the time reported ends where the run ended)"""
-AFTER_S = 30
+AFTER_S = (30, 135)
+"""when to measure after the visitors left: Streamlit keeps a closed tab's session server.disconnectedSessionTTL
+(120 s) for it to reconnect, so only the second sees their sessions gone"""
 SAMPLE_S = 0.5
 
 VISITS: dict[str, list[tuple[str, ...]]] = {
@@ -183,7 +186,7 @@ async def visit(browser, url: str, number: int, trains: bool, args, record: Reco
     runs = ScriptRuns(page)
     page.on("pageerror", lambda error: record.page_errors.update([f"uncaught in the browser: {str(error)[:160]}"]))
     page.on("console", lambda message: console_error(message, record))
-    order = list(VISITS)
+    order = list(args.pages)
     random.Random(number).shuffle(order)
     await asyncio.sleep(number * args.ramp_s)
     for path in order:
@@ -242,7 +245,7 @@ def report(record: Record, memory: dict[str, dict[str, float]], args, wall_s: fl
           f"ZOO_MAX_JOBS={os.environ.get('ZOO_MAX_JOBS', '')!r} ZOO_WORKER_THREADS="
           f"{os.environ.get('ZOO_WORKER_THREADS', '')!r} ZOO_WORKER_IDLE_S={os.environ.get('ZOO_WORKER_IDLE_S', '')!r}")
     print(f"{'page':12} {'open p50  p95':>14} {'act p50  p95':>14}   (seconds to idle)")
-    for path in VISITS:
+    for path in args.pages:
         name = path or "home"
         print(f"{name:12} {summary(record.idle_s[f'{name} open']):>14} {summary(record.idle_s[f'{name} act']):>14}")
     opens = [s for key, values in record.idle_s.items() if key.endswith("open") for s in values]
@@ -258,19 +261,30 @@ def report(record: Record, memory: dict[str, dict[str, float]], args, wall_s: fl
     durations = ", ".join(f"{s:.0f}" for s in record.finetunes_s) or "none"
     print(f"fine-tunes finished: {len(record.finetunes_s)} of {args.trainers} (seconds: {durations}); "
           f"failed or timed out: {record.finetunes_failed}")
-    tracebacks = log.count("Traceback")
+    tracebacks = server_errors(log)
     print(f"steps failed: {sum(record.failures.values())}; errors shown on pages: {sum(record.page_errors.values())};"
           f" browser console errors: {sum(record.console_errors.values())} (and {record.base_path_probes} 404s of the "
-          f"frontend probing a page's base path); tracebacks in the server log: {tracebacks}")
+          f"frontend probing a page's base path); tracebacks in the server log: {sum(tracebacks.values())}")
     for title, counter in (("failed", record.failures), ("shown", record.page_errors),
-                           ("console", record.console_errors)):
+                           ("console", record.console_errors), ("server", tracebacks)):
         for text, n in counter.most_common(8):
             print(f"  {title} x{n}: {text}")
     return {"visitors": args.visitors, "trainers": args.trainers, "wall_s": wall_s,
             "idle_s": dict(record.idle_s), "memory_mb": memory, "finetunes_s": record.finetunes_s,
             "finetunes_failed": record.finetunes_failed, "failures": dict(record.failures),
             "page_errors": dict(record.page_errors), "console_errors": dict(record.console_errors),
-            "server_tracebacks": tracebacks}
+            "server_tracebacks": dict(tracebacks)}
+
+
+def server_errors(log: str) -> Counter:
+    """The server log's tracebacks, each by its last line and the deepest line of the zoo's code it passed."""
+    found = Counter()
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        lines = [line for line in block.splitlines() if line.strip()]
+        ours = [line.strip() for line in lines if line.strip().startswith("File") and "site-packages" not in line]
+        last = next((line for line in lines if not line.startswith((" ", "\t"))), lines[-1] if lines else "")
+        found[f"{last.strip()[:200]} (at {ours[-1][:160] if ours else '?'})"] += 1
+    return found
 
 
 def small_image(path: Path) -> Path:
@@ -296,10 +310,11 @@ async def run_class(url: str, args, record: Record, memory: Memory, image: Path)
             else:
                 record.failures[f"visitor: {type(context).__name__}: {context}"[:160]] += 1
         await browser.close()
-    await asyncio.sleep(args.after_s)
-    phases["peak"] = dict(memory.peak)
-    phases[f"{args.after_s:g} s after"] = memory.now()
-    return phases
+    left, afterwards = time.monotonic(), {}
+    for after_s in args.after_s:
+        await asyncio.sleep(max(0.0, left + after_s - time.monotonic()))
+        afterwards[f"{after_s:g} s after"] = memory.now()
+    return phases | {"peak": dict(memory.peak)} | afterwards
 
 
 def main() -> None:
@@ -310,8 +325,11 @@ def main() -> None:
     parser.add_argument("--think-s", type=float, default=1.0, help="seconds a visitor pauses before each step")
     parser.add_argument("--step-timeout-s", type=float, default=180, help="longest wait for one step or page")
     parser.add_argument("--job-limit-s", type=float, default=900, help="longest wait for a fine-tune, queue included")
-    parser.add_argument("--after-s", type=float, default=AFTER_S, help="seconds after the visitors left to measure")
-    parser.add_argument("--out", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--after-s", type=float, nargs="*", default=AFTER_S,
+                        help="when to measure after the visitors left, seconds")
+    parser.add_argument("--pages", nargs="*", default=list(VISITS), help="the pages' addresses (home is \"\")")
+    parser.add_argument("--out", type=Path, help="also write the results to this JSON file, and the server's log "
+                                                 "beside it")
     args = parser.parse_args()
     record = Record()
     with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp) / "streamlit.log") as url:
@@ -320,11 +338,13 @@ def main() -> None:
         began = time.monotonic()
         phases = asyncio.run(run_class(url, args, record, memory, small_image(Path(tmp) / "tshirt.png")))
         memory.stop.set()
-        results = report(record, phases, args, time.monotonic() - began, (Path(tmp) / "streamlit.log").read_text())
+        log = (Path(tmp) / "streamlit.log").read_text()
+    results = report(record, phases, args, time.monotonic() - began, log)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1))
-        print(f"written to {args.out}")
+        args.out.with_suffix(".log").write_text(log)
+        print(f"written to {args.out} and {args.out.with_suffix('.log')}")
 
 
 if __name__ == "__main__":
