@@ -20,8 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas  # noqa: F401  whole before any page builds a figure: see below
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+# Plotly checks every array against pandas as found in sys.modules, without waiting for an import under way: when
+# one visitor's session first imported pandas (a table) while another's built a figure, that figure failed on the
+# half-imported module (tests/bench/bench_class.py, 10 visitors). Importing it here, before the first figure, ends that.
 
 ACCENT = "#6C5CE7"
 SECOND = "#00B894"

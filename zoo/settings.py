@@ -90,6 +90,12 @@ def worker_threads() -> int:
     return count("ZOO_WORKER_THREADS", 0, minimum=0)
 
 
+def worker_idle_seconds() -> int:
+    """ZOO_WORKER_IDLE_S: how long a job worker with no job stays, ready for the next, before it exits; 0 ends
+    each worker after its job."""
+    return count("ZOO_WORKER_IDLE_S", 300, minimum=0)
+
+
 MIN_WORKER_MEMORY_MB = 1024
 """the least ZOO_WORKER_MEMORY_MB: a worker's data is about 180 MB with torch imported, and up to 650 MB
 during a page's default fine-tune (tests/bench/bench_session_memory.py)"""
