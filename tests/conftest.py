@@ -33,13 +33,18 @@ def tiny_cnn_checkpoint(checkpoint_dir):
 
 
 @pytest.fixture(scope="session")
-def ray_head():
-    """A Ray head on the loopback for the whole session (tests/ray_head.py), its client settings in the
-    environment; stopped at the end. Without ray installed it fails in CI (which installs it) and skips elsewhere."""
+def ray_installed() -> None:
+    """For the Ray backend's tests: fails in CI without ray (CI installs it), skips elsewhere."""
     if importlib.util.find_spec("ray") is None:
         if os.environ.get("CI"):
             pytest.fail("ray is not installed, though requirements.txt pins it: the Ray backend's tests cannot run")
         pytest.skip("ray is not installed (pip install -r requirements.txt)")
+
+
+@pytest.fixture(scope="session")
+def ray_head(ray_installed):
+    """A Ray head on the loopback for the whole session (tests/ray_head.py), this process connected to it and one
+    worker warm, its client settings in the environment; stopped at the end."""
     from tests.ray_head import CLIENT_ENV, start_head
     temp_dir = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
     with pytest.MonkeyPatch.context() as env:

@@ -65,12 +65,15 @@ class RayHead:
 def start_head(temp_dir: Path, cpus: int = 2) -> RayHead:
     """Start a head with `cpus` CPUs and its dashboard off on free loopback ports; return once a client can
     connect to it."""
-    gcs_port, client_port = _free_port(), _free_port()
-    process = subprocess.Popen(
+    gcs_port, client_port, agent_port = _free_port(), _free_port(), _free_port()
+    metric_ports = {"AUTOSCALER_METRIC_PORT": str(_free_port()), "DASHBOARD_METRIC_PORT": str(_free_port())}
+    process = subprocess.Popen(  # every fixed port of Ray's made free, so that two heads can run at once
         ["ray", "start", "--head", "--block", f"--num-cpus={cpus}", "--disable-usage-stats",
          "--include-dashboard=false", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
-         f"--ray-client-server-port={client_port}", f"--temp-dir={temp_dir}", "--object-store-memory=300000000"],
-        env={**os.environ, **LOOPBACK_ENV, "PYTHONPATH": str(settings.REPOSITORY)}, start_new_session=True,
+         f"--ray-client-server-port={client_port}", f"--dashboard-agent-listen-port={agent_port}",
+         f"--temp-dir={temp_dir}", "--object-store-memory=300000000"],
+        env={**os.environ, **LOOPBACK_ENV, **metric_ports, "PYTHONPATH": str(settings.REPOSITORY)},
+        start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     head = RayHead(f"ray://127.0.0.1:{client_port}", process)
     deadline = time.monotonic() + _START_S

@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterator
 os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")  # a Ray call while not connected must fail, not start Ray here
 import ray  # noqa: E402
 from ray import exceptions as ray_errors  # noqa: E402
+from ray.util.client import ray as ray_client  # noqa: E402
 
 from zoo import devices, settings  # noqa: E402
 from zoo.jobs import ray_task  # noqa: E402
@@ -348,8 +349,7 @@ class RayJobRunner:
                     self._finish(job, "failed", lost(self.address))
         self._mailbox = None
         with _connect_lock:
-            if ray.is_initialized():
-                ray.shutdown()
+            ray_client.disconnect()  # forgets the lost connection (ray.shutdown() leaves it counted)
 
     def _turn(self) -> None:
         """One turn: see which tasks ended, then take the mailbox (the ended ones' events are all in it by now),
