@@ -280,8 +280,9 @@ class RayJobRunner:
     # ---- the runner's thread: connection, mailbox, outcomes, limits, dispatch ------------------
 
     def _serve(self) -> None:
-        """Connect when there is work and no connection, then take turns until shut down; a lost connection fails
-        the running jobs with a sentence, any other error in one turn is logged and the next turn goes on."""
+        """Connect (at once, and again after a failure or a loss), then take turns while jobs are active, until shut
+        down; a lost connection fails the running jobs with a sentence, any other error in one turn is logged and the
+        next turn goes on."""
         while True:
             with self._lock:
                 if self._closed:
@@ -331,7 +332,8 @@ class RayJobRunner:
                 self._unreachable = (f"The training cluster ({self.address}) cannot be reached now, so no run can "
                                      "start; try again in a few minutes.")
                 for job in [job for job in self._jobs.values() if job.state == "queued"]:
-                    self._queue.remove(job)
+                    if job in self._queue:
+                        self._queue.remove(job)
                     self._finish(job, "failed", self._unreachable)
             return
         self._mailbox, self._failed_connects = mailbox, 0
@@ -364,8 +366,8 @@ class RayJobRunner:
         with self._lock:
             now = time.monotonic()
             for job_id, blobs in messages.items():
-                for blob in blobs:
-                    self._apply(self._jobs.get(job_id), pickle.loads(blob), len(blob), now)
+                if job_id in self._jobs:
+                    self._apply(self._jobs[job_id], [(pickle.loads(blob), len(blob)) for blob in blobs], now)
             for job, outcome in outcomes:
                 self._end(job, outcome)
             cancels = self._enforce_limits(now)
@@ -376,20 +378,23 @@ class RayJobRunner:
         for job in dispatch:
             self._dispatch(job)
 
-    def _apply(self, job: _Job | None, message: tuple, nbytes: int, now: float) -> None:
-        """Apply one message from a job's task ("started", or an "event" timed from the task's start); those of
-        forgotten jobs are dropped."""
-        if job is None:
-            return
-        kind, body, *seconds = message
-        if kind == "started":
-            job.worker, job.started = body, now
-            job.meter.start(now)
-            if job.state == "queued":
-                job.state = "running"
-        else:
-            job.meter.observe(body, job.started + seconds[0])
-            job.history.add(body, nbytes)
+    def _apply(self, job: _Job, messages: list[tuple[tuple, int]], now: float) -> None:
+        """Apply what a job's task posted since the last turn, each message with its size: "started", and events
+        timed from the task's start. Messages arrive up to a tick late, so the least delayed one (the newest) tells
+        best when the task started, and the events are placed in time from there."""
+        for (kind, body, *seconds), nbytes in messages:
+            if kind == "started":
+                job.worker, job.started = body, now
+                if job.state == "queued":
+                    job.state = "running"
+        timed = [seconds[0] for (kind, body, *seconds), _ in messages if kind == "event"]
+        if timed:
+            job.started = min(job.started, now - timed[-1])
+        job.meter.started = job.started
+        for (kind, body, *seconds), nbytes in messages:
+            if kind == "event":
+                job.meter.observe(body, job.started + seconds[0])
+                job.history.add(body, nbytes)
 
     def _outcome(self, ref: Any) -> tuple:
         """How a task ended, from its first return value; Ray's errors become the runner's outcomes."""

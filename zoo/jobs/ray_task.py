@@ -38,8 +38,9 @@ class Mailbox:
 
 def run_job(mailbox: Any, job_id: str, payload: bytes, seconds: float, threads: int) -> tuple[tuple, Any]:
     """Run the pickled `(fn, kwargs)` (torch, if it uses it, on `threads` threads), posting ("started", where) and
-    then each ("event", event, seconds since the start), timed here since the runner takes several at once; return (how it ended, the result): ("done",) and fn's return value, or ("failed",
-    message, traceback), ("timed_out",) and None."""
+    then each ("event", event, seconds since the start: timed here, since the runner takes several at once); return
+    (how it ended, the result): ("done",) and fn's return value, else ("failed", message, traceback) or
+    ("timed_out",), and None."""
     def post(message: tuple) -> Any:
         return mailbox.put.remote(job_id, pickle.dumps(message))
 
