@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -88,7 +89,8 @@ def main() -> None:
     if not address:
         os.environ.update(CLIENT_ENV)
         began = time.perf_counter()
-        head = start_head(Path(tempfile.mkdtemp(prefix="raybench", dir="/tmp")))
+        temp_dir = Path(tempfile.mkdtemp(prefix="raybench", dir="/tmp"))  # short: Ray's socket paths
+        head = start_head(temp_dir)
         address = head.address
         print(f"ray head on the loopback up in {time.perf_counter() - began:.1f} s")
     try:
@@ -136,6 +138,7 @@ def main() -> None:
         if head is not None:
             ray.shutdown()
             head.stop()
+            shutil.rmtree(temp_dir, ignore_errors=True)
     base = memory["before ray"]
     print("server RSS: " + ", ".join(f"{what} {mb:.0f} MB (+{mb - base:.0f})" for what, mb in memory.items()))
 
