@@ -530,11 +530,16 @@ _runner_lock = threading.Lock()
 
 
 def get_runner() -> JobRunner:
-    """The process-wide runner, created at first use and shut down when the server exits."""
+    """The process-wide runner of ZOO_JOB_BACKEND (this server's worker pool, or a Ray cluster's
+    `zoo.jobs.ray_runner.RayJobRunner`), created at first use and shut down when the server exits."""
     global _runner
     with _runner_lock:
         if _runner is None:
-            _runner = JobRunner()
+            if settings.job_backend() == "ray":
+                from zoo.jobs.ray_runner import RayJobRunner
+                _runner = RayJobRunner()
+            else:
+                _runner = JobRunner()
             atexit.register(_runner.shutdown)
         return _runner
 
