@@ -25,6 +25,7 @@ from tests.zoo.jobs_fixtures import (count_steps, fail_after, flood, forever, ha
 from zoo import settings
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 from zoo.jobs import runner as job_runner
+from zoo.jobs import records
 from zoo.jobs.history import MAX_BYTES
 from zoo.live_run import LiveRun
 
@@ -247,7 +248,7 @@ def test_a_job_released_while_running_keeps_nothing_it_sends_later(make_runner):
 
 
 def test_finished_jobs_past_their_byte_budget_are_forgotten_oldest_first(make_runner, monkeypatch):
-    monkeypatch.setattr(job_runner, "_KEEP_FINISHED_BYTES", 3 << 20)
+    monkeypatch.setattr(records, "KEEP_FINISHED_BYTES", 3 << 20)
     runner = make_runner()
     first = runner.submit("a", flood, n=2, kb=1024)
     wait_finished(runner, first)

@@ -34,12 +34,11 @@ from zoo import devices, settings  # noqa: E402
 from zoo.jobs import ray_task  # noqa: E402
 from zoo.jobs.history import EventHistory  # noqa: E402
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings  # noqa: E402
-from zoo.jobs.runner import (_KEEP_FINISHED, _KEEP_FINISHED_BYTES, _KEEP_FINISHED_S, EXPIRED,  # noqa: E402
-                             JobLimitError, JobStatus, _busy, _function_name)
+from zoo.jobs.records import (EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name,  # noqa: E402
+                              to_forget)
 
 log = logging.getLogger(__name__)
 
-_FINISHED = frozenset({"done", "failed", "cancelled", "timed_out", "expired"})
 _GRACE_S = 15.0            # how long a job may overrun its limit or ignore a cancel before its worker is killed
 _TICK_S = 0.1              # while jobs are active the runner reads the mailbox this often
 _IDLE_S = 1.0              # and with none, looks at its queue this often (no Ray call)
@@ -156,8 +155,8 @@ class RayJobRunner:
                 raise JobLimitError("You already have a training job running; "
                                     "cancel it or wait for it to finish.")
             if len(active) >= self.max_jobs + self.max_queue:
-                raise JobLimitError(_busy(self.max_jobs, sum(job.state == "queued" for job in active)))
-            job = _Job(uuid.uuid4().hex, next(self._numbers), session_id, payload, _function_name(fn), uses_gpu(fn),
+                raise JobLimitError(busy(self.max_jobs, sum(job.state == "queued" for job in active)))
+            job = _Job(uuid.uuid4().hex, next(self._numbers), session_id, payload, function_name(fn), uses_gpu(fn),
                        PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -197,7 +196,7 @@ class RayJobRunner:
                 job.session_ended = True
                 job.release()
                 self._cancel(job)
-                if job.state in _FINISHED:
+                if job.state in FINISHED:
                     self._jobs.pop(job.id, None)
         self._wake.set()
 
@@ -223,7 +222,7 @@ class RayJobRunner:
     def pace(self, fn: Callable[..., Iterator[dict]]) -> Pace | None:
         """How the latest finished run of job function `fn` went on the cluster (None before one has)."""
         with self._lock:
-            return self._paces.get(_function_name(fn))
+            return self._paces.get(function_name(fn))
 
     def shutdown(self) -> None:
         """Cancel every job and stop the runner's thread; the process's connection to the cluster stays."""
@@ -231,7 +230,7 @@ class RayJobRunner:
             if self._closed:
                 return
             refs = [job.outcome_ref for job in self._jobs.values()
-                    if job.outcome_ref is not None and job.state not in _FINISHED]
+                    if job.outcome_ref is not None and job.state not in FINISHED]
             for job in list(self._jobs.values()):
                 self._finish(job, "cancelled")
             self._queue.clear()
@@ -257,7 +256,7 @@ class RayJobRunner:
 
     def _finish(self, job: _Job, state: str, error: str | None = None) -> None:
         """End a job; it never changes again. One whose session has ended is forgotten."""
-        if job.state in _FINISHED:
+        if job.state in FINISHED:
             return
         job.state, job.error, job.ended, job.payload = state, error, time.monotonic(), b""
         if state != "done":
@@ -266,16 +265,11 @@ class RayJobRunner:
             self._jobs.pop(job.id, None)
 
     def _forget_finished(self, now: float) -> None:
-        """Forget finished jobs beyond the newest _KEEP_FINISHED or older than _KEEP_FINISHED_S, and the oldest of
-        those whose events, not yet collected, take more than _KEEP_FINISHED_BYTES (as the local runner does)."""
-        finished = sorted((job for job in self._jobs.values() if job.ended is not None and job.outcome_ref is None),
-                          key=lambda job: job.ended)
-        excess = len(finished) - _KEEP_FINISHED
-        held = sum(job.history.nbytes for job in finished)
-        for i, job in enumerate(finished):
-            if i < excess or now - job.ended > _KEEP_FINISHED_S or held > _KEEP_FINISHED_BYTES:
-                held -= job.history.nbytes
-                del self._jobs[job.id]
+        """Forget the finished jobs, their outcome collected, that `records.to_forget` names (counting their events;
+        a result waits in the object store)."""
+        finished = [job for job in self._jobs.values() if job.ended is not None and job.outcome_ref is None]
+        for job in to_forget(finished, now, ended=lambda job: job.ended, nbytes=lambda job: job.history.nbytes):
+            del self._jobs[job.id]
 
     # ---- the runner's thread: connection, mailbox, outcomes, limits, dispatch ------------------
 
@@ -287,7 +281,7 @@ class RayJobRunner:
             with self._lock:
                 if self._closed:
                     return
-                active = bool(self._cancels) or any(job.state not in _FINISHED or job.outcome_ref is not None
+                active = bool(self._cancels) or any(job.state not in FINISHED or job.outcome_ref is not None
                                                     for job in self._jobs.values())
             try:
                 if self._mailbox is None and time.monotonic() >= self._next_connect:
@@ -347,7 +341,7 @@ class RayJobRunner:
         with self._lock:
             for job in self._jobs.values():
                 job.outcome_ref = job.result_ref = None
-                if job.state not in _FINISHED and job not in self._queue:
+                if job.state not in FINISHED and job not in self._queue:
                     self._finish(job, "failed", lost(self.address))
         self._mailbox = None
         with _connect_lock:
@@ -415,7 +409,7 @@ class RayJobRunner:
         """Apply how a job's task ended; a job already finished (cancelled, killed) keeps its state."""
         kind, *details = outcome
         result_ref, job.outcome_ref = job.result_ref, None
-        if job.state in _FINISHED:
+        if job.state in FINISHED:
             job.result_ref = None
             return
         if kind == "done":
@@ -457,7 +451,7 @@ class RayJobRunner:
     def _dispatch(self, job: _Job) -> None:
         """Submit a job's task; it stays queued until the task has started on a node."""
         with self._lock:
-            if job.state in _FINISHED:  # cancelled since it was taken off the queue
+            if job.state in FINISHED:  # cancelled since it was taken off the queue
                 return
             payload = job.payload
         options = dict(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job if job.wants_gpu else 0,
@@ -466,7 +460,7 @@ class RayJobRunner:
             self._mailbox, job.id, payload, self.job_seconds, self.cpus_per_job)
         with self._lock:
             job.outcome_ref, job.result_ref, job.payload = outcome_ref, result_ref, b""
-            if job.state in _FINISHED:  # cancelled while it was being submitted
+            if job.state in FINISHED:  # cancelled while it was being submitted
                 self._cancels.append(outcome_ref)
 
     def _keep_pace(self, job: _Job) -> None:

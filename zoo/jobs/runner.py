@@ -48,15 +48,12 @@ from zoo import settings
 from zoo.jobs.history import EventHistory
 from zoo.jobs.messages import MessageTooLong, receive, send
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings
+from zoo.jobs.records import EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name, to_forget
 
 log = logging.getLogger(__name__)
 
-_FINISHED = frozenset({"done", "failed", "cancelled", "timed_out", "expired"})
 _GRACE_S = 15.0            # how long a worker may overrun its limit or ignore a cancel before it is killed
 _TICK_S = 0.5              # the pool thread checks deadlines at least this often
-_KEEP_FINISHED = 200       # finished jobs kept for their sessions to collect ...
-_KEEP_FINISHED_S = 3600.0  # ... for at most an hour ...
-_KEEP_FINISHED_BYTES = 256 * 2 ** 20  # ... and, of those not yet collected, events and results up to this in all
 _MAX_MESSAGE_BYTES = 128 * 2 ** 20    # the longest message a worker may send (an event, a result)
 _EXIT_S = 2.0              # on shutdown, how long workers get to exit before they are killed
 _MAX_DRAIN = 1000          # messages read from one worker per turn, so others are not starved
@@ -64,30 +61,6 @@ _KEEP_PACES = 64           # job functions whose latest pace is kept
 _RETRY_S = 2.0             # after a worker failed to start, the next try waits this long, doubled on each ...
 _RETRY_MAX_S = 120.0       # ... further failure, up to this
 _REPO_ROOT = str(settings.REPOSITORY)
-EXPIRED = "This run is no longer on the server (it ended long ago, or the server restarted): start it again."
-"""what the status of a job id the runner does not know says"""
-
-
-class JobLimitError(RuntimeError):
-    """A limit on jobs was hit; the message is meant for the person at the browser."""
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """A snapshot of one job, for the page to draw."""
-
-    state: str            # "queued" | "running" | "done" | "failed" | "cancelled" | "timed_out" | "expired"
-    position: int | None  # 1-based place in the queue while queued, else None
-    error: str | None     # "ValueError: ..." for failed, a sentence for timed_out and expired
-    n_events: int         # events received, also those no longer kept
-    elapsed_s: float      # running time so far (0 while queued)
-
-    @property
-    def finished(self) -> bool:
-        """Whether the job has ended and will not change any more."""
-        return self.state in _FINISHED
-
-
 @dataclass(eq=False)
 class _Job:
     """The server's record of one job."""
@@ -196,8 +169,8 @@ class JobRunner:
                 raise JobLimitError("You already have a training job running; "
                                     "cancel it or wait for it to finish.")
             if len(active) >= self.max_jobs + self.max_queue:
-                raise JobLimitError(_busy(self.max_jobs, len(self._queue)))
-            job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), _function_name(fn),
+                raise JobLimitError(busy(self.max_jobs, len(self._queue)))
+            job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), function_name(fn),
                        PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -236,7 +209,7 @@ class JobRunner:
                 job.session_ended = True
                 job.release()
                 self._cancel(job)
-                if job.state in _FINISHED:
+                if job.state in FINISHED:
                     self._jobs.pop(job.id, None)
 
     def result(self, job_id: str) -> Any | None:
@@ -255,7 +228,7 @@ class JobRunner:
     def pace(self, fn: Callable[..., Iterator[dict]]) -> Pace | None:
         """How the latest finished run of job function `fn` went on this server (None before one has)."""
         with self._lock:
-            return self._paces.get(_function_name(fn))
+            return self._paces.get(function_name(fn))
 
     def shutdown(self) -> None:
         """Cancel every job and stop the workers (they get a moment to exit, then are killed)."""
@@ -291,23 +264,17 @@ class JobRunner:
 
     def _finish(self, job: _Job, state: str, error: str | None = None) -> None:
         """End a job; a job that has ended never changes again. One whose session has ended is forgotten."""
-        if job.state in _FINISHED:
+        if job.state in FINISHED:
             return
         job.state, job.error, job.ended, job.payload = state, error, time.monotonic(), b""
         if job.session_ended:
             self._jobs.pop(job.id, None)
 
     def _forget_finished(self, now: float) -> None:
-        """Forget finished jobs beyond the newest _KEEP_FINISHED or older than _KEEP_FINISHED_S, and the
-        oldest of those whose events and results, not yet collected, take more than _KEEP_FINISHED_BYTES."""
-        finished = sorted((job for job in self._jobs.values() if job.ended is not None),
-                          key=lambda job: job.ended)
-        excess = len(finished) - _KEEP_FINISHED
-        held = sum(job.nbytes for job in finished)
-        for i, job in enumerate(finished):
-            if i < excess or now - job.ended > _KEEP_FINISHED_S or held > _KEEP_FINISHED_BYTES:
-                held -= job.nbytes
-                del self._jobs[job.id]
+        """Forget the finished jobs that `records.to_forget` names."""
+        finished = [job for job in self._jobs.values() if job.ended is not None]
+        for job in to_forget(finished, now, ended=lambda job: job.ended, nbytes=lambda job: job.nbytes):
+            del self._jobs[job.id]
 
     def _wake(self) -> None:
         """Make the pool thread look at the queue and at cancels now rather than at its next tick."""
@@ -544,10 +511,6 @@ def get_runner() -> JobRunner:
         return _runner
 
 
-def _function_name(fn: Callable) -> str:
-    return f"{fn.__module__}.{fn.__qualname__}"
-
-
 def _import_path() -> list[str]:
     return [path or os.getcwd() for path in sys.path]
 
@@ -559,13 +522,6 @@ def _reap(process: subprocess.Popen, timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def _busy(slots: int, waiting: int) -> str:
-    """What a person reads when the queue is full."""
-    taken = "its training slot is taken" if slots == 1 else f"all {slots} training slots are taken"
-    queue = {0: "no other job may wait", 1: "1 more job is waiting"}.get(waiting, f"{waiting} more jobs are waiting")
-    return f"The server is busy: {taken} and {queue}. Try again in a few minutes."
 
 
 def _death_message(code: int) -> str:
