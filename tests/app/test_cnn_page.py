@@ -80,13 +80,7 @@ def test_a_photo_is_cleaned_up_step_by_step_and_the_cleaning_can_be_switched_off
 
 
 def test_bad_zip_for_fine_tuning_is_a_clear_error():
-    at = open_page(PAGE)
-    at.radio(key="cnn_data").set_value("My images (zip of class folders)").run()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("cats/1.png", png_bytes())
-        archive.writestr("dogs/1.png", png_bytes())
-    at.file_uploader(key="cnn_zip").upload("pets.zip", buffer.getvalue(), "application/zip").run()
+    at = _page_with_a_zip_of_one_image_per_class()
     assert not at.exception
     assert at.error and "not a Fashion-MNIST class" in at.error[0].value
 
@@ -122,13 +116,7 @@ def test_a_rerun_with_the_same_bad_zip_does_not_read_it_again(monkeypatch):
     opened = []
     read = uploads.read_class_folders
     monkeypatch.setattr(uploads, "read_class_folders", lambda data, name: opened.append(name) or read(data, name))
-    at = open_page(PAGE)
-    at.radio(key="cnn_data").set_value("My images (zip of class folders)").run()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("cats/1.png", png_bytes())
-        archive.writestr("dogs/1.png", png_bytes())
-    at.file_uploader(key="cnn_zip").upload("pets.zip", buffer.getvalue(), "application/zip").run()
+    at = _page_with_a_zip_of_one_image_per_class()
     at.slider(key="cnn_steps").set_value(20).run()
     assert not at.exception
     assert at.error and "not a Fashion-MNIST class" in at.error[0].value
@@ -151,3 +139,15 @@ def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
     assert all(torch.equal(before[k], after[k]) for k in before)
     fresh, _ = checkpoints.load("cnn-fashion", "cpu")
     assert all(torch.equal(v.cpu(), shared.state_dict()[k].cpu()) for k, v in fresh.state_dict().items())
+
+
+def _page_with_a_zip_of_one_image_per_class():
+    """The page with a zip of two classes of one image each uploaded for fine-tuning: too few to train on."""
+    at = open_page(PAGE)
+    at.radio(key="cnn_data").set_value("My images (zip of class folders)").run()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cats/1.png", png_bytes())
+        archive.writestr("dogs/1.png", png_bytes())
+    at.file_uploader(key="cnn_zip").upload("pets.zip", buffer.getvalue(), "application/zip").run()
+    return at
