@@ -55,7 +55,7 @@ class LinearProbe:
         self.mean = train_features.mean(0)
         self.std = train_features.std(0, unbiased=False).clamp_min(1e-6)
         x = self.standardise(train_features)
-        self.linear = torch.nn.Linear(x.shape[1], n_classes, dtype=x.dtype)
+        self.linear = torch.nn.Linear(x.shape[1], n_classes)
         torch.nn.init.zeros_(self.linear.weight)
         torch.nn.init.zeros_(self.linear.bias)
         optimizer = torch.optim.LBFGS(self.linear.parameters(), lr=1, max_iter=max_iter,
@@ -70,7 +70,7 @@ class LinearProbe:
         optimizer.step(closure)
 
     def standardise(self, features: torch.Tensor) -> torch.Tensor:
-        return ((features - self.mean) / self.std).double()
+        return (features - self.mean) / self.std
 
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:

@@ -170,15 +170,19 @@ class SupervisedEncoder(torch.nn.Module):
 def train_supervised(images: torch.Tensor, labels: torch.Tensor, config: SimCLRConfig, baseline: SupervisedBaseline,
                      device: torch.device, seed: int = 0) -> SupervisedEncoder:
     """The supervised-from-scratch baseline: `baseline.steps` steps on the labelled images only, with the
-    shifts and flips the zoo's classifiers train with."""
+    shifts and flips the zoo's classifiers train with, under bfloat16 and channels-last as the encoder trained."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = SupervisedEncoder(config).to(device)
+        model = SupervisedEncoder(config).to(device, memory_format=torch.channels_last)
         optimizer, scheduler = make_optimizer(model, baseline.lr, baseline.weight_decay, baseline.steps, "onecycle")
         split = fashion_mnist.Split((images[:, 0] * 255).round().to(torch.uint8), labels)
         batches = fashion_mnist.batches(split, min(baseline.batch_size, len(split)), seed)
+
+        def shifted(x: torch.Tensor) -> torch.Tensor:
+            return fashion_mnist.augment(x).contiguous(memory_format=torch.channels_last)
+
         for _ in train_steps(model, batches, optimizer, baseline.steps, scheduler=scheduler,
-                             transform=fashion_mnist.augment, bf16_on_cpu=True, may_stop_early=False):
+                             transform=shifted, bf16_on_cpu=True, may_stop_early=False):
             pass
     return model
 

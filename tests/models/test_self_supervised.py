@@ -1,5 +1,6 @@
 """models.self_supervised: the NT-Xent loss on hand-made pairs, augmentations that keep shape and range,
 kNN and probe evaluation on tiny synthetic sets, a resumable fit, the label-efficiency table, the job."""
+import json
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ from models.self_supervised.probes import LinearProbe, features, knn_accuracy, k
 from models.self_supervised.recipe import (SimCLRRecipe, SimCLRTraining, SupervisedBaseline, finetune_simclr,
                                            label_efficiency, labelled_draw, random_encoder_like)
 from tests.helpers import consume
-from zoo import checkpoints
+from zoo import checkpoints, evaluate, train
 from zoo.data import fashion_mnist
 
 TINY = SimCLRConfig(channels=(4, 8, 16), projection_hidden=16, projection_dim=8)
@@ -211,3 +212,23 @@ def test_probe_with_few_labels_measures_the_test_images():
     train, test = fashion_mnist.Split(sample.images[:80], sample.labels[:80]), fashion_mnist.Split(sample.images[80:], sample.labels[80:])
     accuracy = explore.probe_with_few_labels(SimCLR(TINY).eval(), train, test, per_class=2)
     assert 0 <= accuracy <= 1
+
+
+@pytest.mark.slow
+@needs_dataset
+def test_train_cli_writes_a_card_that_evaluate_re_measures(checkpoint_dir, monkeypatch, capsys):
+    tiny = SimCLRRecipe(SimCLR, TINY, title="SimCLR (self-supervised)", training=SimCLRTraining(epochs=1, batch_size=16),
+                        baseline=SupervisedBaseline(steps=2, batch_size=8))
+    monkeypatch.setitem(checkpoints.registry(), "simclr-fashion", tiny)
+    train.main(["simclr-fashion", "--max-steps", "2", "--device", "cpu"])
+    card = json.loads((checkpoint_dir / "simclr-fashion.json").read_text())
+    assert card["steps"] == 2 and card["labels_used_in_training"] is False and "SimCLR" in card["method_note"]
+    metrics = card["metrics"]
+    assert metrics["n"] == 10000 and set(metrics["label_efficiency"]) == {"1_per_class", "10_per_class", "100_per_class"}
+    assert len(metrics["label_efficiency"]["10_per_class"]["draws"]["supervised"]) == 5
+    model, _ = checkpoints.load("simclr-fashion", "cpu")
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 16)
+    evaluate.main(["simclr-fashion", "--limit", "200", "--json"])
+    measured = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert measured["n"] == 200 and 0 <= measured["linear_probe_accuracy"] <= 1
+    assert len(measured["label_efficiency"]["1_per_class"]["draws"]["self_supervised"]) == 1  # a slice: one draw
