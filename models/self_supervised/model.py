@@ -91,3 +91,19 @@ class SimCLR(nn.Module):
         `temperature` overrides the config's (the page's slider)."""
         z1, z2 = self.project(views).chunk(2)
         return nt_xent(z1, z2, self.config.temperature if temperature is None else temperature)
+
+
+class SupervisedEncoder(nn.Module):
+    """The same encoder architecture with a linear classifier on its features, trained on labels alone: the
+    supervised-from-scratch baseline the label-efficiency table compares with."""
+
+    def __init__(self, config: SimCLRConfig, n_classes: int = 10):
+        super().__init__()
+        self.encoder = ConvEncoder(config.channels)
+        self.head = nn.Linear(self.encoder.out_features, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(self(x), y)

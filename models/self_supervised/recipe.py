@@ -8,10 +8,9 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from models.self_supervised.augment import AugmentStrengths, two_views
-from models.self_supervised.model import ConvEncoder, SimCLR, SimCLRConfig
+from models.self_supervised.model import ConvEncoder, SimCLR, SimCLRConfig, SupervisedEncoder
 from models.self_supervised.probes import LinearProbe, features, knn_accuracy
 from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
@@ -103,7 +102,8 @@ class SimCLRRecipe(ModuleRecipe):
         test_x, test_y = test.floats()[:limit], test.labels[:limit]
         random_encoder = random_encoder_like(model).to(device)
         encoders = {"self_supervised": model.to(device).encoder, "random_encoder": random_encoder}
-        found = {name: (features(encoder, train.floats()), features(encoder, test_x))
+        train_x = train.floats()
+        found = {name: (features(encoder, train_x), features(encoder, test_x))
                  for name, encoder in progress.bar(encoders.items(), "features", len(encoders))}
         figures = {name: {"knn_accuracy": knn_accuracy(f_train, train.labels, f_test, test_y),
                           "linear_probe_accuracy": LinearProbe(f_train, train.labels).accuracy(f_test, test_y)}
@@ -143,7 +143,8 @@ def label_efficiency(found: dict[str, tuple[torch.Tensor, torch.Tensor]], train:
         for name, (f_train, f_test) in found.items():
             probe = LinearProbe(f_train[chosen], train.labels[chosen])
             row.setdefault(name, []).append(probe.accuracy(f_test, test_y))
-        supervised = train_supervised(train.floats()[chosen], train.labels[chosen], config, baseline, device, seed=draw)
+        labelled = fashion_mnist.Split(train.images[chosen], train.labels[chosen])
+        supervised = train_supervised(labelled, config, baseline, device, seed=draw)
         row.setdefault("supervised", []).append(supervised_accuracy(supervised, test_x, test_y))
     for per_class, row in accuracies.items():
         table[f"{per_class}_per_class"] = {**{name: sum(values) / len(values) for name, values in row.items()},
@@ -152,22 +153,7 @@ def label_efficiency(found: dict[str, tuple[torch.Tensor, torch.Tensor]], train:
     return table
 
 
-class SupervisedEncoder(torch.nn.Module):
-    """The same encoder architecture with a linear classifier on its features, trained on labels alone."""
-
-    def __init__(self, config: SimCLRConfig, n_classes: int = 10):
-        super().__init__()
-        self.encoder = ConvEncoder(config.channels)
-        self.head = torch.nn.Linear(self.encoder.out_features, n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(x))
-
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(self(x), y)
-
-
-def train_supervised(images: torch.Tensor, labels: torch.Tensor, config: SimCLRConfig, baseline: SupervisedBaseline,
+def train_supervised(labelled: fashion_mnist.Split, config: SimCLRConfig, baseline: SupervisedBaseline,
                      device: torch.device, seed: int = 0) -> SupervisedEncoder:
     """The supervised-from-scratch baseline: `baseline.steps` steps on the labelled images only, with the
     shifts and flips the zoo's classifiers train with, under bfloat16 and channels-last as the encoder trained."""
@@ -175,8 +161,7 @@ def train_supervised(images: torch.Tensor, labels: torch.Tensor, config: SimCLRC
         torch.manual_seed(seed)
         model = SupervisedEncoder(config).to(device, memory_format=torch.channels_last)
         optimizer, scheduler = make_optimizer(model, baseline.lr, baseline.weight_decay, baseline.steps, "onecycle")
-        split = fashion_mnist.Split((images[:, 0] * 255).round().to(torch.uint8), labels)
-        batches = fashion_mnist.batches(split, min(baseline.batch_size, len(split)), seed)
+        batches = fashion_mnist.batches(labelled, min(baseline.batch_size, len(labelled)), seed)
 
         def shifted(x: torch.Tensor) -> torch.Tensor:
             return fashion_mnist.augment(x).contiguous(memory_format=torch.channels_last)
