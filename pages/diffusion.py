@@ -163,11 +163,11 @@ if source == "My images":
                              accept_multiple_files=True, key="diff_ft_upload")
     if files and len(files) > MAX_FINETUNE_IMAGES:
         st.warning(f"{len(files)} images uploaded: only the first {MAX_FINETUNE_IMAGES} are used.")
-    mine, problems = explore.garment_images([(f.name, f.getvalue()) for f in (files or [])[:MAX_FINETUNE_IMAGES]])
+    pictures, problems = ui.from_uploads((files or [])[:MAX_FINETUNE_IMAGES], explore.garment_image)
     for problem in problems:
         st.error(problem)
-    if len(mine):
-        job_kwargs["images"] = mine
+    if pictures:
+        mine = job_kwargs["images"] = np.stack(pictures)
         st.plotly_chart(plots.image_grid(mine / 255.0, title="Your images as the model will see them", cols=16,
                                          height_per_row=70, colorscale="gray", zrange=(0, 1), gap=0.003),
                         key="diff_ft_mine")

@@ -173,6 +173,21 @@ if isinstance(tuned, bytes):
     show_episode(play_episode(tuned_model, env_id, int(seed), meta["physics"]), "dqn_tuned_episode",
                  "Your fine-tuned agent in the world it learned", meta["physics"]["length"])
 
+
+@st.cache_resource(max_entries=4, show_spinner="Playing your agent's episodes…")
+def uploaded_agent(file_id: str, _payload: bytes, name: str) -> tuple[Any, dict, float]:
+    """The uploaded agent, its metadata and its mean return in its world, built and measured once per upload
+    (`file_id`), not on every rerun: WORLD_EPISODES episodes side by side, each ended by CartPole at 500 steps."""
+    own, meta = load_agent(_payload, name)
+    return own, meta, world_return(own, env_id, meta["physics"])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def uploaded_episode(file_id: str, seed: int, _own: Any, world: dict[str, float], name: str) -> Any:
+    """The figure of the uploaded agent's episode from `seed` in its world, played once per upload and seed."""
+    return episode_figure(play_episode(_own, env_id, seed, world), f"{name} in the world it learned", world["length"])
+
+
 st.header("5. Your own agent")
 upload = st.file_uploader("An agent file you downloaded from this page (.safetensors)", type=["safetensors"],
                           key="dqn_upload")
@@ -180,14 +195,14 @@ if upload is None:
     st.info("Fine-tune an agent above and download it; upload it here to watch it play in the world it learned.")
 else:
     try:
-        own, meta = load_agent(upload.getvalue(), upload.name)
+        own, meta, own_return = uploaded_agent(upload.file_id, upload.getvalue(), upload.name)
     except AgentFileError as error:
         st.error(str(error))
     else:
         own_world = meta["physics"]
         st.success(f"Loaded {upload.name}: a {'x'.join(map(str, own.config.hidden))} Q-network, fine-tuned from "
                    f"{meta['base']} in {describe(own_world)}.")
-        st.metric("Its mean return in its world", f"{world_return(own, env_id, own_world):.1f}")
+        st.metric("Its mean return in its world", f"{own_return:.1f}")
         st.caption(f"On {EPISODES} as every mean return on this page.")
-        show_episode(play_episode(own, env_id, int(seed), own_world), "dqn_own_episode",
-                     f"{upload.name} in the world it learned", own_world["length"])
+        st.plotly_chart(uploaded_episode(upload.file_id, int(seed), own, own_world, upload.name),
+                        key="dqn_own_episode")

@@ -34,6 +34,13 @@ def node_positions(_graph: graphs.Graph, key: str) -> np.ndarray:
     return explore.layout(_graph)
 
 
+@st.cache_data(show_spinner="Reading your graph…", max_entries=16)
+def uploaded_graph(edge_id: str, _edges: bytes, edge_name: str, label_id: str | None, _labels: bytes | None,
+                   label_name: str) -> graphs.Graph:
+    """The person's graph, read (and its communities found) once per pair of uploads (`file_id`s), not every rerun."""
+    return graphs.read_upload(_edges, edge_name, _labels, label_name)
+
+
 def graph_key(graph: graphs.Graph) -> str:
     """Names a graph by its content, for caches and for noticing that the person switched graphs."""
     digest = hashlib.sha256(graph.edges.tobytes() + "\n".join(graph.nodes).encode() + graph.labels.tobytes())
@@ -62,7 +69,7 @@ if source in graphs.BUILT_IN:
     graph = graphs.BUILT_IN[source]()
 elif source == "Stochastic block model":
     a, b, c, d = st.columns(4)
-    sizes_text = a.text_input("Block sizes", "20, 20, 20", key="gnn_sbm_sizes", help="comma-separated")
+    sizes_text = a.text_input("Block sizes", "20, 20, 20", key="gnn_sbm_sizes", max_chars=80, help="comma-separated")
     p_in = b.slider("p_in (edge inside a block)", 0.0, 1.0, 0.3, 0.01, key="gnn_p_in")
     p_out = c.slider("p_out (edge between blocks)", 0.0, 1.0, 0.02, 0.01, key="gnn_p_out")
     seed = d.number_input("Seed", 0, 10_000, 0, key="gnn_sbm_seed")
@@ -89,9 +96,10 @@ else:
         st.info("Upload an edge list to classify its nodes.")
         st.stop()
     try:
-        graph = graphs.read_upload(edge_file.getvalue(), edge_file.name,
-                                   None if label_file is None else label_file.getvalue(),
-                                   "labels.csv" if label_file is None else label_file.name)
+        graph = uploaded_graph(edge_file.file_id, edge_file.getvalue(), edge_file.name,
+                               None if label_file is None else label_file.file_id,
+                               None if label_file is None else label_file.getvalue(),
+                               "labels.csv" if label_file is None else label_file.name)
     except uploads.UploadError as error:
         st.error(str(error))
         st.stop()

@@ -124,7 +124,7 @@ def playground_section() -> None:
     with net_col:
         features = tuple(st.multiselect("Input features", list(FEATURES), default=["x", "y"], key="pg_features",
                                         help="what the first layer sees: the coordinates or functions of them"))
-        hidden_text = st.text_input("Hidden layers: units in each", "8, 8", key="pg_hidden",
+        hidden_text = st.text_input("Hidden layers: units in each", "8, 8", key="pg_hidden", max_chars=40,
                                     help=f"e.g. `8, 8` or `16, 8, 4`; empty for none (a linear classifier); "
                                          f"up to {pg.MAX_LAYERS} layers of {pg.MAX_UNITS} units")
         activation = st.selectbox("Activation", list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"),

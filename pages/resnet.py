@@ -3,7 +3,7 @@ transfer-learn it to the person's own image folders."""
 import streamlit as st
 
 from models.resnet.plain_vs_residual import NETS, compare_training, gradient_table
-from models.resnet.transfer import MODES, class_arrays, load_adapted, preview, transfer
+from models.resnet.transfer import MODES, load_adapted, preview, read_class_arrays, transfer
 from zoo import photos, plots, ui, uploads
 from zoo.saliency import inspect_image
 
@@ -84,16 +84,15 @@ if archive is None:
     st.info("Upload a zip of class folders to start.")
     st.stop()
 try:
-    folders = uploads.read_class_folders(archive.getvalue(), archive.name, min_per_class=2)
+    images, labels, classes = ui.from_upload(archive, read_class_arrays)
 except uploads.UploadError as error:
     st.error(str(error))
     st.stop()
-images, labels = class_arrays(folders)
-counts = ", ".join(f"{name} ({folders.labels.count(i)})" for i, name in enumerate(folders.classes))
-st.caption(f"{len(labels)} images in {len(folders.classes)} classes: {counts}.")
+counts = ", ".join(f"{name} ({labels.tolist().count(i)})" for i, name in enumerate(classes))
+st.caption(f"{len(labels)} images in {len(classes)} classes: {counts}.")
 shown, shown_labels = preview(images, labels)
 st.plotly_chart(plots.image_grid(shown, title="Some of your images as the model sees them (28x28)",
-                                 titles=[folders.classes[i] for i in shown_labels], cols=8, colorscale="gray"),
+                                 titles=[classes[i] for i in shown_labels], cols=8, colorscale="gray"),
                 key="resnet_tl_preview")
 
 a, b, c = st.columns([2, 1, 1])
@@ -121,7 +120,7 @@ def draw_transfer(events: list[dict]) -> None:
 
 adapted = ui.training_panel(
     "resnet_tl", transfer,
-    dict(name=NAME, images=images, labels=labels, classes=folders.classes, mode=mode, lr=lr, steps=tl_steps),
+    dict(name=NAME, images=images, labels=labels, classes=classes, mode=mode, lr=lr, steps=tl_steps),
     download_name=f"{NAME}-transfer.safetensors", draw=draw_transfer, label="transfer")
 if adapted is None:
     st.stop()
@@ -137,7 +136,7 @@ upload = st.file_uploader("An image to classify", type=ui.IMAGE_TYPES, key="resn
 if upload is None:
     st.stop()
 try:
-    x = photos.to_fashion_tensor(uploads.load_image(upload.getvalue(), upload.name))
+    x = ui.from_upload(upload, photos.read_upload)[1].tensor()
 except uploads.UploadError as error:
     st.error(str(error))
     st.stop()

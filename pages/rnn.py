@@ -9,11 +9,12 @@ import streamlit as st
 from models.rnn import explore, figures, forecast
 from zoo import plots, ui, uploads
 from zoo.data import text
-from zoo.data.series import column_names, read_csv
+from zoo.data.series import MAX_COLUMNS, column_names, read_csv
 from zoo.training import char_lm
 
 MODELS = {"LSTM": "lstm-text", "GRU": "gru-text", "Vanilla RNN": "rnn-text"}
 LOOK_CHARS = 160
+"""the most characters the look inside takes: one heat-map column each stays readable"""
 SHOWN_UNITS = 48
 INSPECT_DEFAULT = 'And he said unto them, "Go ye into all the world (and preach the gospel)." Paris is the capital of France.'
 
@@ -116,10 +117,8 @@ def gradient_flow(chars: str) -> dict[str, np.ndarray]:
 
 
 st.header("2. Inside the model")
-look_text = st.text_area("Text to look inside", INSPECT_DEFAULT, height=80, key="rnn_look_text")
-if len(look_text) > LOOK_CHARS:
-    st.caption(f"Only the first {LOOK_CHARS} characters are shown.")
-chars = look_text[:LOOK_CHARS]
+chars = st.text_area(f"Text to look inside (up to {LOOK_CHARS} characters)", INSPECT_DEFAULT, height=80,
+                     key="rnn_look_text", max_chars=LOOK_CHARS)
 if len(chars) < 2:
     st.info("Type at least two characters to look inside the model.")
 else:
@@ -231,6 +230,18 @@ else:
 
 
 # ---- 4. forecast --------------------------------------------------------------------------------------
+@st.cache_data(max_entries=16, show_spinner=False)
+def csv_columns(file_id: str, _data: bytes, name: str) -> list[str]:
+    """The uploaded CSV's column names, read once per upload (`file_id`)."""
+    return column_names(_data, name)
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading your series…")
+def csv_series(file_id: str, _data: bytes, name: str, value_column: str | None, date_column: str | None):
+    """The uploaded series, read once per upload (`file_id`) and choice of columns, not on every rerun."""
+    return read_csv(_data, name, value_column, date_column)
+
+
 st.header("4. Forecast a time series")
 st.markdown("An LSTM or GRU reads a window of the series and predicts the next *horizon* values at once. The last "
             "*horizon* values are held out and it never sees them; its forecast is scored against them beside the "
@@ -244,13 +255,16 @@ if series_source.startswith("Mauna"):
     default_season = forecast.DEFAULT_SEASON
 else:
     limit = uploads.limits()
-    st.caption(f"One row per time step, a column of numbers and optionally a date column, comma, semicolon or tab "
-               f"separated, up to {limit.max_upload_bytes / 2 ** 20:g} MB; over {limit.max_series_rows:,} rows only "
-               "the latest are used.")
+    st.caption(f"One row per time step, a column of numbers and optionally a date column (at most {MAX_COLUMNS} "
+               f"columns), comma, semicolon or tab separated, up to {limit.max_upload_bytes / 2 ** 20:g} MB; over "
+               f"{limit.max_series_rows:,} rows only the latest are used.")
     upload = st.file_uploader("A CSV file", type=["csv", "txt", "tsv"], key="rnn_fc_csv")
-    if upload is not None:
-        data = upload.getvalue()
-        columns = column_names(data)
+    try:
+        columns = None if upload is None else csv_columns(upload.file_id, upload.getvalue(), upload.name)
+    except uploads.UploadError as error:
+        st.error(str(error))
+        columns = None
+    if columns is not None:
         a, b = st.columns(2)
         value_column = a.selectbox("Value column", ["(last column of numbers)"] + columns, key="rnn_fc_value")
         date_options = ["(none)"] + columns
@@ -258,8 +272,9 @@ else:
         date_column = b.selectbox("Date column (optional)", date_options, key="rnn_fc_date",
                                   index=date_options.index(guess) if guess else 0)
         try:
-            series = read_csv(data, upload.name, None if value_column.startswith("(") else value_column,
-                              None if date_column == "(none)" else date_column)
+            series = csv_series(upload.file_id, upload.getvalue(), upload.name,
+                                None if value_column.startswith("(") else value_column,
+                                None if date_column == "(none)" else date_column)
         except uploads.UploadError as error:
             st.error(str(error))
         if series is not None:

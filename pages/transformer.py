@@ -10,6 +10,8 @@ from zoo.training.char_lm import MIN_FINETUNE_CHARS, REHEARSAL, finetune_charlm
 
 NAME = "transformer-text"
 SMALL_MULTIPLES = 48  # characters the all-heads view and the logit lens show: the last ones the model read
+PROMPT_CHARS = 1000
+"""the most characters the prompt box takes; the model reads only the last `context` of them (a warning says so)"""
 
 ui.page_intro(
     "Transformer",
@@ -43,7 +45,7 @@ def quoted(text: str) -> str:
 
 st.header("1. Your prompt")
 prompt = st.text_area("Prompt", "And God said, Let there be light: and there was light. And God saw the",
-                      height=100, key="transformer_prompt")
+                      height=100, key="transformer_prompt", max_chars=PROMPT_CHARS)
 if not prompt:
     st.info("Type a prompt: the model continues it one character at a time.")
     st.stop()

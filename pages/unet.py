@@ -3,7 +3,7 @@ feature maps, zero the skip connections to see what they carry, and fine-tune on
 import numpy as np
 import streamlit as st
 
-from models.unet.explore import SKIP_EVAL_SCENES, scene_dice, segment_image, skip_dice, skip_flags, upload_to_input
+from models.unet.explore import SKIP_EVAL_SCENES, read_upload, scene_dice, segment_image, skip_dice, skip_flags
 from models.unet.figures import label_overlay
 from models.unet.recipe import finetune_unet, load_finetuned
 from zoo import plots, ui, uploads
@@ -125,7 +125,7 @@ else:
                 "only ever seen circles, squares and triangles, so filled shapes on a plain background work best.")
     else:
         try:
-            image, note = upload_to_input(uploads.load_image(upload.getvalue(), upload.name), upload.name, size)
+            image, note = ui.from_upload(upload, read_upload, size)
         except uploads.UploadError as error:
             st.error(str(error))
         else:

@@ -4,8 +4,9 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from models.word2vec.explore import (ALIKE, analogy, example_words, find_word, neighbours, odd_one_out,
-                                     similarity_matrix, suggestions, typical_similarity, word_map)
+from models.word2vec.explore import (ALIKE, MAX_BOX_WORDS, MAX_SPELLING_HINTS, analogy, box_words, example_words,
+                                     find_word, neighbours, odd_one_out, similarity_matrix, suggestions,
+                                     typical_similarity, word_map)
 from models.word2vec.figures import map_figure
 from models.word2vec.recipe import Word2VecConfig, check_text, default_workers, short_text_warning, train_vectors
 from models.word2vec.vector_files import read_word2vec_text, to_word2vec_text
@@ -16,6 +17,10 @@ SOURCES = ["Shipped: KJV + Wikipedia", "Train on your text", "Upload a word2vec 
 SHIPPED_WORDS = {"w2v_word": "king", "w2v_analogy_0": "king", "w2v_analogy_1": "man", "w2v_analogy_2": "woman",
                  "w2v_odd": "red green blue horse", "w2v_map_words": "king queen god water fire city"}
 """what the word boxes hold for the shipped vectors; other vectors get words of their own vocabulary"""
+WORD_CHARS = 50
+"""the most characters a box for one word takes: the longest English words have about 45"""
+WORDS_CHARS = 300
+"""the most characters a box of several words takes: MAX_BOX_WORDS words and room to spare"""
 
 for box in SHIPPED_WORDS:  # hidden while a text trains, a box lost its word in the browser but not on the server,
     if box in st.session_state:  # and showed "king" while the warning beside it named what had been typed
@@ -53,6 +58,23 @@ def known(kv: Any, word: str) -> str | None:
         st.warning(f"**{word.strip()}** is not in the vocabulary"
                    + (f"; nearest spellings: {', '.join(near)}." if near else ", and nothing is spelled like it."))
     return found
+
+
+def word_box(kv: Any, label: str, key: str) -> tuple[list[str], list[str]]:
+    """A box of several words: what was typed (the first MAX_BOX_WORDS different words) and the words the
+    vocabulary knows among them, each once. Words dropped or unknown are named; only the first
+    MAX_SPELLING_HINTS unknown ones are looked up for their nearest spellings."""
+    typed, dropped = box_words(st.text_input(label, key=key, max_chars=WORDS_CHARS))
+    if dropped:
+        named = ", ".join(dropped[:5]) + (f" and {len(dropped) - 5:,} more" if len(dropped) > 5 else "")
+        st.warning(f"This box reads the first {MAX_BOX_WORDS} different words; the rest were dropped: {named}.")
+    found = [find_word(kv, word) for word in typed]
+    unknown = [word for word, spelling in zip(typed, found) if spelling is None]
+    for word in unknown[:MAX_SPELLING_HINTS]:
+        known(kv, word)
+    if more := unknown[MAX_SPELLING_HINTS:]:
+        st.warning(f"Not in the vocabulary either: {', '.join(more)}.")
+    return typed, list(dict.fromkeys(spelling for spelling in found if spelling))
 
 
 def word_defaults(kv: Any) -> dict[str, str]:
@@ -150,7 +172,7 @@ if st.session_state.get("w2v_words_for") != vocabulary:  # new vectors: words th
 
 st.header("2. Neighbours, analogies, odd one out")
 left, right = st.columns([1, 2])
-word = left.text_input("A word", key="w2v_word")
+word = left.text_input("A word", key="w2v_word", max_chars=WORD_CHARS)
 n = left.slider("Neighbours", 5, 30, 10, key="w2v_n")
 with right:
     if found := known(kv, word):
@@ -159,16 +181,15 @@ with right:
 
 st.subheader("Analogy: a − b + c")
 a, b, c = st.columns(3)
-terms = [col.text_input(label, key=f"w2v_analogy_{i}") for i, (col, label) in enumerate(zip((a, b, c),
-                                                                                           ("a", "minus b", "plus c")))]
+terms = [col.text_input(label, key=f"w2v_analogy_{i}", max_chars=WORD_CHARS)
+         for i, (col, label) in enumerate(zip((a, b, c), ("a", "minus b", "plus c")))]
 found_terms = [known(kv, t) for t in terms]
 if all(found_terms):
     st.markdown(f"**{found_terms[0]} − {found_terms[1]} + {found_terms[2]}** ≈")
     scores_table(analogy(kv, *found_terms), "w2v_analogy")
 
 st.subheader("Odd one out")
-typed = st.text_input("Three or more words", key="w2v_odd").split()
-odd_words = [w for w in (known(kv, t) for t in typed) if w]
+typed, odd_words = word_box(kv, "Three or more words", "w2v_odd")
 if len(odd_words) >= 3:
     ranked = odd_one_out(kv, odd_words)
     st.markdown(f"The odd one out is **{ranked[0][0]}**: the least similar to the average of the words.")
@@ -180,12 +201,11 @@ st.header("3. A map of the words")
 st.markdown("Pick words; each brings its nearest neighbours. **PCA** shows the directions along which these "
             "vectors vary most (distances are faithful, clusters may overlap); **t-SNE** keeps each word's "
             "nearest neighbours near it (clusters are faithful, distances between them are not).")
-typed_map = st.text_input("Words", key="w2v_map_words").split()
+_, map_words = word_box(kv, "Words", "w2v_map_words")
 a, b, c = st.columns(3)
 n_map = a.slider("Neighbours of each", 0, 30, 8, key="w2v_map_n")
 method = b.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="w2v_map_method")
 dims = c.radio("Dimensions", ["2-D", "3-D"], horizontal=True, key="w2v_map_dims")
-map_words = list(dict.fromkeys(w for w in (known(kv, t) for t in typed_map) if w))
 if map_words:
     points = memo("w2v_map", (id(kv), tuple(map_words), n_map, method, dims),
                   lambda: word_map(kv, map_words, n_map, method.lower().replace("-", ""), int(dims[0])))

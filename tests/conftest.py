@@ -1,5 +1,12 @@
-"""Shared fixtures: a throwaway checkpoint directory with a tiny CNN in it."""
+"""Shared fixtures: a throwaway checkpoint directory with a tiny CNN in it; a Ray head for the session."""
 from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -23,3 +30,49 @@ def tiny_cnn_checkpoint(checkpoint_dir):
         "title": "CNN", "dataset": "fashion-mnist", "config": checkpoints.recipe("cnn-fashion").config_dict(),
         "steps": 0, "device": "CPU", "wall_time_s": 0.0, "metrics": {"accuracy": 0.1, "loss": 2.3, "n": 10}})
     return model, card
+
+
+@pytest.fixture(scope="session")
+def ray_installed() -> None:
+    """For the Ray backend's tests: fails in CI without ray (CI installs it), skips elsewhere."""
+    if importlib.util.find_spec("ray") is None:
+        if os.environ.get("CI"):
+            pytest.fail("ray is not installed, though requirements.txt pins it: the Ray backend's tests cannot run")
+        pytest.skip("ray is not installed (pip install -r requirements.txt)")
+
+
+@pytest.fixture(scope="session")
+def ray_head(ray_installed):
+    """A Ray head on the loopback for the whole session (tests/ray_head.py), this process connected to it and one
+    worker warm, its client settings in the environment; stopped at the end."""
+    from tests.ray_head import CLIENT_ENV, start_head
+    temp_dir = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in CLIENT_ENV.items():
+            env.setenv(name, value)
+        head = start_head(temp_dir)
+        try:
+            _connect_and_warm(head.address)
+            yield head
+        finally:
+            import ray
+            if ray.is_initialized():
+                ray.shutdown()
+            head.stop()
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _connect_and_warm(address: str) -> None:
+    """Connect this process to the head and run one job, so that no test pays for the connection and the first
+    worker (5-30 s on these busy cores)."""
+    from tests.zoo.jobs_fixtures import count_steps
+    from zoo.jobs.ray_runner import RayJobRunner
+    runner = RayJobRunner(address=address, preload=())
+    try:
+        job = runner.submit("warm-up", count_steps, n=1)
+        deadline = time.monotonic() + 120
+        while not runner.status(job).finished and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert runner.status(job).state == "done", runner.status(job)
+    finally:
+        runner.shutdown()

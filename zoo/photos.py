@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-from zoo.uploads import to_rgb_or_l
+from zoo.uploads import load_image, to_rgb_or_l
 
 SIDE = 28
 WORK_SIDE = 512
@@ -65,6 +65,13 @@ class PhotoSteps:
 def to_fashion_tensor(image: Image.Image) -> torch.Tensor:
     """Any photo or drawing -> float (1, 28, 28) in [0, 1], cleaned by `clean_photo`."""
     return clean_photo(image).tensor()
+
+
+def read_upload(data: bytes, name: str) -> tuple[torch.Tensor, PhotoSteps]:
+    """An uploaded image file as a model's input both ways: squeezed as it is (`plain_resize`) and cleaned
+    step by step (`clean_photo`); raises `zoo.uploads.UploadError` when it cannot be read."""
+    image = load_image(data, name)
+    return plain_resize(image), clean_photo(image)
 
 
 def plain_resize(image: Image.Image) -> torch.Tensor:

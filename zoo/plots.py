@@ -20,8 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas  # noqa: F401  whole before any page builds a figure: see below
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+# Plotly checks every array against pandas as found in sys.modules, without waiting for an import under way: when
+# one visitor's session first imported pandas (a table) while another's built a figure, that figure failed on the
+# half-imported module (tests/bench/bench_class.py, 10 visitors). Importing it here, before the first figure, ends that.
 
 ACCENT = "#6C5CE7"
 SECOND = "#00B894"
@@ -39,6 +44,9 @@ LEGEND_MARGIN = 26
 LEGEND_ROW_PX = 20
 NARROWEST_CHART_PX = 280
 """a chart in one of three columns: a legend row wider than this would wrap into the title"""
+CURVE_POINTS = 400
+"""the most points a curve of `curves` sends: a live chart is sent whole on every redraw, and a
+2,000-step history in float64 made the toy game's two curve charts ~140 KB a redraw"""
 
 # ---- what a reported number is ---------------------------------------------------------------------
 
@@ -278,7 +286,7 @@ def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: i
         top = 1 - i * (share + gap)
         values = []
         for name, (x, y) in panel.series.items():
-            x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            x, y = _floats(x), _floats(y)
             color = (colors or {}).get(name, PALETTE[color_index % len(PALETTE)])
             color_index += 1
             data.append(dict(type="scatter", x=x, y=y, name=name, yaxis=axis_id, xaxis="x",
@@ -305,6 +313,29 @@ def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: i
     return go.Figure(data, layout)
 
 
+def _floats(values: Sequence[float]) -> np.ndarray:
+    """`values` as float64, or as they are if float32 (the live curves send half the bytes)."""
+    array = np.asarray(values)
+    return array if array.dtype == np.float32 else array.astype(np.float64)
+
+
+def thin(x: np.ndarray, y: np.ndarray, limit: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most `limit` points of the line (x, y): the first, the last and, from each of (limit - 2) / 2
+    equal runs between them, its lowest and its highest point in their order, so that a thinned
+    curve keeps its noise and its spikes (an even stride would skip them)."""
+    n = len(x)
+    if n <= limit:
+        return x, y
+    inner = y[1:-1]
+    width = -(-len(inner) // ((limit - 2) // 2))  # points per run, rounded up
+    runs = -(-len(inner) // width)
+    padded = lambda fill: np.pad(np.where(np.isnan(inner), fill, inner), (0, runs * width - len(inner)),
+                                 constant_values=fill).reshape(runs, width)  # NaN and padding never win a run
+    start = 1 + width * np.arange(runs)
+    index = np.unique(np.concatenate([[0, n - 1], start + padded(np.inf).argmin(1), start + padded(-np.inf).argmax(1)]))
+    return x[index], y[index]
+
+
 def _legend_above(names: Sequence[str]) -> dict:
     """A legend between the title and the plot: in one row when it fits the narrowest chart, else one
     name a row, with the top margin to hold it either way."""
@@ -320,15 +351,16 @@ def curves(events: Sequence[dict], keys: Sequence[str], *, title: str, x_title: 
            x_key: str = "step", names: Mapping[str, Metric] | None = None, height: int = 260) -> go.Figure:
     """One line per metric key against `x_key`, named through METRIC_NAMES (or `names`): metrics that
     share an axis title share a panel, others get their own (a VAE's KL never sits beside its
-    reconstruction, some 25 times larger). Metrics missing from an event are skipped."""
+    reconstruction, some 25 times larger). Metrics missing from an event are skipped. Live panels
+    redraw it every tick, so each line is thinned to CURVE_POINTS and sent as float32."""
     grouped: dict[str, Panel] = {}
     colors = {}
     for i, key in enumerate(keys):
         m = metric(key, names)
         points = np.array([(e[x_key], e[key]) for e in events if key in e and x_key in e],
-                          dtype=np.float64).reshape(-1, 2)
+                          dtype=np.float32).reshape(-1, 2)
         panel = grouped.setdefault(m.axis, Panel(m.axis, m.kind))
-        panel.series[m.name] = (points[:, 0], points[:, 1])
+        panel.series[m.name] = thin(points[:, 0], points[:, 1])
         colors[m.name] = PALETTE[i % len(PALETTE)]
     return panels(list(grouped.values()), title=title, x_title=x_title, height=height, colors=colors)
 

@@ -85,9 +85,52 @@ def job_seconds() -> float:
     return number("ZOO_JOB_SECONDS", 300.0)
 
 
+JOB_BACKENDS = ("local", "ray")
+
+
+def job_backend() -> str:
+    """ZOO_JOB_BACKEND: where fine-tuning jobs run: "local" (this server's worker processes) or "ray" (a Ray
+    cluster at RAY_ADDRESS)."""
+    backend = _raw("ZOO_JOB_BACKEND") or "local"
+    if backend not in JOB_BACKENDS:
+        raise SettingError(f"ZOO_JOB_BACKEND must be local or ray, got {backend!r}.")
+    return backend
+
+
+def ray_address() -> str:
+    """RAY_ADDRESS (Ray's own variable): the Ray Client address of the cluster's head, ray://HOST:10001. Required
+    with ZOO_JOB_BACKEND=ray: the zoo never starts Ray inside its server."""
+    address = _raw("RAY_ADDRESS")
+    if not address.startswith("ray://"):
+        raise SettingError("ZOO_JOB_BACKEND=ray needs RAY_ADDRESS, the Ray Client address of the cluster's head "
+                           f"(ray://HOST:10001), got {address!r}; the zoo never starts Ray inside its server.")
+    return address
+
+
+def ray_gpus_per_job() -> float | None:
+    """ZOO_RAY_GPUS_PER_JOB: GPUs each Ray job that can use one asks for (fractions share a GPU, 0 for none);
+    None when unset: 1 on a cluster with GPUs."""
+    raw = _raw("ZOO_RAY_GPUS_PER_JOB")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise SettingError(f"ZOO_RAY_GPUS_PER_JOB must be a number of at least 0, got {raw!r}.")
+    return value
+
+
 def worker_threads() -> int:
     """ZOO_WORKER_THREADS: torch threads per job worker; 0 keeps torch's default (every core)."""
     return count("ZOO_WORKER_THREADS", 0, minimum=0)
+
+
+def worker_idle_seconds() -> int:
+    """ZOO_WORKER_IDLE_S: how long a job worker with no job stays, ready for the next, before it exits; 0 ends
+    each worker after its job."""
+    return count("ZOO_WORKER_IDLE_S", 300, minimum=0)
 
 
 MIN_WORKER_MEMORY_MB = 1024

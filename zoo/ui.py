@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.typing import UploadedFile
 
 from zoo import checkpoints, drawing, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
@@ -22,7 +23,16 @@ from zoo.saliency import Inspection, inspect_image
 
 ENTRY_POINT = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
-POLL_SECONDS = 1.0  # at most twice a second (DESIGN); once a second left the 2-core job 0.58x of a bare loop instead of 0.35x
+UPLOADS_KEPT = 128
+"""results derived from uploads that one session keeps (a diffusion fine-tune alone takes 64 images)"""
+UPLOADS_BYTES = "32MB"
+"""and their most pickled bytes per session: a zip of 2,000 images as 28x28 arrays is 1.5 MB, a photo's
+cleaning steps 0.4 MB"""
+POLL_SECONDS = 1.0
+"""how often a running job's status line is redrawn: at most twice a second (DESIGN); polling everything
+once a second left the 2-core job 0.58x of a bare loop instead of 0.35x"""
+FIGURES_SECONDS = 3.0
+"""how often a running job's figures are redrawn: each redraw is the whole figure set, sent and replotted"""
 
 
 _FRAMED = "_zoo_framed"
@@ -112,6 +122,42 @@ def gallery() -> tuple[np.ndarray, np.ndarray]:
     return sample.images.numpy(), sample.labels.numpy()
 
 
+def from_upload(upload: UploadedFile, derive: Callable[..., Any], *options: Any) -> Any:
+    """`derive(data, name, *options)` of an uploaded file, computed once per upload and options: a rerun
+    (any widget touched) reuses it, or the `uploads.UploadError` it raised, which is raised again."""
+    result, problem = _derived(upload.file_id, derive.__qualname__, options, derive, upload)
+    if problem is not None:
+        raise uploads.UploadError(problem)
+    return result
+
+
+def from_uploads(files: Sequence[UploadedFile], derive: Callable[..., Any], *options: Any) -> tuple[list, list[str]]:
+    """`from_upload` of each file: the results of those that could be read, and one sentence for each that could not."""
+    results, problems = [], []
+    for upload in files:
+        try:
+            results.append(from_upload(upload, derive, *options))
+        except uploads.UploadError as error:
+            problems.append(str(error))
+    return results, problems
+
+
+@st.cache_data(scope="session", max_entries=UPLOADS_KEPT, max_size=UPLOADS_BYTES, ttl="1h",
+               show_spinner="Reading your upload…")
+def _derived(file_id: str, derive_name: str, options: tuple, _derive: Callable[..., Any], _upload: UploadedFile
+             ) -> tuple[Any, str | None]:
+    """The cache behind `from_upload`, keyed by the upload's id, what is derived and the options (never the
+    bytes). Session-scoped: a visitor's uploads are theirs, bounded, kept an hour at most and dropped when
+    they leave; a global cache would let one visitor's uploads push out everyone else's."""
+    try:
+        return _derive(_upload.getvalue(), _upload.name, *options), None
+    except uploads.UploadError as error:  # kept too: a bad file is not read again on every rerun
+        return None, str(error)
+    except MemoryError as error:  # not kept: the server may have the memory on the next try
+        raise uploads.UploadError(f"{_upload.name} needs more memory than the server has free just now; "
+                                  "please try again, or upload a smaller file.") from error
+
+
 def _gallery_input(key: str) -> tuple[torch.Tensor, str]:
     images, labels = gallery()
     index = st.selectbox("Example from the test set", range(len(labels)), key=f"{key}_gallery",
@@ -127,7 +173,7 @@ def _upload_input(key: str) -> tuple[torch.Tensor | None, str]:
                 "like the dataset's.")
         return None, ""
     try:
-        image = uploads.load_image(upload.getvalue(), upload.name)
+        squeezed, steps = from_upload(upload, photos.read_upload)
     except uploads.UploadError as error:
         st.error(str(error))
         return None, ""
@@ -135,8 +181,7 @@ def _upload_input(key: str) -> tuple[torch.Tensor | None, str]:
                      help="Find the garment, remove the background and centre it, as Fashion-MNIST's images "
                           "are; off, the whole photo is squeezed to 28x28 as it is."):
         st.caption("Cleaning is off: the model sees the whole photo squeezed to 28x28, background and all.")
-        return photos.plain_resize(image), f"{upload.name}, not cleaned up"
-    steps = photos.clean_photo(image)
+        return squeezed, f"{upload.name}, not cleaned up"
     _cleaning_steps(steps, key)
     return steps.tensor(), upload.name
 
@@ -186,22 +231,42 @@ def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:
     return _drawing_input(key)
 
 
+TYPED_TEXT_CHARS = 200_000
+"""the most characters the text box holds (a long chapter; an uploaded .txt may hold ZOO_MAX_TEXT_MB): every
+rerun sends the box's whole text to the server again: 18 MB typed cost 4.6 s and +250 MB a rerun (issue 20)"""
+
+
+def typed_text_chars() -> int:
+    """The text box's budget: TYPED_TEXT_CHARS, or less where ZOO_MAX_TEXT_MB allows an upload fewer bytes."""
+    return min(TYPED_TEXT_CHARS, uploads.limits().max_text_bytes)
+
+
 def text_input(key: str, label: str = "Your text", default: str = "") -> tuple[str | None, str]:
-    """Typed or pasted text, or an uploaded .txt file -> the text and a caption (None if nothing usable yet);
-    a bad file gets a clear message."""
+    """Typed or pasted text (up to `typed_text_chars()`; the server cuts a longer one too), or an uploaded .txt
+    file -> the text and a caption (None if nothing usable yet); a bad file gets a clear message."""
     source = st.radio(label, ["Type", "Upload a .txt file"], horizontal=True, key=f"{key}_text_source")
     if source == "Type":
-        typed = st.text_area("Type or paste text", default, height=120, key=f"{key}_text")
+        limit = typed_text_chars()
+        typed = st.text_area("Type or paste text", default, height=120, key=f"{key}_text", max_chars=limit)
+        if len(typed) >= limit:
+            st.warning(f"The box is full at its {limit:,} characters: anything past them was cut. "
+                       "For a longer text, upload it as a .txt file.")
         return (typed, "your typed text") if typed.strip() else (None, "")
     limit_mb = uploads.limits().max_text_bytes / 2 ** 20
     upload = st.file_uploader(f"A plain-text file (.txt, up to {limit_mb:g} MB)", type=["txt"], key=f"{key}_text_upload")
     if upload is None:
         return None, ""
     try:
-        return uploads.load_text(upload.getvalue(), upload.name), upload.name
+        return _uploaded_text(upload.file_id, upload.getvalue(), upload.name), upload.name
     except uploads.UploadError as error:
         st.error(str(error))
         return None, ""
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _uploaded_text(file_id: str, _data: bytes, name: str) -> str:
+    """An uploaded .txt decoded and checked once per upload (`file_id`), not on every rerun."""
+    return uploads.load_text(_data, name)
 
 
 def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
@@ -317,10 +382,12 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
             steps = job_kwargs.get("steps", pace.total or pace.steps)
             st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, label))
     if running:
-        _live_progress(key, job_id, metrics, draw, label)
+        _live_status(job_id, label)
+        _live_figures(key, job_id, metrics, draw, label)
     elif run_key in st.session_state:
         status, events = st.session_state[run_key]
-        _progress(key, status, events, metrics, draw, label)
+        _status(status, events, label)
+        _figures(key, events, metrics, draw, label)
     result = st.session_state.get(result_key)
     if isinstance(result, bytes) and download_name:
         st.download_button("Download the fine-tuned weights (.safetensors)", result, file_name=download_name,
@@ -336,9 +403,8 @@ def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:
     runner.release(job_id)
 
 
-def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Sequence[str],
-              draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> None:
-    """Where the run stands and its figures."""
+def _status(status: jobs.JobStatus, events: list[dict], label: str = "fine-tuning") -> None:
+    """Where the run stands, in a sentence."""
     stopped_early = next((e[deadline.STOPPED_EARLY] for e in events if deadline.STOPPED_EARLY in e), None)
     if status.state == "queued":
         st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
@@ -359,6 +425,11 @@ def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Seq
         st.info(status.error)
     else:
         st.error(status.error or f"{label.capitalize()} {status.state}.")
+
+
+def _figures(key: str, events: list[dict], metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+             label: str = "fine-tuning") -> None:
+    """The run's accuracy before and after, if it reports them, and its figures."""
     before = next((e["accuracy_before"] for e in events if "accuracy_before" in e), None)
     after = next((e["accuracy_after"] for e in events if "accuracy_after" in e), None)
     if before is not None:
@@ -376,10 +447,18 @@ def _progress(key: str, status: jobs.JobStatus, events: list[dict], metrics: Seq
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live_progress(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
-                   label: str = "fine-tuning") -> None:
+def _live_status(job_id: str, label: str = "fine-tuning") -> None:
+    """A running job's status line, redrawn often and cheaply; the whole page reruns once the job ends."""
     runner = jobs.get_runner()
     status = runner.status(job_id)
-    _progress(key, status, runner.events(job_id), metrics, draw, label)
+    _status(status, runner.events(job_id), label)
     if status.finished:
         st.rerun()  # the whole page: it collects the run, the buttons and the download appear
+
+
+@st.fragment(run_every=FIGURES_SECONDS)
+def _live_figures(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
+                  label: str = "fine-tuning") -> None:
+    """A running job's figures, redrawn less often than its status line: sent and replotted whole every
+    second, they were most of what watching a CNN fine-tune cost (tests/bench/bench_live_views.py)."""
+    _figures(key, jobs.get_runner().events(job_id), metrics, draw, label)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from zoo.photos import to_fashion_tensor
-from zoo.uploads import UploadError, load_image
+from zoo.uploads import load_image
 
 SDEDIT_STEP = 700
 """SDEdit's default noise step: on 50 test images denoised with no class, step 700 changed a pixel by 0.078 on
@@ -88,13 +88,7 @@ def seconds_per_image(model: torch.nn.Module, step_counts: list[int], n: int = 4
     return {steps: samples(model, labels, steps, guidance, seed)[1] / n for steps in step_counts}
 
 
-def garment_images(files: list[tuple[str, bytes]]) -> tuple[np.ndarray, list[str]]:
-    """The person's image files (name, bytes) made to look like Fashion-MNIST, as uint8 (N, 28, 28),
-    and one sentence for each file refused."""
-    images, problems = [], []
-    for name, data in files:
-        try:
-            images.append((to_fashion_tensor(load_image(data, name))[0].numpy() * 255).round().astype(np.uint8))
-        except UploadError as error:
-            problems.append(str(error))
-    return np.stack(images) if images else np.zeros((0, 28, 28), np.uint8), problems
+def garment_image(data: bytes, name: str) -> np.ndarray:
+    """One of the person's image files made to look like Fashion-MNIST, as uint8 (28, 28); raises
+    `zoo.uploads.UploadError` when it cannot be read."""
+    return (to_fashion_tensor(load_image(data, name))[0].numpy() * 255).round().astype(np.uint8)

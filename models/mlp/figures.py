@@ -1,5 +1,5 @@
 """The playground's live figures: the decision boundary over the plane and the hidden units' maps.
-Redrawn a few times a second, so each is one constructor call with compact arrays and
+Redrawn and sent whole twice a second, so each is one constructor call with compact arrays and
 zoo.plots' empty template."""
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, floa
     k, size = len(proba), proba.shape[-1]
     win, top = proba.argmax(0), proba.max(0)
     sure = np.clip((top - 1 / k) / (1 - 1 / k), 0, 0.999)
+    levels = 255 // k  # each class gets its own band of uint8 shades: a quarter of float32's bytes a redraw
     colors = [PALETTE[c % len(PALETTE)] for c in range(k)]
     scale = [stop for c in range(k) for stop in ([c / k, tint(colors[c], 0.05)], [(c + 0.999) / k, tint(colors[c], 0.75)])]
     scale[-1][0] = 1.0
     xs = np.linspace(bounds[0], bounds[1], size, dtype=np.float32)
     ys = np.linspace(bounds[2], bounds[3], size, dtype=np.float32)
-    traces = [go.Heatmap(x=xs, y=ys, z=(win + sure).astype(np.float32), zmin=0, zmax=k, colorscale=scale,
+    shade = (win * levels + np.round(sure * (levels - 1))).astype(np.uint8)
+    traces = [go.Heatmap(x=xs, y=ys, z=shade, zmin=0, zmax=k * levels, colorscale=scale,
                          showscale=False, customdata=np.stack([win, np.round(100 * top)], -1).astype(np.uint8),
                          hovertemplate="(%{x:.2f}, %{y:.2f}) class %{customdata[0]}: %{customdata[1]:.0f}%<extra></extra>")]
     for points, rim, label in ((train, "white", "train"), (test, "#2D3436", "test")):

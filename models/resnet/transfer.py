@@ -22,7 +22,7 @@ from zoo.devices import pick_device
 from zoo.photos import to_fashion_tensor
 from zoo.training.image_classifier import predict_proba, split_held_out
 from zoo.training.loop import is_last, train_steps
-from zoo.uploads import ClassFolders
+from zoo.uploads import ClassFolders, read_class_folders
 
 MODES = {"features": "Feature extraction (frozen body, new head)",
          "finetune": "Full fine-tuning (body and new head)"}
@@ -68,6 +68,13 @@ def class_arrays(folders: ClassFolders) -> tuple[np.ndarray, np.ndarray]:
     """The person's images as uint8 (N, 28, 28) in the network's input form, and their labels."""
     images = np.stack([(to_fashion_tensor(im)[0].numpy() * 255).round().astype(np.uint8) for im in folders.images])
     return images, np.asarray(folders.labels, dtype=np.int64)
+
+
+def read_class_arrays(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """An uploaded zip of class folders (two images a class at least, so one can be held out) as
+    `class_arrays` makes them, and the class names; raises `zoo.uploads.UploadError` when it cannot be used."""
+    folders = read_class_folders(data, name, min_per_class=2)
+    return (*class_arrays(folders), folders.classes)
 
 
 def per_class_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, classes: list[str]) -> dict:

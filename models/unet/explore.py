@@ -13,6 +13,7 @@ from PIL import Image
 from models.unet.model import UNet
 from models.unet.recipe import confusion, dice_iou, evaluate_segmentation
 from zoo.data import shapes
+from zoo.uploads import load_image
 
 SKIP_EVAL_SCENES = 200
 """held-out scenes the page measures a zeroed skip connection on (the card uses all 500)"""
@@ -50,6 +51,11 @@ def scene_dice(labels: np.ndarray, mask: np.ndarray, n_classes: int) -> np.ndarr
     return dice_iou(confusion(torch.from_numpy(labels), torch.from_numpy(mask), n_classes))[0]
 
 
+def read_upload(data: bytes, name: str, size: int = shapes.DEFAULT_SIZE) -> tuple[np.ndarray, str]:
+    """An uploaded image file as `upload_to_input` makes it; raises `zoo.uploads.UploadError` when it cannot be read."""
+    return upload_to_input(load_image(data, name), name, size)
+
+
 def upload_to_input(image: Image.Image, name: str, size: int = shapes.DEFAULT_SIZE) -> tuple[np.ndarray, str]:
     """An uploaded picture (as `zoo.uploads.load_image` returns it: RGB or L) as the model's float (size, size)
     greyscale input: centre square cropped, shrunk, contrast stretched to the training scenes' range;
@@ -63,8 +69,8 @@ def upload_to_input(image: Image.Image, name: str, size: int = shapes.DEFAULT_SI
     low, high = np.percentile(x, [1, 99])
     if high - low > 1e-3:
         x = UPLOAD_RANGE[0] + (x - low) * (UPLOAD_RANGE[1] - UPLOAD_RANGE[0]) / (high - low)
-    cropped = f"cropped to its centre {side}x{side}, " if width != height else ""
-    note = (f"{name} ({width}x{height}) was {cropped}turned greyscale, resized to the model's {size}x{size} and its "
+    cropped = "cropped to its centre square, " if width != height else ""
+    note = (f"{name} was {cropped}turned greyscale, resized to the model's {size}x{size} and its "
             "contrast stretched to the range of the training scenes.")
     return np.clip(x, 0, 1).astype(np.float32), note
 

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
 
 SUGGEST_FROM = 50_000
 """nearest spellings are looked for among this many most frequent words"""
+MAX_BOX_WORDS = 20
+"""the most words a box of several words reads (the odd one out, the map); the page names the ones dropped"""
+MAX_SPELLING_HINTS = 3
+"""unknown words of one box that get their nearest spellings: each costs a difflib pass over the vocabulary
+(26 ms against the shipped 11,792 words on a busy 2-core machine), so 10,000 unknown words would cost minutes"""
 ALIKE = 0.9
 """vectors whose typical pair of words has a cosine similarity above this have not separated: every word
 looks like every other (0.99 after 50 epochs on most Wikipedia excerpts under 2,000 words; 0.2 for the
@@ -26,6 +31,12 @@ def find_word(kv: KeyedVectors, word: str) -> str | None:
         if candidate and candidate in kv.key_to_index:
             return candidate
     return None
+
+
+def box_words(text: str, limit: int = MAX_BOX_WORDS) -> tuple[list[str], list[str]]:
+    """The first `limit` different words typed in a box, and the different ones after them, which are dropped."""
+    typed = list(dict.fromkeys(text.split()))
+    return typed[:limit], typed[limit:]
 
 
 def suggestions(kv: KeyedVectors, word: str, n: int = 5) -> list[str]:

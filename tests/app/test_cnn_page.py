@@ -8,7 +8,7 @@ import torch
 
 from tests.app.conftest import chart, open_page, png_bytes, run_until
 from tests.zoo.photo_scenes import SCENES, jpeg, photo
-from zoo import checkpoints, ui
+from zoo import checkpoints, photos, ui, uploads
 from zoo.data import fashion_mnist
 
 PAGE = "pages/cnn.py"
@@ -89,6 +89,50 @@ def test_bad_zip_for_fine_tuning_is_a_clear_error():
     at.file_uploader(key="cnn_zip").upload("pets.zip", buffer.getvalue(), "application/zip").run()
     assert not at.exception
     assert at.error and "not a Fashion-MNIST class" in at.error[0].value
+
+
+def test_a_rerun_with_the_same_upload_neither_decodes_nor_cleans_it_again(monkeypatch, garment_png):
+    decoded = []
+    read = photos.load_image
+    monkeypatch.setattr(photos, "load_image", lambda data, name: decoded.append(name) or read(data, name))
+    at = open_page(PAGE)
+    at.radio(key="cnn_source").set_value("Upload").run()
+    at.file_uploader(key="cnn_upload").upload("shirt.png", garment_png, "image/png").run()
+    seen = chart(at, "cnn_seen").proto.spec
+    at.toggle(key="cnn_cleanup").set_value(False).run()
+    at.toggle(key="cnn_cleanup").set_value(True).run()
+    at.run()
+    assert not at.exception and not at.error
+    assert decoded == ["shirt.png"]
+    assert chart(at, "cnn_seen").proto.spec == seen
+
+
+def test_running_out_of_memory_on_an_upload_is_a_clear_message(monkeypatch, garment_png):
+    def exhausted(image):
+        raise MemoryError
+    monkeypatch.setattr(photos, "clean_photo", exhausted)
+    at = open_page(PAGE)
+    at.radio(key="cnn_source").set_value("Upload").run()
+    at.file_uploader(key="cnn_upload").upload("shirt.png", garment_png, "image/png").run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("shirt.png needs more memory than the server has free")
+
+
+def test_a_rerun_with_the_same_bad_zip_does_not_read_it_again(monkeypatch):
+    opened = []
+    read = uploads.read_class_folders
+    monkeypatch.setattr(uploads, "read_class_folders", lambda data, name: opened.append(name) or read(data, name))
+    at = open_page(PAGE)
+    at.radio(key="cnn_data").set_value("My images (zip of class folders)").run()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cats/1.png", png_bytes())
+        archive.writestr("dogs/1.png", png_bytes())
+    at.file_uploader(key="cnn_zip").upload("pets.zip", buffer.getvalue(), "application/zip").run()
+    at.slider(key="cnn_steps").set_value(20).run()
+    assert not at.exception
+    assert at.error and "not a Fashion-MNIST class" in at.error[0].value
+    assert opened == ["pets.zip"]
 
 
 def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():

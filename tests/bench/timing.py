@@ -77,10 +77,11 @@ def loop_steps_per_s(model: torch.nn.Module, batches: Iterator[tuple[torch.Tenso
     return steps / (time.perf_counter() - start)
 
 
-def job_steps_per_s(job: Callable[..., Iterator[dict]], steps: int, **kwargs) -> float:
-    """Steps per second of `job(steps=steps + 1, **kwargs)` in a warm `zoo.jobs` worker, between its
-    step 1 and step `steps` as their events arrive here."""
-    runner = jobs.JobRunner(max_jobs=1)
+def job_steps_per_s(job: Callable[..., Iterator[dict]], steps: int, runner=None, **kwargs) -> float:
+    """Steps per second of `job(steps=steps + 1, **kwargs)` in a warm `zoo.jobs` worker (of `runner`, else of a
+    local runner made for it), between its step 1 and step `steps` as their events arrive here."""
+    own = runner is None
+    runner = jobs.JobRunner(max_jobs=1) if own else runner
     try:
         job_id = runner.submit("bench", job, steps=steps + 1, **kwargs)
         arrivals: dict[int, float] = {}
@@ -97,7 +98,8 @@ def job_steps_per_s(job: Callable[..., Iterator[dict]], steps: int, **kwargs) ->
         assert runner.status(job_id).state == "done", runner.status(job_id)
         return (steps - 1) / (arrivals[steps] - arrivals[1])
     finally:
-        runner.shutdown()
+        if own:
+            runner.shutdown()
 
 
 def charlm_finetune_steps_per_s(name: str, steps: int, lr: float = 1e-3) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from tests.helpers import consume
 from zoo import checkpoints
 from zoo.data import fashion_mnist
 from zoo.training import fid
+from zoo.uploads import UploadError
 
 TINY = dict(channels=(8, 16, 16), embed_dim=16)
 
@@ -159,15 +160,15 @@ def test_the_sampler_is_timed_per_image_for_each_step_count():
     assert list(timings) == [2, 8] and 0 < timings[2] < timings[8]
 
 
-def test_uploaded_garments_are_read_and_bad_files_named():
+def test_an_uploaded_garment_is_read_and_a_bad_file_named():
     photo = Image.new("RGB", (120, 100), "white")
     ImageDraw.Draw(photo).rectangle([30, 20, 90, 80], fill=(40, 40, 90))
     png = io.BytesIO()
     photo.save(png, format="PNG")
-    images, problems = explore.garment_images([("shirt.png", png.getvalue()), ("notes.png", b"just text")])
-    assert images.shape == (1, 28, 28) and images.dtype == np.uint8 and images.max() == 255
-    assert len(problems) == 1 and "notes.png" in problems[0]
-    assert explore.garment_images([])[0].shape == (0, 28, 28)
+    image = explore.garment_image(png.getvalue(), "shirt.png")
+    assert image.shape == (28, 28) and image.dtype == np.uint8 and image.max() == 255
+    with pytest.raises(UploadError, match="notes.png"):
+        explore.garment_image(b"just text", "notes.png")
 
 
 def _tiny_recipe(steps: int = 3) -> DiffusionRecipe:

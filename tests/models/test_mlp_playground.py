@@ -3,6 +3,7 @@ the frame's state, through the real job runner too, and the figures drawn from a
 import time
 
 import numpy as np
+import plotly.io as pio
 import pytest
 import torch
 
@@ -109,7 +110,9 @@ def test_figures_for_two_and_more_classes(moons):
     blobs_train, blobs_test = toy2d.split(toy2d.make("Gaussian blobs", 120, n_classes=4))
     blobs = pg.Playground.create(pg.network(blobs_train, ("x", "y"), (3,), "relu"), blobs_train, blobs_test)
     view = blobs.view(1)
-    assert figures.decision_boundary(view["proba"], blobs.bounds, blobs_train, blobs_test).data[0].zmax == 4
+    shades = figures.decision_boundary(view["proba"], blobs.bounds, blobs_train, blobs_test).data[0]
+    band = shades.zmax // 4  # a band of uint8 shades per class
+    assert shades.z.dtype == np.uint8 and np.array_equal(shades.z // band, view["proba"].astype(np.float32).argmax(0))
     units = figures.unit_maps(view["units"], signed=False, title="Hidden layer 1").data
     assert len(units) == 1 and np.max(units[0].customdata) == 3  # one tiled map: units 1..3
 
@@ -141,3 +144,11 @@ def test_playground_trains_pauses_and_resumes_through_the_job_runner(moons):
         assert resumed and resumed[0]["train_loss"] < max(0.3, 2 * paused_loss)  # not back at the start (~0.69)
     finally:
         runner.shutdown()
+
+
+def test_a_decision_boundary_of_200_points_stays_under_22_kb(moons):
+    """The live board sends it whole twice a second: its float32 shades made it 40 KB, uint8 ones 20 KB."""
+    config, train, test, _ = moons
+    playground = pg.Playground.create(config, train, test)
+    figure = figures.decision_boundary(playground.view(1)["proba"], playground.bounds, train, test)
+    assert len(pio.to_json(figure, validate=False)) < 22_000

@@ -13,7 +13,7 @@ from models.unet.model import UNet, UNetConfig, soft_dice_loss
 from models.unet.recipe import (SegmentationTraining, UNetRecipe, as_tensors, confusion, dice_iou,
                                 evaluate_segmentation, finetune_unet, load_finetuned, with_new_class)
 from tests.helpers import consume
-from zoo import checkpoints, evaluate, train, uploads
+from zoo import checkpoints, evaluate, train
 from zoo.data import shapes
 from zoo.training.loop import make_optimizer, train_steps
 
@@ -174,10 +174,10 @@ def test_segment_image_and_upload_conversion():
     ImageDraw.Draw(drawing).ellipse((120, 60, 200, 140), fill=(20, 20, 120))
     buffer = io.BytesIO()
     drawing.save(buffer, format="PNG")
-    image, note = explore.upload_to_input(uploads.load_image(buffer.getvalue(), "disc.png"), "disc.png")
+    image, note = explore.read_upload(buffer.getvalue(), "disc.png")
     assert image.shape == (64, 64) and image.dtype == np.float32
     assert image.min() == pytest.approx(explore.UPLOAD_RANGE[0], abs=0.05) and image.max() <= 1
-    assert "disc.png (300x200)" in note and "centre 200x200" in note
+    assert "disc.png was cropped to its centre square" in note
     assert image[32, 32] < image[2, 2]  # the dark disc is in the middle
     look = explore.segment_image(UNet(TINY).eval(), image)
     assert look.labels.shape == look.confidence.shape == (64, 64)

@@ -25,6 +25,7 @@ from tests.zoo.jobs_fixtures import (count_steps, fail_after, flood, forever, ha
 from zoo import settings
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 from zoo.jobs import runner as job_runner
+from zoo.jobs import records
 from zoo.jobs.history import MAX_BYTES
 from zoo.live_run import LiveRun
 
@@ -247,7 +248,7 @@ def test_a_job_released_while_running_keeps_nothing_it_sends_later(make_runner):
 
 
 def test_finished_jobs_past_their_byte_budget_are_forgotten_oldest_first(make_runner, monkeypatch):
-    monkeypatch.setattr(job_runner, "_KEEP_FINISHED_BYTES", 3 << 20)
+    monkeypatch.setattr(records, "KEEP_FINISHED_BYTES", 3 << 20)
     runner = make_runner()
     first = runner.submit("a", flood, n=2, kb=1024)
     wait_finished(runner, first)
@@ -379,7 +380,7 @@ def test_the_pool_retries_starting_a_worker_that_could_not_start(make_runner, mo
 def test_a_memory_blow_up_fails_the_job_within_the_worker_budget(make_runner, with_torch):
     budget = 600
     runner = make_runner(worker_memory_mb=budget)
-    [pid] = ready_worker_pids(runner)
+    [pid] = ready_worker_pids(runner, jobs=1)
     assert (Path(f"/proc/{pid}/oom_score_adj").read_text().strip(), _data_limit_mb(pid)) == ("500", budget)
     server_before = peak_rss_mb()
     start = time.monotonic()
@@ -391,12 +392,15 @@ def test_a_memory_blow_up_fails_the_job_within_the_worker_budget(make_runner, wi
                                                       "or model).")
     assert budget / 2 < max(e["peak_mb"] for e in runner.events(job)) < budget + 100  # code and libraries are not in it
     assert peak_rss_mb() - server_before < 50  # the server did not grow with it
-    wait_until(lambda: runner._worker_pids() not in ([], [pid]))  # a fresh worker takes its place
     assert wait_finished(runner, runner.submit("a", count_steps, n=1)).state == "done"
+    assert runner._worker_pids() not in ([], [pid])  # on a fresh worker
 
 
-def ready_worker_pids(runner: JobRunner) -> list[int]:
-    """The worker processes' ids once every worker is ready (has set its limits and imported what it preloads)."""
+def ready_worker_pids(runner: JobRunner, jobs: int) -> list[int]:
+    """The ids of `jobs` workers, started by as many one-step jobs, once they are ready (have set their limits and
+    imported what they preload)."""
+    for job in [runner.submit(f"warm-up {i}", count_steps, n=1) for i in range(jobs)]:
+        wait_finished(runner, job)
     wait_until(lambda: all(worker.ready for worker in runner._workers))
     return runner._worker_pids()
 
@@ -422,15 +426,16 @@ def test_killed_worker_fails_its_job_and_is_replaced(make_runner):
     os.kill(pid, signal.SIGKILL)
     status = wait_finished(runner, job)
     assert status.state == "failed" and "killed by SIGKILL" in status.error
-    wait_until(lambda: runner._worker_pids() not in ([], [pid]))
     after = runner.submit("a", count_steps, n=2)
     assert wait_finished(runner, after).state == "done"
+    assert runner._worker_pids() not in ([], [pid])  # on a fresh worker
 
 
 def test_hung_step_is_killed_at_the_time_limit(make_runner):
     runner = make_runner(max_jobs=1, job_seconds=3, grace_seconds=0.5)
-    [pid] = runner._worker_pids()
     job = runner.submit("a", hang, seconds=60)
+    wait_until(lambda: runner.status(job).n_events > 0)
+    [pid] = runner._worker_pids()
     status = wait_finished(runner, job, timeout=10)
     assert status.state == "timed_out" and "did not stop" in status.error
     assert runner._worker_pids() != [pid]
@@ -446,7 +451,7 @@ def test_hung_step_is_killed_after_an_ignored_cancel(make_runner):
     assert wait_finished(runner, job, timeout=10).state == "cancelled"
 
 
-def test_pool_is_warm(make_runner):
+def test_a_worker_stays_warm_for_the_next_job(make_runner):
     runner = make_runner(max_jobs=1)
 
     def time_to_first_event() -> float:
@@ -467,9 +472,11 @@ def test_limits_from_environment(make_runner, monkeypatch):
     monkeypatch.setenv("ZOO_JOB_SECONDS", "7.5")
     monkeypatch.setenv("ZOO_MAX_QUEUE", "4")
     monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "1500")
-    runner = make_runner(max_jobs=None, job_seconds=None, max_queue=None, worker_memory_mb=None)
-    assert (runner.max_jobs, runner.job_seconds, runner.max_queue, runner.worker_memory_mb) == (3, 7.5, 4, 1500)
-    pids = ready_worker_pids(runner)
+    monkeypatch.setenv("ZOO_WORKER_IDLE_S", "60")
+    runner = make_runner(max_jobs=None, job_seconds=None, max_queue=None, worker_memory_mb=None, idle_seconds=None)
+    assert (runner.max_jobs, runner.job_seconds, runner.max_queue, runner.worker_memory_mb,
+            runner.idle_seconds) == (3, 7.5, 4, 1500, 60)
+    pids = ready_worker_pids(runner, jobs=3)
     assert len(pids) == 3 and all(_data_limit_mb(pid) == 1500 for pid in pids)
     monkeypatch.setenv("ZOO_MAX_JOBS", "two")
     with pytest.raises(ValueError, match="ZOO_MAX_JOBS"):
@@ -477,6 +484,10 @@ def test_limits_from_environment(make_runner, monkeypatch):
     monkeypatch.setenv("ZOO_MAX_JOBS", "2")
     monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "100")
     with pytest.raises(ValueError, match="ZOO_WORKER_MEMORY_MB must be a number of at least 1024, got '100'"):
+        JobRunner(preload=())
+    monkeypatch.setenv("ZOO_WORKER_MEMORY_MB", "1500")
+    monkeypatch.setenv("ZOO_WORKER_IDLE_S", "-5")
+    with pytest.raises(ValueError, match="ZOO_WORKER_IDLE_S must be a whole number of at least 0, got '-5'"):
         JobRunner(preload=())
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from zoo import settings
+from zoo.data.lines import each_line
 from zoo.uploads import UploadError, decode_text, limits
 
 DEFAULT_MAX_NODES = 2000
@@ -129,10 +130,16 @@ def block_model(sizes: list[int], p_in: float, p_out: float, seed: int = 0) -> G
     return from_networkx(g, f"SBM {'/'.join(map(str, sizes))}, p_in {p_in:g}, p_out {p_out:g}", "block_name")
 
 
-def _rows(text: str) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of every line that holds something and is not a # comment."""
-    return [(i, _SPLIT.split(line.strip())) for i, line in enumerate(text.split("\n"), 1)
-            if line.strip() and not line.lstrip().startswith("#")]
+def _rows(text: str, most: int) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of the lines that hold something and are not # comments, the first `most` + 1
+    only: one past `most` is enough to refuse the file, and the lines after it are never split."""
+    rows = []
+    for i, line in enumerate(each_line(text), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            rows.append((i, _SPLIT.split(line.strip())))
+            if len(rows) > most:
+                break
+    return rows
 
 
 def _is_header(cells: list[str], rest: list[tuple[int, list[str]]]) -> bool:
@@ -151,10 +158,14 @@ def read_edge_list(data: bytes, name: str = "edges.csv") -> tuple[list[str], np.
     semicolon or space separated, an optional header row (`_is_header`), # comments. Node ids are whole
     numbers, or names when no line holds only numbers. Refused, the line named: a row without exactly two ids, a
     text id among numbers, a self-loop, an edge given twice (either way round), fewer than two nodes,
-    more than ZOO_MAX_GRAPH_NODES nodes or ZOO_MAX_GRAPH_EDGES edges."""
-    rows = _rows(decode_text(data, name, limits().max_upload_bytes, ".csv"))
+    more than ZOO_MAX_GRAPH_NODES nodes or ZOO_MAX_GRAPH_EDGES edges (counted before the lines past them are read)."""
+    cap, edge_cap = max_nodes(), max_edges()
+    rows = _rows(decode_text(data, name, limits().max_upload_bytes, ".csv"), edge_cap + 1)  # a header besides
     if rows and _is_header(rows[0][1], rows[1:]):
         rows.pop(0)
+    if len(rows) > edge_cap:
+        raise UploadError(f"{name} lists more than {edge_cap:,} edges; the limit is {edge_cap:,} "
+                          "(ZOO_MAX_GRAPH_EDGES).")
     distinct = {cell for _, row in rows for cell in row}
     if len(distinct) < 2:
         raise UploadError(f"{name} holds {len(distinct)} node{'s' * (len(distinct) != 1)}; a graph needs at "
@@ -162,9 +173,6 @@ def read_edge_list(data: bytes, name: str = "edges.csv") -> tuple[list[str], np.
     numeric = any(all(_NUMBER.match(c) for c in row) for _, row in rows)
     position: dict[str, int] = {}
     seen: dict[tuple[int, int], int] = {}
-    cap, edge_cap = max_nodes(), max_edges()
-    if len(rows) > edge_cap:
-        raise UploadError(f"{name} lists {len(rows):,} edges; the limit is {edge_cap:,} (ZOO_MAX_GRAPH_EDGES).")
     for line, cells in rows:
         if len(cells) != 2:
             raise UploadError(f"{name}, line {line}: expected two node ids (source and target), found "
@@ -189,7 +197,7 @@ def read_edge_list(data: bytes, name: str = "edges.csv") -> tuple[list[str], np.
 def read_node_labels(data: bytes, name: str, nodes: list[str]) -> tuple[np.ndarray, list[str]]:
     """Each node's class from a two-column file (node id, label; an optional header, whose first cell is no
     node of the edge list): every node needs exactly one label, and there may be 2 to MAX_CLASSES classes."""
-    rows = _rows(decode_text(data, name, limits().max_upload_bytes, ".csv"))
+    rows = _rows(decode_text(data, name, limits().max_upload_bytes, ".csv"), len(nodes) + 1)  # more cannot all fit
     if rows and rows[0][1][0] not in nodes:
         rows.pop(0)  # a header
     known, found = set(nodes), {}

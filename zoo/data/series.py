@@ -1,19 +1,26 @@
 """Univariate time series from a person's CSV: one row per time step, a header row or none,
 split by comma, semicolon or tab. Anything unusable raises `zoo.uploads.UploadError` with one
-sentence to show, never a traceback; the size limits are `zoo.uploads.limits()`.
+sentence to show, never a traceback; the size limits are `zoo.uploads.limits()` and MAX_COLUMNS,
+each applied before the rows it spares are built.
 """
 from __future__ import annotations
 
 import csv
 import math
+from collections import deque
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
+from zoo.data.lines import each_line
 from zoo.uploads import UploadError, decode_text, limits
 
 MIN_ROWS = 10
 """the fewest rows `read_csv` accepts by default"""
+MAX_COLUMNS = 100
+"""the most columns a line may have: a series needs a value column and perhaps a date; a wider line is refused
+before it is split (a 1,000,000-column line became a million-option select box)"""
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
 
 
@@ -44,29 +51,27 @@ def read_csv(
     `value_column` defaults to the last column (other than `date_column`) whose first used
     row holds a number. Refused: a file that is not text or over ZOO_MAX_UPLOAD_MB, an unknown
     column, text or infinity in the value column, missing values or dates (their lines named),
-    fewer than `min_rows` rows. Over ZOO_MAX_SERIES_ROWS rows (default 100,000), only the last
-    that many (the most recent) are kept and checked, and `note` says so."""
+    fewer than `min_rows` rows, a line of more than MAX_COLUMNS columns. Over ZOO_MAX_SERIES_ROWS rows
+    (default 100,000), only the last that many (the most recent) are kept and checked, and `note` says so:
+    the rows are read one at a time and only those kept stay in memory."""
     limit = limits()
     text = decode_text(data, name, limit.max_upload_bytes, ".csv")
-    lines = text.split("\n")
-    first = next((line for line in lines if line.strip()), "")
-    reader = csv.reader(lines, delimiter=_delimiter(first))
-    try:  # (line number in the file, cells) of every row that is not blank
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as error:
-        raise UploadError(f"{name} could not be read as CSV: {error}.") from error
-    if rows and (header := _header(rows[0][1])) is not None:
-        columns = header
-        rows.pop(0)
-    else:
-        columns = [f"column {i + 1}" for i in range(max((len(row) for _, row in rows), default=0))]
-    if len(rows) < min_rows:
-        raise UploadError(f"{name} has {len(rows)} row{'s' * (len(rows) != 1)} of data; "
-                          f"a series needs at least {min_rows}.")
+    reading = _rows(text, name)
+    first = next(reading, None)
+    header = None if first is None else _header(first[1])
+    kept: deque[tuple[int, list[str]]] = deque([] if header is not None or first is None else [first],
+                                               maxlen=limit.max_series_rows)
+    count, width = len(kept), len(first[1]) if kept else 0
+    for row in reading:
+        kept.append(row)
+        count, width = count + 1, max(width, len(row[1]))
+    columns = header or [f"column {i + 1}" for i in range(width)]
+    if count < min_rows:
+        raise UploadError(f"{name} has {count} row{'s' * (count != 1)} of data; a series needs at least {min_rows}.")
     note = None
-    if len(rows) > limit.max_series_rows:
-        note = f"{name} has {len(rows):,} rows; only the last {limit.max_series_rows:,} are used."
-        rows = rows[-limit.max_series_rows:]
+    if count > limit.max_series_rows:
+        note = f"{name} has {count:,} rows; only the last {limit.max_series_rows:,} are used."
+    rows = list(kept)
     date_at = None if date_column is None else _column_index(columns, date_column, name)
     value_at = _value_index(columns, rows[0][1], value_column, date_at, name)
     values = _numbers(rows, value_at, columns[value_at], name)
@@ -142,16 +147,37 @@ def _lines(numbers: list[int]) -> str:
     return f"lines {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
 
 
-def column_names(data: bytes) -> list[str]:
-    """The column names `read_csv` would give the file (so a person can pick among them before it
-    is read), or [] if it is not readable text."""
-    try:
-        lines = decode_text(data, "the file", limits().max_upload_bytes, ".csv").split("\n")
-        first = next(line for line in lines if line.strip())
-    except (UploadError, StopIteration):
+def column_names(data: bytes, name: str = "series.csv") -> list[str]:
+    """The column names `read_csv` would give the file, so a person can pick among them before it is read
+    ([] for a file without a line of text); raises UploadError if `read_csv` would refuse the file whatever
+    the columns picked: not text, over ZOO_MAX_UPLOAD_MB, a first line of more than MAX_COLUMNS columns."""
+    first = next(_rows(decode_text(data, name, limits().max_upload_bytes, ".csv"), name), None)
+    if first is None:
         return []
-    cells = next(csv.reader([first], delimiter=_delimiter(first)))
-    return _header(cells) or [f"column {i + 1}" for i in range(len(cells))]
+    return _header(first[1]) or [f"column {i + 1}" for i in range(len(first[1]))]
+
+
+def _rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number in the file, cells) of each row that is not blank, one at a time, split by the delimiter
+    of the first non-blank line; a line of more than MAX_COLUMNS columns raises UploadError unsplit."""
+    first = next((line for line in each_line(text) if line.strip()), "")
+    delimiter = _delimiter(first)
+    reader = csv.reader(_narrow_lines(text, delimiter, name), delimiter=delimiter)
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield reader.line_num, row
+    except csv.Error as error:
+        raise UploadError(f"{name} could not be read as CSV: {error}.") from error
+
+
+def _narrow_lines(text: str, delimiter: str, name: str) -> Iterator[str]:
+    """The text's lines, refusing one that holds MAX_COLUMNS delimiters or more before anything splits it."""
+    for number, line in enumerate(each_line(text), 1):
+        if (delimiters := line.count(delimiter)) >= MAX_COLUMNS:
+            raise UploadError(f"Line {number} of {name} has {delimiters + 1:,} columns; a series file may have at "
+                              f"most {MAX_COLUMNS}: one row per time step, a column of numbers and perhaps a date.")
+        yield line
 
 
 def _delimiter(first_line: str) -> str:

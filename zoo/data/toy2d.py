@@ -165,7 +165,7 @@ def read_csv(data: bytes, name: str = "points.csv", max_rows: int = MAX_ROWS) ->
     Labels may be whole numbers or names. Raises CSVError for anything we cannot use as is:
     not text, missing values, text where a number belongs, too few rows, one class, too many
     classes, a file over MAX_CSV_BYTES. More than `max_rows` rows are cut to a random
-    `max_rows`, said in `Points.note`.
+    `max_rows` before any is split, said in `Points.note`: only those are checked and used.
     """
     if not data.strip():
         raise CSVError(f"{name} is empty.")
@@ -180,15 +180,20 @@ def read_csv(data: bytes, name: str = "points.csv", max_rows: int = MAX_ROWS) ->
         raise CSVError(f"{name} is not a text file; save it as a CSV file of x, y, label rows.")
     lines = [line for line in text.splitlines() if line.strip()]
     delimiter = max([",", ";", "\t"], key=lines[0].count)
-    rows = list(csv.reader(lines, delimiter=delimiter))
+    head = next(csv.reader(lines[:1], delimiter=delimiter))
     first_line = 1
-    if rows and not (_number(rows[0][0]) is not None and len(rows[0]) > 1 and _number(rows[0][1]) is not None):
-        rows, first_line = rows[1:], 2  # a header: its x or y is not a number
-    if len(rows) < MIN_ROWS:
-        raise CSVError(f"{name} has {len(rows)} row{'s' * (len(rows) != 1)} of data; "
+    if not (_number(head[0]) is not None and len(head) > 1 and _number(head[1]) is not None):
+        lines, first_line = lines[1:], 2  # a header: its x or y is not a number
+    if len(lines) < MIN_ROWS:
+        raise CSVError(f"{name} has {len(lines)} row{'s' * (len(lines) != 1)} of data; "
                        f"the playground needs at least {MIN_ROWS} labelled points.")
-    coords, labels = np.empty((len(rows), 2)), []
-    for i, row in enumerate(rows):
+    numbers, note = range(len(lines)), None
+    if len(lines) > max_rows:
+        numbers = np.sort(np.random.default_rng(0).permutation(len(lines))[:max_rows]).tolist()
+        note = f"{name} has {len(lines):,} rows; the playground uses a random {max_rows:,} of them."
+    rows = csv.reader([lines[i] for i in numbers], delimiter=delimiter)
+    coords, labels = np.empty((len(numbers), 2)), []
+    for k, (i, row) in enumerate(zip(numbers, rows)):
         line = i + first_line
         if len(row) != 3:
             raise CSVError(f"Line {line} of {name} has {len(row)} column{'s' * (len(row) != 1)}; "
@@ -200,17 +205,12 @@ def read_csv(data: bytes, name: str = "points.csv", max_rows: int = MAX_ROWS) ->
             value = _number(cell)
             if value is None or not math.isfinite(value):
                 raise CSVError(f"Line {line} of {name}: {column} is '{cell[:20]}', which is not a finite number.")
-            coords[i, j] = value
+            coords[k, j] = value
         label = row[2].strip()
         if label.lower() in _MISSING:
             raise CSVError(f"Line {line} of {name} has no label; fill in or remove that row.")
         labels.append(label)
     y, classes = _encode_labels(labels, name)
-    note = None
-    if len(y) > max_rows:
-        keep = np.sort(np.random.default_rng(0).permutation(len(y))[:max_rows])
-        note = f"{name} has {len(y):,} rows; the playground uses a random {max_rows:,} of them."
-        coords, y = coords[keep], y[keep]
     return Points(coords.astype(np.float32), y, classes, note)
 
 

@@ -1,13 +1,18 @@
-"""Background training jobs: a warm pool of worker processes, a FIFO queue, limits and cancel.
+"""Background training jobs: a pool of worker processes started on demand, a FIFO queue, limits and cancel.
 
 A job runs a recipe's training generator in a separate Python process, never in a thread of
 the Streamlit server: measured on 2 cores, training in a server thread ran at 0.40-0.68x of
 a bare loop (GIL contention with reruns), a worker process at 0.91x. Workers are fresh
-interpreters (`python -m zoo.jobs.worker`, so CUDA works in them) started once and reused, so a job
-does not pay start-up and `import torch`. They are not started with multiprocessing's spawn,
-because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
+interpreters (`python -m zoo.jobs.worker`, so CUDA works in them), not started with multiprocessing's
+spawn, because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
 app script itself. Pages use only submit, events, status, cancel and result (and `pace`, for an
 estimate before a run), so a Ray backend can later run the same jobs.
+
+A worker starts when a job needs one and serves the jobs that follow until it has been idle for
+ZOO_WORKER_IDLE_S. Measured on 2 cores (tests/bench/bench_worker_pool.py): a warm pool of two idle workers
+held 440 MB RSS (300-330 MB PSS) while nobody trained, and a worker started on demand delays its job's first
+event by about 2 s. Workers forked from a parent that imported torch would share most of an idle worker, but
+that parent is itself a process of about 220 MB, kept for good.
 
 A job near its time limit ends early and keeps what it has: its loops ask `zoo.jobs.deadline` and
 stop stepping in time for its final figures and weights. The runner times every finished run from
@@ -43,15 +48,12 @@ from zoo import settings
 from zoo.jobs.history import EventHistory
 from zoo.jobs.messages import MessageTooLong, receive, send
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings
+from zoo.jobs.records import EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name, to_forget
 
 log = logging.getLogger(__name__)
 
-_FINISHED = frozenset({"done", "failed", "cancelled", "timed_out", "expired"})
 _GRACE_S = 15.0            # how long a worker may overrun its limit or ignore a cancel before it is killed
 _TICK_S = 0.5              # the pool thread checks deadlines at least this often
-_KEEP_FINISHED = 200       # finished jobs kept for their sessions to collect ...
-_KEEP_FINISHED_S = 3600.0  # ... for at most an hour ...
-_KEEP_FINISHED_BYTES = 256 * 2 ** 20  # ... and, of those not yet collected, events and results up to this in all
 _MAX_MESSAGE_BYTES = 128 * 2 ** 20    # the longest message a worker may send (an event, a result)
 _EXIT_S = 2.0              # on shutdown, how long workers get to exit before they are killed
 _MAX_DRAIN = 1000          # messages read from one worker per turn, so others are not starved
@@ -59,30 +61,6 @@ _KEEP_PACES = 64           # job functions whose latest pace is kept
 _RETRY_S = 2.0             # after a worker failed to start, the next try waits this long, doubled on each ...
 _RETRY_MAX_S = 120.0       # ... further failure, up to this
 _REPO_ROOT = str(settings.REPOSITORY)
-EXPIRED = "This run is no longer on the server (it ended long ago, or the server restarted): start it again."
-"""what the status of a job id the runner does not know says"""
-
-
-class JobLimitError(RuntimeError):
-    """A limit on jobs was hit; the message is meant for the person at the browser."""
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """A snapshot of one job, for the page to draw."""
-
-    state: str            # "queued" | "running" | "done" | "failed" | "cancelled" | "timed_out" | "expired"
-    position: int | None  # 1-based place in the queue while queued, else None
-    error: str | None     # "ValueError: ..." for failed, a sentence for timed_out and expired
-    n_events: int         # events received, also those no longer kept
-    elapsed_s: float      # running time so far (0 while queued)
-
-    @property
-    def finished(self) -> bool:
-        """Whether the job has ended and will not change any more."""
-        return self.state in _FINISHED
-
-
 @dataclass(eq=False)
 class _Job:
     """The server's record of one job."""
@@ -125,29 +103,33 @@ class _Worker:
     conn: Connection
     ready: bool = False              # done importing; one that dies before that is not restarted eagerly
     job: _Job | None = None
+    idle_since: float = field(default_factory=time.monotonic)  # when it was last ready for a job
 
 
 class JobRunner:
-    """Runs training generators in a warm pool of `max_jobs` worker processes.
+    """Runs training generators in up to `max_jobs` worker processes, started as jobs need them.
 
     Limits come from ZOO_MAX_JOBS (jobs running at once, default 2), ZOO_JOB_SECONDS (running time
     of one job, default 300), ZOO_MAX_QUEUE (jobs waiting for a slot, default 10) and
     ZOO_WORKER_MEMORY_MB (the memory of one worker) unless given. Further jobs wait in a FIFO queue;
-    each session may have one job queued or running. `preload` names modules every worker imports at
-    start, so that the first job is warm too; ZOO_WORKER_THREADS, if set, is torch's thread count in
-    each worker. A job that ignores a cancel or overruns its limit by `grace_seconds` (a step that
-    hangs) has its worker killed and replaced.
+    each session may have one job queued or running. A worker idle for `idle_seconds` (ZOO_WORKER_IDLE_S,
+    default 300; 0 ends it after each job) exits. `preload` names modules every worker imports as it starts;
+    ZOO_WORKER_THREADS, if set, is torch's thread count in each worker. A job that ignores a cancel or
+    overruns its limit by `grace_seconds` (a step that hangs) has its worker killed.
     """
 
     def __init__(self, max_jobs: int | None = None, job_seconds: float | None = None, *,
                  max_queue: int | None = None, worker_memory_mb: float | None = None,
-                 grace_seconds: float = _GRACE_S, preload: tuple[str, ...] = ("torch",)) -> None:
+                 idle_seconds: float | None = None, grace_seconds: float = _GRACE_S,
+                 preload: tuple[str, ...] = ("torch",)) -> None:
         self.max_jobs = max_jobs if max_jobs is not None else settings.max_jobs()
         self.job_seconds = job_seconds if job_seconds is not None else settings.job_seconds()
         self.max_queue = max_queue if max_queue is not None else settings.max_queue()
         self.worker_memory_mb = worker_memory_mb if worker_memory_mb is not None else settings.worker_memory_mb()
-        if self.max_jobs < 1 or self.job_seconds <= 0 or self.max_queue < 0 or self.worker_memory_mb <= 0:
-            raise ValueError("max_jobs must be at least 1, max_queue at least 0, job_seconds and "
+        self.idle_seconds = idle_seconds if idle_seconds is not None else settings.worker_idle_seconds()
+        if (self.max_jobs < 1 or self.job_seconds <= 0 or self.max_queue < 0 or self.worker_memory_mb <= 0
+                or self.idle_seconds < 0):
+            raise ValueError("max_jobs must be at least 1, max_queue and idle_seconds at least 0, job_seconds and "
                              "worker_memory_mb positive")
         self.grace_seconds = grace_seconds
         self._worker_args = [str(settings.worker_threads()), f"{self.worker_memory_mb:g}", *preload]
@@ -156,13 +138,12 @@ class JobRunner:
         self._queue: deque[_Job] = deque()
         self._paces: dict[str, Pace] = {}  # the latest per job function, oldest first
         self._workers: list[_Worker] = []
+        self._leaving: list[tuple[subprocess.Popen, float]] = []  # retired idle workers and when to kill them
         self._failed_starts = 0            # in a row: workers that could not start or died before they were ready
         self._next_start = 0.0             # time.monotonic() before which no worker is started
         self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-        with self._lock:
-            self._start_workers(time.monotonic())
         self._thread = threading.Thread(target=self._serve, name="zoo-jobs", daemon=True)
         self._thread.start()
 
@@ -188,8 +169,8 @@ class JobRunner:
                 raise JobLimitError("You already have a training job running; "
                                     "cancel it or wait for it to finish.")
             if len(active) >= self.max_jobs + self.max_queue:
-                raise JobLimitError(_busy(self.max_jobs, len(self._queue)))
-            job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), _function_name(fn),
+                raise JobLimitError(busy(self.max_jobs, len(self._queue)))
+            job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), function_name(fn),
                        PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -228,7 +209,7 @@ class JobRunner:
                 job.session_ended = True
                 job.release()
                 self._cancel(job)
-                if job.state in _FINISHED:
+                if job.state in FINISHED:
                     self._jobs.pop(job.id, None)
 
     def result(self, job_id: str) -> Any | None:
@@ -247,7 +228,7 @@ class JobRunner:
     def pace(self, fn: Callable[..., Iterator[dict]]) -> Pace | None:
         """How the latest finished run of job function `fn` went on this server (None before one has)."""
         with self._lock:
-            return self._paces.get(_function_name(fn))
+            return self._paces.get(function_name(fn))
 
     def shutdown(self) -> None:
         """Cancel every job and stop the workers (they get a moment to exit, then are killed)."""
@@ -264,9 +245,10 @@ class JobRunner:
             for worker in self._workers:
                 worker.conn.close()  # an idle worker exits at once, a busy one after its step
             deadline = time.monotonic() + _EXIT_S
-            for worker in self._workers:
-                _reap(worker.process, deadline - time.monotonic())
+            for process in [worker.process for worker in self._workers] + [process for process, _ in self._leaving]:
+                _reap(process, deadline - time.monotonic())
             self._workers.clear()
+            self._leaving.clear()
             os.close(self._wake_r)
             os.close(self._wake_w)
 
@@ -282,23 +264,17 @@ class JobRunner:
 
     def _finish(self, job: _Job, state: str, error: str | None = None) -> None:
         """End a job; a job that has ended never changes again. One whose session has ended is forgotten."""
-        if job.state in _FINISHED:
+        if job.state in FINISHED:
             return
         job.state, job.error, job.ended, job.payload = state, error, time.monotonic(), b""
         if job.session_ended:
             self._jobs.pop(job.id, None)
 
     def _forget_finished(self, now: float) -> None:
-        """Forget finished jobs beyond the newest _KEEP_FINISHED or older than _KEEP_FINISHED_S, and the
-        oldest of those whose events and results, not yet collected, take more than _KEEP_FINISHED_BYTES."""
-        finished = sorted((job for job in self._jobs.values() if job.ended is not None),
-                          key=lambda job: job.ended)
-        excess = len(finished) - _KEEP_FINISHED
-        held = sum(job.nbytes for job in finished)
-        for i, job in enumerate(finished):
-            if i < excess or now - job.ended > _KEEP_FINISHED_S or held > _KEEP_FINISHED_BYTES:
-                held -= job.nbytes
-                del self._jobs[job.id]
+        """Forget the finished jobs that `records.to_forget` names."""
+        finished = [job for job in self._jobs.values() if job.ended is not None]
+        for job in to_forget(finished, now, ended=lambda job: job.ended, nbytes=lambda job: job.nbytes):
+            del self._jobs[job.id]
 
     def _wake(self) -> None:
         """Make the pool thread look at the queue and at cancels now rather than at its next tick."""
@@ -307,9 +283,14 @@ class JobRunner:
                 os.write(self._wake_w, b"x")
 
     def _start_workers(self, now: float) -> None:
-        """Start workers up to max_jobs; after a start that failed (no memory or processes left, or a worker
-        that died before it was ready) wait _RETRY_S, doubled with each further failure, before the next."""
-        while len(self._workers) < self.max_jobs and now >= self._next_start and not self._closed:
+        """Start a worker for each queued job that no idle one will take, up to max_jobs; after a start that
+        failed (no memory or processes left, or a worker that died before it was ready) wait _RETRY_S, doubled
+        with each further failure, before the next."""
+        def needed() -> bool:
+            idle = sum(worker.job is None for worker in self._workers)
+            return len(self._queue) > idle and len(self._workers) < self.max_jobs
+
+        while needed() and now >= self._next_start and not self._closed:
             try:
                 self._add_worker()
             except OSError as exc:
@@ -337,8 +318,24 @@ class JobRunner:
         self._workers.append(worker)
         return worker
 
+    def _retire_idle(self, now: float) -> None:
+        """Let workers idle for idle_seconds go while no job waits: with its pipe closed, an idle worker exits at
+        once; it is reaped on a later turn (killed if it takes longer than _EXIT_S), so that no call waits on it."""
+        for process, deadline in list(self._leaving):
+            if process.poll() is None and now > deadline:
+                process.kill()
+            elif process.poll() is not None:
+                self._leaving.remove((process, deadline))
+        if self._queue:
+            return
+        for worker in [worker for worker in self._workers if worker.ready and worker.job is None]:
+            if now - worker.idle_since >= self.idle_seconds:
+                self._workers.remove(worker)
+                worker.conn.close()
+                self._leaving.append((worker.process, now + _EXIT_S))
+
     def _retire(self, worker: _Worker) -> None:
-        """Forget a dead or killed worker and reap it; the pool thread starts a fresh one in its place."""
+        """Forget a dead or killed worker and reap it; the next job that needs a worker starts a fresh one."""
         self._workers.remove(worker)
         worker.conn.close()
         _reap(worker.process, _EXIT_S)
@@ -373,6 +370,7 @@ class JobRunner:
         with self._lock:
             now = time.monotonic()
             outbox = self._enforce_limits(now)
+            self._retire_idle(now)
             self._start_workers(now)
             outbox += self._dispatch()
             self._forget_finished(now)
@@ -403,7 +401,9 @@ class JobRunner:
                 self._retire(worker)
             elif lost:
                 _reap(worker.process, _EXIT_S)
-                if worker.job is not None:
+                if worker.job is not None and worker.job.started is None and worker.job.state == "running":
+                    self._requeue(worker.job)  # its worker died before it began: the next worker takes it
+                elif worker.job is not None:
                     self._finish(worker.job, "failed", _death_message(worker.process.returncode))
                 self._retire(worker)
 
@@ -411,7 +411,7 @@ class JobRunner:
         """Apply one message (`nbytes` long) from a worker to its current job."""
         job = worker.job
         if kind == "ready":
-            worker.ready = True
+            worker.ready, worker.idle_since = True, time.monotonic()
             self._failed_starts = 0
         elif kind == "started":
             job.started = time.monotonic()
@@ -420,7 +420,7 @@ class JobRunner:
             job.meter.observe(args[0], time.monotonic())
             job.history.add(args[0], nbytes)
         else:  # the job ended: "done", "failed", "cancelled" or "timed_out"
-            worker.job = None
+            worker.job, worker.idle_since = None, time.monotonic()
             if kind == "done":
                 if not job.released:
                     job.result, job.result_bytes = args[0], nbytes
@@ -467,8 +467,16 @@ class JobRunner:
         worker.process.kill()
         self._retire(worker)
 
+    def _requeue(self, job: _Job) -> None:
+        """Put a job back at the head of the queue (its worker died while starting); a cancelled one ends."""
+        if job.cancel_at is not None:
+            self._finish(job, "cancelled")
+        else:
+            job.state = "queued"
+            self._queue.appendleft(job)
+
     def _dispatch(self) -> list[tuple[Connection, tuple]]:
-        """Hand queued jobs, oldest first, to idle workers."""
+        """Hand queued jobs, oldest first, to idle workers; one still starting reads its job once it is ready."""
         outbox = []
         idle = [worker for worker in self._workers if worker.job is None]
         while self._queue and idle:
@@ -489,17 +497,18 @@ _runner_lock = threading.Lock()
 
 
 def get_runner() -> JobRunner:
-    """The process-wide runner, created at first use and shut down when the server exits."""
+    """The process-wide runner of ZOO_JOB_BACKEND (this server's worker pool, or a Ray cluster's
+    `zoo.jobs.ray_runner.RayJobRunner`), created at first use and shut down when the server exits."""
     global _runner
     with _runner_lock:
         if _runner is None:
-            _runner = JobRunner()
+            if settings.job_backend() == "ray":
+                from zoo.jobs.ray_runner import RayJobRunner
+                _runner = RayJobRunner()
+            else:
+                _runner = JobRunner()
             atexit.register(_runner.shutdown)
         return _runner
-
-
-def _function_name(fn: Callable) -> str:
-    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 def _import_path() -> list[str]:
@@ -513,13 +522,6 @@ def _reap(process: subprocess.Popen, timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def _busy(slots: int, waiting: int) -> str:
-    """What a person reads when the queue is full."""
-    taken = "its training slot is taken" if slots == 1 else f"all {slots} training slots are taken"
-    queue = {0: "no other job may wait", 1: "1 more job is waiting"}.get(waiting, f"{waiting} more jobs are waiting")
-    return f"The server is busy: {taken} and {queue}. Try again in a few minutes."
 
 
 def _death_message(code: int) -> str:
