@@ -28,24 +28,6 @@ def embed(model: SimCLR, images: torch.Tensor) -> np.ndarray:
     return features(model.encoder, images).numpy()
 
 
-@dataclass(frozen=True)
-class FeaturePlane:
-    """The two directions along which the features vary most (PCA), through their mean: where the map
-    places the test set, and any upload beside it."""
-    center: np.ndarray
-    axes: np.ndarray
-    """(2, D), unit length"""
-
-    def project(self, feature_rows: np.ndarray) -> np.ndarray:
-        return (feature_rows - self.center) @ self.axes.T
-
-
-def feature_plane(feature_rows: np.ndarray) -> FeaturePlane:
-    center = feature_rows.mean(0)
-    _, _, directions = np.linalg.svd(feature_rows - center, full_matrices=False)
-    return FeaturePlane(center, directions[:2])
-
-
 def nearest_neighbours(bank: np.ndarray, query: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """The k rows of `bank` most cosine-similar to each row of `query`: indices (Q, k) and similarities (Q, k)."""
     similarity = F.normalize(torch.as_tensor(query, dtype=torch.float32), dim=1) @ \

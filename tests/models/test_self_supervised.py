@@ -192,8 +192,6 @@ def test_explore_views_map_neighbours_and_similarity_matrix():
     assert first.shape == (3, 28, 28) and np.array_equal(first, explore.two_views(x[:3], AugmentStrengths(), seed=4)[0])
     assert not np.array_equal(first, second)
     rows = explore.embed(model, x)
-    plane = explore.feature_plane(rows)
-    assert plane.project(rows).shape == (12, 2) and np.allclose(plane.axes @ plane.axes.T, np.eye(2), atol=1e-5)
     index, similarity = explore.nearest_neighbours(rows, rows[:2], k=3)
     assert index.shape == (2, 3) and list(index[:, 0]) == [0, 1] and similarity[0, 0] == pytest.approx(1.0, abs=1e-5)
     sharp = explore.similarity_matrix(model, x[:5], 0.05, AugmentStrengths(), seed=0)
