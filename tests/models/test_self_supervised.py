@@ -1,11 +1,15 @@
 """models.self_supervised: the NT-Xent loss on hand-made pairs, augmentations that keep shape and range,
-kNN and probe evaluation on tiny synthetic sets, a resumable fit, the label-efficiency table, the job."""
+kNN and probe evaluation on tiny synthetic sets, a resumable fit, the label-efficiency table, the job, and
+what the page computes (views, the feature map, probes on drawn or uploaded labels)."""
+import io
 import json
 import math
+import zipfile
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageDraw
 
 from models.self_supervised import explore
 from models.self_supervised.augment import AugmentStrengths, augment, erase_masks, gaussian_blur, two_views
@@ -16,6 +20,7 @@ from models.self_supervised.recipe import (SimCLRRecipe, SimCLRTraining, Supervi
 from tests.helpers import consume
 from zoo import checkpoints, evaluate, train
 from zoo.data import fashion_mnist
+from zoo.uploads import UploadError
 
 TINY = SimCLRConfig(channels=(4, 8, 16), projection_hidden=16, projection_dim=8)
 NO_CHANGE = AugmentStrengths(crop_scale=1.0, flip=0.0, rotation=0.0, brightness=0.0, contrast=0.0, blur=0.0, erase=0.0)
@@ -198,18 +203,93 @@ def test_explore_views_map_neighbours_and_similarity_matrix():
     soft = explore.similarity_matrix(model, x[:5], 5.0, AugmentStrengths(), seed=0)
     assert sharp.cosine.shape == (5, 5) and np.allclose(sharp.partner_probability.sum(1), 1, atol=1e-5)
     assert np.array_equal(sharp.cosine, soft.cosine) and sharp.partner_probability.max() > soft.partner_probability.max()
+    assert 0 <= soft.partner_share <= 1 and soft.partner_share == pytest.approx(np.diag(soft.partner_probability).mean())
     same = explore.similarity_matrix(model, x[:5], 0.5, NO_CHANGE, seed=0)
     assert np.allclose(np.diag(same.cosine), 1, atol=1e-4)  # unchanged views: the positives are identical
     with pytest.raises(ValueError, match="above 0"):
         explore.similarity_matrix(model, x[:5], 0.0, AugmentStrengths())
 
 
-def test_probe_with_few_labels_measures_the_test_images():
-    torch.manual_seed(0)
+def _tiny_test_set(model, n=60):
     sample = fashion_mnist.load_sample()
-    train, test = fashion_mnist.Split(sample.images[:80], sample.labels[:80]), fashion_mnist.Split(sample.images[80:], sample.labels[80:])
-    accuracy = explore.probe_with_few_labels(SimCLR(TINY).eval(), train, test, per_class=2)
-    assert 0 <= accuracy <= 1
+    images, labels = sample.images[:n].numpy(), sample.labels[:n].numpy()
+    return explore.TestSet(images, labels, explore.embed(model, explore.as_floats(images)), complete=False)
+
+
+def test_feature_map_places_new_rows_by_pca_and_beside_their_neighbours_on_tsne():
+    torch.manual_seed(0)
+    model = SimCLR(TINY).eval()
+    test = _tiny_test_set(model)
+    pca = explore.feature_map(test, "pca", points=50)
+    assert pca.coords.shape == (50, 2) and np.array_equal(pca.labels, test.labels[:50])
+    assert np.allclose(pca.place(test.features[:3]), pca.coords[:3])  # the map's own rows land on their dots
+    assert np.allclose(pca.place(5 * test.features[:3]), pca.coords[:3])  # by direction only, as cosine sees them
+    tsne = explore.feature_map(test, "tsne", points=50)
+    assert tsne.axes is None and tsne.coords.shape == (50, 2)
+    index, _ = explore.nearest_neighbours(tsne.features, test.features[:1], explore.PLACE_NEIGHBOURS)
+    assert np.allclose(tsne.place(test.features[:1]), tsne.coords[index[0]].mean(0))
+    with pytest.raises(ValueError, match="pca"):
+        explore.feature_map(test, "umap")
+    assert -1 <= test.typical_similarity() <= 1
+
+
+def test_views_agree_fully_when_nothing_changes_them():
+    torch.manual_seed(0)
+    model = SimCLR(TINY).eval()
+    first, second = explore.two_views(_images(1), NO_CHANGE, seed=0)
+    assert explore.views_agreement(model, first[0], second[0]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_one_of_each_class_takes_the_classes_in_turn():
+    images, names = explore.one_of_each_class(12)
+    assert images.shape == (12, 1, 28, 28) and 0 <= images.min() and images.max() <= 1
+    assert len({name.split(": ")[1] for name in names[:10]}) == 10 and names[0].startswith("1: ")
+
+
+@needs_dataset
+def test_probe_with_few_labels_measures_all_the_test_images():
+    torch.manual_seed(0)
+    model = SimCLR(TINY).eval()
+    result = explore.probe_with_few_labels(model, 2, seed=0, test=_tiny_test_set(model))
+    assert result.labelled == 20 and result.per_class == 2 and result.classes == 10 and result.measured_on == 60
+    assert 0 <= result.accuracy <= 1
+
+
+def test_probe_on_own_labels_is_measured_on_the_test_images_of_their_classes():
+    torch.manual_seed(0)
+    model = SimCLR(TINY).eval()
+    test = _tiny_test_set(model)
+    sample = fashion_mnist.load_sample()
+    given = np.isin(sample.labels[60:].numpy(), [7, 8])
+    result = explore.probe(model, sample.images[60:].numpy()[given], sample.labels[60:].numpy()[given], test)
+    assert result.classes == 2 and result.measured_on == int(np.isin(test.labels, [7, 8]).sum())
+    assert result.labelled == int(given.sum()) and 0 <= result.accuracy <= 1
+
+
+def _zip(folders: dict[str, int]) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("L", (60, 60), "white")
+    ImageDraw.Draw(image).rectangle([15, 10, 45, 50], fill="black")
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for folder, count in folders.items():
+            for i in range(count):
+                png = io.BytesIO()
+                image.save(png, format="PNG")
+                archive.writestr(f"{folder}/{i}.png", png.getvalue())
+    return buffer.getvalue()
+
+
+def test_labelled_and_unlabelled_uploads_become_fashion_images_or_say_why_not():
+    images, labels = explore.labelled_images(_zip({"sneakers": 2, "bag": 3}), "mine.zip")
+    assert images.shape == (5, 28, 28) and images.dtype == np.uint8
+    assert sorted(labels.tolist()) == [7, 7, 8, 8, 8]
+    with pytest.raises(UploadError, match="not a Fashion-MNIST class"):
+        explore.labelled_images(_zip({"cats": 2, "dogs": 2}), "pets.zip")
+    png = io.BytesIO()
+    Image.new("RGB", (80, 50), "white").save(png, format="PNG")
+    assert explore.own_image(png.getvalue(), "blank.png").shape == (28, 28)
+    with pytest.raises(UploadError, match="notes.png"):
+        explore.own_image(b"not an image", "notes.png")
 
 
 @pytest.mark.slow
