@@ -149,8 +149,8 @@ else:
 st.plotly_chart(figures.label_efficiency(table, m["linear_probe_accuracy"], probes), key="ssl_label_efficiency")
 if probes:
     classes = "all 10 classes" if result.classes == 10 else f"your {result.classes} classes"
-    st.metric(f"Your probe on {result.labelled:,} labelled images, measured on {result.measured_on:,} test images of "
-              f"{classes}", f"{result.accuracy:.1%}")
+    st.metric(f"Your probe on {result.labelled:,} labelled images ({result.per_class:.3g} per class), measured on "
+              f"{result.measured_on:,} test images of {classes}", f"{result.accuracy:.1%}")
 ten = table.get("10_per_class")
 if ten:
     st.caption(f"The card, with 10 labels per class: SimCLR's probe {ten['self_supervised']:.1%}, the encoder trained "

@@ -92,17 +92,18 @@ def _class_zip(folders: dict[str, int]) -> bytes:
 
 def test_probe_trains_on_the_labels_chosen_and_on_an_uploaded_zip():
     at = open_page(PAGE)
-    assert _probe_metric(at).label.startswith("Your probe on 100 labelled images, measured on 10,000 test images")
+    assert _probe_metric(at).label.startswith("Your probe on 100 labelled images (10 per class), measured on 10,000 test images")
     at.select_slider(key="ssl_probe_k").set_value(1).run()
     assert not at.exception
     shown = _probe_metric(at)
-    assert shown.label.startswith("Your probe on 10 labelled images") and 0 <= float(shown.value.rstrip("%")) <= 100
+    assert shown.label.startswith("Your probe on 10 labelled images (1 per class)") and 0 <= float(shown.value.rstrip("%")) <= 100
     assert "your probe: 1 per class" in _names(at, "ssl_label_efficiency")
 
     at.radio(key="ssl_probe_source").set_value("My images (zip of class folders)").run()
     at.file_uploader(key="ssl_probe_zip").upload("mine.zip", _class_zip({"bag": 4, "sandals": 3}), "application/zip").run()
     assert not at.exception and not at.error
-    assert _probe_metric(at).label == "Your probe on 7 labelled images, measured on 2,000 test images of your 2 classes"
+    assert _probe_metric(at).label == ("Your probe on 7 labelled images (3.5 per class), measured on 2,000 test images of "
+                                      "your 2 classes")
     at.file_uploader(key="ssl_probe_zip").upload("pets.zip", _class_zip({"cats": 2, "dogs": 2}), "application/zip").run()
     assert not at.exception
     assert at.error and "is not a Fashion-MNIST class" in at.error[0].value
