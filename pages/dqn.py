@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from models.dqn.agent_file import AgentFileError, agent_bytes, load_agent
+from models.dqn.agent_file import AgentFileError, load_agent
 from models.dqn.env import CARTPOLE_PHYSICS
 from models.dqn.explore import WORLD_EPISODES, WORLD_SEED, Episode, play_episode, q_grid, world_return
 from models.dqn.figures import episode_figure, q_landscape
@@ -163,8 +163,8 @@ def draw_finetune(events: list[dict]) -> None:
                      tuned_world.get("length", CARTPOLE_PHYSICS["length"]))
 
 
-tuned = ui.training_panel("dqn_ft", finetune_dqn, dict(agent=agent_bytes(model, {}, NAME), physics=physics,
-                                                        steps=steps, lr=lr, epsilon=epsilon),
+tuned = ui.training_panel("dqn_ft", finetune_dqn, dict(name=NAME, physics=physics, steps=steps, lr=lr,
+                                                        epsilon=epsilon),
                           metrics=("episode_return", "loss"), draw=draw_finetune,
                           download_name=f"{NAME}-finetuned.safetensors")
 if isinstance(tuned, bytes):

@@ -22,7 +22,6 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas  # noqa: F401  whole before any page builds a figure: see below
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 # Plotly checks every array against pandas as found in sys.modules, without waiting for an import under way: when
 # one visitor's session first imported pandas (a table) while another's built a figure, that figure failed on the
@@ -163,24 +162,32 @@ def image_grid(images: np.ndarray, *, title: str, titles: Sequence[str] | None =
                height_per_row: int = 90, symmetric: bool = False, colorscale: str = HEAT,
                gap: float = 0.01, zrange: tuple[float, float] | None = None) -> go.Figure:
     """Small multiples of (K, H, W) maps, e.g. feature maps or filters, each with square pixels; each
-    scaled on its own, or all on `zrange` (e.g. (0, 1) for images)."""
+    scaled on its own, or all on `zrange` (e.g. (0, 1) for images). Built in one constructor call with the
+    cells' domains laid out here: with `make_subplots` and a trace added per cell, 64 cells took 270 ms instead
+    of 25 ms (measured under load), the most of a CNN page's rerun when a class shares the server."""
     k = len(images)
     rows = int(np.ceil(k / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) if titles else None,
-                        horizontal_spacing=gap, vertical_spacing=2 * gap if not titles else 0.3 / rows)
+    row_gap = 2 * gap if not titles else 0.3 / rows
+    width, height = (1 - gap * (cols - 1)) / cols, (1 - row_gap * (rows - 1)) / rows
+    data, layout, annotations = [], {}, []
     for i, z in enumerate(images):
         lim = float(np.abs(z).max()) or 1.0
         zmin, zmax = (-lim, lim) if symmetric else (float(z.min()), float(z.max()) if z.max() > z.min() else z.min() + 1)
         if zrange is not None:
             zmin, zmax = zrange
-        fig.add_trace(go.Heatmap(z=z, colorscale="RdBu_r" if symmetric else colorscale, zmin=zmin, zmax=zmax,
-                                 showscale=False, hovertemplate=f"map {i}: %{{z:.2f}}<extra></extra>"),
-                      row=i // cols + 1, col=i % cols + 1)
-    _image_axes(fig)
-    for i in range(1, k + 1):  # square pixels in every cell
-        fig.layout[f"yaxis{i if i > 1 else ''}"].scaleanchor = f"x{i if i > 1 else ''}"
-    if titles:
-        fig.update_annotations(font_size=11)
+        suffix = str(i + 1) if i else ""
+        left, top = (i % cols) * (width + gap), 1 - (i // cols) * (height + row_gap)
+        data.append(dict(type="heatmap", z=z, colorscale="RdBu_r" if symmetric else colorscale, zmin=zmin, zmax=zmax,
+                         showscale=False, hovertemplate=f"map {i}: %{{z:.2f}}<extra></extra>",
+                         xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+        layout[f"xaxis{suffix}"] = dict(domain=[left, min(1.0, left + width)], anchor=f"y{suffix}", visible=False,
+                                        constrain="domain")
+        layout[f"yaxis{suffix}"] = dict(domain=[max(0.0, top - height), top], anchor=f"x{suffix}", visible=False,
+                                        autorange="reversed", constrain="domain", scaleanchor=f"x{suffix}")
+        if titles:
+            annotations.append(dict(text=titles[i], x=left + width / 2, y=top, xref="paper", yref="paper",
+                                    xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=11)))
+    fig = go.Figure(data, dict(layout, annotations=annotations))
     return tidy(fig, max(120, rows * height_per_row) + TITLE_MARGIN, title)
 
 

@@ -12,11 +12,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from models.dqn.agent_file import agent_bytes, load_agent
+from models.dqn.agent_file import agent_bytes
 from models.dqn.env import ENV_ID, make_env
 from models.dqn.explore import WORLD_EPISODES, world_return
 from models.dqn.model import QNetwork, QNetworkConfig
 from models.dqn.training_loop import BestWeights, DQNSettings, dqn_steps, evaluate_returns, greedy_actions
+from zoo import checkpoints
 from zoo.devices import torch_threads
 from zoo.jobs import deadline
 from zoo.training.recipe import ModuleRecipe
@@ -103,11 +104,12 @@ def finetune_settings(lr: float, epsilon: float) -> DQNSettings:
                        exploration_fraction=0.5)
 
 
-def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr: float = 1e-3, epsilon: float = 0.3,
+def finetune_dqn(name: str, physics: dict[str, float], steps: int = 5000, lr: float = 1e-3, epsilon: float = 0.3,
                  seed: int = 0, eval_every: int = 1000, eval_episodes: int = 10, replay_seconds: float = 1.0,
                  threads: int | None = 1) -> Iterator[dict]:
-    """Job: go on training `agent` (an agent file) for `steps` environment steps in CartPole with `physics`,
-    keeping the best weights of a greedy evaluation every `eval_every` steps (the start's included).
+    """Job: go on training shipped agent NAME (loaded by name where the job runs) for `steps` environment steps
+    in CartPole with `physics`, keeping the best weights of a greedy evaluation every `eval_every` steps (the
+    start's included).
     Yields {step, return_before, episodes, physics} first (before and after are `explore.world_return`,
     the page's figure for the same world); then, as they happen, {step, epsilon,
     elapsed_s (the job's clock)} with `episode_return` at an episode's end, `loss` after a training burst,
@@ -116,7 +118,7 @@ def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr:
     The evaluations that choose the weights use other seeds than before and after."""
     with torch_threads(threads):
         torch.manual_seed(seed)
-        q, meta = load_agent(agent)
+        q, _ = checkpoints.load(name, "cpu")
         q.requires_grad_(True)
         selection_seeds = range(FINETUNE_SELECTION_SEED, FINETUNE_SELECTION_SEED + eval_episodes)
         measure = lambda: float(evaluate_returns(q, ENV_ID, selection_seeds, physics).mean())
@@ -145,7 +147,7 @@ def finetune_dqn(agent: bytes, physics: dict[str, float], steps: int = 5000, lr:
         best.restore(q)
         q.eval()
         yield {"step": steps, "return_after": world_return(q, ENV_ID, physics), "kept_step": best.step}
-        return agent_bytes(q, physics, meta["base"])
+        return agent_bytes(q, physics, name)
 
 
 def _replay(q: QNetwork, steps: list[tuple], end: dict) -> dict[str, Any]:

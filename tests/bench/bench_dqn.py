@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import frame_steps_per_s, poll_like_a_page  # noqa: E402  (same directory)
 from models.dqn import explore, training_loop  # noqa: E402
-from models.dqn.agent_file import agent_bytes  # noqa: E402
 from models.dqn.env import make_env  # noqa: E402
 from models.dqn.figures import episode_figure  # noqa: E402
 from models.dqn.recipe import finetune_dqn, finetune_settings  # noqa: E402
@@ -80,9 +79,9 @@ def draw(events: list[dict]) -> int:
     return sum(len(figure.to_json()) for figure in figures)
 
 
-def job_steps_per_s(runner: jobs.JobRunner, agent: bytes, steps: int) -> tuple[float, float]:
+def job_steps_per_s(runner: jobs.JobRunner, steps: int) -> tuple[float, float]:
     """(environment steps/s of the job by its clock, mean KB the page's redraw builds)."""
-    job = runner.submit("bench", finetune_dqn, agent=agent, physics=PHYSICS, steps=steps, lr=LR, epsilon=EPSILON)
+    job = runner.submit("bench", finetune_dqn, name=NAME, physics=PHYSICS, steps=steps, lr=LR, epsilon=EPSILON)
     sizes = []
 
     def redraw() -> None:
@@ -115,15 +114,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="measurements of each kind, interleaved")
     args = parser.parse_args()
     q, card = checkpoints.load(NAME, "cpu")
-    agent = agent_bytes(q, PHYSICS, NAME)
     runner = jobs.JobRunner(max_jobs=1)
     try:
-        warm = runner.submit("bench", finetune_dqn, agent=agent, physics=PHYSICS, steps=300, eval_episodes=1)
+        warm = runner.submit("bench", finetune_dqn, name=NAME, physics=PHYSICS, steps=300, eval_episodes=1)
         while not runner.status(warm).finished:  # the worker imports gymnasium and the agent's code once
             time.sleep(0.1)
         runs = []
         for _ in range(args.repeats):  # interleaved: the machine's load drifts
-            runs.append((bare_steps_per_s(q, card["env_id"], args.steps), *job_steps_per_s(runner, agent, args.steps)))
+            runs.append((bare_steps_per_s(q, card["env_id"], args.steps), *job_steps_per_s(runner, args.steps)))
     finally:
         runner.shutdown()
     bare, job, size = (statistics.median(column) for column in zip(*runs))

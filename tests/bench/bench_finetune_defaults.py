@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from models.autoencoder.recipe import finetune_autoencoder  # noqa: E402
 from models.diffusion.recipe import finetune_diffusion  # noqa: E402
-from models.dqn.agent_file import agent_bytes  # noqa: E402
 from models.dqn.env import CARTPOLE_PHYSICS  # noqa: E402
 from models.dqn.recipe import finetune_dqn  # noqa: E402
 from models.gan.recipe import finetune_gan  # noqa: E402
@@ -34,7 +33,6 @@ from models.resnet.transfer import class_arrays, transfer  # noqa: E402
 from models.unet.recipe import finetune_unet  # noqa: E402
 from models.word2vec.recipe import Word2VecConfig, default_workers, train_vectors  # noqa: E402
 from tests.typed_text import PRIDE_AND_PREJUDICE  # noqa: E402
-from zoo import checkpoints  # noqa: E402
 from zoo.data import fashion_mnist, graphs, shapes  # noqa: E402
 from zoo.training.char_lm import finetune_charlm  # noqa: E402
 from zoo.training.image_classifier import VALIDATION_IMAGES, fashion_arrays, finetune_classifier  # noqa: E402
@@ -103,9 +101,7 @@ def resnet_transfer() -> dict[str, Any]:
 
 
 def dqn_standard_world() -> dict[str, Any]:
-    model, _ = checkpoints.load("dqn-cartpole", "cpu")
-    return dict(agent=agent_bytes(model, {}, "dqn-cartpole"), physics=dict(CARTPOLE_PHYSICS), steps=5000, lr=1e-3,
-                epsilon=0.3)
+    return dict(name="dqn-cartpole", physics=dict(CARTPOLE_PHYSICS), steps=5000, lr=1e-3, epsilon=0.3)
 
 
 def gnn_karate() -> dict[str, Any]:

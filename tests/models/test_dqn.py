@@ -173,15 +173,13 @@ def _tampered(q: QNetwork, **metadata: str) -> bytes:
     return save_tensors(q.state_dict(), metadata=meta)
 
 
-def test_fine_tune_job_reports_returns_replays_and_returns_an_agent():
-    torch.manual_seed(0)
-    agent = agent_file.agent_bytes(QNetwork(TINY), {}, "dqn-cartpole")
+def test_fine_tune_job_reports_returns_replays_and_returns_an_agent(tiny_dqn):
     physics = {"length": 1.0, "gravity": 12.0}
-    events, payload = consume(recipe.finetune_dqn(agent, physics, steps=700, eval_every=300, eval_episodes=2,
+    events, payload = consume(recipe.finetune_dqn("dqn-cartpole", physics, steps=700, eval_every=300, eval_episodes=2,
                                                   replay_seconds=0.0))
     assert events[0]["step"] == 0 and events[0]["episodes"] == explore.WORLD_EPISODES
     assert events[0]["physics"] == physics
-    before, _ = agent_file.load_agent(agent)  # the page's figure for this agent in this world: the same number
+    before, _ = tiny_dqn  # the page's figure for this agent in this world: the same number
     assert events[0]["return_before"] == explore.world_return(before, ENV, physics)
     assert "return_after" in events[-1] and events[-1]["step"] == 700 and events[-1]["kept_step"] in (0, 300, 600)
     middle = events[1:-1]

@@ -2,6 +2,7 @@
 nears its time limit, with the note, and the job still ends with its final figures and result. The
 signal is forced in this process by a limit already spent (`zoo.jobs.deadline.limit(0)`); one file for
 all of them, as they share the one rule (train_steps itself: tests/zoo/test_job_deadline.py)."""
+import dataclasses
 import random
 
 import numpy as np
@@ -43,14 +44,16 @@ def test_the_gan_fine_tune_stops_and_draws_its_last_samples(checkpoint_dir):
     assert "samples" in events[-1] and isinstance(weights, bytes)  # the samples of the step it stopped at
 
 
-def test_the_dqn_loop_and_fine_tune_stop_and_keep_an_agent():
+def test_the_dqn_loop_and_fine_tune_stop_and_keep_an_agent(checkpoint_dir):
     torch.manual_seed(0)
     events, _ = spent(training_loop.dqn_steps(QNetwork(QNetworkConfig(hidden=(16,))), make_env("CartPole-v1"),
                                               training_loop.DQNSettings(), 1000))
     assert [e["step"] for e in events] == [1]
     assert events[0][STOPPED_EARLY].startswith("Stopped after 1 of 1,000 environment steps")
-    agent = agent_file.agent_bytes(QNetwork(QNetworkConfig(hidden=(16,))), {}, "dqn-cartpole")
-    events, payload = spent(dqn_recipe.finetune_dqn(agent, {}, steps=700, eval_every=300, eval_episodes=2))
+    tiny = QNetworkConfig(hidden=(16,))
+    checkpoints.save("dqn-cartpole", QNetwork(tiny).eval(), {"title": "DQN", "env_id": "CartPole-v1",
+                     "config": dataclasses.asdict(tiny), "steps": 0, "device": "CPU", "wall_time_s": 0.0, "metrics": {}})
+    events, payload = spent(dqn_recipe.finetune_dqn("dqn-cartpole", {}, steps=700, eval_every=300, eval_episodes=2))
     assert len(noted(events)) == 1 and noted(events)[0]["step"] == 1  # the note reaches the page
     assert "return_after" in events[-1] and agent_file.load_agent(payload)
 
