@@ -113,7 +113,8 @@ if image is not None:
                                      f"{len(test.labels):,}", titles=[f"{CLASSES[test.labels[i]]} · {s:.2f}"
                                                                       for i, s in zip(index[0], similarity[0])],
                                      cols=8, height_per_row=150, colorscale="gray", zrange=(0, 1)), key="ssl_neighbours")
-    st.caption("Each with its class and its cosine similarity to your image. kNN accuracy on the card is this "
+    st.caption("Each with its class and its cosine similarity to your image (a gallery image is one of the test images, "
+               "so it comes first, at 1.00). kNN accuracy on the card is this "
                "neighbourhood's vote: 200 neighbours among the 60,000 training images, each weighed by similarity.")
 
 st.header("3. Labels are cheap now")
