@@ -13,6 +13,7 @@ PAGES = {
         st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
         st.Page("pages/resnet.py", title="ResNet", icon=":material/layers:", url_path="resnet"),
         st.Page("pages/unet.py", title="U-Net", icon=":material/grid_view:", url_path="unet"),
+        st.Page("pages/self_supervised.py", title="Self-supervised", icon=":material/join_inner:", url_path="self_supervised"),
     ],
     "Language": [
         st.Page("pages/rnn.py", title="RNN / GRU / LSTM", icon=":material/repeat:", url_path="rnn"),

@@ -21,6 +21,8 @@ def headline(metrics: dict) -> str:
         return f"{metrics['accuracy']:.1%} of analogies, similarity Spearman {metrics['spearman']:.2f}"
     if "checkpoint_accuracy" in metrics:
         return f"{metrics['checkpoint_accuracy']:.0%} accuracy on the {metrics['n_unlabelled']} unlabelled nodes"
+    if "linear_probe_accuracy" in metrics:
+        return f"{metrics['linear_probe_accuracy']:.1%} linear-probe accuracy, kNN {metrics['knn_accuracy']:.1%}"
     if "accuracy" in metrics:
         return f"{metrics['accuracy']:.2%} accuracy"
     if "fid" in metrics:

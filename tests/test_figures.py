@@ -24,7 +24,8 @@ from models.word2vec.explore import WordMap
 from zoo import jobs, plots
 from zoo.data.series import TimeSeries
 
-ALGORITHMS = ("autoencoder", "diffusion", "dqn", "gan", "gnn", "mlp", "rnn", "transformer", "unet", "word2vec")
+ALGORITHMS = ("autoencoder", "diffusion", "dqn", "gan", "gnn", "mlp", "rnn", "self_supervised", "transformer", "unet",
+              "word2vec")
 rng = np.random.default_rng(0)
 
 
@@ -177,6 +178,7 @@ def algorithm_figures() -> dict:
     from models.gan import figures as gan
     from models.gnn import figures as gnn
     from models.mlp import figures as mlp
+    from models.self_supervised import figures as ssl
     from models.unet import figures as unet
     positions, edges, names, classes = karate_like()
     points = SimpleNamespace(x=rng.normal(size=(40, 2)), y=rng.integers(0, 2, 40), classes=("inner", "outer"))
@@ -215,6 +217,12 @@ def algorithm_figures() -> dict:
             series, 12, {"naive": (series.values[-24:-12] + 12).tolist(), "mase_naive": 1.2},
             [{"step": 0, "actual": series.values[-12:].tolist(), "cell": "lstm"},
              {"step": 100, "forecast": (series.values[-12:] + 1).tolist(), "mase": 0.8}]),
+        "self_supervised.feature_map": lambda: ssl.feature_map(rng.normal(size=(300, 2)), rng.integers(0, 10, 300),
+                                                               [f"class {i}" for i in range(10)], {"your image": (0.1, 0.2)},
+                                                               "t-SNE"),
+        "self_supervised.label_efficiency": lambda: ssl.label_efficiency(
+            {f"{k}_per_class": {"self_supervised": 0.5 + k / 300, "supervised": 0.3 + k / 200, "random_encoder": 0.4 + k / 400,
+                                "labelled_images": 10 * k} for k in (1, 10, 100)}, 0.88, [("your probe: 5 per class", 5, 0.7)]),
         "transformer.attention_figure": lambda: transformer_figures.attention_figure(
             np.tril(rng.random((len(text), len(text)))), text, "Block 1, head 1"),
         "transformer.lens_figure": lambda: transformer_figures.lens_figure(rng.dirichlet(np.ones(30), (5, 48)), text[-48:],
@@ -366,6 +374,8 @@ SCENARIOS = {
     "unet": [("toggle", "unet_zero_skips", True), ("slider", "unet_ft_steps", 10), ("button", "unet_ft_start", None)],
     "gnn": [("button", "gnn_train_start", None), ("button", "gnn_compare_start", None), ("button", "gnn_depth_start", None)],
     "dqn": [("select_slider", "dqn_ft_steps", 500), ("button", "dqn_ft_start", None)],
+    "self_supervised": [("radio", "ssl_map_method", "t-SNE"), ("select_slider", "ssl_temperature", 0.05),
+                        ("slider", "ssl_ft_steps", 10), ("slider", "ssl_ft_n", 500), ("button", "ssl_ft_start", None)],
 }
 # The charts the scenarios must have drawn: those of every job they ran, among others.
 DRAWN = {
@@ -383,6 +393,8 @@ DRAWN = {
     "unet": {"unet_ft_example_0", "unet_skips_off", "unet_ft_loss", "unet_ft_dice"},
     "gnn": {"gnn_live_graph", "gnn_live_accuracy", "gnn_live_loss", "gnn_compare_chart", "gnn_depth_chart"},
     "dqn": {"dqn_episode", "dqn_landscape", "dqn_learning_curve", "dqn_ft_returns", "dqn_ft_epsilon", "dqn_ft_loss"},
+    "self_supervised": {"ssl_view_1", "ssl_map", "ssl_neighbours", "ssl_label_efficiency", "ssl_cosine", "ssl_partner",
+                        "ssl_ft_loss", "ssl_ft_knn"},
 }
 
 

@@ -3,29 +3,11 @@ the latent map shows, decoded grids and interpolations, noisy inputs, the sparse
 image's strongest atoms, VAE samples. Pictures come back as numpy arrays, ready to draw."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from zoo.data import fashion_mnist
-
-
-@dataclass(frozen=True)
-class LatentPlane:
-    """The two directions along which the test set's codes vary most (PCA), through their mean:
-    a 2-D window on a latent space of any size."""
-    center: np.ndarray
-    axes: np.ndarray
-    """(2, latent), unit length"""
-    spread: np.ndarray
-    """the codes' standard deviation along each axis"""
-
-    def project(self, codes: np.ndarray) -> np.ndarray:
-        return (codes - self.center) @ self.axes.T
-
-    def lift(self, points: np.ndarray) -> np.ndarray:
-        return self.center + np.asarray(points, dtype=np.float64) @ self.axes
+from zoo.projection import PrincipalAxes, principal_axes
 
 
 @torch.no_grad()
@@ -42,13 +24,12 @@ def decode(model: torch.nn.Module, codes: np.ndarray) -> np.ndarray:
     return model.decode(torch.as_tensor(codes, dtype=torch.float32, device=device)).squeeze(1).cpu().numpy()
 
 
-def latent_plane(codes: np.ndarray) -> LatentPlane:
-    center = codes.mean(0)
-    _, singular, directions = np.linalg.svd(codes - center, full_matrices=False)
-    return LatentPlane(center, directions[:2], singular[:2] / np.sqrt(len(codes) - 1))
+def latent_plane(codes: np.ndarray) -> PrincipalAxes:
+    """The plane the latent map shows: the two directions along which the codes vary most (PCA)."""
+    return principal_axes(codes, 2)
 
 
-def plane_grid(model: torch.nn.Module, plane: LatentPlane, size: int = 9, reach: float = 2.0) -> np.ndarray:
+def plane_grid(model: torch.nn.Module, plane: PrincipalAxes, size: int = 9, reach: float = 2.0) -> np.ndarray:
     """Images (size * size, 28, 28) decoded on a grid over the plane, `reach` standard deviations each way."""
     steps = np.linspace(-reach, reach, size)
     points = np.array([(a, b) for b in steps[::-1] for a in steps]) * plane.spread

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from zoo.projection import principal_axes, tsne
+
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
@@ -91,64 +93,6 @@ def similarity_matrix(kv: KeyedVectors, words: list[str]) -> np.ndarray:
     return units @ units.T
 
 
-def pca(x: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """(n, dims) coordinates on the top principal components, signs fixed so that the largest
-    loading of each is positive, and the share of variance each explains."""
-    centred = x - x.mean(0)
-    u, s, vt = np.linalg.svd(centred, full_matrices=False)
-    signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])
-    coords = (u * s * signs)[:, :dims]
-    share = s ** 2 / max(float((s ** 2).sum()), 1e-12)
-    return np.pad(coords, ((0, 0), (0, dims - coords.shape[1]))), share[:dims]
-
-
-def _affinities(d2: np.ndarray, perplexity: float, steps: int = 64) -> np.ndarray:
-    """Row-wise Gaussian affinities p(j|i) whose entropy is log(perplexity), by bisection on each
-    row's precision (in log space, all rows at once)."""
-    n = len(d2)
-    d = d2 - np.where(np.eye(n, dtype=bool), np.inf, d2).min(1, keepdims=True)
-    np.fill_diagonal(d, 0.0)
-    low, high, target = np.full(n, -30.0), np.full(n, 30.0), np.log(perplexity)
-    for _ in range(steps):
-        beta = np.exp((low + high) / 2)[:, None]
-        p = np.exp(-d * beta)
-        np.fill_diagonal(p, 0.0)
-        total = p.sum(1, keepdims=True)
-        entropy = (np.log(total) + beta * (d * p).sum(1, keepdims=True) / total)[:, 0]
-        wider = entropy > target  # too flat: sharpen
-        low, high = np.where(wider, (low + high) / 2, low), np.where(wider, high, (low + high) / 2)
-    return p / total
-
-
-def tsne(x: np.ndarray, dims: int = 2, perplexity: float = 30.0, iterations: int = 750, seed: int = 0) -> np.ndarray:
-    """Exact t-SNE (van der Maaten & Hinton 2008) for a few hundred points: Gaussian affinities
-    at `perplexity` (at most (n - 1) / 3), Student-t similarities in `dims` dimensions, gradient
-    descent with momentum, per-coordinate gains and early exaggeration (12x for the first 250
-    iterations), started from PCA scaled small (Kobak & Berens 2019), so it is deterministic.
-    O(n^2) per iteration: 200 points take well under a second."""
-    n = len(x)
-    if n < 4:
-        return pca(x, dims)[0]
-    p = _affinities(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), min(perplexity, (n - 1) / 3))
-    p = np.maximum((p + p.T) / (2 * n), 1e-12)
-    y = pca(x, dims)[0]
-    y = y / max(float(y[:, 0].std()), 1e-12) * 1e-4 + np.random.default_rng(seed).normal(0, 1e-8, y.shape)
-    update, gains, rate = np.zeros_like(y), np.ones_like(y), max(n / 12, 50.0)
-    for it in range(iterations):
-        early = it < 250
-        num = 1 / (1 + ((y[:, None, :] - y[None, :, :]) ** 2).sum(-1))
-        np.fill_diagonal(num, 0.0)
-        q = np.maximum(num / num.sum(), 1e-12)
-        pq = ((12.0 if early else 1.0) * p - q) * num
-        grad = 4 * (pq.sum(1, keepdims=True) * y - pq @ y)
-        same = (grad > 0) == (update > 0)
-        gains = np.maximum(np.where(same, gains * 0.8, gains + 0.2), 0.01)
-        update = (0.5 if early else 0.8) * update - rate * gains * grad
-        y = y + update
-        y -= y.mean(0)
-    return y
-
-
 @dataclass
 class WordMap:
     """Points of a word map: each word, its coordinates and which chosen word brought it in."""
@@ -186,8 +130,9 @@ def word_map(kv: KeyedVectors, words: list[str], n_neighbours: int = 8, method: 
         picked = [w for w in picked if w in kept]
     units = np.stack([kv.get_vector(w, norm=True) for w in picked]).astype(np.float64)
     if method == "pca":
-        coords, share = pca(units, dims)
-        explained = f"The {dims} principal components keep {share.sum():.0%} of these words' variance."
+        axes = principal_axes(units, dims)
+        coords = axes.project(units)
+        explained = f"The {dims} principal components keep {axes.share.sum():.0%} of these words' variance."
         note = f"{note} {explained}" if note else explained
     else:
         coords = tsne(units, dims, seed=seed)

@@ -146,6 +146,17 @@ def test_unet_page_segments_a_scene_and_measures_the_skip_connections(server, pa
     screenshot("unet")
 
 
+def test_self_supervised_page_shows_views_the_map_and_the_probe(server, page, screenshot):
+    page.goto(f"{server}/self_supervised")
+    expect(page.get_by_role("heading", name="Self-supervised learning: SimCLR", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="2. The map it learned without labels")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Your probe on 100 labelled images \(10 per class\), measured on"))).to_be_visible()
+    page.get_by_role("button", name="Draw two new views", exact=True).click()
+    expect(page.get_by_text(re.compile(r"The encoder finds the two views \*?\*?\d"))).to_be_visible()
+    expect(page.locator(".js-plotly-plot").nth(7)).to_be_visible()
+    screenshot("self_supervised")
+
+
 def test_gan_page_draws_the_lab_and_samples(server, page, screenshot):
     page.goto(f"{server}/gan")
     expect(page.get_by_role("heading", name="Generative adversarial network (GAN)")).to_be_visible()

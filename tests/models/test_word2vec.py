@@ -199,19 +199,6 @@ def test_lookup_suggestions_and_arithmetic(analogy_vectors, trained):
     np.testing.assert_allclose(sims, sims.T, atol=1e-6)
 
 
-def test_pca_and_tsne_separate_two_clusters():
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.normal(0, 0.1, (30, 20)) + 1, rng.normal(0, 0.1, (30, 20)) - 1])
-    coords, share = ws.pca(x, 3)
-    assert coords.shape == (60, 3) and share[0] > 0.9
-    for dims in (2, 3):
-        y = ws.tsne(x, dims)
-        assert y.shape == (60, dims) and np.isfinite(y).all()
-        within = np.linalg.norm(y[:30] - y[:30].mean(0), axis=1).mean()
-        assert np.linalg.norm(y[:30].mean(0) - y[30:].mean(0)) > 3 * within
-    np.testing.assert_array_equal(ws.tsne(x[:10]), ws.tsne(x[:10]))  # deterministic
-
-
 def test_word_map_brings_neighbours_and_samples_when_too_many(trained):
     points = ws.word_map(trained.wv, ["apple", "car"], n_neighbours=4, method="tsne")
     assert points.coords.shape == (10, 2) and points.note is None
