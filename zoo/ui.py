@@ -20,7 +20,7 @@ from zoo import checkpoints, drawing, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.data.text import Vocab
 from zoo.devices import describe, pick_device
-from zoo.explain.text import BATCH, MAX_CHARS, CharacterAttribution, integrated_gradients
+from zoo.explain.text import BATCH, MAX_CHARS, CharacterAttribution, integrated_gradients, most_steps
 from zoo.jobs import deadline
 from zoo.jobs.pace import not_measured
 from zoo.saliency import Inspection, inspect_image
@@ -273,8 +273,10 @@ def _uploaded_text(file_id: str, _data: bytes, name: str) -> str:
     return uploads.load_text(_data, name)
 
 
-ATTRIBUTION_STEPS = (8, 16, 32, 64, 128)
+ATTRIBUTION_STEPS = (8, 16, 32, 64, 128, 256, 512, 1024)
 """the steps a person may pick along the integrated-gradients path: each is a forward and backward pass"""
+TRUSTED_GAP = 0.05
+"""attributions whose sum is further than this from the change they explain get a warning"""
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$")
 
 
@@ -319,6 +321,10 @@ def why_this_character(name: str, prompt: str, key: str) -> None:
         st.error(f"“{_quoted(typed)}” is not among the {len(vocab) - 1} characters this model knows, so it can never "
                  "come next: type another.")
         return
+    if steps > most_steps(len(prompt)):
+        st.warning(f"{steps:,} steps over {min(len(prompt), MAX_CHARS)} characters would keep the server busy too "
+                   f"long: pick at most {most_steps(len(prompt)):,} steps for a prompt this long.")
+        return
     found, ms = _attribution(name, prompt, typed or None, steps)
     chars, target = vocab.decode(found.ids), vocab.chars[found.target]
     which = "" if typed else ", its likeliest"
@@ -333,7 +339,11 @@ def why_this_character(name: str, prompt: str, key: str) -> None:
     total = float(found.attributions.sum())
     st.caption(f"**Completeness:** the attributions add up to {total:+.3f} nats, and log p with your prompt minus log p "
                f"with no characters is {found.log_prob - found.baseline_log_prob:+.3f}: {found.relative_gap:.1%} apart "
-               f"with {steps} steps" + (" (more steps close the gap)." if found.relative_gap > 0.01 else "."))
+               f"with {steps} steps.")
+    if found.relative_gap > TRUSTED_GAP:
+        st.warning("The attributions do not add up, so do not trust these colours: along the path from no characters "
+                   "this model's prediction jumps (a recurrent state can amplify a small change character after "
+                   "character), and the gradients at the steps taken miss it. More steps or a shorter prompt help.")
     st.caption(f"**Cost:** {steps} forward and backward passes over {len(chars)} characters, {BATCH} at a time, and "
                f"one forward pass for the two ends: {ms:,.0f} ms on this server.")
 

@@ -11,9 +11,10 @@ from models.rnn.model import CELLS, CharRNN, RNNConfig
 from models.transformer.model import CharTransformer, TransformerConfig
 from zoo import checkpoints
 from zoo.data.text import Vocab
-from zoo.explain.text import MAX_CHARS, MAX_STEPS, integrated_gradients
+from zoo.explain.text import MAX_CHARS, MAX_STEPS, MAX_WORK, integrated_gradients, most_steps
 
 SHIPPED = ("rnn-text", "gru-text", "lstm-text", "transformer-text")
+SHORT = "And God said"
 PROMPT = "And God said, Let there be light: and there was light. And God saw the light, that it was good"
 V = 23
 
@@ -46,16 +47,25 @@ def test_the_embedding_path_of_each_shipped_model_gives_its_logits(shipped):
 
 
 def test_attributions_add_up_to_the_change_in_log_probability(shipped):
-    """Completeness (Sundararajan et al. 2017): with enough steps the sum is within 1% of f(x) - f(baseline),
-    for the likeliest next character and for an unlikely one."""
+    """Completeness (Sundararajan et al. 2017): with enough steps the sum is within 1% of f(x) - f(baseline). Over a
+    dozen characters 1,024 steps are enough for every model; over long prompts the recurrent ones' log-probability
+    jumps along the path and no affordable number is (zoo/explain/text.py)."""
     model, vocab = shipped
-    ids = vocab.encode(PROMPT)
-    likeliest = integrated_gradients(model, ids, steps=64)
-    assert likeliest.target == int(model(ids[None])[0, -1].argmax())
-    assert len(likeliest.attributions) == len(PROMPT) and likeliest.cut == 0
-    assert likeliest.relative_gap < 0.01, (likeliest.completeness_gap, likeliest.log_prob, likeliest.baseline_log_prob)
-    unlikely = integrated_gradients(model, ids, target=vocab.chars.index("Q"), steps=64)
-    assert unlikely.relative_gap < 0.01 and unlikely.log_prob < likeliest.log_prob
+    ids = vocab.encode(SHORT)
+    few, enough = (integrated_gradients(model, ids, steps=steps) for steps in (8, 1024))
+    assert enough.target == int(model(ids[None])[0, -1].argmax())
+    assert len(enough.attributions) == len(SHORT) and enough.cut == 0
+    assert enough.relative_gap < 0.01, (enough.completeness_gap, enough.log_prob, enough.baseline_log_prob)
+    assert enough.relative_gap < few.relative_gap
+
+
+def test_the_transformers_attributions_add_up_over_a_long_prompt_in_few_steps():
+    model, card = checkpoints.load("transformer-text", "cpu")
+    vocab = Vocab(card["vocab"])
+    likeliest = integrated_gradients(model, vocab.encode(PROMPT), steps=32)
+    unlikely = integrated_gradients(model, vocab.encode(PROMPT), target=vocab.chars.index("Q"), steps=32)
+    assert likeliest.relative_gap < 0.01 and unlikely.relative_gap < 0.01
+    assert unlikely.log_prob < likeliest.log_prob
 
 
 class LastCharacterOnly(nn.Module):
@@ -108,12 +118,6 @@ def test_each_character_is_credited_in_proportion_to_its_push():
     assert found.relative_gap < 1e-3
 
 
-def test_more_steps_close_the_completeness_gap(shipped):
-    model, vocab = shipped
-    few, many = (integrated_gradients(model, vocab.encode(PROMPT), steps=steps).relative_gap for steps in (2, 64))
-    assert many < few
-
-
 def test_a_long_prompt_is_read_from_its_last_characters():
     model = tiny_models()[0]
     found = integrated_gradients(model, torch.randint(V, (MAX_CHARS + 50,)), steps=4)
@@ -129,6 +133,10 @@ def test_bad_requests_are_refused_with_a_sentence():
         integrated_gradients(model, ids[:0])
     with pytest.raises(ValueError, match="must be in 0"):
         integrated_gradients(model, ids, target=V)
+    long = torch.randint(V, (MAX_CHARS,))
+    assert most_steps(MAX_CHARS) * MAX_CHARS <= MAX_WORK < (most_steps(MAX_CHARS) + 1) * MAX_CHARS
+    with pytest.raises(ValueError, match=f"at most {most_steps(MAX_CHARS)} steps"):
+        integrated_gradients(model, long, steps=most_steps(MAX_CHARS) + 1)
 
 
 def test_a_shared_model_is_left_as_it_was(shipped):

@@ -10,6 +10,12 @@ The baseline is all-zero embeddings, "no character at all", as the paper used fo
 embedding would be a real character, but every space in the prompt would then get exactly zero
 (its vector equals the baseline's), though spaces end words and shape the next character.
 
+Measured on the shipped models: the transformer's attributions add up to within 0.1% at 16 steps over
+95 characters; the recurrent models' log-probability jumps along the path (their state amplifies a small
+change character after character), so over long prompts no affordable number of steps closes the gap (4,096
+left the vanilla RNN 4 times off over 95 characters, in float64 too), while over a dozen characters 1,024 do.
+The gap is returned, so a page can say when the colours are not to be trusted.
+
 Any model with `token_embeddings(ids) -> (B, T, E)` and `from_token_embeddings(x) -> logits (B, T, V)`
 can be explained (the zoo's character models). No hooks are registered and no weight is touched, so
 a model shared by many sessions can be explained by all of them at once.
@@ -27,8 +33,11 @@ import torch.nn.functional as F
 
 MAX_CHARS = 200
 """the most characters attributed: a longer prompt is read from its last MAX_CHARS (the cost grows with them)"""
-MAX_STEPS = 256
+MAX_STEPS = 1024
 """the most steps along the path: each is one forward and backward pass over the prompt"""
+MAX_WORK = 32 * 1024
+"""the most steps times characters attributed at once (1,024 steps over 32 characters, 160 over 200): a
+recurrent model spends some 10 s on it on one CPU core"""
 BATCH = 32
 """steps run together in one batched forward and backward pass"""
 
@@ -65,6 +74,11 @@ class CharacterAttribution:
         return abs(self.completeness_gap) / max(abs(self.log_prob - self.baseline_log_prob), 1e-12)
 
 
+def most_steps(n_chars: int) -> int:
+    """The most steps allowed over a prompt of `n_chars` characters (MAX_STEPS and MAX_WORK)."""
+    return min(MAX_STEPS, MAX_WORK // min(max(n_chars, 1), MAX_CHARS))
+
+
 _CUDNN_SWITCH = threading.Lock()
 
 
@@ -88,6 +102,9 @@ def integrated_gradients(model: torch.nn.Module, ids: torch.Tensor, target: int 
         raise ValueError(f"the steps must be between 1 and {MAX_STEPS}, not {steps}")
     if ids.ndim != 1 or len(ids) == 0:
         raise ValueError("integrated gradients needs a non-empty prompt of character ids (T,)")
+    if steps * min(len(ids), MAX_CHARS) > MAX_WORK:
+        raise ValueError(f"{steps} steps over {min(len(ids), MAX_CHARS)} characters are more than the "
+                         f"{MAX_WORK:,} character-steps allowed: take at most {most_steps(len(ids))} steps")
     device = next(model.parameters()).device
     kept = ids[-MAX_CHARS:].to(device)
     with torch.no_grad():
