@@ -36,8 +36,9 @@ MAX_CHARS = 200
 MAX_STEPS = 1024
 """the most steps along the path: each is one forward and backward pass over the prompt"""
 MAX_WORK = 32 * 1024
-"""the most steps times characters attributed at once (1,024 steps over 32 characters, 160 over 200): a
-recurrent model spends some 10 s on it on one CPU core"""
+"""the most steps times characters attributed at once (1,024 steps over 32 characters, 163 over 200): 32 steps
+over 200 characters took the slowest model, the transformer, 0.9 s on one shared CPU core
+(tests/bench/bench_text_attribution.py), so about 4.6 s at this budget"""
 BATCH = 32
 """steps run together in one batched forward and backward pass"""
 
