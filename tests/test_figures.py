@@ -286,6 +286,40 @@ def test_unet_overlay_keeps_its_width_for_the_image():
     assert [t.name for t in figure.data if t.type == "scatter"] == ["circle", "square", "triangle"]
 
 
+# ---- the layer analysis's figures ---------------------------------------------------------------------------
+
+def layer_figures() -> dict:
+    import torch
+
+    from zoo.layers import figures as layer_figures_module
+    from zoo.layers.analysis import analyse
+    from zoo.layers.batches import AnalysisBatch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 36, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    labels = rng.integers(0, 3, 60)
+    analysis = analyse(model, AnalysisBatch((torch.rand(60, 1, 8, 8),), labels, ("circle", "square", "triangle"),
+                                            "sixty noisy squares"))
+    maps = [(f"{i + 1}. {layer.name}", layer.components[:, :2]) for i, layer in enumerate(analysis.layers)]
+    return {
+        "layer_histograms": lambda: layer_figures_module.layer_histograms(analysis.layers[0]),
+        "unit_health": lambda: layer_figures_module.unit_health(analysis),
+        "layer_maps": lambda: layer_figures_module.layer_maps(maps, labels, analysis.classes, "PCA"),
+    }
+
+
+def test_every_layer_figure_follows_the_rules():
+    from zoo.layers import figures as layer_figures_module
+    built = layer_figures()
+    for name, build in built.items():
+        problems = plots.check_readable(build())
+        assert not problems, (name, problems)
+    public = {name for name, f in inspect.getmembers(layer_figures_module, inspect.isfunction)
+              if f.__module__ == layer_figures_module.__name__ and not name.startswith("_")
+              and inspect.signature(f).return_annotation in ("go.Figure", go.Figure)}
+    assert public == set(built), "a figure builder without a test here, or a test of one that is gone"
+
+
 # ---- every chart the pages draw ----------------------------------------------------------------------------
 
 class InProcessRunner:
@@ -376,6 +410,7 @@ SCENARIOS = {
     "dqn": [("select_slider", "dqn_ft_steps", 500), ("button", "dqn_ft_start", None)],
     "self_supervised": [("radio", "ssl_map_method", "t-SNE"), ("select_slider", "ssl_temperature", 0.05),
                         ("slider", "ssl_ft_steps", 10), ("slider", "ssl_ft_n", 500), ("button", "ssl_ft_start", None)],
+    "layers": [("radio", "layers_method", "t-SNE")],
 }
 # The charts the scenarios must have drawn: those of every job they ran, among others.
 DRAWN = {
@@ -395,6 +430,7 @@ DRAWN = {
     "dqn": {"dqn_episode", "dqn_landscape", "dqn_learning_curve", "dqn_ft_returns", "dqn_ft_epsilon", "dqn_ft_loss"},
     "self_supervised": {"ssl_view_1", "ssl_map", "ssl_neighbours", "ssl_label_efficiency", "ssl_cosine", "ssl_partner",
                         "ssl_ft_loss", "ssl_ft_knn"},
+    "layers": {"layers_health", "layers_histogram_0", "layers_maps"},
 }
 
 
