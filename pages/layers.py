@@ -47,7 +47,7 @@ if not names:
 name = st.selectbox("Checkpoint", names, index=names.index("cnn-fashion") if "cnn-fashion" in names else 0,
                     format_func=lambda n: f"{checkpoints.recipe(n).title} ({n})", key="layers_checkpoint")
 st.caption("The word vectors of `word2vec-text` are left out: gensim's table of vectors has no layers to look into.")
-model, card = ui.shared_model(name)
+model, _ = ui.shared_model(name)
 with st.spinner(f"Running a batch of {name}'s data through it, layer by layer…"):
     try:
         analysis = layer_analysis(name, model)
@@ -66,7 +66,8 @@ st.markdown("Every layer the batch passes through, in the order it reaches it: a
             f"only): within {SATURATION_MARGIN} of its limits on at least {SATURATED_SHARE:.0%} of its outputs.")
 st.dataframe([{"depth": i + 1, "layer": layer.name, "kind": layer.kind, "parameters": layer.parameters,
                "units": layer.units or None, "dead %": percent(layer.dead_share),
-               "saturated %": percent(layer.saturated_share)} for i, layer in enumerate(layers)],
+               "saturated %": percent(layer.saturated_share),
+               "same-class neighbour %": percent(layer.neighbours_agree)} for i, layer in enumerate(layers)],
              hide_index=True, height=min(36 * (len(layers) + 1), 420), key="layers_table")
 st.plotly_chart(figures.unit_health(analysis), key="layers_health")
 
@@ -80,6 +81,9 @@ for i in sorted(shown):
     st.plotly_chart(figures.layer_histograms(layers[i]), key=f"layers_histogram_{i}")
 
 st.header("3. Classes separating with depth")
+st.markdown("For each layer, the share of inputs whose nearest neighbour (by the layer's activations, on their "
+            "first 50 principal axes) has the same class; then maps of the layers you choose.")
+st.plotly_chart(figures.class_separation(analysis), key="layers_separation")
 mappable = [i for i, layer in enumerate(layers) if layer.components is not None]
 method = st.radio("Map", ["PCA", "t-SNE"], horizontal=True, key="layers_method",
                   help="PCA: the two directions along which the inputs vary most (instant). t-SNE: keeps each "

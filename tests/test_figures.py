@@ -304,6 +304,7 @@ def layer_figures() -> dict:
     return {
         "layer_histograms": lambda: layer_figures_module.layer_histograms(analysis.layers[0]),
         "unit_health": lambda: layer_figures_module.unit_health(analysis),
+        "class_separation": lambda: layer_figures_module.class_separation(analysis),
         "layer_maps": lambda: layer_figures_module.layer_maps(maps, labels, analysis.classes, "PCA"),
     }
 
@@ -430,7 +431,7 @@ DRAWN = {
     "dqn": {"dqn_episode", "dqn_landscape", "dqn_learning_curve", "dqn_ft_returns", "dqn_ft_epsilon", "dqn_ft_loss"},
     "self_supervised": {"ssl_view_1", "ssl_map", "ssl_neighbours", "ssl_label_efficiency", "ssl_cosine", "ssl_partner",
                         "ssl_ft_loss", "ssl_ft_knn"},
-    "layers": {"layers_health", "layers_histogram_0", "layers_maps"},
+    "layers": {"layers_health", "layers_histogram_0", "layers_separation", "layers_maps"},
 }
 
 

@@ -29,7 +29,7 @@ def test_loads_the_cnn_with_its_layers_histograms_and_maps_in_depth_order():
     assert rows[0]["kind"] == "Conv2d + BatchNorm2d + ReLU" and rows[0]["dead %"] is not None
     assert any("Fashion-MNIST" in c.value and "coloured by their class" in c.value for c in at.caption)
     keys = {c.key for c in at.get("plotly_chart")}
-    assert {"layers_health", "layers_maps"} <= keys and sum(k.startswith("layers_histogram_") for k in keys) == 2
+    assert {"layers_health", "layers_separation", "layers_maps"} <= keys and sum(k.startswith("layers_histogram_") for k in keys) == 2
     depths = [int(title.split(".")[0]) for title in _map_titles(at)]
     assert depths == sorted(depths) and depths[-1] == len(rows)
 

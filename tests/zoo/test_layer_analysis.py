@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from zoo import checkpoints
-from zoo.layers.analysis import BINS, analyse, analyse_checkpoint, torch_checkpoints, tsne_map
+from zoo.layers.analysis import (BINS, analyse, analyse_checkpoint, nearest_neighbour_agreement, torch_checkpoints,
+                                 tsne_map)
 from zoo.layers.batches import NEXT_CHARACTER_KINDS, AnalysisBatch, next_character_kind, text_windows
 
 
@@ -114,6 +115,12 @@ def test_tsne_of_a_layer_is_a_finite_map_of_every_input():
     layer = analyse(Known(), _batch())
     points = tsne_map(layer.layers[0])
     assert points.shape == (64, 2) and np.isfinite(points).all()
+
+
+def test_nearest_neighbours_agree_on_separated_classes_and_not_on_interleaved_ones():
+    two_groups = np.r_[np.arange(5.0), np.arange(10.0, 15.0)][:, None]
+    assert nearest_neighbour_agreement(two_groups, (np.arange(10) >= 5).astype(int)) == 1.0
+    assert nearest_neighbour_agreement(np.arange(10.0)[:, None], np.arange(10) % 2) == 0.0
 
 
 def test_text_windows_are_coloured_by_the_character_after_them():

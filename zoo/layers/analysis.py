@@ -23,7 +23,7 @@ from torch.nn.utils import parametrize
 
 from zoo import checkpoints
 from zoo.layers.batches import BATCH_SIZE, AnalysisBatch, batch_for
-from zoo.projection import principal_axes, tsne
+from zoo.projection import principal_axes, squared_distances, tsne
 
 BINS = 40
 """bars of every histogram: a fixed count keeps the payload small whatever the layer's size"""
@@ -73,6 +73,9 @@ class LayerReport:
     position) on the layer's principal axes; the first two are the PCA map"""
     explained: float | None
     """the share of the vectors' variance the PCA map shows"""
+    neighbours_agree: float | None
+    """the share of inputs whose nearest other input (by `components`) has the same class: how far the layer
+    has pulled the classes apart"""
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def analyse(model: torch.nn.Module, batch: AnalysisBatch, checkpoint: str = "") 
     private = copy.deepcopy(model).eval()
     device = next(private.parameters()).device
     inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in batch.inputs]
-    recorder = _Recorder(len(batch.labels), batch.sequence)
+    labels = np.asarray(batch.labels)
+    recorder = _Recorder(labels, batch.sequence)
     handles = [module.register_forward_hook(recorder.hook(name, role)) for name, module, role in _watched(private)]
     try:
         with torch.no_grad():
@@ -112,8 +116,15 @@ def analyse(model: torch.nn.Module, batch: AnalysisBatch, checkpoint: str = "") 
     finally:
         for handle in handles:
             handle.remove()
-    return LayerAnalysis(checkpoint, batch.description, np.asarray(batch.labels), tuple(batch.classes),
+    return LayerAnalysis(checkpoint, batch.description, labels, tuple(batch.classes),
                          tuple(recorder.finish()), time.perf_counter() - started)
+
+
+def nearest_neighbour_agreement(points: np.ndarray, labels: np.ndarray) -> float:
+    """The share of rows of `points` (N, D) whose nearest other row has the same label (leave-one-out 1-NN)."""
+    distances = squared_distances(points.astype(np.float64))
+    np.fill_diagonal(distances, np.inf)
+    return float((labels[distances.argmin(1)] == labels).mean())
 
 
 def evenly_spaced(count: int, most: int) -> list[int]:
@@ -212,15 +223,16 @@ class _Layer:
         return (role in ("norm", "activation") and self.role != "block" and bool(args) and args[0] is self.output
                 and (not holds or holder == holds or holder.startswith(holds + ".")))
 
-    def report(self, n_inputs: int, sequence: bool) -> LayerReport:
+    def report(self, labels: np.ndarray, sequence: bool) -> LayerReport:
         first = self.modules[0]
         block = self.role == "block"
         kind = f"output of {type(first).__name__}" if block else " + ".join(type(m).__name__ for m in self.modules)
         parameters = 0 if block else sum(p.numel() for m in self.modules for p in m.parameters())
         weights = histogram(_values(first)) if self.role in ("weighted", "norm") else None
         out = self.output.detach().float()
+        n_inputs = len(labels)
         if out.ndim == 0 or out.shape[0] != n_inputs:
-            return LayerReport(self.label, kind, parameters, weights, None, 0, None, None, None, None)
+            return LayerReport(self.label, kind, parameters, weights, None, 0, None, None, None, None, None)
         if out.ndim == 3 and sequence:  # (N, T, C)
             per_unit, vectors = out.reshape(-1, out.shape[-1]), out[:, -1]
         elif out.ndim >= 3:  # (N, C, ...): a feature map's unit is a channel
@@ -235,17 +247,18 @@ class _Layer:
             saturated = float((near.float().mean(0) >= SATURATED_SHARE).float().mean())
         rows = vectors.cpu().double().numpy()
         axes = principal_axes(rows, max(2, min(MAP_COMPONENTS, rows.shape[1])))
+        components = axes.project(rows).astype(np.float32)
         return LayerReport(self.label, kind, parameters, weights, histogram(out), per_unit.shape[1],
-                           float(dead.float().mean()), saturated, axes.project(rows).astype(np.float32),
-                           float(axes.share[:2].sum()))
+                           float(dead.float().mean()), saturated, components, float(axes.share[:2].sum()),
+                           nearest_neighbour_agreement(components, labels))
 
 
 class _Recorder:
     """The forward hooks' shared state: layers are grouped as the pass goes, and each is reduced to its
     report as soon as the next begins, so at most two layers' outputs are held at once."""
 
-    def __init__(self, n_inputs: int, sequence: bool):
-        self.n_inputs, self.sequence = n_inputs, sequence
+    def __init__(self, labels: np.ndarray, sequence: bool):
+        self.labels, self.sequence = labels, sequence
         self.reports: list[LayerReport] = []
         self.current: _Layer | None = None
         self.calls: Counter[str] = Counter()
@@ -267,7 +280,7 @@ class _Recorder:
 
     def _close(self) -> None:
         if self.current is not None:
-            self.reports.append(self.current.report(self.n_inputs, self.sequence))
+            self.reports.append(self.current.report(self.labels, self.sequence))
             self.current = None
 
     def finish(self) -> list[LayerReport]:

@@ -59,6 +59,22 @@ def unit_health(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
     return tidy(fig, height, "Dead and saturated units, layer by layer", legend=True)
 
 
+def class_separation(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
+    """Each layer's share of inputs whose nearest neighbour in its activations has the same class, in depth
+    order, beside the share a random neighbour would give: how the classes pull apart with depth."""
+    rows = [(i + 1, layer) for i, layer in enumerate(analysis.layers) if layer.neighbours_agree is not None]
+    shares = np.bincount(analysis.labels, minlength=len(analysis.classes)) / len(analysis.labels)
+    fig = go.Figure(go.Scatter(x=[depth for depth, _ in rows], y=[layer.neighbours_agree for _, layer in rows],
+                               mode="lines+markers", name="nearest neighbour of the same class",
+                               customdata=[f"{layer.name} ({layer.kind})" for _, layer in rows],
+                               line=dict(color=ACCENT), hovertemplate="%{customdata}<br>%{y:.1%}<extra></extra>"))
+    fig.add_hline(y=float((shares ** 2).sum()), line=dict(color=PALETTE[8], dash="dot"),
+                  annotation_text="a random neighbour", annotation_position="bottom right", annotation_font_size=11)
+    fig.update_xaxes(title="layer, in the order the batch reaches it", **integer_ticks([d for d, _ in rows] or [1]))
+    fig.update_yaxes(title="share of inputs whose nearest neighbour has the same class", **PROBABILITY_AXIS)
+    return tidy(fig, height, "Classes pulling apart, layer by layer")
+
+
 def layer_maps(maps: Sequence[tuple[str, np.ndarray]], labels: np.ndarray, classes: Sequence[str], method: str,
                cell_height: int = 300) -> go.Figure:
     """One 2-D map per layer, in depth order: each input placed by `method` (PCA or t-SNE) of the layer's
