@@ -91,6 +91,9 @@ class SharedActivation(nn.Module):
     def __init__(self):
         super().__init__()
         self.layers = nn.ModuleList([nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)])
+        for layer in self.layers:  # positive in, positive out: no unit of theirs is dead
+            nn.init.constant_(layer.weight, 0.1)
+            nn.init.zeros_(layer.bias)
         self.act = nn.ReLU()
         self.block = ResidualBlock()
 

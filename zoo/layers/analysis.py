@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -96,8 +96,11 @@ def torch_checkpoints() -> list[str]:
 
 
 def analyse_checkpoint(name: str, model: torch.nn.Module, size: int = BATCH_SIZE) -> LayerAnalysis:
-    """The layers of checkpoint NAME's `model` on `size` inputs of its own data (its recipe's batch)."""
-    return analyse(model, batch_for(name, model, size), name)
+    """The layers of checkpoint NAME's `model` on `size` inputs of its own data (its recipe's batch); its
+    `seconds` count making the batch too."""
+    started = time.perf_counter()
+    analysis = analyse(model, batch_for(name, model, size), name)
+    return replace(analysis, seconds=time.perf_counter() - started)
 
 
 def analyse(model: torch.nn.Module, batch: AnalysisBatch, checkpoint: str = "") -> LayerAnalysis:
