@@ -113,7 +113,7 @@ class DiffusionRecipe(ModuleRecipe):
 
     @torch.no_grad()
     def analysis_batch(self, model: torch.nn.Module, card: dict[str, Any], size: int, step: int = 250,
-                       most: int = 256) -> AnalysisBatch:
+                       most: int = 128) -> AnalysisBatch:
         """At most `most` test images noised to `step` (most of the signal left), through the U-Net eps_theta
         with the null label, so that the maps show what it reads from the image, not from the class it is
         told: the batch of the layer analysis (zoo.layers)."""

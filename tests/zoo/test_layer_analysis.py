@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from zoo import checkpoints
-from zoo.layers.analysis import (BINS, analyse, analyse_checkpoint, nearest_neighbour_agreement, torch_checkpoints,
-                                 tsne_map)
+from zoo.layers.analysis import (BINS, analyse, analyse_checkpoint, evenly_spaced, nearest_neighbour_agreement,
+                                 torch_checkpoints, tsne_map)
 from zoo.layers.batches import NEXT_CHARACTER_KINDS, AnalysisBatch, next_character_kind, text_windows
 
 
@@ -46,7 +46,7 @@ def test_a_known_dead_unit_and_a_known_saturated_unit_are_reported():
     assert (hidden.name, hidden.kind) == ("hidden.0", "Linear + ReLU")
     assert hidden.dead_share == pytest.approx(1 / 3) and hidden.saturated_share is None
     assert (squash.kind, squash.dead_share, squash.saturated_share) == ("Linear + Tanh", 0.0, 0.5)
-    assert head.kind == "Linear" and head.saturated_share is None
+    assert head.kind == "Linear (SpectralNorm)" and head.saturated_share is None
     assert [layer.units for layer in analysis.layers] == [3, 2, 2]
 
 
@@ -124,6 +124,10 @@ def test_nearest_neighbours_agree_on_separated_classes_and_not_on_interleaved_on
     two_groups = np.r_[np.arange(5.0), np.arange(10.0, 15.0)][:, None]
     assert nearest_neighbour_agreement(two_groups, (np.arange(10) >= 5).astype(int)) == 1.0
     assert nearest_neighbour_agreement(np.arange(10.0)[:, None], np.arange(10) % 2) == 0.0
+
+
+def test_evenly_spaced_layers_run_from_the_first_to_the_last():
+    assert evenly_spaced(10, 4) == [0, 3, 6, 9] and evenly_spaced(3, 6) == [0, 1, 2] and evenly_spaced(5, 1) == [4]
 
 
 def test_text_windows_are_coloured_by_the_character_after_them():

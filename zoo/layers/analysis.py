@@ -70,7 +70,8 @@ class LayerReport:
     """units saturated on most inputs (SATURATION_MARGIN, SATURATED_SHARE); None unless it ends in tanh or sigmoid"""
     components: np.ndarray | None = field(repr=False)
     """float32 (N, <= MAP_COMPONENTS): each input's vector (a feature map's channel means, a sequence's last
-    position) on the layer's principal axes; the first two are the PCA map"""
+    position) on the layer's principal axes; the first two are the PCA map. None when the output is not one
+    row per input, or is the same for every input"""
     explained: float | None
     """the share of the vectors' variance the PCA map shows"""
     neighbours_agree: float | None
@@ -131,10 +132,12 @@ def nearest_neighbour_agreement(points: np.ndarray, labels: np.ndarray) -> float
 
 
 def evenly_spaced(count: int, most: int) -> list[int]:
-    """Up to `most` of the indices 0 .. count - 1, evenly spaced, the first and last included: the layers a
-    page shows by default, from the input to the output."""
+    """Up to `most` of the indices 0 .. count - 1, evenly spaced, the first and last included (the last alone
+    when `most` is 1): the layers a page shows by default, from the input to the output."""
     if count <= most:
         return list(range(count))
+    if most < 2:
+        return [count - 1] * most
     return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
 
 
@@ -190,6 +193,14 @@ def _bounds(module: nn.Module) -> tuple[float, float] | None:
     return None
 
 
+def _class_name(module: nn.Module) -> str:
+    """The module's class, a parametrized one's original class with its parametrizations: "Linear (SpectralNorm)"."""
+    if not parametrize.is_parametrized(module):
+        return type(module).__name__
+    ways = sorted({type(p).__name__.lstrip("_") for chain in module.parametrizations.values() for p in chain})
+    return f"{type(module).__bases__[0].__name__} ({', '.join(ways)})"
+
+
 def _values(module: nn.Module) -> torch.Tensor:
     """Every parameter of a module as one flat tensor, a parametrized weight as the network uses it
     (after spectral normalisation, say)."""
@@ -202,12 +213,14 @@ def _values(module: nn.Module) -> torch.Tensor:
 def histogram(values: torch.Tensor) -> Histogram | None:
     """BINS bars from the smallest value to the largest (finite values only); None if there are none."""
     values = values.detach().float().flatten()
-    finite = torch.isfinite(values)
-    if not finite.all():
-        values = values[finite]
     if not values.numel():
         return None
-    low, high = values.min().item(), values.max().item()
+    low, high = (bound.item() for bound in torch.aminmax(values))
+    if not (np.isfinite(low) and np.isfinite(high)):  # rare: filter only then (a pass over every value)
+        values = values[torch.isfinite(values)]
+        if not values.numel():
+            return None
+        low, high = (bound.item() for bound in torch.aminmax(values))
     high = high if high > low else low + 1.0
     counts = torch.histc(values, BINS, low, high).cpu().numpy().astype(np.int64)
     return Histogram(np.linspace(low, high, BINS + 1), counts)
@@ -229,7 +242,7 @@ class _Layer:
     def report(self, labels: np.ndarray, sequence: bool) -> LayerReport:
         first = self.modules[0]
         block = self.role == "block"
-        kind = f"output of {type(first).__name__}" if block else " + ".join(type(m).__name__ for m in self.modules)
+        kind = f"output of {type(first).__name__}" if block else " + ".join(map(_class_name, self.modules))
         parameters = 0 if block else sum(p.numel() for m in self.modules for p in m.parameters())
         weights = histogram(_values(first)) if self.role in ("weighted", "norm") else None
         out = self.output.detach().float()
@@ -249,6 +262,9 @@ class _Layer:
             near = ((per_unit - bounds[0]) < SATURATION_MARGIN) | ((bounds[1] - per_unit) < SATURATION_MARGIN)
             saturated = float((near.float().mean(0) >= SATURATED_SHARE).float().mean())
         rows = vectors.cpu().double().numpy()
+        if not np.ptp(rows, axis=0).any():  # every input gives the same vector (a diffusion step's embedding)
+            return LayerReport(self.label, kind, parameters, weights, histogram(out), per_unit.shape[1],
+                               float(dead.float().mean()), saturated, None, None, None)
         axes = principal_axes(rows, max(2, min(MAP_COMPONENTS, rows.shape[1])))
         components = axes.project(rows).astype(np.float32)
         return LayerReport(self.label, kind, parameters, weights, histogram(out), per_unit.shape[1],

@@ -71,7 +71,7 @@ def next_character_kind(ch: str) -> int:
     return 2 if ch.isspace() else 3
 
 
-def text_windows(ids: torch.Tensor, chars: str, size: int = BATCH_SIZE, window: int = 48) -> AnalysisBatch:
+def text_windows(ids: torch.Tensor, chars: str, size: int = BATCH_SIZE, window: int = 32) -> AnalysisBatch:
     """`size` evenly spaced windows of `window` characters of `chars` (encoded as `ids`), read by a character
     model, each coloured by the kind of the character after it: what its last position predicts."""
     starts = np.linspace(0, len(chars) - window - 1, size).astype(np.int64)
