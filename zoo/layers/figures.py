@@ -34,7 +34,7 @@ def layer_histograms(layer: LayerReport, height: int = 260) -> go.Figure:
     for col, (hist, name, color) in enumerate(shown, start=1):
         _bars(fig, hist, name, color, col)
         fig.update_xaxes(title_text="weight value" if name == "weights" else "output value", row=1, col=col)
-        fig.update_yaxes(title_text="count (log scale)", type="log", exponentformat="power", row=1, col=col)
+        fig.update_yaxes(title_text="count (log scale)", type="log", dtick=1, exponentformat="power", row=1, col=col)
     fig.update_layout(bargap=0)
     fig.update_annotations(font_size=12)
     return tidy(fig, height, f"{layer.name} ({layer.kind})")
@@ -44,19 +44,21 @@ def unit_health(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
     """Each layer's share of dead units (zero on every input) and of saturated units, in depth order."""
     depth = np.arange(1, len(analysis.layers) + 1)
     names = [f"{layer.name} ({layer.kind})" for layer in analysis.layers]
-    fig = go.Figure()
+    fig, found = go.Figure(), 0.0
     for label, key, color in (("dead units", "dead_share", PALETTE[5]),
                               ("saturated units", "saturated_share", PALETTE[4])):
         shares = [getattr(layer, key) for layer in analysis.layers]
         if all(share is None for share in shares):
             continue
+        found = max(found, *(share or 0.0 for share in shares))
         fig.add_trace(go.Bar(x=depth, y=[np.nan if s is None else s for s in shares], name=label, customdata=names,
                              marker=dict(color=color),
                              hovertemplate=f"%{{customdata}}<br>{label}: %{{y:.1%}}<extra></extra>"))
     fig.update_xaxes(title="layer, in the order the batch reaches it", **integer_ticks(depth))
     fig.update_yaxes(title="share of the layer's units", **PROBABILITY_AXIS)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
-    return tidy(fig, height, "Dead and saturated units, layer by layer", legend=True)
+    title = "Dead and saturated units, layer by layer" + ("" if found else ": none in any layer on this batch")
+    return tidy(fig, height, title, legend=True)
 
 
 def class_separation(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
@@ -71,7 +73,7 @@ def class_separation(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
     fig.add_hline(y=float((shares ** 2).sum()), line=dict(color=PALETTE[8], dash="dot"),
                   annotation_text="a random neighbour", annotation_position="bottom right", annotation_font_size=11)
     fig.update_xaxes(title="layer, in the order the batch reaches it", **integer_ticks([d for d, _ in rows] or [1]))
-    fig.update_yaxes(title="share of inputs whose nearest neighbour has the same class", **PROBABILITY_AXIS)
+    fig.update_yaxes(title="share with a same-class neighbour", **PROBABILITY_AXIS)
     return tidy(fig, height, "Classes pulling apart, layer by layer")
 
 
@@ -94,7 +96,6 @@ def layer_maps(maps: Sequence[tuple[str, np.ndarray]], labels: np.ndarray, class
         fig.update_xaxes(title_text=f"{method} 1", showticklabels=False, zeroline=False, row=row, col=col)
         fig.update_yaxes(title_text=f"{method} 2", showticklabels=False, zeroline=False, row=row, col=col)
     fig.update_annotations(font_size=12)
-    fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, itemsizing="constant"))
-    n = len(labels)
-    return tidy(fig, cell_height * rows + 40, f"{n:,} inputs placed by {method} of each layer's activations, "
-                                              "coloured by class", legend=True)
+    fig.update_layout(legend=dict(itemsizing="constant", title_text="class"))
+    return tidy(fig, cell_height * rows + 40, f"{len(labels):,} inputs placed by {method} of each layer's "
+                                              "activations, coloured by class")
