@@ -4,7 +4,7 @@ not a test).
     OMP_NUM_THREADS=1 python tests/bench/bench_class.py --visitors 10 --trainers 2 [--out out/class-10.json]
 
 Starts the real server and one headless Chromium with one context per visitor, all visiting at once (async
-Playwright). Each visitor walks the 13 pages in its own order: opens the page, waits until it is idle (Streamlit's
+Playwright). Each visitor walks the 14 pages in its own order: opens the page, waits until it is idle (Streamlit's
 running indicator gone for QUIET_S), then does the page's main interaction step by step (upload a small image, type
 text, press the page's main button, move a slider), waiting until idle after each. Idle is read from the
 websocket: the server's `session_status_changed` messages say when the session's script starts and stops running
@@ -64,6 +64,7 @@ VISITS: dict[str, list[tuple[str, ...]]] = {
     "diffusion": [("choose", "Upload"), ("upload",), ("slide", "Noise step t")],
     "gnn": [("slide", "Class-balance weight")],
     "dqn": [("play",)],
+    "self_supervised": [("choose", "Upload"), ("upload",), ("slide", "Images in the batch")],
 }
 """each page's address and its main interaction, as steps: ("choose", option of a radio), ("upload",) a small
 image into the uploader shown, ("type", label, text), ("click", button), ("slide", label) one notch right, ("play",)
