@@ -15,6 +15,7 @@ from zoo.explain.sensitivity import Flip, flip_prediction
 KEPT = 16
 """explanations and attacks one session keeps: a rerun with the same image and settings recomputes nothing"""
 IG_BASELINES = {"black and blurred": ("black", "blurred"), "black": ("black",), "blurred": ("blurred",)}
+IG_STEPS = [8, 16, 32, 64, MAX_IG_STEPS]
 
 
 @st.cache_resource(show_spinner="Building the classifier to explain, once per server…")
@@ -58,9 +59,9 @@ pixels = image[0].numpy()
 with st.expander("The methods' settings"):
     a, b, c = st.columns(3)
     baselines = a.radio("Integrated gradients' baseline", list(IG_BASELINES), key="explain_ig_baseline")
-    steps = a.select_slider("Integrated gradients' steps", [s for s in (8, 16, 32, 64, 128) if s <= MAX_IG_STEPS],
-                            value=32, key="explain_ig_steps", help="More steps sum closer to the score's rise.")
-    samples = b.slider("SmoothGrad's noisy copies", 5, min(50, MAX_SMOOTHGRAD_SAMPLES), 25, step=5, key="explain_sg_n")
+    steps = a.select_slider("Integrated gradients' steps", IG_STEPS, value=32, key="explain_ig_steps",
+                            help="More steps sum closer to the score's rise.")
+    samples = b.slider("SmoothGrad's noisy copies", 5, MAX_SMOOTHGRAD_SAMPLES, 25, step=5, key="explain_sg_n")
     noise = b.slider("SmoothGrad's noise (share of the pixel range)", 0.05, 0.5, 0.15, step=0.05, key="explain_sg_noise")
     patch = c.slider("Occlusion's square (pixels)", *OCCLUSION_PATCHES, 4, key="explain_patch",
                      help="Laid every half its size, so small squares take many more passes.")

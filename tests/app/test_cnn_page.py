@@ -44,7 +44,7 @@ def test_why_names_the_most_faithful_map_and_links_to_the_explain_page():
     why = next(m.value for m in at.markdown if "points most faithfully" in m.value)
     assert why.startswith("Of 7 attribution methods, **")
     assert "red for the class" in chart(at, "cnn_why").proto.spec
-    assert [link.proto.page for link in at.get("page_link") if "Explain page" in link.proto.label] == ["pages/explain.py"]
+    assert [link.proto.page for link in at.get("page_link") if "Explain page" in link.proto.label] == ["explain"]
 
 
 def test_upload_predicts_and_bad_upload_shows_an_error(garment_png):

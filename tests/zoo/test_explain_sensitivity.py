@@ -11,7 +11,7 @@ from zoo.explain.sensitivity import flip_prediction
 
 def _needed(model) -> float:
     """The smallest epsilon that can flip the reader: its margin over the sum of its weights' sizes."""
-    return 2.0 / float(model[1].weight[0, READ].abs().sum())
+    return 2.0 / float(model[1].weight[0, READ].detach().abs().sum())
 
 
 def test_the_reader_flips_once_epsilon_allows_it():

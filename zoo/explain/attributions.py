@@ -24,7 +24,7 @@ BATCH = 64
 BLUR_SIGMA = 5.0
 """the blurred baseline's Gaussian width in pixels: wide enough to erase a garment's edges and texture, not its mass"""
 MAX_IG_STEPS = 128
-MAX_SMOOTHGRAD_SAMPLES = 64
+MAX_SMOOTHGRAD_SAMPLES = 50
 OCCLUSION_PATCHES = (2, 14)
 """the smallest and largest occluding square, in pixels"""
 

@@ -51,7 +51,7 @@ def faithfulness_curves(methods: Sequence[Measured], class_name: str, kind: str)
     fig = plots.lines(methods[0].curves.shares, series, kind=plots.PROBABILITY,
                       title=f"{kind.capitalize()}: area under each curve in brackets, {better} is more faithful",
                       x_title=f"share of pixels {'removed' if removing else 'revealed'}, most important first",
-                      y_title=f"probability of {class_name}", height=300)
+                      y_title=f"probability of {class_name}", height=240 + plots.LEGEND_ROW_PX * len(series))
     return fig.update_xaxes(**plots.PROBABILITY_AXIS)
 
 
