@@ -64,9 +64,9 @@ with st.expander("The methods' settings"):
     samples = b.slider("SmoothGrad's noisy copies", 5, MAX_SMOOTHGRAD_SAMPLES, 25, step=5, key="explain_sg_n")
     noise = b.slider("SmoothGrad's noise (share of the pixel range)", 0.05, 0.5, 0.15, step=0.05, key="explain_sg_noise")
     patch = c.slider("Occlusion's square (pixels)", *OCCLUSION_PATCHES, 4, key="explain_patch",
-                     help="Laid every half its size, so small squares take many more passes.")
+                     help="Laid every half its size (every 2 pixels at least): small squares take more passes.")
 options = Options(ig_steps=steps, ig_baselines=IG_BASELINES[baselines], smoothgrad_samples=samples,
-                  smoothgrad_noise=noise, occlusion_patch=patch, occlusion_stride=max(1, patch // 2))
+                  smoothgrad_noise=noise, occlusion_patch=patch, occlusion_stride=max(2, patch // 2))
 comparison = explanations(name, pixels, options)
 class_name = fashion_mnist.CLASSES[comparison.target]
 left, right = st.columns([1, 2])
