@@ -31,6 +31,9 @@ PAGES = {
     "Reinforcement learning": [
         st.Page("pages/dqn.py", title="DQN", icon=":material/sports_esports:", url_path="dqn"),
     ],
+    "Tools": [
+        st.Page("pages/explain.py", title="Explain", icon=":material/psychology_alt:", url_path="explain"),
+    ],
 }
 
 page = ui.navigation(PAGES)

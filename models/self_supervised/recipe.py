@@ -11,7 +11,7 @@ import torch
 
 from models.self_supervised.augment import AugmentStrengths, two_views
 from models.self_supervised.model import ConvEncoder, SimCLR, SimCLRConfig, SupervisedEncoder
-from models.self_supervised.probes import LinearProbe, features, knn_accuracy
+from models.self_supervised.probes import LinearProbe, ProbeClassifier, features, knn_accuracy
 from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
@@ -39,6 +39,9 @@ MONITOR_BANK, MONITOR_QUERIES = 2000, 1000
 """the fine-tuning job's kNN monitor: labelled training images that vote, test images they are measured on"""
 MIN_OWN_IMAGES = 16
 """the fewest unlabelled images of the person's a fine-tuning run accepts: each view's negatives are its batch's other images"""
+EXPLAINED_PROBE_PER_CLASS, EXPLAINED_PROBE_TESTED = 500, 2000
+"""the classifier the Explain page explains: a linear probe on this many labelled training images of each class,
+measured on this many test images"""
 
 
 @dataclass
@@ -75,6 +78,20 @@ class SimCLRRecipe(ModuleRecipe):
     def card_fields(self) -> dict[str, Any]:
         return {"augmentations": asdict(self.augmentations), "supervised_baseline": asdict(self.baseline),
                 "labels_used_in_training": False, "method_note": METHOD_NOTE}
+
+    def image_classifier(self, model: SimCLR) -> ProbeClassifier:
+        """The frozen encoder with a linear probe fitted on EXPLAINED_PROBE_PER_CLASS labelled training images of
+        each class: the image classifier the Explain page explains (it needs the Fashion-MNIST training set)."""
+        train, test = fashion_mnist.load("train"), fashion_mnist.load("test")
+        chosen = labelled_draw(train.labels, EXPLAINED_PROBE_PER_CLASS, seed=0)
+        labelled = fashion_mnist.Split(train.images[chosen], train.labels[chosen])
+        probe = LinearProbe(features(model.encoder, labelled.floats()), labelled.labels)
+        tested = fashion_mnist.Split(test.images[:EXPLAINED_PROBE_TESTED], test.labels[:EXPLAINED_PROBE_TESTED])
+        accuracy = probe.accuracy(features(model.encoder, tested.floats()), tested.labels)
+        return ProbeClassifier(model.encoder, probe, summary=(
+            f"SimCLR's frozen encoder, trained without labels, with a linear probe fitted on {len(chosen):,} labelled "
+            f"training images ({EXPLAINED_PROBE_PER_CLASS} per class): test accuracy {accuracy:.2%} on the first "
+            f"{len(tested):,} test images."))
 
     def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
         """Contrastive training from `state` (empty for a fresh run), updated in place to resume on the same
