@@ -33,6 +33,7 @@ PAGES = {
     ],
     "Tools": [
         st.Page("pages/explain.py", title="Explain", icon=":material/psychology_alt:", url_path="explain"),
+        st.Page("pages/layers.py", title="Inside the layers", icon=":material/stacked_bar_chart:", url_path="layers"),
     ],
 }
 

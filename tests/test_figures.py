@@ -329,6 +329,41 @@ def test_every_explain_figure_follows_the_rules():
     assert public == set(built), "a figure builder without a test here, or a test of one that is gone"
 
 
+# ---- the layer analysis's figures ---------------------------------------------------------------------------
+
+def layer_figures() -> dict:
+    import torch
+
+    from zoo.layers import figures as layer_figures_module
+    from zoo.layers.analysis import analyse
+    from zoo.layers.batches import AnalysisBatch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 36, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    labels = rng.integers(0, 3, 60)
+    analysis = analyse(model, AnalysisBatch((torch.rand(60, 1, 8, 8),), labels, ("circle", "square", "triangle"),
+                                            "sixty noisy squares"))
+    maps = [(f"{i + 1}. {layer.name}", layer.components[:, :2]) for i, layer in enumerate(analysis.layers)]
+    return {
+        "layer_histograms": lambda: layer_figures_module.layer_histograms(analysis.layers[0]),
+        "unit_health": lambda: layer_figures_module.unit_health(analysis),
+        "class_separation": lambda: layer_figures_module.class_separation(analysis),
+        "layer_maps": lambda: layer_figures_module.layer_maps(maps, labels, analysis.classes, "PCA"),
+    }
+
+
+def test_every_layer_figure_follows_the_rules():
+    from zoo.layers import figures as layer_figures_module
+    built = layer_figures()
+    for name, build in built.items():
+        problems = plots.check_readable(build())
+        assert not problems, (name, problems)
+    public = {name for name, f in inspect.getmembers(layer_figures_module, inspect.isfunction)
+              if f.__module__ == layer_figures_module.__name__ and not name.startswith("_")
+              and inspect.signature(f).return_annotation in ("go.Figure", go.Figure)}
+    assert public == set(built), "a figure builder without a test here, or a test of one that is gone"
+
+
 # ---- every chart the pages draw ----------------------------------------------------------------------------
 
 class InProcessRunner:
@@ -421,6 +456,7 @@ SCENARIOS = {
                 ("selectbox", "explain_model", "resnet-fashion")],
     "self_supervised": [("radio", "ssl_map_method", "t-SNE"), ("select_slider", "ssl_temperature", 0.05),
                         ("slider", "ssl_ft_steps", 10), ("slider", "ssl_ft_n", 500), ("button", "ssl_ft_start", None)],
+    "layers": [("radio", "layers_method", "t-SNE")],
 }
 # The charts the scenarios must have drawn: those of every job they ran, among others.
 DRAWN = {
@@ -442,6 +478,7 @@ DRAWN = {
                 "explain_attacked", "explain_perturbation"},
     "self_supervised": {"ssl_view_1", "ssl_map", "ssl_neighbours", "ssl_label_efficiency", "ssl_cosine", "ssl_partner",
                         "ssl_ft_loss", "ssl_ft_knn"},
+    "layers": {"layers_health", "layers_histogram_0", "layers_separation", "layers_maps"},
 }
 
 
