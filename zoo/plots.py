@@ -118,8 +118,9 @@ def integer_ticks(values: Iterable[float]) -> dict:
 
 
 def title_layout(text: str) -> dict:
-    """A figure's title as the zoo places it: on the left, above the plot."""
-    return dict(text=text, x=0, xref="paper", xanchor="left")
+    """A figure's title as the zoo places it: on the left, at the top, so that a tall legend between it and the
+    plot never runs into it (Plotly's default centres it in the top margin)."""
+    return dict(text=text, x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=14))
 
 
 def tidy(fig: go.Figure, height: int, title: str, legend: bool = False) -> go.Figure:

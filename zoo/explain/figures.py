@@ -49,7 +49,7 @@ def faithfulness_curves(methods: Sequence[Measured], class_name: str, kind: str)
               m.curves.deletion if removing else m.curves.insertion for m in methods}
     better = "lower" if removing else "higher"
     fig = plots.lines(methods[0].curves.shares, series, kind=plots.PROBABILITY,
-                      title=f"{kind.capitalize()}: area under each curve in brackets, {better} is more faithful",
+                      title=f"{kind.capitalize()}: area in brackets, {better} is more faithful",
                       x_title=f"share of pixels {'removed' if removing else 'revealed'}, most important first",
                       y_title=f"probability of {class_name}", height=240 + plots.LEGEND_ROW_PX * len(series))
     return fig.update_xaxes(**plots.PROBABILITY_AXIS)
@@ -64,8 +64,8 @@ def randomisation_maps(methods: Sequence[Measured]) -> go.Figure:
         maps += [m.attribution.values / largest, m.randomised / largest]
         verdict = "blank" if math.isnan(m.correlation) else f"ρ = {m.correlation:.2f}"
         titles += [f"{m.attribution.method}, learned", f"random top layer: {verdict}"]
-    fig = plots.image_grid(np.stack(maps), title="Each map with the learned top layer and with a random one: ρ, the "
-                                                 "rank correlation, is near 1 when the map ignores what was learned",
+    fig = plots.image_grid(np.stack(maps), title="Learned top layer beside a random one (ρ near 1: the map ignores "
+                                                 "what was learned)",
                            titles=titles, cols=4, height_per_row=MAP_CELL_PX, symmetric=True, zrange=(-1, 1))
     return _with_colour_bar(fig, "evidence, share of the pair's largest")
 
