@@ -31,6 +31,10 @@ PAGES = {
     "Reinforcement learning": [
         st.Page("pages/dqn.py", title="DQN", icon=":material/sports_esports:", url_path="dqn"),
     ],
+    "Tools": [
+        st.Page("pages/explain.py", title="Explain", icon=":material/psychology_alt:", url_path="explain"),
+        st.Page("pages/layers.py", title="Inside the layers", icon=":material/stacked_bar_chart:", url_path="layers"),
+    ],
 }
 
 page = ui.navigation(PAGES)
