@@ -92,6 +92,7 @@ else:
                f"(probability {probs[vocab.encode(chosen)[0]]:.1%}).")
     st.plotly_chart(plots.probability_bars(probs, labels, title="The ten likeliest next characters",
                                            label_title="character", top=10), key="rnn_next_probs")
+    ui.why_this_character(MODELS[cell], prompt, "rnn")
 
 
 # ---- 2. inside ---------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ c.button("New sample", key="transformer_resample", help="Sample again with the n
 st.markdown("**Its continuation:**")
 st.code(explore.continue_prompt(model, vocab, prompt, length, temperature, top_k or None, top_p, seed), language=None,
         wrap_lines=True)
+ui.why_this_character(NAME, prompt, "transformer")
 
 st.header("2. Attention")
 n_layer, n_head = view.attention.shape[:2]

@@ -104,6 +104,8 @@ SHARED = {
     "lines": lambda: plots.lines([1, 2, 4, 8], {"GCN": [0.6, 0.7, 0.8, 0.85], "MLP": [0.3, 0.4, 0.5, 0.6]},
                                  title="Accuracy by labels", x_title="labelled nodes per class",
                                  y_title="accuracy, unlabelled nodes", kind=plots.PROBABILITY),
+    "coloured_text": lambda: plots.coloured_text("And God said, Let there be light:\nand there was light. " * 2,
+                                                 rng.normal(0, 0.3, 112), title="What each character added", unit="nats"),
     "panels": lambda: plots.panels([plots.Panel("modes covered", plots.COUNT, series={"modes": ([1, 2, 3], [0, 2, 5])})],
                                    title="Modes", x_title="training step"),
 }
@@ -119,6 +121,20 @@ def test_every_shared_builder_is_checked():
                 if f.__module__ == plots.__name__ and not name.startswith("_")
                 and inspect.signature(f).return_annotation in ("go.Figure", go.Figure)}
     assert builders - {"tidy"} == set(SHARED)
+
+
+def test_coloured_text_wraps_long_prompts_and_centres_its_colours_at_zero():
+    text = "In the beginning God created the heaven and the earth. " * 4
+    values = rng.normal(0, 0.2, len(text))
+    values[7] = -2.0
+    heat = readable(plots.coloured_text(text, values, title="Attribution", unit="nats")).data[0]
+    rows = -(-len(text) // plots.ROW_CHARS)
+    assert np.shape(heat.z) == (rows, plots.ROW_CHARS) and np.isnan(heat.z[-1][-1])
+    assert heat.text[0][2] == "␣" and heat.text[0][3] == "t"  # spaces visible, characters in reading order
+    assert heat.zmid == 0 and heat.zmin == -2.0 and heat.zmax == 2.0
+    assert heat.textfont.size >= 10
+    short = plots.coloured_text("Amen", [0.1, -0.2, 0.3, 0.0], title="Attribution", unit="nats").data[0]
+    assert np.shape(short.z) == (1, 4)
 
 
 def test_fine_tune_curves_fix_probabilities_count_whole_steps_and_name_metrics():
@@ -464,8 +480,8 @@ DRAWN = {
     "cnn": {"cnn_maps", "cnn_why", "cnn_ft_loss", "cnn_ft_validation_loss", "cnn_ft_accuracy"},
     "resnet": {"resnet_demo_loss", "resnet_demo_profile", "resnet_demo_heat_plain", "resnet_tl_preview",
                "resnet_tl_curve_loss", "resnet_tl_curve_accuracy"},
-    "rnn": {"rnn_hidden_map", "rnn_cell_map", "rnn_gate_means", "rnn_ft_loss", "rnn_ft_validation", "rnn_fc_chart", "rnn_fc_loss"},
-    "transformer": {"transformer_attention_all", "transformer_attention_one", "transformer_lens", "transformer_ft_loss",
+    "rnn": {"rnn_why_chart", "rnn_hidden_map", "rnn_cell_map", "rnn_gate_means", "rnn_ft_loss", "rnn_ft_validation", "rnn_fc_chart", "rnn_fc_loss"},
+    "transformer": {"transformer_why_chart", "transformer_attention_all", "transformer_attention_one", "transformer_lens", "transformer_ft_loss",
                     "transformer_ft_validation"},
     "word2vec": {"w2v_map_chart", "w2v_heat", "w2v_train_loss"},
     "autoencoder": {"ae_map", "ae_ft_curves", "ae_ft_pictures"},

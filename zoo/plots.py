@@ -270,6 +270,32 @@ def heatmap(z: np.ndarray, x: Sequence, y: Sequence, *, title: str, x_title: str
     return tidy(fig, height, title)
 
 
+ROW_CHARS = 40
+"""characters per row of a coloured text: a long prompt wraps, each character keeping a readable square"""
+VISIBLE_CHARS = {" ": "␣", "\n": "⏎", "\t": "⇥"}
+
+
+def coloured_text(chars: str, values: Sequence[float], *, title: str, unit: str) -> go.Figure:
+    """Each character of `chars` in a square cell coloured by its signed value (red above 0, blue below,
+    white at 0), wrapped ROW_CHARS to a row, the hover giving the value: an attribution over a prompt."""
+    values = np.asarray(values, dtype=np.float64)
+    cols = min(len(chars), ROW_CHARS)
+    rows = -(-len(chars) // cols)
+    grid = np.full(rows * cols, np.nan)
+    grid[:len(values)] = values
+    cells = [VISIBLE_CHARS.get(ch, ch) for ch in chars] + [""] * (rows * cols - len(chars))
+    limit = float(np.abs(values).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=grid.reshape(rows, cols), text=np.reshape(cells, (rows, cols)), texttemplate="%{text}",
+        textfont=dict(size=13, family="monospace"), customdata=np.arange(rows * cols).reshape(rows, cols) + 1,
+        colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit, xgap=1, ygap=1,
+        colorbar=dict(title=unit, thickness=12),
+        hovertemplate=f"character %{{customdata}} '%{{text}}': %{{z:+.3f}} {unit}<extra></extra>"))
+    _image_axes(fig)
+    fig.update_yaxes(scaleanchor="x")
+    return tidy(fig, TITLE_MARGIN + 20 + 26 * rows, title)
+
+
 @dataclass
 class Panel:
     """One y axis of a line chart: its title, its kind and its named (x, y) series."""

@@ -3,7 +3,9 @@ the model card, the Fashion-MNIST image input (gallery, upload, drawing) and the
 fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live."""
 from __future__ import annotations
 
+import html
 import runpy
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -16,8 +18,10 @@ from streamlit.typing import UploadedFile
 
 from zoo import checkpoints, drawing, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
+from zoo.data.text import Vocab
 from zoo.devices import describe, pick_device
 from zoo.explain.inspection import Inspection, inspect_image
+from zoo.explain.text import BATCH, MAX_CHARS, CharacterAttribution, integrated_gradients, most_steps
 from zoo.jobs import deadline
 from zoo.jobs.pace import not_measured
 
@@ -267,6 +271,81 @@ def text_input(key: str, label: str = "Your text", default: str = "") -> tuple[s
 def _uploaded_text(file_id: str, _data: bytes, name: str) -> str:
     """An uploaded .txt decoded and checked once per upload (`file_id`), not on every rerun."""
     return uploads.load_text(_data, name)
+
+
+ATTRIBUTION_STEPS = (8, 16, 32, 64, 128, 256, 512, 1024)
+"""the steps a person may pick along the integrated-gradients path: each is a forward and backward pass"""
+TRUSTED_GAP = 0.05
+"""attributions whose sum is further than this from the change they explain get a warning"""
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$")
+
+
+def _quoted(ch: str) -> str:
+    """One character to quote in Markdown: visible if blank, escaped if Markdown would read it."""
+    ch = plots.VISIBLE_CHARS.get(ch, ch)
+    return "\\" + ch if ch in _MARKDOWN_SPECIAL else ch
+
+
+@st.cache_data(max_entries=64, show_spinner="Integrating gradients along the path from no characters to yours…")
+def _attribution(name: str, prompt: str, next_char: str | None, steps: int) -> tuple[CharacterAttribution, float]:
+    """`integrated_gradients` of the shared character model `name` (None: its likeliest next character), and the
+    milliseconds it took."""
+    model, card = _load_shared(name)
+    vocab = Vocab(card["vocab"])
+    target = None if next_char is None else vocab.chars.index(next_char)
+    start = time.perf_counter()
+    found = integrated_gradients(model, vocab.encode(prompt), target, steps)
+    return found, 1000 * (time.perf_counter() - start)
+
+
+def why_this_character(name: str, prompt: str, key: str) -> None:
+    """The character pages' section "Which characters made it say that?": the next character (the likeliest, or
+    one the person types), each prompt character coloured by its integrated-gradients attribution, the
+    completeness check and the cost."""
+    _, card = shared_model(name)
+    vocab = Vocab(card["vocab"])
+    st.subheader("Which characters made it say that?")
+    st.markdown("Integrated gradients (Sundararajan et al. 2017) slide every character's vector from zero, *no "
+                "character*, to its own in small steps, and add up how the log-probability of the next character "
+                "changes on the way. Each character gets the nats it added (red) or took away (blue); together they "
+                "make up the whole change from no characters to your prompt, which the check below measures.")
+    left, right = st.columns([1, 2])
+    typed = left.text_input("Next character (empty: the likeliest)", key=f"{key}_why_next",
+                            help="One character of the model's alphabet: which earlier characters made it likely?")
+    steps = right.select_slider("Steps along the path", ATTRIBUTION_STEPS, value=32, key=f"{key}_why_steps",
+                                help="More steps: attributions that add up more exactly, and a longer wait.")
+    if len(typed) > 1:
+        st.error(f"Type one character, not {len(typed)}: the model predicts one character at a time.")
+        return
+    if typed and typed not in vocab.chars[1:]:
+        st.error(f"“{_quoted(typed)}” is not among the {len(vocab) - 1} characters this model knows, so it can never "
+                 "come next: type another.")
+        return
+    if steps > most_steps(len(prompt)):
+        st.warning(f"{steps:,} steps over {min(len(prompt), MAX_CHARS)} characters would keep the server busy too "
+                   f"long: pick at most {most_steps(len(prompt)):,} steps for a prompt this long.")
+        return
+    found, ms = _attribution(name, prompt, typed or None, steps)
+    chars, target = vocab.decode(found.ids), vocab.chars[found.target]
+    which = "" if typed else ", its likeliest"
+    st.markdown(f"After your prompt the model gives “{_quoted(target)}” a probability of **{found.probability:.1%}**"
+                f"{which} (log-probability {found.log_prob:.2f} nats; with no characters, {found.baseline_log_prob:.2f}).")
+    if found.cut:
+        st.caption(f"Only the last {MAX_CHARS} characters are attributed: the first {found.cut:,} are left out, and "
+                   "the model reads only these here.")
+    title = f"What each character added to the log-probability of “{html.escape(plots.VISIBLE_CHARS.get(target, target))}” next"
+    st.plotly_chart(plots.coloured_text(chars, found.attributions.numpy(), title=title, unit="nats"),
+                    key=f"{key}_why_chart")
+    total = float(found.attributions.sum())
+    st.caption(f"**Completeness:** the attributions add up to {total:+.3f} nats, and log p with your prompt minus log p "
+               f"with no characters is {found.log_prob - found.baseline_log_prob:+.3f}: {found.relative_gap:.1%} apart "
+               f"with {steps} steps.")
+    if found.relative_gap > TRUSTED_GAP:
+        st.warning("The attributions do not add up, so do not trust these colours: along the path from no characters "
+                   "this model's prediction jumps (a recurrent state can amplify a small change character after "
+                   "character), and the gradients at the steps taken miss it. More steps or a shorter prompt help.")
+    st.caption(f"**Cost:** {steps} forward and backward passes over {len(chars)} characters, {BATCH} at a time, and "
+               f"one forward pass for the two ends: {ms:,.0f} ms on this server.")
 
 
 def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:

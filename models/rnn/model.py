@@ -74,6 +74,15 @@ class CharRNN(nn.Module):
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         return self.run(idx)[0]
 
+    def token_embeddings(self, idx: torch.Tensor) -> torch.Tensor:
+        """(B, T, E): each character's learned vector, where `forward` starts."""
+        return self.embed(idx)
+
+    def from_token_embeddings(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, T, V) from character vectors x (B, T, E), as `forward` gives them from ids: attributions
+        move along these vectors, between which no ids lie."""
+        return self.head(self.drop(self.rnn(x)[0]))
+
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         logits = self(x)  # (B, T, V)
         return F.cross_entropy(logits.float().flatten(0, 1), y.flatten())

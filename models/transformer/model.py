@@ -143,11 +143,19 @@ class CharTransformer(nn.Module):
 
     def embed(self, idx: torch.Tensor, start: int = 0) -> torch.Tensor:
         """Character plus position embeddings of `idx` (B, T) placed at positions start .. start + T - 1."""
-        T = idx.shape[1]
+        return self.place(self.tok_emb(idx), start)
+
+    def place(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """Character vectors x (B, T, C) placed at positions start .. start + T - 1: their position embeddings added."""
+        T = x.shape[1]
         if start + T > self.config.context:
             raise ValueError(f"{start + T} characters are more than the context of {self.config.context}; crop them first")
-        pos = torch.arange(start, start + T, device=idx.device)
-        return self.drop(self.tok_emb(idx) + self.pos_emb(pos))  # (B, T, C)
+        pos = torch.arange(start, start + T, device=x.device)
+        return self.drop(x + self.pos_emb(pos))  # (B, T, C)
+
+    def token_embeddings(self, idx: torch.Tensor) -> torch.Tensor:
+        """(B, T, C): each character's learned vector, before its position is added."""
+        return self.tok_emb(idx)
 
     def unembed(self, x: torch.Tensor) -> torch.Tensor:
         """(..., C) residual stream -> (..., V) logits; the head is the character embedding, transposed.
@@ -157,7 +165,12 @@ class CharTransformer(nn.Module):
     def forward(self, idx: torch.Tensor, caches: list[dict] | None = None, start: int = 0) -> torch.Tensor:
         """Logits (B, T, V). With `caches` (one dict per block, see CausalSelfAttention), `idx` continues
         the `start` positions already cached: what `next_logits` uses to read one new character at a time."""
-        x = self.embed(idx, start)
+        return self.from_token_embeddings(self.tok_emb(idx), caches, start)
+
+    def from_token_embeddings(self, x: torch.Tensor, caches: list[dict] | None = None, start: int = 0) -> torch.Tensor:
+        """`forward` from character vectors x (B, T, C) instead of ids: attributions move along these vectors,
+        between which no ids lie. The positions are added here, so they are never attributed."""
+        x = self.place(x, start)
         for block, cache in zip(self.blocks, caches or [None] * len(self.blocks)):
             x, _ = block(x, cache=cache)
         return self.unembed(x)

@@ -4,8 +4,9 @@ import inspect
 
 import torch
 
-from tests.app.conftest import open_page, run_until
+from tests.app.conftest import chart, open_page, run_until
 from zoo import checkpoints, ui
+from zoo.explain.text import most_steps
 from zoo.training import char_lm
 
 PAGE = "pages/rnn.py"
@@ -123,3 +124,35 @@ def test_forecasting_runs_a_few_steps():
     assert not at.error and any("Forecast training finished" in s.value for s in at.success)
     assert any("LSTM at step 20 · MASE" in s for s in _specs(at))
     assert not at.get("download_button")
+
+
+def test_which_characters_made_it_say_that():
+    at = open_page(PAGE)
+    assert any(element.key == "rnn_why_chart" for element in at.get("plotly_chart"))
+    assert any("its likeliest" in m.value for m in at.markdown)
+    assert any(c.value.startswith("**Completeness:**") and "apart with 32 steps" in c.value for c in at.caption)
+    assert any(c.value.startswith("**Cost:** 32 forward and backward passes over 12 characters") for c in at.caption)
+    at.text_input(key="rnn_why_next").set_value("ж").run()
+    assert not at.exception
+    assert at.error and "is not among the" in at.error[0].value and "can never come next" in at.error[0].value
+    at.text_input(key="rnn_why_next").set_value("ab").run()
+    assert at.error and "Type one character, not 2" in at.error[0].value
+    at.radio(key="rnn_cell").set_value("GRU")
+    at.text_input(key="rnn_why_next").set_value("w").run()
+    assert not at.exception and not at.error
+    assert any("gives “w” a probability of" in m.value and "its likeliest" not in m.value for m in at.markdown)
+    assert "“w” next" in chart(at, "rnn_why_chart").proto.spec
+
+
+def test_attributions_that_do_not_add_up_are_flagged_and_costly_ones_refused():
+    """Over a long prompt the vanilla RNN's log-probability jumps along the path (zoo/explain/text.py): measured
+    200-fold off at 32 steps over 200 characters."""
+    at = open_page(PAGE)
+    at.radio(key="rnn_cell").set_value("Vanilla RNN")
+    at.text_input(key="rnn_prompt").set_value(("In the beginning God created the heaven and the earth. " * 4)[:200]).run()
+    assert not at.exception and not at.error
+    assert any("do not add up, so do not trust these colours" in w.value for w in at.warning)
+    at.select_slider(key="rnn_why_steps").set_value(1024).run()
+    assert not at.exception
+    assert any(f"pick at most {most_steps(200)} steps" in w.value for w in at.warning)
+    assert all(element.key != "rnn_why_chart" for element in at.get("plotly_chart"))

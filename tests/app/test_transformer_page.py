@@ -115,3 +115,20 @@ def test_a_fine_tune_that_makes_the_model_worse_says_so_and_why():
     warnings = [w.value for w in at.warning]
     assert any("worse on your held-out text" in w and "overfit your short text" in w for w in warnings)
     assert any("worse on the original validation text" in w and "forgot" in w for w in warnings)
+
+
+def test_which_characters_made_it_say_that():
+    at = open_page(PAGE)
+    assert any(chart.key == "transformer_why_chart" for chart in at.get("plotly_chart"))
+    assert any(c.value.startswith("**Completeness:**") for c in at.caption)
+    at.text_input(key="transformer_why_next").set_value("ж").run()
+    assert not at.exception
+    assert at.error and "“ж” is not among the" in at.error[0].value
+    at.text_input(key="transformer_why_next").set_value(" ")
+    at.select_slider(key="transformer_why_steps").set_value(64).run()
+    assert not at.exception and not at.error
+    assert any("gives “␣” a probability of" in m.value for m in at.markdown)
+    assert any("apart with 64 steps" in c.value for c in at.caption)
+    at.text_area(key="transformer_prompt").set_value("And God said, Let there be light. " * 8).run()
+    assert not at.exception and not at.error
+    assert any("the first 72 are left out" in c.value for c in at.caption)
