@@ -310,13 +310,10 @@ def why_this_character(name: str, prompt: str, key: str) -> None:
                 "changes on the way. Each character gets the nats it added (red) or took away (blue); together they "
                 "make up the whole change from no characters to your prompt, which the check below measures.")
     left, right = st.columns([1, 2])
-    typed = left.text_input("Next character (empty: the likeliest)", key=f"{key}_why_next",
+    typed = left.text_input("Next character (empty: the likeliest)", key=f"{key}_why_next", max_chars=1,
                             help="One character of the model's alphabet: which earlier characters made it likely?")
     steps = right.select_slider("Steps along the path", ATTRIBUTION_STEPS, value=32, key=f"{key}_why_steps",
                                 help="More steps: attributions that add up more exactly, and a longer wait.")
-    if len(typed) > 1:
-        st.error(f"Type one character, not {len(typed)}: the model predicts one character at a time.")
-        return
     if typed and typed not in vocab.chars[1:]:
         st.error(f"“{_quoted(typed)}” is not among the {len(vocab) - 1} characters this model knows, so it can never "
                  "come next: type another.")
