@@ -31,6 +31,9 @@ PAGES = {
     "Reinforcement learning": [
         st.Page("pages/dqn.py", title="DQN", icon=":material/sports_esports:", url_path="dqn"),
     ],
+    "Tools": [
+        st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:", url_path="runs"),
+    ],
 }
 
 page = ui.navigation(PAGES)
