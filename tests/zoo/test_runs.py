@@ -27,7 +27,7 @@ def record(run_id: str = "a1", seed: int = 0, lr: float = 0.1, steps=(0, 1, 2), 
     return RunRecord(**{"id": run_id, "page": "cnn", "function": FUNCTION, "checkpoint": "cnn-fashion",
                         "settings": {"name": "cnn-fashion", "lr": lr, "steps": 3, "seed": seed}, "state": "done",
                         "submitted": 990.0, "started": 999.5, "ended": 1003.25, "points": points,
-                        "final": {"loss": float(values[-1])}, **fields})
+                        "final": {"loss": float(values[-1])} if values else {}, **fields})
 
 
 # ---- smoothing ----------------------------------------------------------------------------------------------
