@@ -6,7 +6,7 @@ from zoo import jobs, ui, uploads
 from zoo.runs import curves, figures, files, repeat
 
 SHOWN = 20
-"""the newest runs drawn at first; the others can be added back"""
+"""the newest runs drawn at first; the older ones start hidden"""
 
 ui.page_intro(
     "Runs",
@@ -51,8 +51,10 @@ for row, record in zip(rows, records):
     row["from"] = "this session" if record.id in here else upload.name
 st.dataframe(rows, hide_index=True, key="runs_table")
 st.caption("Click a column's header to sort by it. Metrics show their last value.")
-shown_labels = st.multiselect("Runs drawn (remove one to hide it)", labels, default=labels[-SHOWN:], key="runs_shown")
-shown = [record for record, label in zip(records, labels) if label in shown_labels]
+hidden = st.multiselect("Runs hidden", labels, default=labels[:-SHOWN], key="runs_hidden",
+                        help=f"At first all but the newest {SHOWN} are hidden; new runs are drawn as they come.")
+shown = [record for record, label in zip(records, labels) if label not in hidden]
+shown_labels = [label for label in labels if label not in hidden]
 metrics = curves.curve_metrics(shown)
 if st.button("Refresh", key="runs_refresh", help="Runs still training add their new steps."):
     st.rerun()
