@@ -66,7 +66,7 @@ class StandIn:
 def sent_bytes(at) -> tuple[int, int]:
     """The bytes of the page's charts (Plotly JSON) and of its table (Arrow), as they go to the browser."""
     charts = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
-    table = sum(len(frame.proto.data) for frame in at.dataframe)
+    table = sum(frame.proto.ByteSize() for frame in at.dataframe)
     return charts, table
 
 

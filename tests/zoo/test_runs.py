@@ -106,6 +106,12 @@ def test_runs_round_trip_through_csv_without_their_histograms():
     assert rows[-1][0] == "empty" and rows[-1][11:] == [""] * 5  # a run without points keeps one row
 
 
+def test_numpy_numbers_are_written_as_plain_numbers():
+    run = record(values=(np.float64(0.5), np.float32(0.25), 1.0), final={"loss": np.float64(1.0)})
+    for write, name in ((files.to_csv, "runs.csv"), (files.to_json, "runs.json")):
+        assert [p["loss"] for p in files.read_runs(write([run]), name)[0].points] == [0.5, 0.25, 1.0]
+
+
 def test_settings_made_of_dataclasses_are_written_as_objects():
     from zoo.training.image_classifier import ClassifierTraining
     run = record(settings={"training": ClassifierTraining(epochs=2), "seed": 0})

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+from numbers import Integral, Real
 from typing import Any, Iterable, Sequence
 
 from zoo.jobs.run_log import MAX_HISTOGRAMS, MAX_POINTS, RunRecord
@@ -55,7 +56,8 @@ def to_json(records: Sequence[RunRecord]) -> bytes:
             "step": [p["step"] for p in record.points], "time": [p["time"] for p in record.points],
             "metrics": {m: [p.get(m) for p in record.points] for m in metrics}},
             "histograms": [plain_json(entry) for entry in record.histograms]})
-    return json.dumps({"format": FORMAT, "version": VERSION, "runs": runs}, allow_nan=False).encode()
+    return json.dumps({"format": FORMAT, "version": VERSION, "runs": runs}, allow_nan=False,
+                      default=_json_number).encode()
 
 
 def to_csv(records: Sequence[RunRecord]) -> bytes:
@@ -87,8 +89,19 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, allow_nan=False)
-    return repr(value) if isinstance(value, float) else str(value)
+        return json.dumps(value, allow_nan=False, default=_json_number)
+    if isinstance(value, Real) and not isinstance(value, Integral):
+        return repr(float(value))  # numpy's floats too, without "np.float64(...)"
+    return str(value)
+
+
+def _json_number(value: Any) -> int | float:
+    """numpy's numbers as JSON's."""
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not a number JSON holds")
 
 
 # ---- reading ----------------------------------------------------------------------------------------------
