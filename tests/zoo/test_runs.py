@@ -277,3 +277,11 @@ def test_runs_that_cannot_be_repeated_say_why():
     no_seed = record(function="tests.zoo.jobs_fixtures.count_steps", repeatable=True)
     assert repeat.why_not_repeatable(no_seed) == "Its job takes no seed, so another run would repeat this one exactly."
     assert repeat.why_not_repeatable(record(function="nowhere.at_all", repeatable=True)) is not None
+
+
+def test_a_live_board_records_its_runs_under_its_algorithms_page():
+    from models.gan.toy_game import ToyGame
+    from models.mlp.playground import Playground
+    from zoo.live_run import LiveRun
+    boards = [object.__new__(board) for board in (Playground, ToyGame)]  # the page comes from the class alone
+    assert [board.page for board in boards] + [LiveRun().page] == ["mlp", "gan", ""]
