@@ -67,8 +67,9 @@ weight = left.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="runs_smoothing",
 x_axis = middle.radio("x axis", list(curves.X_AXES), format_func=lambda key: curves.X_AXES[key][0].upper()
                       + curves.X_AXES[key][1:], key="runs_x")
 log_y = right.radio("y scale", ["linear", "log"], horizontal=True, key="runs_y") == "log"
-grouped = far.toggle("Group runs that differ only by their seed", key="runs_group",
-                     help="Each group's mean, with a band from its lowest to its highest run (or one standard "
+grouped = far.toggle("Group by settings", key="runs_group",
+                     help="Runs that differ only by their seed form a group: its mean, with a band from its lowest to "
+                          "its highest run (or one standard "
                           "deviation around the mean): a difference between groups smaller than their bands may be luck.")
 spread = "min-max"
 if grouped:

@@ -157,8 +157,9 @@ def table_rows(records: Sequence[RunRecord], labels: Sequence[str], metrics: Seq
                "seconds": round(ended - record.started, 1) if record.started and ended else None,
                "settings": ", ".join(f"{key} {_short(value)}" for key, value in plain_json(record.settings).items()
                                      if key != "seed")}
+        last = {key: value for point in record.points for key, value in point.items()}
         for metric in metrics:
-            row[metric] = record.final.get(metric)
+            row[metric] = last.get(metric, record.final.get(metric))
         rows.append(row)
     return rows
 
