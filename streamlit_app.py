@@ -32,6 +32,8 @@ PAGES = {
         st.Page("pages/dqn.py", title="DQN", icon=":material/sports_esports:", url_path="dqn"),
     ],
     "Tools": [
+        st.Page("pages/explain.py", title="Explain", icon=":material/psychology_alt:", url_path="explain"),
+        st.Page("pages/layers.py", title="Inside the layers", icon=":material/stacked_bar_chart:", url_path="layers"),
         st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:", url_path="runs"),
     ],
 }

@@ -3,12 +3,20 @@ import numpy as np
 import streamlit as st
 
 from zoo import plots, ui, uploads
+from zoo.explain import figures
+from zoo.explain.comparison import Comparison, compare_methods
 from zoo.training.image_classifier import (MIN_OWN_IMAGES, VALIDATION_IMAGES, fashion_arrays, finetune_classifier,
                                            own_images_problem)
 
 NAME = "cnn-fashion"
 MEASURED_IMAGES = 2000
 """the first test images a fine-tuning run is measured on: 2,000 take the CNN about 2 s on one CPU thread"""
+
+
+@st.cache_data(scope="session", max_entries=16, ttl="1h", show_spinner="Measuring which explanation is faithful…")
+def most_faithful_map(pixels: np.ndarray) -> Comparison:
+    """Every attribution method on the image with its deletion and insertion curves, kept per session and image."""
+    return compare_methods(ui.shared_model(NAME)[0], pixels, sanity_check=False)
 
 
 def read_own_images(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -34,6 +42,18 @@ image, caption = ui.fashion_image_input("cnn")
 if image is None:
     st.stop()
 ui.classifier_views(model, card, image, caption, "cnn")
+
+st.subheader("Why did it say that?")
+pixels = image[0].numpy()
+why = most_faithful_map(pixels)
+best = why.most_faithful
+st.markdown(f"Of {len(why.methods)} attribution methods, **{best.attribution.method}** points most faithfully at the "
+            "pixels this prediction rests on: blacking them out first lowers the probability fastest, revealing them "
+            "first raises it fastest.")
+a, _ = st.columns(2)
+a.plotly_chart(figures.evidence_overlay(pixels, best.attribution), key="cnn_why")
+st.page_link("pages/explain.py", icon=":material/psychology_alt:",
+             label="Compare every method, its faithfulness and its sanity check on the Explain page")
 
 st.header("3. Fine-tune it")
 st.markdown("Continue training a private copy on a Fashion-MNIST subset or on your own labelled photos; the shared "

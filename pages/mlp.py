@@ -8,7 +8,7 @@ from models.mlp.explore import look_inside
 from models.mlp.model import ACTIVATIONS, FEATURES
 from zoo import checkpoints, jobs, plots, ui
 from zoo.data import fashion_mnist, toy2d
-from zoo.saliency import inspect_image
+from zoo.explain.inspection import inspect_image
 from zoo.training.image_classifier import VALIDATION_IMAGES, finetune_classifier
 
 NAME, CNN = "mlp-fashion", "cnn-fashion"

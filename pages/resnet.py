@@ -5,7 +5,7 @@ import streamlit as st
 from models.resnet.plain_vs_residual import NETS, compare_training, gradient_table
 from models.resnet.transfer import MODES, load_adapted, preview, read_class_arrays, transfer
 from zoo import photos, plots, ui, uploads
-from zoo.saliency import inspect_image
+from zoo.explain.inspection import inspect_image
 
 NAME = "resnet-fashion"
 

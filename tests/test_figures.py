@@ -345,6 +345,84 @@ def test_a_groups_band_is_drawn_under_its_mean():
     assert figure.data[1].fill == "tonexty" and figure.layout.xaxis.title.text == "training step"
 
 
+# ---- the Explain page's figures (zoo/explain/figures.py) ---------------------------------------------------
+
+def measured_methods() -> list:
+    from zoo.explain.attributions import WHAT_EACH_MEASURES, Attribution
+    from zoo.explain.comparison import Measured
+    from zoo.explain.faithfulness import Curves
+    shares = np.linspace(0, 1, 21)
+    methods = []
+    for i, method in enumerate(WHAT_EACH_MEASURES):
+        signed = method not in ("Saliency", "SmoothGrad", "Grad-CAM")
+        values = rng.normal(size=(28, 28)) if signed else rng.random((28, 28))
+        curves = Curves(shares, np.exp(-(3 + i) * shares), 1 - np.exp(-(3 + i) * shares))
+        methods.append(Measured(Attribution(method, values, signed, 34, 32, 12.5), curves, values[::-1],
+                                float("nan") if method == "Grad-CAM" else 0.1 * i))
+    return methods
+
+
+def explain_figures() -> dict:
+    from zoo.explain import figures as explain
+    methods = measured_methods()
+    return {
+        "attribution_maps": lambda: explain.attribution_maps(methods, "Trouser"),
+        "evidence_overlay": lambda: explain.evidence_overlay(rng.random((28, 28)), methods[2].attribution),
+        "faithfulness_curves": lambda: explain.faithfulness_curves(methods, "Trouser", "deletion"),
+        "randomisation_maps": lambda: explain.randomisation_maps(methods),
+        "perturbation": lambda: explain.perturbation(rng.uniform(-0.05, 0.05, (28, 28)), 0.05, "What the attack changed"),
+    }
+
+
+def test_every_explain_figure_follows_the_rules():
+    from zoo.explain import figures as explain
+    built = explain_figures()
+    for name, build in built.items():
+        problems = plots.check_readable(build())
+        assert not problems, (name, problems)
+    insertion = readable(explain.faithfulness_curves(measured_methods(), "Trouser", "insertion"))
+    assert list(insertion.layout.xaxis.range) == [0, 1] and list(insertion.layout.yaxis.range) == [0, 1]
+    public = {name for name, f in inspect.getmembers(explain, inspect.isfunction)
+              if f.__module__ == explain.__name__ and not name.startswith("_")
+              and inspect.signature(f).return_annotation in ("go.Figure", go.Figure)}
+    assert public == set(built), "a figure builder without a test here, or a test of one that is gone"
+
+
+# ---- the layer analysis's figures ---------------------------------------------------------------------------
+
+def layer_figures() -> dict:
+    import torch
+
+    from zoo.layers import figures as layer_figures_module
+    from zoo.layers.analysis import analyse
+    from zoo.layers.batches import AnalysisBatch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 36, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    labels = rng.integers(0, 3, 60)
+    analysis = analyse(model, AnalysisBatch((torch.rand(60, 1, 8, 8),), labels, ("circle", "square", "triangle"),
+                                            "sixty noisy squares"))
+    maps = [(f"{i + 1}. {layer.name}", layer.components[:, :2]) for i, layer in enumerate(analysis.layers)]
+    return {
+        "layer_histograms": lambda: layer_figures_module.layer_histograms(analysis.layers[0]),
+        "unit_health": lambda: layer_figures_module.unit_health(analysis),
+        "class_separation": lambda: layer_figures_module.class_separation(analysis),
+        "layer_maps": lambda: layer_figures_module.layer_maps(maps, labels, analysis.classes, "PCA"),
+    }
+
+
+def test_every_layer_figure_follows_the_rules():
+    from zoo.layers import figures as layer_figures_module
+    built = layer_figures()
+    for name, build in built.items():
+        problems = plots.check_readable(build())
+        assert not problems, (name, problems)
+    public = {name for name, f in inspect.getmembers(layer_figures_module, inspect.isfunction)
+              if f.__module__ == layer_figures_module.__name__ and not name.startswith("_")
+              and inspect.signature(f).return_annotation in ("go.Figure", go.Figure)}
+    assert public == set(built), "a figure builder without a test here, or a test of one that is gone"
+
+
 # ---- every chart the pages draw ----------------------------------------------------------------------------
 
 class InProcessRunner:
@@ -433,13 +511,16 @@ SCENARIOS = {
     "unet": [("toggle", "unet_zero_skips", True), ("slider", "unet_ft_steps", 10), ("button", "unet_ft_start", None)],
     "gnn": [("button", "gnn_train_start", None), ("button", "gnn_compare_start", None), ("button", "gnn_depth_start", None)],
     "dqn": [("select_slider", "dqn_ft_steps", 500), ("button", "dqn_ft_start", None)],
+    "explain": [("select_slider", "explain_ig_steps", 16), ("slider", "explain_patch", 8), ("slider", "explain_epsilon", 0.2),
+                ("selectbox", "explain_model", "resnet-fashion")],
     "self_supervised": [("radio", "ssl_map_method", "t-SNE"), ("select_slider", "ssl_temperature", 0.05),
                         ("slider", "ssl_ft_steps", 10), ("slider", "ssl_ft_n", 500), ("button", "ssl_ft_start", None)],
+    "layers": [("radio", "layers_method", "t-SNE")],
 }
 # The charts the scenarios must have drawn: those of every job they ran, among others.
 DRAWN = {
     "mlp": {"pg_losses", "pg_units", "mlp_ft_loss", "mlp_ft_validation_loss", "mlp_ft_accuracy"},
-    "cnn": {"cnn_maps", "cnn_ft_loss", "cnn_ft_validation_loss", "cnn_ft_accuracy"},
+    "cnn": {"cnn_maps", "cnn_why", "cnn_ft_loss", "cnn_ft_validation_loss", "cnn_ft_accuracy"},
     "resnet": {"resnet_demo_loss", "resnet_demo_profile", "resnet_demo_heat_plain", "resnet_tl_preview",
                "resnet_tl_curve_loss", "resnet_tl_curve_accuracy"},
     "rnn": {"rnn_hidden_map", "rnn_cell_map", "rnn_gate_means", "rnn_ft_loss", "rnn_ft_validation", "rnn_fc_chart", "rnn_fc_loss"},
@@ -452,8 +533,11 @@ DRAWN = {
     "unet": {"unet_ft_example_0", "unet_skips_off", "unet_ft_loss", "unet_ft_dice"},
     "gnn": {"gnn_live_graph", "gnn_live_accuracy", "gnn_live_loss", "gnn_compare_chart", "gnn_depth_chart"},
     "dqn": {"dqn_episode", "dqn_landscape", "dqn_learning_curve", "dqn_ft_returns", "dqn_ft_epsilon", "dqn_ft_loss"},
+    "explain": {"explain_seen", "explain_probs", "explain_maps", "explain_deletion", "explain_insertion", "explain_randomised",
+                "explain_attacked", "explain_perturbation"},
     "self_supervised": {"ssl_view_1", "ssl_map", "ssl_neighbours", "ssl_label_efficiency", "ssl_cosine", "ssl_partner",
                         "ssl_ft_loss", "ssl_ft_knn"},
+    "layers": {"layers_health", "layers_histogram_0", "layers_separation", "layers_maps"},
 }
 
 

@@ -7,7 +7,8 @@ it reads on its own:
   reports become names through METRIC_NAMES;
 - an axis of a probability, accuracy or share fixed to [0, 1];
 - whole-number ticks on an axis that counts (steps, layers, modes);
-- quantities of different kinds or scales on separate panels, never on one y axis;
+- quantities of different kinds or scales on separate panels, never on one y axis (probabilities on
+  one [0, 1] axis excepted: one curve falling to nothing beside another that stays high is the point);
 - no text under 10 px.
 
 `check_readable` states the rules as code; tests/test_figures.py runs it on every figure a page draws.
@@ -117,8 +118,9 @@ def integer_ticks(values: Iterable[float]) -> dict:
 
 
 def title_layout(text: str) -> dict:
-    """A figure's title as the zoo places it: on the left, above the plot."""
-    return dict(text=text, x=0, xref="paper", xanchor="left")
+    """A figure's title as the zoo places it: on the left, at the top, so that a tall legend between it and the
+    plot never runs into it (Plotly's default centres it in the top margin)."""
+    return dict(text=text, x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=14))
 
 
 def tidy(fig: go.Figure, height: int, title: str, legend: bool = False) -> go.Figure:
@@ -493,7 +495,8 @@ def check_readable(figure: go.Figure | dict) -> list[str]:
             x = list(range(len(y)))
         values.setdefault(x_id, []).extend(x)
         values.setdefault(y_id, []).extend(y)
-        if kind in ("scatter", "scattergl") and "lines" in trace.get("mode", "lines") and y_axis.get("type") != "log":
+        if kind in ("scatter", "scattergl") and "lines" in trace.get("mode", "lines") and y_axis.get("type") != "log" \
+                and list(y_axis.get("range") or []) != [0, 1]:
             numbers = _numbers(_array(trace.get("y")))
             if numbers is not None and len(numbers) and np.abs(numbers).max() > 0:
                 lines_on.setdefault(y_id, []).append(numbers)

@@ -17,9 +17,9 @@ from streamlit.typing import UploadedFile
 from zoo import checkpoints, drawing, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.devices import describe, pick_device
+from zoo.explain.inspection import Inspection, inspect_image
 from zoo.jobs import deadline
 from zoo.jobs.pace import not_measured
-from zoo.saliency import Inspection, inspect_image
 
 ENTRY_POINT = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]

@@ -16,6 +16,7 @@ from models.diffusion.model import Diffusion, DiffusionConfig
 from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
+from zoo.layers.batches import AnalysisBatch, held_out_images
 from zoo.training import fid
 from zoo.training.loop import clip_gradients, is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
@@ -109,6 +110,21 @@ class DiffusionRecipe(ModuleRecipe):
             seconds = (time.perf_counter() - started) / curve_n
             curve[str(steps)] = {"fid": fid.fid(images), "seconds_per_image": seconds}
         return {**figures, "ddim_steps": curve, "ddim_steps_samples": curve_n}
+
+    @torch.no_grad()
+    def analysis_batch(self, model: torch.nn.Module, card: dict[str, Any], size: int, step: int = 250,
+                       most: int = 128) -> AnalysisBatch:
+        """At most `most` test images noised to `step` (most of the signal left), through the U-Net eps_theta
+        with the null label, so that the maps show what it reads from the image, not from the class it is
+        told: the batch of the layer analysis (zoo.layers)."""
+        images, labels, source = held_out_images(min(size, most))
+        device = model.alpha_bar.device
+        t = torch.full((len(images),), step, dtype=torch.long, device=device)
+        noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(0)).to(device)
+        x_t = model.q_sample(2 * images.to(device) - 1, t, noise)
+        return AnalysisBatch((x_t, t, torch.full_like(t, model.null_label)), labels, fashion_mnist.CLASSES,
+                             f"{source} noised to step t = {step} of {model.config.timesteps}, through the U-Net "
+                             "without their label (the null class), coloured by their class.", call="net")
 
 
 @torch.no_grad()

@@ -15,11 +15,13 @@ import torch
 from models.dqn.agent_file import agent_bytes
 from models.dqn.env import ENV_ID, make_env
 from models.dqn.explore import WORLD_EPISODES, world_return
+from models.dqn.explore import play_episode
 from models.dqn.model import QNetwork, QNetworkConfig
 from models.dqn.training_loop import BestWeights, DQNSettings, dqn_steps, evaluate_returns, greedy_actions
 from zoo import checkpoints
 from zoo.devices import torch_threads
 from zoo.jobs import deadline
+from zoo.layers.batches import AnalysisBatch
 from zoo.training.recipe import ModuleRecipe
 
 
@@ -87,6 +89,21 @@ class DQNRecipe(ModuleRecipe):
         returns = evaluate_returns(model.to(device), ENV_ID, range(CARD_SEED, CARD_SEED + n))
         return {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                 "min_return": float(returns.min()), "n": n}
+
+    def analysis_batch(self, model: QNetwork, card: dict[str, Any], size: int,
+                       first_seed: int = 40_000) -> AnalysisBatch:
+        """`size` CartPole states evenly spaced over the agent's own greedy episodes (from seeds `first_seed`..,
+        which neither training nor the card uses), each coloured by the action the agent takes there: the batch
+        of the layer analysis (zoo.layers)."""
+        episodes = [play_episode(model, ENV_ID, first_seed)]
+        while sum(len(e.states) for e in episodes) < size and len(episodes) < size:
+            episodes.append(play_episode(model, ENV_ID, first_seed + len(episodes)))
+        states = np.concatenate([e.states for e in episodes])
+        states = states[np.linspace(0, len(states) - 1, min(size, len(states))).round().astype(np.int64)]
+        actions, _ = greedy_actions(model, states)
+        return AnalysisBatch((torch.from_numpy(states),), actions, ("push left", "push right"),
+                             f"{len(states):,} states from {len(episodes)} of the agent's greedy CartPole episodes, "
+                             "coloured by the action it takes in each.")
 
 
 SHIPPED = {"dqn-cartpole": DQNRecipe(QNetwork, QNetworkConfig(), title="DQN (CartPole)")}

@@ -19,6 +19,7 @@ from zoo import checkpoints, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.jobs import deadline
+from zoo.layers.batches import AnalysisBatch, held_out_images
 from zoo.training import fid
 from zoo.training.loop import is_last, remember, resume
 from zoo.training.recipe import ModuleRecipe
@@ -105,6 +106,14 @@ class DCGANRecipe(ModuleRecipe):
                  samples: int | None = None) -> dict:
         """FID and class coverage of `samples` images (10,000 unless a slice asks fewer, by `samples` or `limit`)."""
         return fid.quality(self.sample_images(model, samples or limit or fid.N_SAMPLES, 0, device))
+
+    def analysis_batch(self, model: torch.nn.Module, card: dict[str, Any], size: int) -> AnalysisBatch:
+        """Real test images through the discriminator (`score`), without the labels its last layer would read:
+        the batch of the layer analysis (zoo.layers)."""
+        images, labels, source = held_out_images(size)
+        return AnalysisBatch((images,), labels, fashion_mnist.CLASSES,
+                             f"{source} through the discriminator D (real images, given no label), coloured by "
+                             "their class.", call="score")
 
 
 SHIPPED = {

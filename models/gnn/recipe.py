@@ -14,6 +14,7 @@ from models.gnn.model import GNN, GNNConfig
 from zoo.data import graphs
 from zoo.data.graphs import Graph
 from zoo.devices import pick_device, torch_threads
+from zoo.layers.batches import AnalysisBatch
 from zoo.training.loop import is_last, train_steps
 from zoo.training.recipe import ModuleRecipe
 
@@ -249,6 +250,14 @@ class GNNRecipe(ModuleRecipe):
         return {"accuracy": mean["gnn"], "accuracy_std": float(np.std([d["gnn"] for d in draws])),
                 "label_propagation_accuracy": mean["label_propagation"], "mlp_accuracy": mean["mlp"],
                 "checkpoint_accuracy": shipped, "draws": t.draws, "n_unlabelled": graph.n - len(t.labelled)}
+
+    def analysis_batch(self, model: GNN, card: dict[str, Any], size: int) -> AnalysisBatch:
+        """The karate club's members (one input is one node; the whole graph goes in at once), coloured by the
+        side each joined: the batch of the layer analysis (zoo.layers)."""
+        graph = graphs.karate_club()
+        return AnalysisBatch((node_features(graph, self.training.features), graph.edge_index()), graph.labels,
+                             tuple(graph.classes), f"The {graph.n} members of {graph.name} (the whole graph at once, "
+                             "one point per member), coloured by the side each joined after the split.")
 
 
 SHIPPED = {"gcn-karate": GNNRecipe(GNN, GNNConfig(), title="GCN")}

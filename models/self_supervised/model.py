@@ -48,11 +48,16 @@ class ConvEncoder(nn.Module):
             nn.Sequential(conv_bn_relu(c2, c3), conv_bn_relu(c3, c3))])  # (N, c3, 7, 7)
         self.out_features = c3
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = (x - self.mean) / self.std
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each stage's output: [(N, c1, 28, 28), (N, c2, 14, 14), (N, c3, 7, 7)]."""
+        h, maps = (x - self.mean) / self.std, []
         for i, stage in enumerate(self.stages):
             h = stage(h if i == 0 else F.max_pool2d(h, 2))
-        return h.mean(dim=(2, 3))  # (N, c3)
+            maps.append(h)
+        return maps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.feature_maps(x)[-1].mean(dim=(2, 3))  # (N, c3)
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:

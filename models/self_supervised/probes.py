@@ -3,6 +3,8 @@ a weighted k-nearest-neighbour vote (Wu et al. 2018, as SimCLR-style papers repo
 probe (a logistic regression on the frozen features), on any (N, D) feature arrays."""
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 
@@ -78,3 +80,29 @@ class LinearProbe:
 
     def accuracy(self, features: torch.Tensor, labels: torch.Tensor) -> float:
         return (self.predict(features) == labels).float().mean().item()
+
+
+class ProbeClassifier(torch.nn.Module):
+    """A frozen encoder and a fitted linear probe as one image classifier, float (N, 1, 28, 28) in [0, 1] ->
+    (N, n_classes) logits, with the encoder's feature maps open for Grad-CAM. The encoder is used, not copied, in
+    the mode it is in (eval, as loaded): nothing here changes it."""
+
+    def __init__(self, encoder: torch.nn.Module, probe: LinearProbe, summary: str = ""):
+        super().__init__()
+        device = next(encoder.parameters()).device
+        self.encoder = encoder
+        self.register_buffer("mean", probe.mean.to(device))
+        self.register_buffer("std", probe.std.to(device))
+        self.linear = copy.deepcopy(probe.linear).to(device).requires_grad_(False)
+        self.summary = summary
+        """one sentence on what the probe was fitted on and how well it classifies"""
+
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.encoder.feature_maps(x)
+
+    def head_from_map(self, last_map: torch.Tensor) -> torch.Tensor:
+        """Logits from the encoder's last feature map: pooled, standardised, read by the probe."""
+        return self.linear((last_map.mean(dim=(2, 3)) - self.mean) / self.std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head_from_map(self.feature_maps(x)[-1])

@@ -1,5 +1,5 @@
-"""The CNN page through the real entry point: predict, upload (cleaned up step by step, or not),
-bad upload, fine-tune."""
+"""The CNN page through the real entry point: predict, why (the most faithful map), upload (cleaned up step by
+step, or not), bad upload, fine-tune."""
 import io
 import zipfile
 
@@ -36,6 +36,15 @@ def test_the_feature_maps_say_how_many_of_how_many_channels_are_shown():
     at.select_slider(key="cnn_layer").set_value(3).run()
     assert not at.exception
     assert "the first 32 of its 64 channels, each 14x14" in heading()
+
+
+def test_why_names_the_most_faithful_map_and_links_to_the_explain_page():
+    at = open_page(PAGE)
+    assert not at.exception
+    why = next(m.value for m in at.markdown if "points most faithfully" in m.value)
+    assert why.startswith("Of 7 attribution methods, **")
+    assert "red for the class" in chart(at, "cnn_why").proto.spec
+    assert [link.proto.page for link in at.get("page_link") if "Explain page" in link.proto.label] == ["explain"]
 
 
 def test_upload_predicts_and_bad_upload_shows_an_error(garment_png):

@@ -4,7 +4,7 @@ not a test).
     OMP_NUM_THREADS=1 python tests/bench/bench_class.py --visitors 10 --trainers 2 [--out out/class-10.json]
 
 Starts the real server and one headless Chromium with one context per visitor, all visiting at once (async
-Playwright). Each visitor walks the 13 pages in its own order: opens the page, waits until it is idle (Streamlit's
+Playwright). Each visitor walks the 14 pages in its own order: opens the page, waits until it is idle (Streamlit's
 running indicator gone for QUIET_S), then does the page's main interaction step by step (upload a small image, type
 text, press the page's main button, move a slider), waiting until idle after each. Idle is read from the
 websocket: the server's `session_status_changed` messages say when the session's script starts and stops running
@@ -14,7 +14,9 @@ counted and the visitor goes on.
 
 Prints, per page and overall, the time from an action to idle (p50 / p95; opening a page and the interactions
 apart); the server's RSS and its job workers' RSS in all at start, at their peak (sampled every 0.5 s), with every
-visitor still connected after the walk, and 30 s and 135 s after the visitors left (AFTER_S); the fine-tunes finished; and what went
+visitor still connected after the walk, and 30 s and 135 s after the visitors left (AFTER_S); the CPU seconds the
+server, its job workers and the browsers used while the visitors were in (on one machine the browsers compete with
+the server; in a class they run on the students' computers); the fine-tunes finished; and what went
 wrong: steps that failed, exceptions and error messages on the pages, errors in the browser console and
 tracebacks in the server's log. --out also writes it all as JSON. What one more visitor costs: the server's RSS
 with all visitors in, at N = 30 less at N = 10, over 20.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -35,6 +38,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import psutil
 from PIL import Image, ImageDraw
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -64,6 +68,7 @@ VISITS: dict[str, list[tuple[str, ...]]] = {
     "diffusion": [("choose", "Upload"), ("upload",), ("slide", "Noise step t")],
     "gnn": [("slide", "Class-balance weight")],
     "dqn": [("play",)],
+    "self_supervised": [("choose", "Upload"), ("upload",), ("slide", "Images in the batch")],
 }
 """each page's address and its main interaction, as steps: ("choose", option of a radio), ("upload",) a small
 image into the uploader shown, ("type", label, text), ("click", button), ("slide", label) one notch right, ("play",)
@@ -84,11 +89,25 @@ class Record:
 
 
 class Memory(threading.Thread):
-    """Samples the server's RSS and the sum of its workers' RSS every SAMPLE_S, keeping the peaks."""
+    """Samples the server's RSS and the sum of its workers' RSS every SAMPLE_S, keeping the peaks, and the CPU
+    seconds the server, its workers and the browsers (this process's Chromium) have used (exited ones included)."""
 
     def __init__(self, port: int) -> None:
         super().__init__(daemon=True)
         self.port, self.peak, self.stop = port, {"server": 0.0, "workers": 0.0, "both": 0.0}, threading.Event()
+        self.cpu_by_pid: dict[str, dict[int, float]] = {"server": {}, "job workers": {}, "browsers": {}}
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by the server, its job workers and the browsers, as last sampled."""
+        return {group: sum(by_pid.values()) for group, by_pid in self.cpu_by_pid.items()}
+
+    def _sample_cpu(self, server: int, workers: list[int]) -> None:
+        browsers = [p.pid for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+        for group, pids in (("server", [server]), ("job workers", workers), ("browsers", browsers)):
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    times = psutil.Process(pid).cpu_times()
+                    self.cpu_by_pid[group][pid] = times.user + times.system
 
     def now(self) -> dict[str, float]:
         server, workers = processes(self.port)
@@ -105,7 +124,8 @@ class Memory(threading.Thread):
         while not self.stop.wait(SAMPLE_S):
             try:
                 sizes = self.now()
-            except (OSError, KeyError, TypeError):  # the server is going away
+                self._sample_cpu(*processes(self.port))
+            except (OSError, KeyError, TypeError, psutil.Error):  # the server is going away
                 continue
             self.peak = {key: max(value, sizes[key]) for key, value in self.peak.items()}
 
@@ -240,7 +260,8 @@ def summary(samples: list[float]) -> str:
     return f"{statistics.median(samples):5.1f} {percentile(samples, 0.95):5.1f}"
 
 
-def report(record: Record, memory: dict[str, dict[str, float]], args, wall_s: float, log: str) -> dict:
+def report(record: Record, memory: dict[str, dict[str, float]], cpu: dict[str, float], args, wall_s: float,
+           log: str) -> dict:
     print(f"\n{args.visitors} visitors, {args.trainers} fine-tuning; {wall_s:.0f} s in all; "
           f"ZOO_MAX_JOBS={os.environ.get('ZOO_MAX_JOBS', '')!r} ZOO_WORKER_THREADS="
           f"{os.environ.get('ZOO_WORKER_THREADS', '')!r} ZOO_WORKER_IDLE_S={os.environ.get('ZOO_WORKER_IDLE_S', '')!r}")
@@ -258,6 +279,9 @@ def report(record: Record, memory: dict[str, dict[str, float]], args, wall_s: fl
     grown = memory["all visitors in"]["server"] - memory["start"]["server"]
     print(f"  the server grew {grown:.0f} MB with {args.visitors} visitors in ({grown / args.visitors:.1f} MB each, "
           "models loaded once included)")
+    used = sum(cpu.values())
+    print("CPU seconds while the visitors were in: " + ", ".join(f"{group} {seconds:.0f} ({seconds / used:.0%})"
+                                                                 for group, seconds in cpu.items()))
     durations = ", ".join(f"{s:.0f}" for s in record.finetunes_s) or "none"
     print(f"fine-tunes finished: {len(record.finetunes_s)} of {args.trainers} (seconds: {durations}); "
           f"failed or timed out: {record.finetunes_failed}")
@@ -270,7 +294,7 @@ def report(record: Record, memory: dict[str, dict[str, float]], args, wall_s: fl
         for text, n in counter.most_common(8):
             print(f"  {title} x{n}: {text}")
     return {"visitors": args.visitors, "trainers": args.trainers, "wall_s": wall_s,
-            "idle_s": dict(record.idle_s), "memory_mb": memory, "finetunes_s": record.finetunes_s,
+            "idle_s": dict(record.idle_s), "memory_mb": memory, "cpu_s": cpu, "finetunes_s": record.finetunes_s,
             "finetunes_failed": record.finetunes_failed, "failures": dict(record.failures),
             "page_errors": dict(record.page_errors), "console_errors": dict(record.console_errors),
             "server_tracebacks": dict(tracebacks)}
@@ -296,7 +320,8 @@ def small_image(path: Path) -> Path:
     return path
 
 
-async def run_class(url: str, args, record: Record, memory: Memory, image: Path) -> dict[str, dict[str, float]]:
+async def run_class(url: str, args, record: Record, memory: Memory, image: Path
+                    ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     from playwright.async_api import async_playwright
     phases = {"start": memory.now()}
     async with async_playwright() as playwright:
@@ -304,6 +329,7 @@ async def run_class(url: str, args, record: Record, memory: Memory, image: Path)
         visitors = [visit(browser, url, n, n < args.trainers, args, record, image) for n in range(args.visitors)]
         contexts = await asyncio.gather(*visitors, return_exceptions=True)
         phases["all visitors in"] = memory.now()
+        cpu = memory.cpu_seconds()
         for context in contexts:
             if not isinstance(context, BaseException):
                 await context.close()
@@ -314,7 +340,7 @@ async def run_class(url: str, args, record: Record, memory: Memory, image: Path)
     for after_s in args.after_s:
         await asyncio.sleep(max(0.0, left + after_s - time.monotonic()))
         afterwards[f"{after_s:g} s after"] = memory.now()
-    return phases | {"peak": dict(memory.peak)} | afterwards
+    return phases | {"peak": dict(memory.peak)} | afterwards, cpu
 
 
 def main() -> None:
@@ -336,10 +362,10 @@ def main() -> None:
         memory = Memory(int(url.rsplit(":", 1)[1]))
         memory.start()
         began = time.monotonic()
-        phases = asyncio.run(run_class(url, args, record, memory, small_image(Path(tmp) / "tshirt.png")))
+        phases, cpu = asyncio.run(run_class(url, args, record, memory, small_image(Path(tmp) / "tshirt.png")))
         memory.stop.set()
         log = (Path(tmp) / "streamlit.log").read_text()
-    results = report(record, phases, args, time.monotonic() - began, log)
+    results = report(record, phases, cpu, args, time.monotonic() - began, log)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1))

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from timing import job_steps_per_s, loop_steps_per_s, median_ms  # noqa: E402  (same directory)
 from zoo import checkpoints, photos, uploads  # noqa: E402
-from zoo.saliency import inspect_image  # noqa: E402
+from zoo.explain.inspection import inspect_image  # noqa: E402
 from zoo.training.image_classifier import predict_proba  # noqa: E402
 from zoo.data import fashion_mnist  # noqa: E402
 from zoo.training.image_classifier import finetune_classifier  # noqa: E402

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench_cnn import garment_png  # noqa: E402  (same directory)
 from timing import median_ms  # noqa: E402
 from zoo import checkpoints, photos, uploads  # noqa: E402
-from zoo.saliency import inspect_image  # noqa: E402
+from zoo.explain.inspection import inspect_image  # noqa: E402
 from zoo.training.image_classifier import predict_proba  # noqa: E402
 
 NAME = "resnet-fashion"

@@ -157,6 +157,24 @@ def test_self_supervised_page_shows_views_the_map_and_the_probe(server, page, sc
     screenshot("self_supervised")
 
 
+def test_explain_page_compares_the_methods_and_flips_the_prediction(server, page, screenshot):
+    page.goto(f"{server}/explain")
+    expect(page.get_by_role("heading", name="Explain a prediction", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="3. Which map is faithful?")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"is the most faithful: insertion's area minus deletion's is"))).to_be_visible()
+    expect(page.get_by_role("heading", name="5. How little it takes to flip it")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").nth(6)).to_be_visible()
+    screenshot("explain")
+
+
+def test_layers_page_shows_classes_separating_with_depth(server, page, screenshot):
+    page.goto(f"{server}/layers")
+    expect(page.get_by_role("heading", name="Inside the layers", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="3. Classes separating with depth")).to_be_visible(timeout=120_000)
+    expect(page.locator(".js-plotly-plot").nth(3)).to_be_visible()
+    screenshot("layers")
+
+
 def test_gan_page_draws_the_lab_and_samples(server, page, screenshot):
     page.goto(f"{server}/gan")
     expect(page.get_by_role("heading", name="Generative adversarial network (GAN)")).to_be_visible()

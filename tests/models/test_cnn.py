@@ -7,7 +7,7 @@ import torch
 from models.cnn.model import CNNConfig, FashionCNN
 from zoo import checkpoints, evaluate, train
 from zoo.data import fashion_mnist
-from zoo.saliency import inspect_image
+from zoo.explain.inspection import inspect_image
 from zoo.training.image_classifier import evaluate_classifier, predict_proba
 from zoo.training.loop import make_optimizer, train_steps
 

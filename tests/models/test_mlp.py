@@ -8,7 +8,7 @@ from models.mlp.explore import look_inside
 from models.mlp.model import FashionMLP, MLPConfig
 from zoo import checkpoints
 from zoo.data import fashion_mnist
-from zoo.saliency import inspect_image
+from zoo.explain.inspection import inspect_image
 from zoo.training.loop import make_optimizer, train_steps
 
 TINY = MLPConfig(hidden=(64, 32), dropout=0.1, input_dropout=0.0)

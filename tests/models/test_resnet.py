@@ -12,7 +12,7 @@ from tests.helpers import consume
 from zoo import checkpoints
 from zoo.checkpoints import read_metadata
 from zoo.data import fashion_mnist
-from zoo.saliency import inspect_image
+from zoo.explain.inspection import inspect_image
 from zoo.training.loop import make_optimizer, train_steps
 from zoo.uploads import ClassFolders
 

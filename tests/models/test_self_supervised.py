@@ -16,7 +16,7 @@ from models.self_supervised.augment import AugmentStrengths, augment, erase_mask
 from models.self_supervised.model import SimCLR, SimCLRConfig, nt_xent
 from models.self_supervised.probes import LinearProbe, features, knn_accuracy, knn_predict
 from models.self_supervised.recipe import (SimCLRRecipe, SimCLRTraining, SupervisedBaseline, finetune_simclr,
-                                           label_efficiency, labelled_draw, random_encoder_like)
+                                           label_efficiency, labelled_draw, random_encoder_like, targets)
 from tests.helpers import consume
 from zoo import checkpoints, evaluate, train
 from zoo.data import fashion_mnist
@@ -310,3 +310,12 @@ def test_train_cli_writes_a_card_that_evaluate_re_measures(checkpoint_dir, monke
     measured = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert measured["n"] == 200 and 0 <= measured["linear_probe_accuracy"] <= 1
     assert len(measured["label_efficiency"]["1_per_class"]["draws"]["self_supervised"]) == 1  # a slice: one draw
+
+
+def test_the_card_says_which_target_is_missed_and_by_how_much():
+    row = lambda ssl, scratch: {"self_supervised": ssl, "supervised": scratch, "random_encoder": 0.6}
+    met = targets({"linear_probe_accuracy": 0.90}, {"10_per_class": row(0.80, 0.70)})
+    assert met["note"] == "Both targets are met." and met["linear_probe_margin"] == pytest.approx(0.02)
+    missed = targets({"linear_probe_accuracy": 0.87}, {"10_per_class": row(0.75, 0.71)})
+    assert missed["few_labels_points"] == pytest.approx(4.0)
+    assert "1.0 points short of 88%" in missed["note"] and "4.0 points, 6.0 short of the 10 asked" in missed["note"]

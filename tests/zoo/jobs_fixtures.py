@@ -5,6 +5,7 @@ function by module and name.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Iterator
@@ -97,3 +98,9 @@ def peak_rss_mb() -> float:
     """This process's peak resident memory so far, MB (VmHWM)."""
     status = Path("/proc/self/status").read_text()
     return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
+def environment_variable(variable: str) -> Iterator[dict]:
+    """Yield nothing; return the worker's value of environment `variable` (None if unset)."""
+    yield from ()
+    return os.environ.get(variable)

@@ -20,8 +20,8 @@ from typing import Callable
 
 import pytest
 
-from tests.zoo.jobs_fixtures import (count_steps, fail_after, flood, forever, hang, hog, live_frames, peak_rss_mb,
-                                     train_with_deadline)
+from tests.zoo.jobs_fixtures import (count_steps, environment_variable, fail_after, flood, forever, hang, hog,
+                                     live_frames, peak_rss_mb, train_with_deadline)
 from zoo import settings
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 from zoo.jobs import runner as job_runner
@@ -127,6 +127,16 @@ def test_results_are_looked_up_by_job_id(make_runner):
     assert len(a) == 32 and a != b
     assert runner.result(a) == b"secret-a"
     assert runner.result(b) is None
+
+
+def test_workers_spin_briefly_before_their_threads_sleep_unless_the_host_says_otherwise(make_runner, monkeypatch):
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    for host_value, expected in ((None, job_runner._SPIN_COUNT), ("0", "0")):
+        if host_value is not None:
+            monkeypatch.setenv("GOMP_SPINCOUNT", host_value)
+        runner = make_runner()
+        job_id = runner.submit("s", environment_variable, variable="GOMP_SPINCOUNT")
+        assert wait_finished(runner, job_id).state == "done" and runner.result(job_id) == expected
 
 
 def test_a_job_released_while_running_keeps_nothing_it_sends_later(make_runner):

@@ -63,6 +63,10 @@ _KEEP_PACES = 64           # job functions whose latest pace is kept
 _RETRY_S = 2.0             # after a worker failed to start, the next try waits this long, doubled on each ...
 _RETRY_MAX_S = 120.0       # ... further failure, up to this
 _REPO_ROOT = str(settings.REPOSITORY)
+_SPIN_COUNT = "20000"      # how long torch's OpenMP threads spin before they sleep, in a worker (GOMP_SPINCOUNT):
+# libgomp's default spins 300,000 times, so the worker's two threads burn a core waiting for each other whenever the
+# server or a browser takes some of a core; measured on the CNN page's fine-tune watched in Chromium on 2 cores
+# (tests/bench/bench_live_views.py): 0.50x of a bare loop by default, 0.67x fully passive, 0.75x at 20,000
 @dataclass(eq=False)
 class _Job:
     """The server's record of one job."""
@@ -320,7 +324,7 @@ class JobRunner:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "zoo.jobs.worker", str(theirs.fileno()), *self._worker_args],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env={"GOMP_SPINCOUNT": _SPIN_COUNT, **os.environ, "PYTHONPATH": path})
         except OSError:
             ours.close()
             raise

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from zoo import checkpoints, progress
 from zoo.data import text
 from zoo.devices import pick_device
+from zoo.layers.batches import AnalysisBatch, text_windows
 from zoo.training import ngram
 from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
 from zoo.training.loop import clip_gradients, is_last, make_optimizer, remember, resume, train_steps
@@ -96,6 +97,12 @@ class CharLMRecipe(ModuleRecipe):
         baseline = ngram_baseline(vocab.replace_unknown(validation))
         return {"bits_per_char": measured, "n": len(validation), "ngram_bits_per_char": baseline["best_bits_per_char"],
                 "ngram_order": baseline["best_order"]}
+
+    def analysis_batch(self, model: torch.nn.Module, card: dict[str, Any], size: int) -> AnalysisBatch:
+        """Windows of the validation text, coloured by the kind of character that follows each: the batch of
+        the layer analysis (zoo.layers)."""
+        chars = text.load("validation")
+        return text_windows(text.Vocab(card["vocab"]).encode(chars), chars, size)
 
 
 @functools.cache

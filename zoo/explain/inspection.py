@@ -1,6 +1,6 @@
 """Where an image classifier looks for one prediction: its feature maps, saliency (Simonyan et al.
-2013) and Grad-CAM (Selvaraju et al. 2017), without hooks, so a shared model can be inspected
-by many sessions at once."""
+2013) and Grad-CAM (Selvaraju et al. 2017) from one backward pass, without hooks, so a shared model
+can be inspected by many sessions at once. The classifier pages' views; `attributions` has every method."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from zoo.explain.attributions import cam_from
 
 
 @dataclass
@@ -44,10 +46,7 @@ def inspect_image(model: torch.nn.Module, image: torch.Tensor) -> Inspection:
     saliency = x.grad.abs()[0, 0].cpu()
     cam = None
     if has_maps:
-        last = maps[-1]
-        weights = last.grad.mean(dim=(2, 3), keepdim=True)
-        cam = F.relu((weights * last).sum(1, keepdim=True)).detach()
-        cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0].cpu()
+        cam = cam_from(maps[-1], maps[-1].grad, tuple(image.shape[-2:])).cpu()
         cam = (cam / cam.max().clamp_min(1e-12)).numpy()
     return Inspection(probs, [m.detach()[0].cpu().numpy() for m in maps],
                       (saliency / saliency.max().clamp_min(1e-12)).numpy(), cam)
