@@ -151,7 +151,7 @@ def test_a_bad_runs_file_is_refused_with_a_sentence(name, data, sentence):
 
 
 def test_budgets_are_checked_before_parsing_and_while_reading(monkeypatch):
-    with pytest.raises(files.RunsFileError, match="is 24.0 MB; a runs file may be at most 24 MB"):
+    with pytest.raises(files.RunsFileError, match="is 20.0 MB; a runs file may be at most 20 MB"):
         files.read_runs(b" " * (files.MAX_FILE_BYTES + 1), "big.json")
     many = [record(f"r{i}", steps=(), values=(), final={}) for i in range(files.MAX_FILE_RUNS + 1)]
     for write, name in ((files.to_json, "many.json"), (files.to_csv, "many.csv")):
