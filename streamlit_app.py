@@ -34,6 +34,7 @@ PAGES = {
     "Tools": [
         st.Page("pages/explain.py", title="Explain", icon=":material/psychology_alt:", url_path="explain"),
         st.Page("pages/layers.py", title="Inside the layers", icon=":material/stacked_bar_chart:", url_path="layers"),
+        st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:", url_path="runs"),
     ],
 }
 

@@ -302,6 +302,65 @@ def test_unet_overlay_keeps_its_width_for_the_image():
     assert [t.name for t in figure.data if t.type == "scatter"] == ["circle", "square", "triangle"]
 
 
+# ---- the Runs page's figures ------------------------------------------------------------------------------
+
+def _runs():
+    from zoo.jobs.run_log import RunRecord
+    runs = []
+    for i, (lr, seed) in enumerate([(1e-4, 0), (1e-4, 1), (3e-4, 0)]):
+        noise = np.random.default_rng(seed).normal(0, 0.05, 300)
+        points = tuple({"step": s, "time": 1.7e9 + 0.2 * s, "loss": 0.6 / np.sqrt(s + 1) + noise[s],
+                        **({"accuracy": 0.9 + 0.0002 * s} if s % 25 == 0 else {})} for s in range(300))
+        histograms = tuple({"step": s, "layers": {"conv1.weight": {"range": (-0.5, 0.5),
+                                                                   "counts": rng.integers(0, 50, 32).tolist()}}}
+                           for s in range(0, 300, 25))
+        runs.append(RunRecord(f"run{i}", "cnn", "zoo.training.image_classifier.finetune_classifier", "cnn-fashion",
+                              {"lr": lr, "seed": seed, "steps": 300}, "done", 1.7e9 - 5, 1.7e9 - 1, 1.7e9 + 61,
+                              points=points, histograms=histograms))
+    return runs
+
+
+def runs_figures() -> dict:
+    from zoo.runs import curves
+    from zoo.runs import figures as run_figures
+    runs = _runs()
+    labels = curves.run_labels(runs)
+    lines = lambda metric, x_axis, weight=0.6: [curves.run_curve(r, l, metric, weight, x_axis) for r, l in zip(runs, labels)]
+    grouped = curves.groups(runs)
+    bands = lambda metric, spread: [curves.group_band(g, n, metric, 0.6, spread)
+                                    for g, n in zip(grouped, curves.group_labels(grouped))]
+    return {
+        "metric_chart by step": lambda: run_figures.metric_chart("loss", lines("loss", "step")),
+        "metric_chart raw": lambda: run_figures.metric_chart("loss", lines("loss", "step", 0.0)),
+        "metric_chart relative time, log": lambda: run_figures.metric_chart("loss", lines("loss", "relative"),
+                                                                            x_axis="relative", log_y=True),
+        "metric_chart wall time": lambda: run_figures.metric_chart("loss", lines("loss", "wall"), x_axis="wall"),
+        "metric_chart accuracy": lambda: run_figures.metric_chart("accuracy", lines("accuracy", "step")),
+        "metric_chart groups": lambda: run_figures.metric_chart("loss", (), bands("loss", "min-max")),
+        "metric_chart groups std": lambda: run_figures.metric_chart("accuracy", (), bands("accuracy", "std")),
+        "weight_histogram_chart": lambda: run_figures.weight_histogram_chart(labels[0], "conv1.weight",
+                                                                             runs[0].histograms),
+    }
+
+
+def test_every_runs_figure_follows_the_rules():
+    from zoo.runs import figures as run_figures
+    built = runs_figures()
+    for name, build in built.items():
+        problems = plots.check_readable(json.loads(build().to_json()))
+        assert not problems, (name, problems)
+    public = {name for name, f in inspect.getmembers(run_figures, inspect.isfunction)
+              if f.__module__ == run_figures.__name__ and not name.startswith("_")}
+    assert public == {name.split()[0] for name in built}, "a figure builder without a test here"
+
+
+def test_a_groups_band_is_drawn_under_its_mean():
+    figure = runs_figures()["metric_chart groups"]()
+    names = [trace.name for trace in figure.data]
+    assert len(names) == 6 and names[2].endswith("(2 runs)") and names[1].endswith(", lowest")
+    assert figure.data[1].fill == "tonexty" and figure.layout.xaxis.title.text == "training step"
+
+
 # ---- the Explain page's figures (zoo/explain/figures.py) ---------------------------------------------------
 
 def measured_methods() -> list:
@@ -392,7 +451,7 @@ class InProcessRunner:
     def __init__(self):
         self.jobs: dict[str, tuple[list[dict], object]] = {}
 
-    def submit(self, session_id, fn, /, **kwargs):
+    def submit(self, session_id, fn, page="", /, **kwargs):
         events, result, run = [], None, fn(**kwargs)
         deadline = time.monotonic() + self.MAX_SECONDS
         try:

@@ -35,11 +35,17 @@ class LiveRun:
     def running(self) -> bool:
         return self.job_id is not None
 
+    @property
+    def page(self) -> str:
+        """The page its runs are recorded under: its algorithm's (a board in models/mlp/ is on pages/mlp.py)."""
+        parts = type(self).__module__.split(".")
+        return parts[1] if parts[0] == "models" and len(parts) > 1 else ""
+
     def _submit(self, runner: jobs.JobRunner, session: str, job: Callable[..., Iterator[dict]], seconds: float,
                 **kwargs) -> None:
         """Submit `job(seconds=..., **kwargs)`; raises jobs.JobLimitError if the session has a job."""
         self.run_seconds = min(seconds, 0.95 * runner.job_seconds)  # end it before the runner has to
-        self.job_id = runner.submit(session, job, seconds=self.run_seconds, **kwargs)
+        self.job_id = runner.submit(session, job, self.page, seconds=self.run_seconds, **kwargs)
         self.notice, self._seen = None, 0
 
     def poll(self, runner: jobs.JobRunner) -> jobs.JobStatus | None:

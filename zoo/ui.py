@@ -84,6 +84,13 @@ def session_id() -> str:
     return ctx.session_id if ctx else "no-session"
 
 
+def page_path() -> str:
+    """The url path of the page this run draws ("cnn"), under which the jobs it starts are recorded as runs."""
+    ctx = get_script_run_ctx()
+    page = ctx.pages_manager.get_pages().get(ctx.page_script_hash, {}) if ctx else {}
+    return page.get("url_pathname") or ""
+
+
 @st.cache_resource(show_spinner=False)
 def device_name() -> str:
     return describe(pick_device())
@@ -430,6 +437,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     job on the buttons and messages; `download_name=None` offers no download (for jobs whose result is not weights).
     A finished run's status, events and result move into the session (`{key}_run`, `{key}_result`) and the
     runner forgets them; a run the runner no longer knows ends with a sentence, and Start is free again.
+    The runner records the run under this page (`page_path`) among the session's runs, for the Runs page.
     """
     runner = jobs.get_runner()
     session = job_session()
@@ -441,7 +449,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     start, cancel, _ = st.columns([1, 1, 3])
     if start.button(f"Start {label}", key=f"{key}_start", type="primary", disabled=running):
         try:
-            st.session_state[job_key] = runner.submit(session, job, **job_kwargs)
+            st.session_state[job_key] = runner.submit(session, job, page_path() or key, **job_kwargs)
             st.session_state.pop(run_key, None)
             st.session_state.pop(result_key, None)
             st.rerun()

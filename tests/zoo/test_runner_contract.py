@@ -1,7 +1,8 @@
 """The interface pages use, held by both job backends: the local worker pool and a Ray cluster (a head on the
 loopback, started once for the session by the `ray_head` fixture). One suite, parametrised by backend: a run and its
 events in order, its result, cancel within one step, the time limit, the queue (FIFO, positions, its cap), one job
-per session, a session's end, a failing job's message, a killed worker, expired and released jobs.
+per session, a session's end, a failing job's message, a killed worker, expired and released jobs, and the record
+of every session's runs (`runs`).
 
 Runners are small (one or two slots, short limits, no preload) and each is shut down by `make_runner`."""
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from tests.zoo.contract_jobs import forever_in_own_process
+from tests.zoo.contract_jobs import forever_in_own_process, reported_run
 from tests.zoo.jobs_fixtures import count_steps, fail_after, forever
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 
@@ -193,3 +194,37 @@ def test_functions_that_cannot_travel_fail_at_submit(make_runner):
     runner = make_runner()
     with pytest.raises(TypeError, match="module-level function"):
         runner.submit("a", lambda: iter([]))
+
+
+def test_a_run_is_recorded_with_its_page_settings_numbers_and_histograms_past_its_release(make_runner):
+    runner = make_runner()
+    job = runner.submit("a", reported_run, "cnn", name="cnn-fashion", steps=4)
+    wait_finished(runner, job)
+    runner.release(job)  # the page has drawn it: the run's record stays
+    [run] = runner.runs("a")
+    assert (run.id, run.page, run.function, run.checkpoint, run.state, run.error) == (
+        job, "cnn", "tests.zoo.contract_jobs.reported_run", "cnn-fashion", "done", None)
+    assert run.settings == {"name": "cnn-fashion", "steps": 4} and run.repeatable
+    assert [(p["step"], p.get("loss")) for p in run.points] == [(0, None), (1, 1.0), (2, 0.5), (3, 1 / 3), (4, 0.25),
+                                                                 (4, None)]
+    assert all("picture" not in p and "note" not in p for p in run.points)  # numbers only
+    times = [p["time"] for p in run.points]
+    assert times == sorted(times) and run.submitted - 1 <= run.started <= times[0] + 1 and times[-1] <= run.ended + 1
+    assert run.final == {"accuracy_before": 0.5, "before.test": 0.5, "loss": 0.25, "accuracy_after": 0.75,
+                         "after.test": 0.75}
+    assert [(h["step"], h["layers"]["layer.weight"]["counts"]) for h in run.histograms] == [(2, [2, 1, 0]), (4, [4, 1, 0])]
+    assert runner.runs("b") == []
+
+
+def test_a_sessions_runs_end_with_it_and_record_how_each_ended(make_runner):
+    runner = make_runner()
+    failed = runner.submit("a", fail_after, n=2)
+    wait_finished(runner, failed)
+    cancelled = runner.submit("a", forever)
+    wait_until(lambda: runner.status(cancelled).n_events > 0)
+    runner.cancel(cancelled)
+    wait_finished(runner, cancelled)
+    assert [(run.id, run.state, run.error, run.page) for run in runner.runs("a")] == [
+        (failed, "failed", "ValueError: learning rate too high", ""), (cancelled, "cancelled", None, "")]
+    runner.cancel_session("a")
+    assert runner.runs("a") == []

@@ -1,5 +1,5 @@
 """Background training jobs on a Ray cluster (ZOO_JOB_BACKEND=ray), behind the interface of the local runner:
-submit, events, status, cancel, cancel_session, result, release, pace and JobLimitError, with its limits (ZOO_MAX_JOBS
+submit, events, status, cancel, cancel_session, result, release, pace, runs and JobLimitError, with its limits (ZOO_MAX_JOBS
 jobs on the cluster at once, a FIFO queue of ZOO_MAX_QUEUE, one job per session, ZOO_JOB_SECONDS) and its bounded
 event history. Each job is a Ray task (`zoo.jobs.ray_task`) asking for ZOO_WORKER_THREADS CPUs (at least 1) and,
 when its function picks a torch device, ZOO_RAY_GPUS_PER_JOB GPUs (1 on a cluster with GPUs); a job Ray cannot place
@@ -36,6 +36,7 @@ from zoo.jobs.history import EventHistory  # noqa: E402
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings  # noqa: E402
 from zoo.jobs.records import (EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name,  # noqa: E402
                               to_forget)
+from zoo.jobs.run_log import RunLog, RunRecord  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class RayJobRunner:
         self._queue: deque[_Job] = deque()    # not yet handed to Ray
         self._cancels: list[Any] = []         # tasks of queued jobs cancelled after they were handed to Ray
         self._paces: dict[str, Pace] = {}
+        self._runs = RunLog()                 # every session's runs, for the Runs page
         self._mailbox: Any = None             # set while connected
         self._unreachable: str | None = None  # why the last connection failed, until one succeeds
         self._next_connect = 0.0
@@ -137,9 +139,10 @@ class RayJobRunner:
 
     # ---- the interface pages use -------------------------------------------------------
 
-    def submit(self, session_id: str, fn: Callable[..., Iterator[dict]], /, **kwargs: Any) -> str:
-        """Queue `fn(**kwargs)` for `session_id` and return the new job's id; raises JobLimitError if the session
-        already has a job or the queue is full, ClusterUnreachable (one) if the cluster cannot be reached."""
+    def submit(self, session_id: str, fn: Callable[..., Iterator[dict]], page: str = "", /, **kwargs: Any) -> str:
+        """Queue `fn(**kwargs)` for `session_id` and return the new job's id, recorded as a run started from `page`;
+        raises JobLimitError if the session already has a job or the queue is full, ClusterUnreachable (one) if the
+        cluster cannot be reached."""
         try:
             payload = pickle.dumps((fn, kwargs))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
@@ -159,6 +162,7 @@ class RayJobRunner:
             job = _Job(uuid.uuid4().hex, next(self._numbers), session_id, payload, function_name(fn), uses_gpu(fn),
                        PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
+            self._runs.submitted(job.id, session_id, page, job.function, kwargs)
             self._queue.append(job)
         self._wake.set()
         return job.id
@@ -192,6 +196,7 @@ class RayJobRunner:
     def cancel_session(self, session_id: str) -> None:
         """End the session's jobs when its browser session ends and forget them (a running one once stopped)."""
         with self._lock:
+            self._runs.end_session(session_id)
             for job in [job for job in self._jobs.values() if job.session_id == session_id]:
                 job.session_ended = True
                 job.release()
@@ -223,6 +228,11 @@ class RayJobRunner:
         """How the latest finished run of job function `fn` went on the cluster (None before one has)."""
         with self._lock:
             return self._paces.get(function_name(fn))
+
+    def runs(self, session_id: str) -> list[RunRecord]:
+        """The session's training runs, oldest first, as `JobRunner.runs`."""
+        with self._lock:
+            return self._runs.runs(session_id)
 
     def shutdown(self) -> None:
         """Cancel every job and stop the runner's thread; the process's connection to the cluster stays."""
@@ -259,6 +269,7 @@ class RayJobRunner:
         if job.state in FINISHED:
             return
         job.state, job.error, job.ended, job.payload = state, error, time.monotonic(), b""
+        self._runs.ended(job.id, state, error)
         if state != "done":
             job.result_ref = None
         if job.session_ended:
@@ -385,10 +396,14 @@ class RayJobRunner:
         if timed:
             job.started = min(job.started, now - timed[-1])
         job.meter.started = job.started
+        wall = time.time() - now  # what to add to a monotonic time to make it a wall time
+        if any(kind == "started" for (kind, *_), _ in messages):
+            self._runs.started(job.id, wall + job.started)
         for (kind, body, *seconds), nbytes in messages:
             if kind == "event":
                 job.meter.observe(body, job.started + seconds[0])
                 job.history.add(body, nbytes)
+                self._runs.observe(job.id, body, wall + job.started + seconds[0])
 
     def _outcome(self, ref: Any) -> tuple:
         """How a task ended, from its first return value; Ray's errors become the runner's outcomes."""

@@ -6,7 +6,8 @@ a bare loop (GIL contention with reruns), a worker process at 0.91x. Workers are
 interpreters (`python -m zoo.jobs.worker`, so CUDA works in them), not started with multiprocessing's
 spawn, because spawn re-runs the parent's `__main__` in the child, and inside Streamlit that is the
 app script itself. Pages use only submit, events, status, cancel and result (and `pace`, for an
-estimate before a run), so a Ray backend can later run the same jobs.
+estimate before a run, and `runs`, the session's record of its runs: `zoo.jobs.run_log`), so a Ray backend can
+later run the same jobs.
 
 A worker starts when a job needs one and serves the jobs that follow until it has been idle for
 ZOO_WORKER_IDLE_S. Measured on 2 cores (tests/bench/bench_worker_pool.py): a warm pool of two idle workers
@@ -49,6 +50,7 @@ from zoo.jobs.history import EventHistory
 from zoo.jobs.messages import MessageTooLong, receive, send
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings
 from zoo.jobs.records import EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name, to_forget
+from zoo.jobs.run_log import RunLog, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,7 @@ class JobRunner:
         self._jobs: dict[str, _Job] = {}
         self._queue: deque[_Job] = deque()
         self._paces: dict[str, Pace] = {}  # the latest per job function, oldest first
+        self._runs = RunLog()              # every session's runs, for the Runs page
         self._workers: list[_Worker] = []
         self._leaving: list[tuple[subprocess.Popen, float]] = []  # retired idle workers and when to kill them
         self._failed_starts = 0            # in a row: workers that could not start or died before they were ready
@@ -153,8 +156,9 @@ class JobRunner:
 
     # ---- the interface pages use -------------------------------------------------------
 
-    def submit(self, session_id: str, fn: Callable[..., Iterator[dict]], /, **kwargs: Any) -> str:
-        """Queue `fn(**kwargs)` for `session_id` and return the new job's id.
+    def submit(self, session_id: str, fn: Callable[..., Iterator[dict]], page: str = "", /, **kwargs: Any) -> str:
+        """Queue `fn(**kwargs)` for `session_id` and return the new job's id; the session's runs record it as
+        started from `page` (`runs`).
 
         `fn` is a generator function importable by module and name (a recipe's, not a lambda
         or a function defined in a page); its events are small dicts and its return value is
@@ -177,6 +181,7 @@ class JobRunner:
             job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), function_name(fn),
                        PaceMeter(plain_settings(kwargs)))
             self._jobs[job.id] = job
+            self._runs.submitted(job.id, session_id, page, job.function, kwargs)
             self._queue.append(job)
             self._wake()
         return job.id
@@ -209,6 +214,7 @@ class JobRunner:
         """End the session's jobs when its browser session ends: cancel its queued or running job and
         forget its records (a running one as soon as it has stopped)."""
         with self._lock:
+            self._runs.end_session(session_id)
             for job in [job for job in self._jobs.values() if job.session_id == session_id]:
                 job.session_ended = True
                 job.release()
@@ -233,6 +239,11 @@ class JobRunner:
         """How the latest finished run of job function `fn` went on this server (None before one has)."""
         with self._lock:
             return self._paces.get(function_name(fn))
+
+    def runs(self, session_id: str) -> list[RunRecord]:
+        """The session's training runs, oldest first, released ones too, until the session ends (`zoo.jobs.run_log`)."""
+        with self._lock:
+            return self._runs.runs(session_id)
 
     def shutdown(self) -> None:
         """Cancel every job and stop the workers (they get a moment to exit, then are killed)."""
@@ -271,6 +282,7 @@ class JobRunner:
         if job.state in FINISHED:
             return
         job.state, job.error, job.ended, job.payload = state, error, time.monotonic(), b""
+        self._runs.ended(job.id, state, error)
         if job.session_ended:
             self._jobs.pop(job.id, None)
 
@@ -420,9 +432,11 @@ class JobRunner:
         elif kind == "started":
             job.started = time.monotonic()
             job.meter.start(job.started)
+            self._runs.started(job.id)
         elif kind == "event":
             job.meter.observe(args[0], time.monotonic())
             job.history.add(args[0], nbytes)
+            self._runs.observe(job.id, args[0])
         else:  # the job ended: "done", "failed", "cancelled" or "timed_out"
             worker.job, worker.idle_since = None, time.monotonic()
             if kind == "done":

@@ -21,6 +21,7 @@ from zoo.devices import pick_device
 from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
 from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
+from zoo.training.weight_histograms import WeightHistograms
 from zoo.photos import to_fashion_tensor
 from zoo.uploads import ClassFolders, UploadError
 
@@ -218,10 +219,12 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
     before = measure()
     start = accuracy(validation)
     best = BestWeights(model, -start["loss"], patience)
+    histograms = WeightHistograms(model)
     first = next(iter(measured_on))
     sizes = {key: len(split) for key, split in measured_on.items()}
     yield {"step": 0, "accuracy": start["accuracy"], "validation_loss": start["loss"], "accuracy_before": before[first],
-           "before": before, "n_train": len(train), "n_validation": len(validation), "sizes": sizes}
+           "before": before, "n_train": len(train), "n_validation": len(validation), "sizes": sizes,
+           "weight_histograms": histograms()}
     optimizer, _ = make_optimizer(model, lr, recipe.weight_decay)
     batches = mixed_batches(fashion_mnist.batches(train, min(own_rows, len(train)), seed),
                             fashion_mnist.batches(rehearsed, original_rows, seed) if original_rows else None)
@@ -234,6 +237,7 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
             measured = accuracy(validation)
             event["accuracy"], event["validation_loss"] = measured["accuracy"], measured["loss"]
             best.update(step, -measured["loss"])
+            event["weight_histograms"] = histograms()
         yield event
         if best.should_stop:
             break
