@@ -175,6 +175,22 @@ def test_layers_page_shows_classes_separating_with_depth(server, page, screensho
     screenshot("layers")
 
 
+def test_a_fine_tune_on_the_cnn_page_shows_on_the_runs_page(server, page, screenshot):
+    page.goto(f"{server}/runs")
+    expect(page.get_by_text("No runs yet in this session")).to_be_visible()
+    page.get_by_test_id("stSidebar").get_by_role("link", name="CNN").click()  # the same session: its runs follow
+    slider = page.get_by_test_id("stSlider").filter(has_text="Steps").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("Home")  # 10 steps
+    page.get_by_role("button", name="Start fine-tuning").click()
+    expect(page.get_by_text("Fine-tuning finished.")).to_be_visible(timeout=180_000)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Runs").click()
+    expect(page.get_by_role("heading", name="2. Curves")).to_be_visible()
+    expect(page.get_by_role("heading", name="3. Weights over training")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    screenshot("runs")
+
+
 def test_gan_page_draws_the_lab_and_samples(server, page, screenshot):
     page.goto(f"{server}/gan")
     expect(page.get_by_role("heading", name="Generative adversarial network (GAN)")).to_be_visible()
