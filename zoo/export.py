@@ -94,12 +94,13 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
     if megabytes > MAX_SIDECAR_MB:
         raise NotExportable(f"This run's data ({megabytes:.0f} MB) is more than the {MAX_SIDECAR_MB} MB a script "
                             "export carries; use fewer images or a shorter text to export it.")
-    writer.imports.add(f"from {job.__module__} import {job.__name__}")
+    writer.names(job)
     checkpoint = job_kwargs.get("name") if isinstance(job_kwargs.get("name"), str) else None
     sidecars = [f"{stem}.npz"] * bool(writer.arrays) + list(writer.texts)
     script = _SCRIPT.format(
         docstring=_docstring(job, page, checkpoint, stem, weights_file, sidecars, list(writer.arrays)),
-        imports="\n".join(sorted(writer.imports, key=lambda line: (line.startswith("from"), line))),
+        imports="\n".join(["import numpy as np"] * bool(writer.arrays) + [
+            f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(writer.imports.items())]),
         sidecar=f'SIDECAR = np.load(HERE / "{stem}.npz")\n' if writer.arrays else "",
         settings="\n".join(f"{name} = {value}  # {comments[name]}" for name, value in settings.items()),
         job=job.__name__, arguments="".join(f"\n        {name}={name}," for name in settings),
@@ -158,7 +159,7 @@ class _SettingsWriter:
 
     def __init__(self, stem: str) -> None:
         self.stem = stem
-        self.imports: set[str] = set()
+        self.imports: dict[str, set[str]] = {}   # module -> the names the script imports from it
         self.arrays: dict[str, np.ndarray] = {}
         self.texts: dict[str, str] = {}
 
@@ -192,12 +193,16 @@ class _SettingsWriter:
             if "<" in cls.__qualname__ or cls.__module__ == "__main__":
                 raise NotExportable(f"This run cannot be exported as a script: its setting {path!r} is made inside "
                                     "the page.")
-            self.imports.add(f"from {cls.__module__} import {cls.__name__}")
+            self.names(cls)
             fields = ", ".join(f"{f.name}={self.expression(getattr(value, f.name), f'{path}.{f.name}')}"
                                for f in dataclasses.fields(value) if f.init)
             return f"{cls.__name__}({fields})"
         raise NotExportable(f"This run cannot be exported as a script: its setting {path!r} "
                             f"({type(value).__name__}) lives only in the app.")
+
+    def names(self, thing: Callable) -> None:
+        """Have the script import the function or class `thing` by its module and name."""
+        self.imports.setdefault(thing.__module__, set()).add(thing.__name__)
 
     def _text(self, text: str, path: str) -> str:
         if len(text) <= LITERAL_CHARS and "\n" not in text:
@@ -210,7 +215,6 @@ class _SettingsWriter:
         if array.dtype.kind == "O":
             raise NotExportable(f"This run cannot be exported as a script: its setting {path!r} mixes kinds of values.")
         self.arrays[path] = array
-        self.imports.add("import numpy as np")
         return f'SIDECAR["{path}"]'
 
 

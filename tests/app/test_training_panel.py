@@ -41,10 +41,10 @@ def test_a_default_fine_tune_past_the_limit_stops_early_and_keeps_its_weights(sh
     assert warning.startswith("Fine-tuning finished early.")
     assert re.search(rf"Stopped after \d+ of 80 steps to finish within the server's time limit of {LIMIT_S} s", warning)
     assert any(m.label == "Dice, star (after)" for m in at.metric)
-    assert at.get("download_button")
+    assert at.download_button(key="unet_ft_download")
     assert short_limit.events(at.session_state["unet_ft_job"]) == []  # the page took them: the runner let go
     at.run()
-    assert any(m.label == "Dice, star (after)" for m in at.metric) and at.get("download_button")
+    assert any(m.label == "Dice, star (after)" for m in at.metric) and at.download_button(key="unet_ft_download")
     [estimate] = [c.value for c in at.caption if "steps/s" in c.value]
     assert re.match(r"About [\d.]+ (s|min) for 80 steps: [\d.]+ steps/s and .+ as measured on this server's latest "
                     r"fine-tuning\. That is longer than the server's time limit of 12 s: it will stop after about "
