@@ -27,6 +27,8 @@ from zoo.jobs.records import function_name
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL_CHARS = 200
 """the longest text or list written as a literal in the script; longer ones go to a sidecar file"""
+SCRIPT_NAMES = {"Integral", "Real", "Path", "np", "HERE", "SIDECAR", "event_numbers", "main"}
+"""the names the script itself defines or imports, which no setting may take"""
 MAX_SIDECAR_MB = 20
 """the most sidecar data an export carries: the server's upload limit, so every upload's arrays fit"""
 
@@ -95,6 +97,10 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
         raise NotExportable(f"This run's data ({megabytes:.0f} MB) is more than the {MAX_SIDECAR_MB} MB a script "
                             "export carries; use fewer images or a shorter text to export it.")
     writer.names(job)
+    imported = {name for names in writer.imports.values() for name in names}
+    if taken := sorted(set(settings) & (SCRIPT_NAMES | imported)):
+        raise NotExportable(f"This run cannot be exported as a script: its setting {taken[0]!r} has a name the "
+                            "script needs for itself.")
     checkpoint = job_kwargs.get("name") if isinstance(job_kwargs.get("name"), str) else None
     sidecars = [f"{stem}.npz"] * bool(writer.arrays) + list(writer.texts)
     script = _SCRIPT.format(
@@ -179,7 +185,8 @@ class _SettingsWriter:
             return self._array(value, path)
         if isinstance(value, (list, tuple)):
             plain = [v.item() if isinstance(v, np.generic) else v for v in value]
-            if all(isinstance(v, (str, int, float)) for v in plain) and len(repr(plain)) > LITERAL_CHARS:
+            one_kind = len({type(v) for v in plain}) == 1 and isinstance(plain[0], (str, int, float))
+            if one_kind and len(repr(plain)) > LITERAL_CHARS:
                 listed = f"{self._array(np.array(plain), path)}.tolist()"
                 return listed if isinstance(value, list) else f"tuple({listed})"
             items = [self.expression(v, f"{path}.{i}") for i, v in enumerate(value)]
@@ -209,7 +216,7 @@ class _SettingsWriter:
             return repr(text)
         name = f"{self.stem}.{path}.txt"
         self.texts[name] = text
-        return f'(HERE / "{name}").read_text(encoding="utf-8")'
+        return f'(HERE / "{name}").read_bytes().decode("utf-8")'  # as written: no newline translation
 
     def _array(self, array: np.ndarray, path: str) -> str:
         if array.dtype.kind == "O":
@@ -255,12 +262,12 @@ HERE = Path(__file__).resolve().parent
 {settings}
 
 
-def numbers(event: dict, prefix: str = "") -> dict:
+def event_numbers(event: dict, prefix: str = "") -> dict:
     """The event's numbers, nested ones as `before.test`: what the page plots and reports."""
     found = {{}}
     for key, value in event.items():
         if isinstance(value, dict):
-            found.update(numbers(value, f"{{prefix}}{{key}}."))
+            found.update(event_numbers(value, f"{{prefix}}{{key}}."))
         elif isinstance(value, Real) and not isinstance(value, bool):
             found[f"{{prefix}}{{key}}"] = value
     return found
@@ -275,7 +282,7 @@ def main() -> None:
         except StopIteration as finished:
             result = finished.value
             break
-        shown = numbers(event)
+        shown = event_numbers(event)
         if shown:
             print("  ".join(f"{{key}}={{value}}" if isinstance(value, Integral) else f"{{key}}={{value:.6g}}"
                             for key, value in shown.items()), flush=True)

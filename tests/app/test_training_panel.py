@@ -3,7 +3,8 @@ first run it says nothing has been timed yet; the default fine-tune, longer than
 says so, shows its "after" figures and still offers its weights, redrawn from the session once the runner
 has let go of the run; then the panel estimates the next run from the pace it measured, and says it will
 stop early. Through the CNN page: a run the runner no longer knows (forgotten, or the server restarted)
-ends in a sentence, and Start is free again; beside Start, the run downloads as a Python script, written when clicked."""
+ends in a sentence, and Start is free again; beside Start, the run downloads as a Python script, written when
+clicked."""
 import re
 
 import pytest
