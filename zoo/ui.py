@@ -16,7 +16,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.typing import UploadedFile
 
-from zoo import checkpoints, drawing, jobs, photos, plots, uploads
+from zoo import checkpoints, drawing, export, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.data.text import Vocab
 from zoo.devices import describe, pick_device
@@ -435,6 +435,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     and keeps what it has learned). `draw(events)`, if given, draws the figures instead of one curve
     per metric (it runs inside the live fragment, so its chart keys must be fixed); `label` names the
     job on the buttons and messages; `download_name=None` offers no download (for jobs whose result is not weights).
+    Beside the buttons, the run as a Python script that repeats it outside the app (`zoo.export`).
     A finished run's status, events and result move into the session (`{key}_run`, `{key}_result`) and the
     runner forgets them; a run the runner no longer knows ends with a sentence, and Start is free again.
     The runner records the run under this page (`page_path`) among the session's runs, for the Runs page.
@@ -446,7 +447,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     if job_id and run_key not in st.session_state and runner.status(job_id).finished:
         _collect(runner, key, job_id)
     running = job_id is not None and run_key not in st.session_state
-    start, cancel, _ = st.columns([1, 1, 3])
+    start, cancel, script, _ = st.columns([1, 1, 1.4, 1.6])
     if start.button(f"Start {label}", key=f"{key}_start", type="primary", disabled=running):
         try:
             st.session_state[job_key] = runner.submit(session, job, page_path() or key, **job_kwargs)
@@ -458,6 +459,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     if cancel.button("Cancel", key=f"{key}_cancel", disabled=not running):
         runner.cancel(job_id)
         st.rerun()
+    _script_download(script, key, job, job_kwargs, download_name)
     if not running:
         pace = runner.pace(job)
         if pace is None:
@@ -477,6 +479,23 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
         st.download_button("Download the fine-tuned weights (.safetensors)", result, file_name=download_name,
                            mime="application/octet-stream", key=f"{key}_download")
     return result
+
+
+def _script_download(column: Any, key: str, job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any],
+                     download_name: str | None) -> None:
+    """A button that downloads the run with the current settings as a Python script (a zip when it needs sidecar
+    files), written only when clicked; or, for a run that cannot be written, the sentence why."""
+    stem = download_name.removesuffix(".safetensors") if download_name else key
+    try:
+        run = export.export_run(job, job_kwargs, page_path() or key, stem, download_name)
+    except export.NotExportable as reason:
+        st.caption(str(reason))
+        return
+    saves = " and saves the weights" if download_name else ""
+    column.download_button("Download as a Python script", run.data, file_name=run.file_name, mime=run.mime,
+                           on_click="ignore", key=f"{key}_script",
+                           help=f"One file that repeats this run outside the zoo with these settings: it prints the "
+                                f"same numbers{saves}. Its first lines say how to run it.")
 
 
 def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:

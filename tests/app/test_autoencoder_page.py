@@ -51,5 +51,5 @@ def test_beta_fine_tune_runs_live_and_leaves_the_shared_vae_alone():
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=180)
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert any('"KL divergence from the prior"' in spec and '"reconstruction error"' in spec for spec in specs)
-    assert at.get("download_button")
+    assert at.download_button(key="ae_ft_download")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())

@@ -143,7 +143,7 @@ def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=180)
     assert at.metric[0].label == "Held-out accuracy before" and at.metric[1].label == "after"
     assert any(chart.proto.spec and '"training loss"' in chart.proto.spec for chart in at.get("plotly_chart"))
-    assert at.get("download_button")
+    assert at.download_button(key="cnn_ft_download")
     after = shared.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     fresh, _ = checkpoints.load("cnn-fashion", "cpu")

@@ -25,7 +25,7 @@ def test_a_fine_tune_runs_in_a_ray_worker_and_leaves_the_shared_model_alone(ray_
         assert not at.exception and not at.error
         run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=180)
         assert at.metric[0].label == "Held-out accuracy before" and at.metric[1].label == "after"
-        assert at.get("download_button")
+        assert at.download_button(key="cnn_ft_download")
 
         runner = job_runner.get_runner()
         assert type(runner).__name__ == "RayJobRunner"

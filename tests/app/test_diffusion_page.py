@@ -90,5 +90,5 @@ def test_a_short_fine_tune_runs_live_and_leaves_the_shared_model_alone():
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=240)
     specs = _specs(at)
     assert any('"training loss"' in spec for spec in specs)
-    assert at.get("download_button")
+    assert at.download_button(key="diff_ft_download")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())

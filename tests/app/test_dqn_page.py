@@ -55,7 +55,7 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_agent_alone():
     # the same agent in the same world: one figure, not 43.5 above and 41.4 "before" below
     assert metric(at, "Mean return before fine-tuning") == metric(at, "The agent's mean return in your world")
     assert any("in the world above: *before* is the figure shown there" in c.value for c in at.caption)
-    assert at.get("download_button")
+    assert at.download_button(key="dqn_ft_download")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
 
 

@@ -90,5 +90,5 @@ def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
     run_until(at, lambda at: any("finished" in s.value for s in at.success), seconds=300)
     assert {"gan_ft_losses", "gan_ft_scores", "gan_ft_samples"} <= {chart.key for chart in at.get("plotly_chart")}
     assert "G's loss" in chart(at, "gan_ft_losses").proto.spec
-    assert at.get("download_button")
+    assert at.download_button(key="gan_ft_download")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())

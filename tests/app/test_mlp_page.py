@@ -109,4 +109,4 @@ def test_the_default_fine_tune_does_not_make_the_mlp_worse_and_says_which_images
     assert not at.warning
     assert any(c.value.startswith(("The weights kept", "No step did better")) for c in at.caption)
     assert chart(at, "mlp_ft_loss") and chart(at, "mlp_ft_validation_loss") and chart(at, "mlp_ft_accuracy")
-    assert at.get("download_button")
+    assert at.download_button(key="mlp_ft_download")

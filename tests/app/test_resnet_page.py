@@ -71,7 +71,7 @@ def test_residual_comparison_runs_live():
     specs = [chart.proto.spec for chart in at.get("plotly_chart") if chart.proto.spec]
     assert any('"plain net"' in spec and '"residual net"' in spec for spec in specs)
     assert sum('log10 gradient norm' in spec for spec in specs) == 2
-    assert not at.get("download_button")
+    assert "resnet_demo_download" not in [button.key for button in at.download_button]  # no weights
 
 
 def test_bad_zips_are_clear_errors():
@@ -109,8 +109,7 @@ def test_transfer_learning_runs_then_classifies_an_upload():
     run_until(at, _finished, seconds=180)
     assert not at.error
     assert at.metric and at.metric[0].label == "Held-out accuracy"
-    download = at.get("download_button")
-    assert download
+    assert at.download_button(key="resnet_tl_download")
     at.file_uploader(key="resnet_tl_new").upload("new.png", _shape_png("disc", 3), "image/png").run()
     assert not at.exception and not at.error
     assert any(m.value.startswith(("**discs**", "**squares**")) for m in at.markdown)

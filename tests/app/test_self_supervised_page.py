@@ -133,5 +133,5 @@ def test_a_short_fine_tune_completes_with_loss_and_knn_curves_and_too_few_own_im
     assert {"ssl_ft_loss", "ssl_ft_knn"} <= {c.key for c in at.get("plotly_chart")}
     assert _names(at, "ssl_ft_knn") == {"kNN accuracy"}
     assert any(re.search(r"kNN accuracy \d+\.\d% before", c.value) for c in at.caption)
-    assert at.get("download_button")
+    assert at.download_button(key="ssl_ft_download")
 

@@ -3,10 +3,12 @@ first run it says nothing has been timed yet; the default fine-tune, longer than
 says so, shows its "after" figures and still offers its weights, redrawn from the session once the runner
 has let go of the run; then the panel estimates the next run from the pace it measured, and says it will
 stop early. Through the CNN page: a run the runner no longer knows (forgotten, or the server restarted)
-ends in a sentence, and Start is free again."""
+ends in a sentence, and Start is free again; beside Start, the run downloads as a Python script, written when
+clicked."""
 import re
 
 import pytest
+from streamlit.delta_generator import DeltaGenerator
 
 from tests.app.conftest import open_page, run_until
 from zoo import jobs
@@ -40,10 +42,10 @@ def test_a_default_fine_tune_past_the_limit_stops_early_and_keeps_its_weights(sh
     assert warning.startswith("Fine-tuning finished early.")
     assert re.search(rf"Stopped after \d+ of 80 steps to finish within the server's time limit of {LIMIT_S} s", warning)
     assert any(m.label == "Dice, star (after)" for m in at.metric)
-    assert at.get("download_button")
+    assert at.download_button(key="unet_ft_download")
     assert short_limit.events(at.session_state["unet_ft_job"]) == []  # the page took them: the runner let go
     at.run()
-    assert any(m.label == "Dice, star (after)" for m in at.metric) and at.get("download_button")
+    assert any(m.label == "Dice, star (after)" for m in at.metric) and at.download_button(key="unet_ft_download")
     [estimate] = [c.value for c in at.caption if "steps/s" in c.value]
     assert re.match(r"About [\d.]+ (s|min) for 80 steps: [\d.]+ steps/s and .+ as measured on this server's latest "
                     r"fine-tuning\. That is longer than the server's time limit of 12 s: it will stop after about "
@@ -66,3 +68,26 @@ def test_a_run_the_runner_no_longer_knows_ends_in_a_sentence_and_can_start_again
         assert not any("no longer on the server" in i.value for i in at.info)
     finally:
         restarted.shutdown()
+
+
+def test_the_run_downloads_as_a_python_script_of_the_current_settings(monkeypatch):
+    """The button's data is a callable (Streamlit calls it on the click), which AppTest does not run: a spy keeps it."""
+    offered = {}
+    download_button = DeltaGenerator.download_button
+
+    def spy(self, label, data, *args, **kwargs):
+        offered[kwargs.get("key")] = (label, data, kwargs.get("file_name"))
+        return download_button(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    at = open_page("pages/cnn.py")
+    at.slider(key="cnn_steps").set_value(30).run()
+    assert not at.exception
+    label, data, file_name = offered["cnn_ft_script"]
+    assert (label, file_name) == ("Download as a Python script", "cnn-fashion-finetuned.py")
+    assert callable(data)
+    script = data().decode()
+    compile(script, file_name, "exec")
+    assert "\nsteps = 30  # int, set on the page\n" in script
+    assert "\nname = 'cnn-fashion'  # str, set on the page\n" in script
+    assert "finetune_classifier(" in script and "cnn-fashion-finetuned.safetensors" in script

@@ -87,7 +87,7 @@ def test_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     assert labels == ["Your held-out text: bits/char before", "after", "Original validation: before", "after"]
     assert any(m.value.startswith("**Sample from the weights kept**") for m in at.markdown)
     assert any('"training loss"' in spec for spec in _specs(at))  # the curve, by its human name
-    assert at.get("download_button")
+    assert at.download_button(key="transformer_ft_download")
     assert any(s.value == "Your fine-tuned model continues the prompt" for s in at.subheader)
     assert len(at.code[-1].value) == 200
     after = shared.state_dict()

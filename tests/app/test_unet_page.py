@@ -81,7 +81,7 @@ def test_tiny_fine_tune_teaches_a_new_shape_and_leaves_the_shared_model_alone():
     assert not at.error
     assert {"unet_ft_loss", "unet_ft_dice", "unet_cmp_truth", "unet_cmp_shipped", "unet_cmp_tuned"} <= _keys(at)
     assert any(m.label == "Dice, star (after)" for m in at.metric)
-    assert at.get("download_button")
+    assert at.download_button(key="unet_ft_download")
     assert all(torch.equal(before[k], v) for k, v in shared.state_dict().items())
     fresh, _ = checkpoints.load(NAME, "cpu")
     assert all(torch.equal(v.cpu(), shared.state_dict()[k].cpu()) for k, v in fresh.state_dict().items())

@@ -102,7 +102,7 @@ def test_tiny_training_run_completes_and_its_vectors_are_explored():
     run_until(at, lambda at: any("finished" in s.value for s in at.success) or bool(at.error), seconds=180)
     assert not at.error, at.error[0].value
     assert any("Exploring 12 words of 50 dimensions" in c.value for c in at.caption)
-    assert at.get("download_button")
+    assert at.download_button(key="w2v_download")
     # every box holds words of the new vocabulary: no "king is not in the vocabulary", no stale "smartphone"
     boxes = [at.text_input(key=k).value for k in ("w2v_word", "w2v_analogy_0", "w2v_analogy_1", "w2v_analogy_2",
                                                   "w2v_odd", "w2v_map_words")]
