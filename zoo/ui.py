@@ -194,7 +194,7 @@ def _widget_metadata(key: str) -> WidgetMetadata | None:
 def _shown_keys() -> set[str]:
     """The keys of the widgets this run drew."""
     ctx = get_script_run_ctx()
-    return set(ctx.shared.widget_user_keys_this_run) if ctx else set()
+    return set(ctx.shared.widget_user_keys_this_run.snapshot()) if ctx else set()
 
 
 def _view_from_url(keys: Sequence[str]) -> dict[str, list[str]]:
