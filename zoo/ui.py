@@ -109,22 +109,29 @@ _REFUSED = object()
 def view_in_url(*keys: str) -> None:
     """The page's view: the keys of the widgets whose values its URL keeps, each under its key without the
     page prefix ("cnn_gallery" -> ?gallery=), and a "Copy link to this view" control. Called once, before
-    those widgets: the first time a session runs the page it takes the URL's values aside for
-    `keep_view_in_url` to check, and then it gives the widgets the values checked and writes their current
-    values to the URL, so the address bar always holds the view (those at their defaults are left out)."""
+    those widgets.
+
+    The first time a session runs the page, the URL's values are taken aside: they can only be checked by
+    widgets that exist, so the next run gives each widget the value a link holds for it, if it accepts it
+    (checked by `keep_view_in_url` after the page, or here if the page stopped early). Every later run writes
+    the view's current values to the URL, so the address bar holds the view (values at their defaults are
+    left out)."""
     names = [_param_name(key) for key in keys]
     if len(set(names)) < len(names):
         raise ValueError(f"two view keys of this page share a URL parameter name: {names}")
     st.session_state[_VIEW_KEYS] = keys
     page, read = page_path(), st.session_state.setdefault(_VIEW_READ, set())
-    restore = st.session_state.pop(_VIEW_RESTORE, {})
-    st.session_state.update(restore)
-    if not restore:
-        st.session_state.pop(_VIEW_UNREAD, None)  # a link is read by the run that opened it and its reruns only
     if page not in read:
         read.add(page)
         st.session_state[_VIEW_UNREAD] = _view_from_url(keys)
+        if st.session_state[_VIEW_UNREAD]:
+            _rerun_if_stopped()
     else:
+        checked = st.session_state.pop(_VIEW_RESTORE, None)
+        if checked:  # by `keep_view_in_url` at the end of the last run
+            st.session_state.update(checked)
+        else:  # a link's values that a page which stopped early left unchecked
+            _restore(st.session_state.pop(_VIEW_UNREAD, None) or {})
         _write_view(keys, [key for key in keys if key in st.session_state])
     with st.popover("Copy link to this view", icon=":material/link:",
                     help="A link that opens this page with the same example, model, seeds and sliders; "
@@ -135,29 +142,39 @@ def view_in_url(*keys: str) -> None:
 
 
 def keep_view_in_url() -> None:
-    """After the page (the entry point calls it; a page that stopped early skips it): the values a link gave
-    the view's widgets drawn in this run, those the widgets accept, are restored with one more run; then the
-    URL is brought up to date with the values the widgets ended the run with.
-
-    A value is checked as Streamlit checks a widget bound to the URL (`bind="query-params"`, whose URL format
-    this follows): parsed by the widget's type, deserialized by the widget itself, and kept only if it comes
-    back unchanged (a slider resets an out-of-range value, so that one is dropped). The widget must have been
-    drawn, so a widget that a restored value shows (a slider of the chosen mode) is restored one run later."""
+    """After the page (the entry point calls it): the values a link holds for the view's widgets drawn in this
+    run, those the widgets accept (see `_accepted`), are given to them with one more run, at once; then the
+    URL is brought up to date with the values the view's widgets ended the run with."""
     keys = st.session_state.pop(_VIEW_KEYS, None)
     if keys is None:
         return
     shown = _shown_keys()
     unread = st.session_state.pop(_VIEW_UNREAD, None) or {}
-    restore = {}
-    for key in set(unread) & shown:
-        value = _accepted(key, unread[key])
-        if value is not _REFUSED and value != st.session_state[key]:
-            restore[key] = value
+    checked = {key: _accepted(key, unread[key]) for key in set(unread) & shown}
+    restore = {key: value for key, value in checked.items() if value is not _REFUSED and value != st.session_state[key]}
     if restore:
-        st.session_state[_VIEW_UNREAD] = {key: values for key, values in unread.items() if key not in shown}
         st.session_state[_VIEW_RESTORE] = restore
+        st.session_state[_VIEW_UNREAD] = {key: values for key, values in unread.items() if key not in shown}
         st.rerun()
     _write_view(keys, [key for key in keys if key in shown])
+
+
+@st.fragment(run_every=1.0)
+def _rerun_if_stopped() -> None:
+    """A page that stops early (`st.stop()`) never reaches `keep_view_in_url`: a second later this asks for
+    the run that restores the link's values. Drawn only on a link's first run, so it fires once at most; it
+    does nothing when drawn, within that run (only a run of the fragment alone names fragments to run)."""
+    ctx = get_script_run_ctx()
+    if ctx and ctx.fragment_ids_this_run and st.session_state.get(_VIEW_UNREAD):
+        st.rerun(scope="app")
+
+
+def _restore(unread: dict[str, list[str]]) -> None:
+    """Give the view's widgets drawn in the last run (one that stopped early) the values the URL holds for
+    them, those they accept (see `_accepted`); the values of widgets not drawn then are dropped."""
+    for key, values in unread.items():
+        if (value := _accepted(key, values)) is not _REFUSED:
+            st.session_state[key] = value
 
 
 def _write_view(keys: Sequence[str], drawn: Sequence[str]) -> None:
@@ -207,7 +224,11 @@ def _view_from_url(keys: Sequence[str]) -> dict[str, list[str]]:
 
 
 def _accepted(key: str, values: list[str]) -> Any:
-    """The value the widget `key` takes from these URL values, or _REFUSED if it does not accept them."""
+    """The value the widget `key` takes from these URL values, or _REFUSED if it does not accept them.
+
+    A value is checked as Streamlit checks a widget bound to the URL (`bind="query-params"`, whose URL format
+    this follows): parsed by the widget's type, deserialized by the widget itself, and kept only if it comes
+    back unchanged (a slider resets an out-of-range value, so that one is dropped)."""
     metadata = _widget_metadata(key)
     if metadata is None:
         return _REFUSED
