@@ -136,7 +136,8 @@ def view_in_url(*keys: str) -> None:
     with st.popover("Copy link to this view", icon=":material/link:",
                     help="A link that opens this page with the same example, model, seeds and sliders; "
                          "uploads, drawings and fine-tuned weights are not in it."):
-        st.code(_view_link(), language=None, wrap_lines=True)
+        # a Markdown code block has st.code's copy button, and leaves the pages' own st.code texts (samples) first
+        st.markdown(f"```text\n{_view_link()}\n```")
         st.caption("Uploads, drawings and fine-tuned weights stay in this browser session: the link does not "
                    "carry them.")
 
