@@ -137,7 +137,7 @@ def view_in_url(*keys: str) -> None:
                     help="A link that opens this page with the same example, model, seeds and sliders; "
                          "uploads, drawings and fine-tuned weights are not in it."):
         # a Markdown code block has st.code's copy button, and leaves the pages' own st.code texts (samples) first
-        st.markdown(f"```text\n{_view_link()}\n```")
+        st.markdown(f"~~~text\n{_view_link()}\n~~~")
         st.caption("Uploads, drawings and fine-tuned weights stay in this browser session: the link does not "
                    "carry them.")
 

@@ -62,7 +62,7 @@ def test_a_link_opens_the_cnn_page_on_its_example_and_layer():
     assert widget(at, "cnn_gallery").value == 5
     assert widget(at, "cnn_layer").value == 3
     assert at.query_params["gallery"] == gallery_label(5) and at.query_params["layer"] == "3"
-    link = next(m.value for m in at.markdown if m.value.startswith("```text"))
+    link = next(m.value for m in at.markdown if m.value.startswith("~~~text"))
     assert "layer=3" in link and "gallery=05%3A+Trouser" in link
 
 
