@@ -41,3 +41,4 @@ PAGES = {
 page = ui.navigation(PAGES)
 ui.frame()
 page.run()
+ui.keep_view_in_url()

@@ -26,6 +26,7 @@ st.caption(f"VAE: ELBO **{v['elbo_nats']:.1f} nats** per test image · FID of it
 for card in (vae_card, ae_card, dae_card, sae_card):
     ui.model_card(card)
 
+ui.view_in_url("ae_source", "ae_gallery", "ae_x", "ae_y", "ae_noise", "ae_seed")
 st.header("1. Your garment, rebuilt")
 image, caption = ui.fashion_image_input("ae")
 if image is None:

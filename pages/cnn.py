@@ -37,6 +37,7 @@ st.caption(f"Test accuracy **{metrics['accuracy']:.2%}** on {metrics['n']:,} hel
            f"{card['parameters']:,} parameters")
 ui.model_card(card)
 
+ui.view_in_url("cnn_source", "cnn_gallery", "cnn_layer")
 st.header("1. Your garment")
 image, caption = ui.fashion_image_input("cnn")
 if image is None:

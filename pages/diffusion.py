@@ -47,6 +47,7 @@ def local_seconds_per_image(step_counts: tuple[int, ...], guidance: float) -> di
     return explore.seconds_per_image(ui.shared_model(NAME)[0], list(step_counts), guidance=guidance)
 
 
+ui.view_in_url("diff_source", "diff_gallery", "diff_t", "diff_class", "diff_guidance", "diff_steps", "diff_seed")
 st.header("1. Forward: burying a garment in noise")
 snr = explore.signal_to_noise(model)
 st.markdown("The forward process needs no learning: at step t the image is shrunk to sqrt(ᾱ_t) of itself and "

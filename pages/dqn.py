@@ -70,6 +70,7 @@ def shipped_episode(seed: int, world: tuple = (), policy: str = "greedy") -> tup
                                    physics.get("length", CARTPOLE_PHYSICS["length"]))
 
 
+ui.view_in_url("dqn_seed", "dqn_cart_x", "dqn_cart_v")
 st.header("1. Watch an episode")
 st.markdown("Press **Play**. Above, the cart and pole as the physics moves them (the arrow is the push); below, the "
             "agent's two Q-values at every step, the dots marking the push it chose, the dotted line the step "

@@ -41,6 +41,7 @@ ui.page_intro(
     "measures each: does removing the pixels it points at really lower the model's confidence, and does its map "
     "change when the model's learned top layer is swapped for a random one?")
 
+ui.view_in_url("explain_model", "explain_source", "explain_gallery", "explain_epsilon")
 names = classifiers.image_classifiers()
 name = st.selectbox("Classifier", list(names), format_func=lambda n: f"{names[n]} · {n}", key="explain_model")
 model, card = ui.shared_model(name)

@@ -121,6 +121,7 @@ def game_section() -> None:
             "found by k-means, and G has to spread along the whole curve to cover them.")
 
 
+ui.view_in_url("gan_target", "gan_d_steps", "gan_seed", "gan_class", "gan_from_seed", "gan_to_seed")
 game_section()
 
 st.header("2. A DCGAN that makes garments")

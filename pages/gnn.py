@@ -63,6 +63,8 @@ st.caption(f"Accuracy on the {metrics['n_unlabelled']} unlabelled members **{met
            f"features-only MLP {metrics['mlp_accuracy']:.0%}) · {card['parameters']:,} parameters")
 ui.model_card(card)
 
+ui.view_in_url("gnn_source", "gnn_p_in", "gnn_p_out", "gnn_sbm_seed", "gnn_label_mode", "gnn_k", "gnn_label_seed",
+               "gnn_kind", "gnn_layers", "gnn_features", "gnn_epochs")
 st.header("2. Pick a graph")
 source = st.selectbox("Graph", SOURCES, key="gnn_source")
 if source in graphs.BUILT_IN:

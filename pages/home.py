@@ -9,6 +9,8 @@ ui.page_intro(
     "PyTorch model, runs it on **your own input**, shows what happens **inside the model**, and "
     "lets you **fine-tune** a private copy while the curves update live.")
 
+ui.view_in_url()  # no settings here: the link is the page itself
+
 COLUMNS = {"Page": 1.9, "Model": 2.4, "Held-out figure": 2.4, "Data": 1.3, "Parameters": 1.2, "Trained on": 1.7}
 """the table's columns and their relative widths: every cell wraps, none is cut"""
 

@@ -40,6 +40,7 @@ ui.page_intro(
     "The maps place every input by its activations at each depth and colour it by its class: in a network that "
     "learned, the classes pull apart layer after layer.")
 
+ui.view_in_url("layers_checkpoint", "layers_method")
 names = torch_checkpoints()
 if not names:
     st.warning("No torch checkpoints found in checkpoints/: rebuild them with `python -m zoo.train NAME`.")

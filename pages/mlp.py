@@ -191,6 +191,8 @@ def playground_section() -> None:
             "- **ReLU** units cut the plane with straight creases; **tanh** and **sigmoid** bend it smoothly.")
 
 
+ui.view_in_url("pg_data", "pg_noise", "pg_n", "pg_test", "pg_hidden", "pg_activation", "pg_lr", "pg_optimizer",
+               "mlp_source", "mlp_gallery")
 playground_section()
 
 st.header("2. A deep MLP on Fashion-MNIST")

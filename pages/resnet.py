@@ -24,6 +24,7 @@ st.caption(f"Test accuracy **{metrics['accuracy']:.2%}** on {metrics['n']:,} hel
            f"{card['parameters']:,} parameters")
 ui.model_card(card)
 
+ui.view_in_url("resnet_source", "resnet_gallery", "resnet_layer", "resnet_demo_blocks", "resnet_demo_width")
 st.header("1. Your garment")
 image, caption = ui.fashion_image_input("resnet")
 if image is not None:

@@ -62,6 +62,7 @@ def distributions(label: str, context: str, temperature: float) -> np.ndarray:
 
 
 # ---- 1. generate ---------------------------------------------------------------------------------
+ui.view_in_url("rnn_cell", "rnn_prompt", "rnn_temperature", "rnn_length", "rnn_seed")
 st.header("1. Let it write")
 left, right = st.columns([1, 2])
 cell = left.radio("Cell", list(MODELS), horizontal=True, key="rnn_cell")

@@ -22,6 +22,7 @@ session = ui.job_session()
 own = runner.runs(session)
 here = {record.id for record in own}
 
+ui.view_in_url("runs_smoothing", "runs_x", "runs_y", "runs_group")
 with st.expander("Compare with a runs file (yours, or a class-mate's)", expanded=not own):
     upload = st.file_uploader(f"A runs file downloaded from this page (.json or .csv, up to "
                               f"{files.MAX_FILE_BYTES / 2 ** 20:.0f} MB)", type=["json", "csv"], key="runs_upload")

@@ -60,6 +60,7 @@ if not test.complete:
     st.warning("Fashion-MNIST is not installed, so the map and the probes use the 100 test images shipped in assets/; "
                "see the README for how to get the dataset.")
 
+ui.view_in_url("ssl_source", "ssl_gallery", "ssl_crop", "ssl_rotation", "ssl_map_method", "ssl_probe_k", "ssl_probe_seed")
 st.header("1. Two views of one garment")
 st.markdown("Training never sees a label. It sees two random views of each image and must tell that they belong "
             "together: whatever the augmentations change (position, size, mirror, brightness, sharpness, a missing "

@@ -43,6 +43,8 @@ def quoted(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in figures.shown(text))
 
 
+ui.view_in_url("transformer_prompt", "transformer_temperature", "transformer_top_k", "transformer_top_p",
+               "transformer_length", "transformer_seed", "transformer_layer", "transformer_head")
 st.header("1. Your prompt")
 prompt = st.text_area("Prompt", "And God said, Let there be light: and there was light. And God saw the",
                       height=100, key="transformer_prompt", max_chars=PROMPT_CHARS)

@@ -103,6 +103,7 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
         b.metric("with those zeroed", f"{measured['without']['mean_dice']:.3f}", delta=f"{-measured['drop']:+.3f}")
 
 
+ui.view_in_url("unet_source", "unet_seed", "unet_noise", "unet_level")
 st.header("1. A scene to segment")
 source = st.radio("Input", ["Generated scene", "Your image"], horizontal=True, key="unet_source")
 if source == "Generated scene":

@@ -115,6 +115,7 @@ def draw_training(events: list[dict]) -> None:
                    "vectors keep improving, so judge them by their neighbours.")
 
 
+ui.view_in_url("w2v_source", "w2v_word", "w2v_n", "w2v_map_n", "w2v_map_method", "w2v_map_dims")
 st.header("1. The vectors")
 source = st.radio("Explore", SOURCES, horizontal=True, key="w2v_source")
 kv = shipped
