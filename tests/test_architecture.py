@@ -17,7 +17,7 @@ MODEL_FILE_MAY_IMPORT = {"torch"}
 """besides the standard library, what a models/<algo>/model.py may import"""
 MODEL_FILE_EXTRAS = {"gnn": {"torch_geometric"}}
 """PyTorch Geometric's layers are the GNN's model: DESIGN names them as its library"""
-STREAMLIT_FILES = ("pages/", "streamlit_app.py", "zoo/ui.py")
+STREAMLIT_FILES = ("pages/", "streamlit_app.py", "zoo/ui/")
 PLOTLY_FILES = ("zoo/plots.py",)
 
 
@@ -76,7 +76,7 @@ def layout_violations(root: Path = ROOT) -> list[str]:
                     and top not in MODEL_FILE_MAY_IMPORT | MODEL_FILE_EXTRAS.get(own, set()) and top != "__future__":
                 broken.append(f"{where}: a model.py imports only torch and the standard library")
             if top == "streamlit" and not name.startswith(STREAMLIT_FILES):
-                broken.append(f"{where}: Streamlit only in pages/, streamlit_app.py and zoo/ui.py")
+                broken.append(f"{where}: Streamlit only in pages/, streamlit_app.py and zoo/ui/")
             if top == "plotly" and name not in PLOTLY_FILES and not _figures_file(name):
                 broken.append(f"{where}: Plotly only in figures.py files and zoo/plots.py")
     for loose in sorted((root / "models").glob("*.py")):

@@ -1,1 +1,1 @@
-"""Deep Learning Zoo: the shared runtime behind the pages (no Streamlit outside zoo/ui.py)."""
+"""Deep Learning Zoo: the shared runtime behind the pages (no Streamlit outside zoo/ui/)."""
