@@ -1,44 +1,36 @@
-"""Deep Learning Zoo: the entry point. A picture frame around the pages: navigation by
+"""Deep Learning Zoo: the entry point. A picture frame around the pages: the language, navigation by
 section, the device in the sidebar, then the chosen page runs."""
 import streamlit as st
 
 from zoo import ui
+from zoo.i18n import t
 
 st.set_page_config(page_title="Deep Learning Zoo", page_icon="🦓", layout="wide")
 
-PAGES = {
-    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
-    "Vision": [
-        st.Page("pages/mlp.py", title="MLP / DNN", icon=":material/hub:", url_path="mlp"),
-        st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
-        st.Page("pages/resnet.py", title="ResNet", icon=":material/layers:", url_path="resnet"),
-        st.Page("pages/unet.py", title="U-Net", icon=":material/grid_view:", url_path="unet"),
-        st.Page("pages/self_supervised.py", title="Self-supervised", icon=":material/join_inner:", url_path="self_supervised"),
-    ],
-    "Language": [
-        st.Page("pages/rnn.py", title="RNN / GRU / LSTM", icon=":material/repeat:", url_path="rnn"),
-        st.Page("pages/word2vec.py", title="Word2Vec", icon=":material/scatter_plot:", url_path="word2vec"),
-        st.Page("pages/transformer.py", title="Transformer", icon=":material/center_focus_strong:", url_path="transformer"),
-    ],
-    "Generative": [
-        st.Page("pages/autoencoder.py", title="Autoencoder / VAE", icon=":material/compress:", url_path="autoencoder"),
-        st.Page("pages/gan.py", title="GAN", icon=":material/theater_comedy:", url_path="gan"),
-        st.Page("pages/diffusion.py", title="Diffusion", icon=":material/blur_on:", url_path="diffusion"),
-    ],
-    "Graphs": [
-        st.Page("pages/gnn.py", title="GNN", icon=":material/share:", url_path="gnn"),
-    ],
-    "Reinforcement learning": [
-        st.Page("pages/dqn.py", title="DQN", icon=":material/sports_esports:", url_path="dqn"),
-    ],
-    "Tools": [
-        st.Page("pages/explain.py", title="Explain", icon=":material/psychology_alt:", url_path="explain"),
-        st.Page("pages/layers.py", title="Inside the layers", icon=":material/stacked_bar_chart:", url_path="layers"),
-        st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:", url_path="runs"),
-    ],
-}
 
-page = ui.navigation(PAGES)
+def pages() -> dict[str, list[st.Page]]:
+    """The pages by section, titled in the visitor's language."""
+    def page(name: str, icon: str, **options) -> st.Page:
+        return st.Page(f"pages/{name}.py", title=t(f"app.page.{name}"), icon=icon, url_path=name, **options)
+
+    return {
+        "": [st.Page("pages/home.py", title=t("app.page.home"), icon=":material/home:", default=True)],
+        t("app.section.vision"): [page("mlp", ":material/hub:"), page("cnn", ":material/grid_on:"),
+                                  page("resnet", ":material/layers:"), page("unet", ":material/grid_view:"),
+                                  page("self_supervised", ":material/join_inner:")],
+        t("app.section.language"): [page("rnn", ":material/repeat:"), page("word2vec", ":material/scatter_plot:"),
+                                    page("transformer", ":material/center_focus_strong:")],
+        t("app.section.generative"): [page("autoencoder", ":material/compress:"), page("gan", ":material/theater_comedy:"),
+                                      page("diffusion", ":material/blur_on:")],
+        t("app.section.graphs"): [page("gnn", ":material/share:")],
+        t("app.section.reinforcement"): [page("dqn", ":material/sports_esports:")],
+        t("app.section.tools"): [page("explain", ":material/psychology_alt:"),
+                                 page("layers", ":material/stacked_bar_chart:"), page("runs", ":material/monitoring:")],
+    }
+
+
+ui.choose_language()
+page = ui.navigation(pages())
 ui.frame()
 page.run()
 ui.keep_view_in_url()

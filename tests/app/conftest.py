@@ -13,11 +13,15 @@ from streamlit.testing.v1 import AppTest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def open_page(page: str | None = None, timeout: float = 120) -> AppTest:
-    """The app as a person enters it, switched to `page` (a path under pages/); exceptions keep their
-    message here, which visitors never see (`client.showErrorDetails` is "none" on the server)."""
+def open_page(page: str | None = None, timeout: float = 120, language: str | None = None) -> AppTest:
+    """The app as a person enters it, switched to `page` (a path under pages/), in `language` as a link's
+    `?lang=` gives it (else English); exceptions keep their message here, which visitors never see
+    (`client.showErrorDetails` is "none" on the server)."""
     config.set_option("client.showErrorDetails", "full")
-    at = AppTest.from_file(os.path.join(ROOT, "streamlit_app.py"), default_timeout=timeout).run()
+    at = AppTest.from_file(os.path.join(ROOT, "streamlit_app.py"), default_timeout=timeout)
+    if language:
+        at.query_params["lang"] = language
+    at.run()
     assert not at.exception, at.exception
     if page:
         at.switch_page(page).run()

@@ -30,7 +30,7 @@ import ray  # noqa: E402
 from ray import exceptions as ray_errors  # noqa: E402
 from ray.util.client import ray as ray_client  # noqa: E402
 
-from zoo import devices, settings  # noqa: E402
+from zoo import devices, i18n, settings  # noqa: E402
 from zoo.jobs import ray_task  # noqa: E402
 from zoo.jobs.history import EventHistory  # noqa: E402
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings  # noqa: E402
@@ -76,7 +76,7 @@ class _Job:
     id: str
     number: int                      # the order of submission, for the place in the queue
     session_id: str
-    payload: bytes                   # pickled (fn, kwargs), unpickled by the task
+    payload: bytes                   # pickled (fn, kwargs, the visitor's language), unpickled by the task
     function: str                    # fn's module and name, under which its pace is kept
     wants_gpu: bool                  # its function picks a torch device
     meter: PaceMeter
@@ -144,7 +144,7 @@ class RayJobRunner:
         raises JobLimitError if the session already has a job or the queue is full, ClusterUnreachable (one) if the
         cluster cannot be reached."""
         try:
-            payload = pickle.dumps((fn, kwargs))
+            payload = pickle.dumps((fn, kwargs, i18n.language()))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError("a job needs a module-level function and picklable arguments, "
                             f"since it runs in another process ({exc})") from exc

@@ -18,6 +18,7 @@ from typing import Any
 
 import ray
 
+from zoo import i18n
 from zoo.jobs import deadline
 
 
@@ -37,7 +38,7 @@ class Mailbox:
 
 
 def run_job(mailbox: Any, job_id: str, payload: bytes, seconds: float, threads: int) -> tuple[tuple, Any]:
-    """Run the pickled `(fn, kwargs)` (torch, if it uses it, on `threads` threads), posting ("started", where) and
+    """Run the pickled `(fn, kwargs, language)` in that language (torch, if it uses it, on `threads` threads), posting ("started", where) and
     then each ("event", event, seconds since the start: timed here, since the runner takes several at once); return
     (how it ended, the result): ("done",) and fn's return value, else ("failed", message, traceback) or
     ("timed_out",), and None."""
@@ -48,8 +49,8 @@ def run_job(mailbox: Any, job_id: str, payload: bytes, seconds: float, threads: 
     last = post(("started", {"node": socket.gethostname(), "pid": os.getpid()}))
     gen, outcome, result = None, ("timed_out",), None
     try:
-        with deadline.limit(seconds):
-            fn, kwargs = pickle.loads(payload)
+        fn, kwargs, language = pickle.loads(payload)
+        with deadline.limit(seconds), i18n.speaking(language):
             if "torch" in sys.modules:
                 sys.modules["torch"].set_num_threads(threads)
             gen = fn(**kwargs)

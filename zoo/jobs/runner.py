@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Callable, Iterator
 
-from zoo import settings
+from zoo import i18n, settings
 from zoo.jobs.history import EventHistory
 from zoo.jobs.messages import MessageTooLong, receive, send
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings
@@ -73,7 +73,7 @@ class _Job:
 
     id: str
     session_id: str
-    payload: bytes                   # pickled (fn, kwargs), sent to a worker as is
+    payload: bytes                   # pickled (fn, kwargs, the visitor's language), sent to a worker as is
     sys_path: list[str]              # the submitter's import path, so the worker finds fn's module
     function: str                    # fn's module and name, under which its pace is kept
     meter: PaceMeter                 # times the run from its events
@@ -165,7 +165,7 @@ class JobRunner:
         the job's result. Raises JobLimitError if the session already has a job or the queue is full.
         """
         try:
-            payload = pickle.dumps((fn, kwargs))
+            payload = pickle.dumps((fn, kwargs, i18n.language()))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError("a job needs a module-level function and picklable arguments, "
                             f"since it runs in another process ({exc})") from exc

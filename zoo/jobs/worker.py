@@ -15,6 +15,7 @@ import traceback
 from contextlib import suppress
 from multiprocessing.connection import Connection
 
+from zoo import i18n
 from zoo.jobs import deadline
 from zoo.jobs.messages import send
 
@@ -66,8 +67,8 @@ def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
     send(conn, ("started",))
     gen, exhausted = None, False
     try:
-        with deadline.limit(seconds):
-            fn, kwargs = pickle.loads(payload)
+        fn, kwargs, language = pickle.loads(payload)
+        with deadline.limit(seconds), i18n.speaking(language):
             gen = fn(**kwargs)
             while True:
                 try:

@@ -24,6 +24,8 @@ from zoo.explain.inspection import Inspection, inspect_image
 from zoo.explain.text import BATCH, MAX_CHARS, CharacterAttribution, integrated_gradients, most_steps
 from zoo.jobs import deadline
 from zoo.jobs.pace import not_measured
+from zoo.i18n import t
+from zoo.ui.language import choose_language  # noqa: F401  (the entry point calls it as ui.*)
 from zoo.ui.view_links import keep_view_in_url, page_path, view_in_url  # noqa: F401  (pages call them as ui.*)
 
 ENTRY_POINT = Path(__file__).resolve().parents[2] / "streamlit_app.py"
@@ -91,7 +93,7 @@ def device_name() -> str:
 
 
 def show_device() -> None:
-    st.sidebar.caption(f"Running on **{device_name()}**")
+    st.sidebar.caption(t("app.running_on", device=device_name()))
 
 
 @st.cache_resource(show_spinner="Loading the pretrained model…")

@@ -1,0 +1,24 @@
+"""Every page in Chinese and in Russian, through the real entry point: no catalogue key shown as such and no
+English sentence left, in the text, the widgets and the charts (beyond names, code and formulas)."""
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import ROOT, open_page
+from tests.app.languages import english_left, keys_shown, visible_texts
+
+
+PAGES = sorted(f"pages/{path.name}" for path in (Path(ROOT) / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_read_in_chinese_then_russian_has_no_english_left(page):
+    at = open_page(page, language="zh")
+    for language in ("zh", "ru"):
+        if language != "zh":
+            at.sidebar.radio(key="zoo_language").set_value(language).run()
+            assert not at.exception, at.exception
+        texts = visible_texts(at)
+        assert texts and not keys_shown(texts), (language, keys_shown(texts))
+        english = {text: runs for text in texts if (runs := english_left(text))}
+        assert not english, (language, english)
