@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo import settings
+from zoo import i18n, settings
 from zoo.data.errors import DataNotFoundError
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+"""the classes by label, as the data set names them (upload folders, files); a reader sees `class_names()`"""
 FILES = {
     "train-images": ("train-images-idx3-ubyte.gz", "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
     "train-labels": ("train-labels-idx1-ubyte.gz", "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
@@ -151,6 +152,11 @@ def augment(x: torch.Tensor, max_shift: int = 2, flip: bool = True) -> torch.Ten
         mirror = torch.rand(n, device=x.device) < 0.5
         shifted = torch.where(mirror[:, None, None, None], shifted.flip(-1), shifted)
     return shifted
+
+
+def class_names() -> tuple[str, ...]:
+    """The classes by label in the reader's language."""
+    return tuple(i18n.t(f"fashion.class.{label}") for label in range(len(CLASSES)))
 
 
 def match_class(folder: str) -> int | None:
