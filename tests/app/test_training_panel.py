@@ -12,6 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from tests.app.conftest import open_page, run_until
 from zoo import jobs
+from zoo.i18n import t
 from zoo.jobs import runner as job_runner
 
 LIMIT_S = 12
@@ -61,7 +62,7 @@ def test_a_run_the_runner_no_longer_knows_ends_in_a_sentence_and_can_start_again
     try:
         at.run()
         assert not at.exception and not at.error
-        assert [i.value for i in at.info if "no longer on the server" in i.value] == [job_runner.EXPIRED]
+        assert [i.value for i in at.info if "no longer on the server" in i.value] == [t("jobs.expired")]
         assert not at.button(key="cnn_ft_start").disabled
         at.button(key="cnn_ft_start").click().run()
         assert restarted.status(at.session_state["cnn_ft_job"]).state in ("queued", "running")

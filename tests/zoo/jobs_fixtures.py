@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from zoo import jobs
+from zoo.i18n import t
 from zoo.jobs import deadline
 
 
@@ -104,3 +105,9 @@ def environment_variable(variable: str) -> Iterator[dict]:
     """Yield nothing; return the worker's value of environment `variable` (None if unset)."""
     yield from ()
     return os.environ.get(variable)
+
+
+def translated(key: str) -> Iterator[dict]:
+    """Yield nothing; return `t(key)` as the worker says it."""
+    yield from ()
+    return t(key)

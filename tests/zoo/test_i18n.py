@@ -49,3 +49,11 @@ def test_numbers_are_written_as_each_language_writes_them():
 def test_a_language_tag_from_a_browser_or_a_link_picks_a_language_the_zoo_speaks():
     assert [i18n.supported(tag) for tag in ["zh-CN", "ru_RU", "en-GB", "ZH", "de-DE", None, ""]] == \
         ["zh", "ru", "en", "zh", None, None, None]
+
+
+def test_a_count_takes_the_plural_form_its_number_needs():
+    forms = {"en": ["1 step", "2 steps", "5 steps", "11 steps", "21 steps"], "zh": ["1 步", "2 步", "5 步", "11 步", "21 步"],
+             "ru": ["1 шаг", "2 шага", "5 шагов", "11 шагов", "21 шаг"]}
+    for language, expected in forms.items():
+        with i18n.speaking(language):
+            assert [i18n.count("jobs.steps", n) for n in (1, 2, 5, 11, 21)] == expected

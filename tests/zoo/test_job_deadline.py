@@ -126,8 +126,8 @@ def test_the_estimate_says_where_it_comes_from_and_when_the_run_will_stop_early(
                     "this server's latest fine-tuning.")
     over = pace.estimate({"lr": 3e-3, "steps": 600}, 600, 300, "fine-tuning")
     assert over.startswith("About 5.2 min for 600 steps: 2 steps/s")
-    assert "latest fine-tuning, which had other values of lr." in over
-    assert "other values of lr, name and noise." in pace.estimate({"lr": 1, "name": "b", "noise": 0.2}, 1, 9, "run")
+    assert "latest fine-tuning, which had other values of `lr`." in over
+    assert "other values of `lr`, `name`, `noise`." in pace.estimate({"lr": 1, "name": "b", "noise": 0.2}, 1, 9, "run")
     assert over.endswith("longer than the server's time limit of 300 s: it will stop after about 500 steps "
                          "and keep what it has learned by then.")
     assert "has not timed this comparison yet" in not_measured(300, "comparison")

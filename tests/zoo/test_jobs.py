@@ -21,8 +21,8 @@ from typing import Callable
 import pytest
 
 from tests.zoo.jobs_fixtures import (count_steps, environment_variable, fail_after, flood, forever, hang, hog,
-                                     live_frames, peak_rss_mb, train_with_deadline)
-from zoo import settings
+                                     live_frames, peak_rss_mb, train_with_deadline, translated)
+from zoo import i18n, settings
 from zoo.jobs import JobLimitError, JobRunner, JobStatus
 from zoo.jobs import runner as job_runner
 from zoo.jobs import records
@@ -137,6 +137,16 @@ def test_workers_spin_briefly_before_their_threads_sleep_unless_the_host_says_ot
         runner = make_runner()
         job_id = runner.submit("s", environment_variable, variable="GOMP_SPINCOUNT")
         assert wait_finished(runner, job_id).state == "done" and runner.result(job_id) == expected
+
+
+def test_a_job_speaks_the_language_of_the_visitor_who_started_it_and_so_do_the_runners_messages(make_runner):
+    runner = make_runner(job_seconds=0.5, grace_seconds=0.2)
+    with i18n.speaking("ru"):
+        job_id = runner.submit("ru", translated, key="app.language")
+    assert wait_finished(runner, job_id).state == "done" and runner.result(job_id) == "Язык"
+    with i18n.speaking("zh"):
+        job_id = runner.submit("zh", hang, seconds=5)
+    assert wait_finished(runner, job_id).error == i18n.t_for("zh", "jobs.time_limit_killed", seconds=0.5)
 
 
 def test_a_job_released_while_running_keeps_nothing_it_sends_later(make_runner):

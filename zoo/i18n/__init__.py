@@ -55,6 +55,18 @@ def t(key: str, **values: Any) -> str:
     return _FORMATTER.format(entry.get(language()) or entry[DEFAULT], **values)
 
 
+def count(key: str, n: int, **values: Any) -> str:
+    """`n` of something with its noun in the form the language needs ("1 step", "2 шага", "5 шагов"): the entries
+    `key.one`, `key.few` and `key.many`, each with a `{n}` (English uses one and many, Chinese many)."""
+    return t(f"{key}.{_plural_form(n, language())}", n=n, **values)
+
+
+def t_for(code: str, key: str, **values: Any) -> str:
+    """`t(key, **values)` in the language `code`: for text made outside any visitor's session (a job runner's thread)."""
+    with speaking(code):
+        return t(key, **values)
+
+
 def number(value: Number, spec: str = ",") -> str:
     """`format(value, spec)` as the current language writes it (Russian: 1 234,5 and 12,5 %)."""
     return _localised(format(value, spec), language())
@@ -84,6 +96,15 @@ def _flatten(prefix: str, table: dict[str, Any], entries: dict[str, dict[str, st
         if not isinstance(value, dict):
             raise ValueError(f"{prefix}.{name}: a key's table holds only its texts by language")
         _flatten(f"{prefix}.{name}", value, entries)
+
+
+def _plural_form(n: int, code: str) -> str:
+    """Which of one / few / many `n` takes in the language `code` (CLDR's rules for integers)."""
+    if code == "ru":
+        if n % 10 == 1 and n % 100 != 11:
+            return "one"
+        return "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many"
+    return "one" if code == "en" and n == 1 else "many"
 
 
 def _localised(text: str, code: str) -> str:

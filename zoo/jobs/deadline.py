@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+from zoo.i18n import t
+
 STOPPED_EARLY = "stopped_early"
 """the event key of the note a loop leaves when it stops early to finish within the time limit"""
 RESERVE_SHARE = 0.1
@@ -74,8 +76,8 @@ def wrap_up(event: dict, done: int, total: int, unit: str = "steps") -> bool:
     clock = _clock
     if clock is None or done >= total or not wrap_up_due():
         return False
-    event[STOPPED_EARLY] = (f"Stopped after {done:,} of {total:,} {unit} to finish within the server's "
-                            f"time limit of {clock.seconds:g} s.")
+    event[STOPPED_EARLY] = t(f"jobs.stopped_early.{unit.replace(' ', '_')}", done=done, total=total,
+                             seconds=clock.seconds)
     return True
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
+from zoo import i18n
+from zoo.i18n import t
 from zoo.jobs.deadline import STOPPED_EARLY, reserve_s
 
 _PLAIN_TEXT = 80
@@ -61,36 +63,26 @@ class Pace:
         """What a person reads before starting a run of `steps` steps with `kwargs`: how long it will
         take, where that figure comes from, and whether it fits the time limit."""
         seconds = self.seconds(steps)
-        rate = f"{self.steps_per_s:,.0f}" if self.steps_per_s >= 10 else f"{self.steps_per_s:.2g}"
-        text = (f"About {_duration(seconds)} for {_steps(steps)}: {rate} steps/s and "
-                f"{_duration(self.setup_s + self.finish_s)} of loading and measuring, as measured on this "
-                f"server's latest {label}")
+        rate = i18n.number(self.steps_per_s, ",.0f" if self.steps_per_s >= 10 else ".2g")
         others = self.differing(kwargs)
-        text += f", which had other values of {_listed(others)}." if others else "."
+        text = t("jobs.estimate_other_settings" if others else "jobs.estimate", duration=_duration(seconds), steps=i18n.count("jobs.steps", steps),
+                 rate=rate, setup=_duration(self.setup_s + self.finish_s), label=label,
+                 settings=", ".join(f"`{name}`" for name in others))
         if seconds > limit_s:
-            text += (f" That is longer than the server's time limit of {limit_s:g} s: it will stop after about "
-                     f"{_steps(min(self.steps_within(limit_s), steps))} and keep what it has learned by then.")
+            text += " " + t("jobs.estimate_over_limit", seconds=limit_s,
+                             steps=i18n.count("jobs.steps", min(self.steps_within(limit_s), steps)))
         return text
 
 
 def not_measured(limit_s: float, label: str) -> str:
     """What a person reads before the server has timed a run of this job."""
-    return (f"This server has not timed this {label} yet, so there is no estimate of how long it takes. "
-            f"A run stops at the time limit of {limit_s:g} s and keeps what it has learned by then.")
-
-
-def _listed(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _steps(n: int) -> str:
-    return f"{n:,} step" + "s" * (n != 1)
+    return t("jobs.not_measured", label=label, seconds=limit_s)
 
 
 def _duration(seconds: float) -> str:
     if seconds < 1:
-        return "under 1 s"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+        return t("jobs.duration.under_a_second")
+    return t("jobs.duration.seconds", seconds=seconds) if seconds < 90 else t("jobs.duration.minutes", minutes=seconds / 60)
 
 
 class PaceMeter:

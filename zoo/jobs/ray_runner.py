@@ -31,10 +31,11 @@ from ray import exceptions as ray_errors  # noqa: E402
 from ray.util.client import ray as ray_client  # noqa: E402
 
 from zoo import devices, i18n, settings  # noqa: E402
+from zoo.i18n import t  # noqa: E402
 from zoo.jobs import ray_task  # noqa: E402
 from zoo.jobs.history import EventHistory  # noqa: E402
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings  # noqa: E402
-from zoo.jobs.records import (EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name,  # noqa: E402
+from zoo.jobs.records import (FINISHED, JobLimitError, JobStatus, busy, function_name,  # noqa: E402
                               to_forget)
 from zoo.jobs.run_log import RunLog, RunRecord  # noqa: E402
 
@@ -57,10 +58,9 @@ class ClusterUnreachable(JobLimitError):
     """The Ray cluster cannot take a job now; the message says why, for the person at the browser."""
 
 
-def lost(address: str) -> str:
+def lost(address: str, language: str = i18n.DEFAULT) -> str:
     """What a person reads when the cluster went away under their running job."""
-    return (f"The training cluster ({address}) stopped answering, so this run was lost; "
-            "start it again once the cluster is back.")
+    return i18n.t_for(language, "jobs.cluster.lost", address=address)
 
 
 def uses_gpu(fn: Callable) -> bool:
@@ -92,6 +92,7 @@ class _Job:
     cancel_sent: bool = False
     released: bool = False
     session_ended: bool = False
+    language: str = i18n.DEFAULT     # what its visitor reads: the runner's messages about it too
 
     def release(self) -> None:
         """Drop the events and the result's reference (Ray frees it); the record shrinks to its status."""
@@ -129,7 +130,7 @@ class RayJobRunner:
         self._paces: dict[str, Pace] = {}
         self._runs = RunLog()                 # every session's runs, for the Runs page
         self._mailbox: Any = None             # set while connected
-        self._unreachable: str | None = None  # why the last connection failed, until one succeeds
+        self._unreachable = False  # since the last connection failed, until one succeeds
         self._next_connect = 0.0
         self._failed_connects = 0
         self._closed = False
@@ -144,7 +145,8 @@ class RayJobRunner:
         raises JobLimitError if the session already has a job or the queue is full, ClusterUnreachable (one) if the
         cluster cannot be reached."""
         try:
-            payload = pickle.dumps((fn, kwargs, i18n.language()))
+            language = i18n.language()
+            payload = pickle.dumps((fn, kwargs, language))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError("a job needs a module-level function and picklable arguments, "
                             f"since it runs in another process ({exc})") from exc
@@ -152,15 +154,14 @@ class RayJobRunner:
             if self._closed:
                 raise RuntimeError("the job runner has been shut down")
             if self._unreachable:
-                raise ClusterUnreachable(self._unreachable)
+                raise ClusterUnreachable(t("jobs.cluster.unreachable", address=self.address))
             active = [job for job in self._jobs.values() if job.state in ("queued", "running")]
             if any(job.session_id == session_id for job in active):
-                raise JobLimitError("You already have a training job running; "
-                                    "cancel it or wait for it to finish.")
+                raise JobLimitError(t("jobs.already_running"))
             if len(active) >= self.max_jobs + self.max_queue:
                 raise JobLimitError(busy(self.max_jobs, sum(job.state == "queued" for job in active)))
             job = _Job(uuid.uuid4().hex, next(self._numbers), session_id, payload, function_name(fn), uses_gpu(fn),
-                       PaceMeter(plain_settings(kwargs)))
+                       PaceMeter(plain_settings(kwargs)), language=language)
             self._jobs[job.id] = job
             self._runs.submitted(job.id, session_id, page, job.function, kwargs)
             self._queue.append(job)
@@ -178,7 +179,7 @@ class RayJobRunner:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
-                return JobStatus("expired", None, EXPIRED, 0, 0.0)
+                return JobStatus("expired", None, t("jobs.expired"), 0, 0.0)
             position = None
             if job.state == "queued":
                 position = 1 + sum(other.state == "queued" and other.number < job.number
@@ -334,16 +335,15 @@ class RayJobRunner:
             log.error("Could not connect to the Ray cluster at %s (%s: %s); trying again in %g s",
                       self.address, type(exc).__name__, exc, delay)
             with self._lock:
-                self._unreachable = (f"The training cluster ({self.address}) cannot be reached now, so no run can "
-                                     "start; try again in a few minutes.")
+                self._unreachable = True
                 for job in [job for job in self._jobs.values() if job.state == "queued"]:
                     if job in self._queue:
                         self._queue.remove(job)
-                    self._finish(job, "failed", self._unreachable)
+                    self._finish(job, "failed", i18n.t_for(job.language, "jobs.cluster.unreachable", address=self.address))
             return
         self._mailbox, self._failed_connects = mailbox, 0
         with self._lock:
-            self._unreachable = None
+            self._unreachable = False
         log.info("Connected to the Ray cluster at %s", self.address)
 
     def _lose_connection(self, exc: BaseException) -> None:
@@ -353,7 +353,7 @@ class RayJobRunner:
             for job in self._jobs.values():
                 job.outcome_ref = job.result_ref = None
                 if job.state not in FINISHED and job not in self._queue:
-                    self._finish(job, "failed", lost(self.address))
+                    self._finish(job, "failed", lost(self.address, job.language))
         self._mailbox = None
         with _connect_lock:
             ray_client.disconnect()  # forgets the lost connection (ray.shutdown() leaves it counted)
@@ -367,7 +367,7 @@ class RayJobRunner:
         if on_cluster:
             ended, _ = ray.wait(list(on_cluster), num_returns=len(on_cluster), timeout=0)
         messages = ray.get(self._mailbox.take.remote(), timeout=_CALL_S)
-        outcomes = [(on_cluster[ref], self._outcome(ref)) for ref in ended]
+        outcomes = [(on_cluster[ref], self._outcome(ref, on_cluster[ref].language)) for ref in ended]
         with self._lock:
             now = time.monotonic()
             for job_id, blobs in messages.items():
@@ -405,20 +405,19 @@ class RayJobRunner:
                 job.history.add(body, nbytes)
                 self._runs.observe(job.id, body, wall + job.started + seconds[0])
 
-    def _outcome(self, ref: Any) -> tuple:
-        """How a task ended, from its first return value; Ray's errors become the runner's outcomes."""
+    def _outcome(self, ref: Any, language: str) -> tuple:
+        """How a task ended, from its first return value; Ray's errors become the runner's outcomes, said in the
+        job's `language`."""
         try:
             return ray.get(ref, timeout=_CALL_S)
         except ray_errors.TaskCancelledError:
             return ("cancelled",)
         except ray_errors.OutOfMemoryError:
-            return ("failed", "The training process ran out of memory on its cluster node and was stopped; try a "
-                              "smaller setting (fewer images, a smaller batch or model).", "")
+            return ("failed", i18n.t_for(language, "jobs.cluster.out_of_memory"), "")
         except (ray_errors.WorkerCrashedError, ray_errors.NodeDiedError) as exc:
-            return ("failed", "The training process on the cluster died unexpectedly (it was killed, or its node "
-                              "went away).", str(exc))
+            return ("failed", i18n.t_for(language, "jobs.cluster.died"), str(exc))
         except ray_errors.RayError as exc:
-            return ("failed", f"The training job failed on the cluster ({type(exc).__name__}).", str(exc))
+            return ("failed", i18n.t_for(language, "jobs.cluster.failed", error=type(exc).__name__), str(exc))
 
     def _end(self, job: _Job, outcome: tuple) -> None:
         """Apply how a job's task ended; a job already finished (cancelled, killed) keeps its state."""
@@ -435,7 +434,7 @@ class RayJobRunner:
             log.error("Job %s failed:\n%s", job.id, details[1])
             self._finish(job, "failed", details[0])
         elif kind == "timed_out":
-            self._finish(job, "timed_out", f"The job reached its time limit of {self.job_seconds:g} s and was stopped.")
+            self._finish(job, "timed_out", i18n.t_for(job.language, "jobs.time_limit", seconds=self.job_seconds))
         else:
             self._finish(job, "cancelled")
 
@@ -451,8 +450,8 @@ class RayJobRunner:
                 self._finish(job, "cancelled")
             elif job.started is not None and now - job.started > self.job_seconds + self.grace_seconds:
                 cancels.append((job.outcome_ref, True))
-                self._finish(job, "timed_out", f"The job reached its time limit of {self.job_seconds:g} s and did "
-                                               "not stop, so its process was stopped.")
+                self._finish(job, "timed_out", i18n.t_for(job.language, "jobs.time_limit_killed",
+                                                          seconds=self.job_seconds))
         return cancels
 
     def _take_slots(self) -> list[_Job]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
+from zoo.i18n import t
+
 FINISHED = frozenset({"done", "failed", "cancelled", "timed_out", "expired"})
 KEEP_FINISHED = 200       # finished jobs kept for their sessions to collect ...
 KEEP_FINISHED_S = 3600.0  # ... for at most an hour ...
 KEEP_FINISHED_BYTES = 256 * 2 ** 20  # ... and, of those not yet collected, events and results up to this in all
-EXPIRED = "This run is no longer on the server (it ended long ago, or the server restarted): start it again."
 """what the status of a job id the runner does not know says"""
 
 Job = TypeVar("Job")
@@ -57,6 +58,5 @@ def function_name(fn: Callable) -> str:
 
 def busy(slots: int, waiting: int) -> str:
     """What a person reads when the queue is full."""
-    taken = "its training slot is taken" if slots == 1 else f"all {slots} training slots are taken"
-    queue = {0: "no other job may wait", 1: "1 more job is waiting"}.get(waiting, f"{waiting} more jobs are waiting")
-    return f"The server is busy: {taken} and {queue}. Try again in a few minutes."
+    key = "jobs.busy." + ("one_slot" if slots == 1 else "slots") + ("_no_queue" if waiting == 0 else "")
+    return t(key, slots=slots, waiting=waiting)

@@ -46,10 +46,11 @@ from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Callable, Iterator
 
 from zoo import i18n, settings
+from zoo.i18n import t
 from zoo.jobs.history import EventHistory
 from zoo.jobs.messages import MessageTooLong, receive, send
 from zoo.jobs.pace import Pace, PaceMeter, plain_settings
-from zoo.jobs.records import EXPIRED, FINISHED, JobLimitError, JobStatus, busy, function_name, to_forget
+from zoo.jobs.records import FINISHED, JobLimitError, JobStatus, busy, function_name, to_forget
 from zoo.jobs.run_log import RunLog, RunRecord
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class _Job:
     cancel_sent: bool = False
     released: bool = False           # its session needs none of its events and result any more
     session_ended: bool = False      # forget the job as soon as it ends
+    language: str = i18n.DEFAULT     # what its visitor reads: the runner's messages about it too
 
     @property
     def nbytes(self) -> int:
@@ -165,7 +167,8 @@ class JobRunner:
         the job's result. Raises JobLimitError if the session already has a job or the queue is full.
         """
         try:
-            payload = pickle.dumps((fn, kwargs, i18n.language()))
+            language = i18n.language()
+            payload = pickle.dumps((fn, kwargs, language))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError("a job needs a module-level function and picklable arguments, "
                             f"since it runs in another process ({exc})") from exc
@@ -174,12 +177,11 @@ class JobRunner:
                 raise RuntimeError("the job runner has been shut down")
             active = [job for job in self._jobs.values() if job.state in ("queued", "running")]
             if any(job.session_id == session_id for job in active):
-                raise JobLimitError("You already have a training job running; "
-                                    "cancel it or wait for it to finish.")
+                raise JobLimitError(t("jobs.already_running"))
             if len(active) >= self.max_jobs + self.max_queue:
                 raise JobLimitError(busy(self.max_jobs, len(self._queue)))
             job = _Job(uuid.uuid4().hex, session_id, payload, _import_path(), function_name(fn),
-                       PaceMeter(plain_settings(kwargs)))
+                       PaceMeter(plain_settings(kwargs)), language=language)
             self._jobs[job.id] = job
             self._runs.submitted(job.id, session_id, page, job.function, kwargs)
             self._queue.append(job)
@@ -199,7 +201,7 @@ class JobRunner:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
-                return JobStatus("expired", None, EXPIRED, 0, 0.0)
+                return JobStatus("expired", None, t("jobs.expired"), 0, 0.0)
             position = self._queue.index(job) + 1 if job.state == "queued" else None
             elapsed = 0.0 if job.started is None else (job.ended or time.monotonic()) - job.started
             return JobStatus(job.state, position, job.error, job.history.received, elapsed)
@@ -397,6 +399,7 @@ class JobRunner:
     def _receive(self, worker: _Worker) -> None:
         """Apply the messages waiting from one worker; notice when it died."""
         messages, lost, unreadable = [], False, None
+        job = worker.job
         try:
             for _ in range(_MAX_DRAIN):
                 messages.append(receive(worker.conn, _MAX_MESSAGE_BYTES))
@@ -405,9 +408,9 @@ class JobRunner:
         except (EOFError, OSError):
             lost = True
         except MessageTooLong as exc:
-            unreadable = f"The job sent {exc}, more than the server takes from one job."
+            unreadable = _said(job, "jobs.too_long", what=str(exc))
         except Exception as exc:  # e.g. an event holding a class the server cannot import
-            unreadable = f"The job sent data the server could not read ({type(exc).__name__}: {exc})."
+            unreadable = _said(job, "jobs.unreadable", error=f"{type(exc).__name__}: {exc}")
         with self._lock:
             for (kind, *args), nbytes in messages:
                 self._apply(worker, kind, args, nbytes)
@@ -420,7 +423,7 @@ class JobRunner:
                 if worker.job is not None and worker.job.started is None and worker.job.state == "running":
                     self._requeue(worker.job)  # its worker died before it began: the next worker takes it
                 elif worker.job is not None:
-                    self._finish(worker.job, "failed", _death_message(worker.process.returncode))
+                    self._finish(worker.job, "failed", _death_message(worker.job, worker.process.returncode))
                 self._retire(worker)
 
     def _apply(self, worker: _Worker, kind: str, args: list, nbytes: int) -> None:
@@ -448,8 +451,7 @@ class JobRunner:
                 log.error("Job %s failed:\n%s", job.id, args[1])
                 self._finish(job, "failed", args[0])
             elif kind == "timed_out":
-                self._finish(job, "timed_out", f"The job reached its time limit of "
-                                               f"{self.job_seconds:g} s and was stopped.")
+                self._finish(job, "timed_out", _said(job, "jobs.time_limit", seconds=self.job_seconds))
             else:
                 self._finish(job, "cancelled")
 
@@ -464,9 +466,7 @@ class JobRunner:
             elif job.cancel_at is not None and now - job.cancel_at > self.grace_seconds:
                 self._kill(worker, "cancelled")
             elif job.started is not None and now - job.started > self.job_seconds + self.grace_seconds:
-                self._kill(worker, "timed_out", f"The job reached its time limit of "
-                                                f"{self.job_seconds:g} s and did not stop, so its "
-                                                "process was stopped.")
+                self._kill(worker, "timed_out", _said(job, "jobs.time_limit_killed", seconds=self.job_seconds))
         return outbox
 
     def _keep_pace(self, job: _Job) -> None:
@@ -542,12 +542,16 @@ def _reap(process: subprocess.Popen, timeout: float) -> None:
         process.wait()
 
 
-def _death_message(code: int) -> str:
+def _said(job: _Job | None, key: str, **values: Any) -> str:
+    """`t(key, **values)` in the language of the job's visitor: the runner's threads belong to no session."""
+    return i18n.t_for(job.language if job else i18n.DEFAULT, key, **values)
+
+
+def _death_message(job: _Job, code: int) -> str:
     if code >= 0:
-        return f"The training process exited unexpectedly (exit code {code})."
+        return _said(job, "jobs.exited", code=code)
     try:
         name = signal.Signals(-code).name
     except ValueError:
-        name = f"signal {-code}"
-    hint = ", most likely because the server ran out of memory" if -code == signal.SIGKILL else ""
-    return f"The training process was killed by {name}{hint}."
+        name = str(-code)
+    return _said(job, "jobs.killed_out_of_memory" if -code == signal.SIGKILL else "jobs.killed", signal=name)

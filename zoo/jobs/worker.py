@@ -65,7 +65,7 @@ def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
     out of memory (the worker then makes way for a fresh one)."""
     sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
     send(conn, ("started",))
-    gen, exhausted = None, False
+    gen, exhausted, language = None, False, i18n.DEFAULT
     try:
         fn, kwargs, language = pickle.loads(payload)
         with deadline.limit(seconds), i18n.speaking(language):
@@ -89,9 +89,8 @@ def _run_job(conn: Connection, job_id: str, payload: bytes, sys_path: list[str],
         if gen is not None:
             gen.close()
     if exhausted:  # said out of the except block: by now the traceback and the failed job's memory are free
-        send(conn, ("failed", f"The training ran out of its memory budget of {memory_mb:,.0f} MB and was "
-                              "stopped; try a smaller setting (fewer images, a smaller batch or model).",
-                    "out of memory"))
+        with i18n.speaking(language):
+            send(conn, ("failed", i18n.t("jobs.memory_budget", megabytes=memory_mb), "out of memory"))
     return not exhausted
 
 
