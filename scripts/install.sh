@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   dataset-fashion-mnist  # Fashion-MNIST in /usr/share/datasets/fashion-mnist: works offline
   bible-kjv              # an English text corpus for the text models
-  fonts-dejavu-core      # a font for images drawn with PIL
+  fonts-dejavu-core      # Latin and Cyrillic (the Russian pages) for a browser on this machine (the e2e tests)
+  fonts-wqy-microhei     # Chinese characters for the same (1.6 MB); the zoo's own images hold no text
 )
 case "${1:-}" in
   "") APT_PACKAGES+=(chromium) ;;  # drives the browser tests (tests/e2e)
