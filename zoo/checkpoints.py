@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import load as load_safetensors_bytes, save as save_safetensors_bytes
 
 from zoo import settings
+from zoo.i18n import t
 
 
 class CheckpointError(RuntimeError):
@@ -83,7 +84,7 @@ def recipe(name: str) -> Recipe:
         return registry()[name]
     except KeyError:
         known = ", ".join(sorted(registry())) or "none"
-        raise CheckpointError(f"Unknown checkpoint {name!r}; known: {known}.") from None
+        raise CheckpointError(t("checkpoints.unknown", name=repr(name), known=known)) from None
 
 
 def package(name: str) -> str:
@@ -91,11 +92,11 @@ def package(name: str) -> str:
     for info in pkgutil.iter_modules(importlib.import_module("models").__path__):
         if name in getattr(importlib.import_module(f"models.{info.name}"), "SHIPPED", {}):
             return info.name
-    raise CheckpointError(f"No package of models/ ships {name!r}.")
+    raise CheckpointError(t("checkpoints.no_package", name=repr(name)))
 
 
-def rebuild_hint(name: str) -> str:
-    return f"rebuild it with `python -m zoo.train {name}`"
+def rebuild_command(name: str) -> str:
+    return f"python -m zoo.train {name}"
 
 
 def paths(name: str) -> tuple[Path, Path]:
@@ -121,31 +122,31 @@ def _verify_files(name: str, card: dict[str, Any]) -> None:
     """Check every file the card lists, and the listing's digest, against the card."""
     directory, files = checkpoint_dir(), card.get("files")
     if not isinstance(files, dict) or paths(name)[0].name not in files:
-        raise CheckpointError(f"The card of {name} does not list its files' sha256: {rebuild_hint(name)}.")
+        raise CheckpointError(t("checkpoints.files_not_listed", name=name, command=rebuild_command(name)))
     for file, expected in sorted(files.items()):
         if Path(file).name != file:
-            raise CheckpointError(f"The card of {name} lists {file!r}, which is not a file name: {rebuild_hint(name)}.")
+            raise CheckpointError(t("checkpoints.not_a_file_name", name=name, file=repr(file), command=rebuild_command(name)))
         path = directory / file
         if not path.is_file():
-            raise CheckpointError(f"Checkpoint file {path} is missing: {rebuild_hint(name)}.")
+            raise CheckpointError(t("checkpoints.file_missing", path=path, command=rebuild_command(name)))
         digest = file_sha256(path)
         if digest != expected:
-            raise CheckpointError(
-                f"Checkpoint file {path} is corrupted: its sha256 {digest[:12]}... does not match "
-                f"the card's {str(expected)[:12]}...; {rebuild_hint(name)}.")
+            raise CheckpointError(t("checkpoints.corrupted", path=path, digest=digest[:12], expected=str(expected)[:12],
+                                    command=rebuild_command(name)))
     if files_sha256(files) != card.get("sha256"):
-        raise CheckpointError(f"The files of {name} do not match the card's sha256 "
-                              f"{str(card.get('sha256'))[:12]}...; {rebuild_hint(name)}.")
+        raise CheckpointError(t("checkpoints.files_do_not_match", name=name, expected=str(card.get("sha256"))[:12],
+                                command=rebuild_command(name)))
 
 
 def read_card(name: str) -> dict[str, Any]:
     _, card_path = paths(name)
     if not card_path.is_file():
-        raise CheckpointError(f"Model card {card_path} is missing: {rebuild_hint(name)}.")
+        raise CheckpointError(t("checkpoints.card_missing", path=card_path, command=rebuild_command(name)))
     try:
         return json.loads(card_path.read_text())
     except json.JSONDecodeError as error:
-        raise CheckpointError(f"Model card {card_path} is not valid JSON ({error}): {rebuild_hint(name)}.") from None
+        raise CheckpointError(t("checkpoints.card_not_json", path=card_path, error=error,
+                                command=rebuild_command(name))) from None
 
 
 def available() -> dict[str, dict[str, Any]]:
@@ -187,25 +188,26 @@ def load(name: str, device: torch.device | str | None = None) -> tuple[torch.nn.
     the_recipe = recipe(name)
     card = read_card(name)
     if not weights_path.is_file():
-        raise CheckpointError(f"Checkpoint {weights_path} is missing: {rebuild_hint(name)}.")
+        raise CheckpointError(t("checkpoints.file_missing", path=weights_path, command=rebuild_command(name)))
     storage = _storage(name)
     if storage is not None:
         _verify_files(name, card)
         try:
             return storage.load_weights(weights_path, card), card
         except (OSError, ValueError, KeyError, EOFError, AttributeError, pickle.UnpicklingError) as error:
-            raise CheckpointError(f"Checkpoint {weights_path} could not be read ({error}); {rebuild_hint(name)}.") from None
+            raise CheckpointError(t("checkpoints.unreadable", path=weights_path, error=error,
+                                    command=rebuild_command(name))) from None
     payload = weights_path.read_bytes()
     digest = hashlib.sha256(payload).hexdigest()
     if digest != card.get("sha256"):
-        raise CheckpointError(
-            f"Checkpoint {weights_path} is corrupted: its sha256 {digest[:12]}... does not match "
-            f"the card's {str(card.get('sha256'))[:12]}...; {rebuild_hint(name)}.")
+        raise CheckpointError(t("checkpoints.corrupted", path=weights_path, digest=digest[:12],
+                                expected=str(card.get("sha256"))[:12], command=rebuild_command(name)))
     model = the_recipe.build(card["config"])
     try:
         model.load_state_dict(load_safetensors_bytes(payload))
     except (RuntimeError, ValueError) as error:
-        raise CheckpointError(f"Checkpoint {weights_path} does not fit its card's config ({error}); {rebuild_hint(name)}.") from None
+        raise CheckpointError(t("checkpoints.config_mismatch", path=weights_path, error=error,
+                                command=rebuild_command(name))) from None
     device = torch.device(device) if device is not None else pick_device()
     return model.to(device).eval(), card
 
