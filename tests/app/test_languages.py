@@ -16,7 +16,7 @@ def test_a_page_read_in_chinese_then_russian_has_no_english_left(page):
     at = open_page(page, language="zh")
     for language in ("zh", "ru"):
         if language != "zh":
-            at.sidebar.radio(key="zoo_language").set_value(language).run()
+            at.sidebar.radio(key="zoo_language_switch").set_value(language).run()
             assert not at.exception, at.exception
         texts = visible_texts(at)
         assert texts and not keys_shown(texts), (language, keys_shown(texts))

@@ -8,6 +8,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from zoo import i18n
 
 LANGUAGE_KEY = "zoo_language"
+"""the session's language code: a plain session-state value, which outlives any run that drew no switch"""
+SWITCH_KEY = "zoo_language_switch"
+"""the sidebar switch's widget key; its value is handed to LANGUAGE_KEY when the reader changes it"""
 URL_PARAM = "lang"
 
 
@@ -25,10 +28,14 @@ def choose_language() -> str:
     if LANGUAGE_KEY not in st.session_state:
         st.session_state[LANGUAGE_KEY] = (i18n.supported(st.query_params.get(URL_PARAM))
                                           or i18n.supported(st.context.locale) or i18n.DEFAULT)
-    st.sidebar.radio(i18n.t("app.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=LANGUAGE_KEY,
-                     horizontal=True)
     code = st.session_state[LANGUAGE_KEY]
+    st.session_state[SWITCH_KEY] = code
+    st.sidebar.radio(i18n.t("app.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=SWITCH_KEY,
+                     horizontal=True, on_change=_switched)
     if st.query_params.get(URL_PARAM) != code:
         st.query_params[URL_PARAM] = code
     return code
 
+
+def _switched() -> None:
+    st.session_state[LANGUAGE_KEY] = st.session_state[SWITCH_KEY]
