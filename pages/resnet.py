@@ -1,5 +1,7 @@
 """ResNet page: classify a garment with a residual network, see why residuals matter, and
 transfer-learn it to the person's own image folders."""
+from typing import Any, Callable
+
 import streamlit as st
 
 from models.resnet.plain_vs_residual import NETS, compare_training, gradient_table
@@ -9,6 +11,17 @@ from zoo.i18n import t
 from zoo.explain.inspection import inspect_image
 
 NAME = "resnet-fashion"
+
+
+def _spoken(format_func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`format_func` for a choice widget, speaking this run's language even when called after the run (a test's
+    AppTest formats the options outside the script run, where `t` would fall back to English)."""
+    language = i18n.language()
+
+    def shown(option: Any) -> str:
+        with i18n.speaking(language):
+            return format_func(option)
+    return shown
 
 ui.page_intro(t("resnet.title"), t("resnet.intro"))
 
@@ -28,8 +41,8 @@ if image is not None:
 st.header(t("resnet.why_header"))
 st.markdown(t("resnet.why_text"))
 a, b, c, d = st.columns(4)
-demo_blocks = a.select_slider(t("resnet.depth"), options=[3, 5, 7, 9], value=5, format_func=lambda n: f"{6 * n + 2}",
-                              key="resnet_demo_blocks")
+demo_blocks = a.select_slider(t("resnet.depth"), options=[3, 5, 7, 9], value=5,
+                              format_func=lambda n: f"{6 * n + 2}", key="resnet_demo_blocks")
 demo_width = b.select_slider(t("resnet.width"), options=[4, 8, 16], value=8, key="resnet_demo_width")
 demo_steps = c.slider(t("resnet.steps"), 20, 300, 60, step=10, key="resnet_demo_steps")
 batch_norm = d.toggle(t("resnet.batch_norm"), value=False, key="resnet_demo_bn")
@@ -82,7 +95,8 @@ st.plotly_chart(plots.image_grid(shown, title=t("resnet.preview_title"),
                 key="resnet_tl_preview")
 
 a, b, c = st.columns([2, 1, 1])
-mode = a.radio(t("resnet.method"), list(MODES), format_func=lambda code: t(f"resnet.mode.{code}"), key="resnet_tl_mode")
+mode = a.radio(t("resnet.method"), list(MODES), format_func=_spoken(lambda code: t(f"resnet.mode.{code}")),
+               key="resnet_tl_mode")
 lr = b.select_slider(t("resnet.learning_rate"), options=[3e-4, 1e-3, 3e-3, 1e-2], value=3e-3,
                      format_func=lambda v: f"{v:.0e}", key="resnet_tl_lr")
 tl_steps = c.slider(t("resnet.steps"), 10, 300, 60, step=10, key="resnet_tl_steps")
