@@ -1,44 +1,72 @@
 """MLP / DNN page: build a small network and watch it learn on 2-D points, then meet a deep MLP
 on Fashion-MNIST beside the CNN, look inside it and fine-tune it."""
+from typing import Any, Callable
+
 import numpy as np
 import streamlit as st
 
 from models.mlp import figures, playground as pg
 from models.mlp.explore import look_inside
 from models.mlp.model import ACTIVATIONS, FEATURES
-from zoo import checkpoints, jobs, plots, ui
+from zoo import checkpoints, i18n, jobs, plots, ui
 from zoo.data import fashion_mnist, toy2d
+from zoo.i18n import t
 from zoo.explain.inspection import inspect_image
 from zoo.training.image_classifier import VALIDATION_IMAGES, finetune_classifier
 
 NAME, CNN = "mlp-fashion", "cnn-fashion"
 POLL_SECONDS = 0.5  # DESIGN: a live fragment redraws at most twice a second
 SPEEDS = {"10 steps/s": 10.0, "100 steps/s": 100.0, "full speed": None}
+"""the speeds by their codes (option values); a reader sees SPEED_KEYS' texts"""
+SPEED_KEYS = {"10 steps/s": "slow", "100 steps/s": "medium", "full speed": "full"}
+MY_CSV = "My CSV"
+"""the data set option of a person's own CSV, beside toy2d.GENERATORS' codes"""
+FEATURE_KEYS = {"xy": "xy", "sin x": "sin_x", "sin y": "sin_y"}
+"""the input features whose names a reader's language writes its own way; the others are formulas"""
 
-ui.page_intro(
-    "Multilayer perceptron (MLP / DNN)",
-    "An MLP stacks layers of units; each unit takes a weighted sum of every output of the layer "
-    "before and bends it with a nonlinearity, so each layer can fold the space a little more until "
-    "a straight cut separates the classes. Build one below and watch it learn to split points in "
-    "the plane, then see how a deep MLP reads real images next to a convolutional network.")
+ui.page_intro(t("mlp.title"), t("mlp.intro"))
+
+
+def _data_name(code: str) -> str:
+    return t("mlp.my_csv") if code == MY_CSV else toy2d.set_name(code)
+
+
+def _feature_name(code: str) -> str:
+    return t(f"mlp.feature.{FEATURE_KEYS[code]}") if code in FEATURE_KEYS else code
+
+
+def _activation_name(code: str) -> str:
+    return t(f"mlp.activation_name.{code}")
+
+
+def _spoken(format_func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`format_func` for a choice widget, speaking this run's language even when called after the run (a test's
+    AppTest formats the options outside the script run, where `t` would fall back to English)."""
+    language = i18n.language()
+
+    def shown(option: Any) -> str:
+        with i18n.speaking(language):
+            return format_func(option)
+    return shown
 
 
 @st.cache_data(show_spinner=False, max_entries=20)
-def _read_points(data: bytes, name: str) -> toy2d.Points:
+def _read_points(data: bytes, name: str, language: str) -> toy2d.Points:
+    """The CSV's points; `language` keys the cache, since the points' note is a sentence in it."""
     return toy2d.read_csv(data, name)
 
 
 def _data_controls() -> tuple[toy2d.Points, tuple] | None:
     """The points the person chose and a key that changes whenever they do (None: nothing usable)."""
-    source = st.selectbox("Data set", [*toy2d.GENERATORS, "My CSV"], key="pg_data")
-    if source == "My CSV":
-        upload = st.file_uploader("CSV of x, y, label rows", type=["csv", "txt"], key="pg_csv")
-        st.caption(f"Numbers for x and y, a whole number or a name for the label; a header row is "
-                   f"optional; 2 to {toy2d.MAX_CLASSES} classes, up to {toy2d.MAX_ROWS:,} points are used.")
+    source = st.selectbox(t("mlp.data_set"), [*toy2d.GENERATORS, MY_CSV], format_func=_spoken(_data_name),
+                          key="pg_data")
+    if source == MY_CSV:
+        upload = st.file_uploader(t("mlp.csv_upload"), type=["csv", "txt"], key="pg_csv")
+        st.caption(t("mlp.csv_help", max_classes=toy2d.MAX_CLASSES, max_rows=toy2d.MAX_ROWS))
         if upload is None:
             return None
         try:
-            points = _read_points(upload.getvalue(), upload.name)
+            points = _read_points(upload.getvalue(), upload.name, i18n.language())
         except toy2d.CSVError as error:
             st.error(str(error))
             return None
@@ -46,13 +74,14 @@ def _data_controls() -> tuple[toy2d.Points, tuple] | None:
             st.info(points.note)
         key = (source, upload.file_id)
     else:
-        noise = st.slider("Noise", 0.0, 0.5, 0.1, 0.05, key="pg_noise")
-        n = st.slider("Points", 100, 2000, 400, 100, key="pg_n")
-        classes = (st.slider("Classes", 2, 6, 3 if source == "Gaussian blobs" else 2, key=f"pg_classes_{source}")
+        noise = st.slider(t("mlp.noise"), 0.0, 0.5, 0.1, 0.05, key="pg_noise")
+        n = st.slider(t("mlp.points"), 100, 2000, 400, 100, key="pg_n")
+        classes = (st.slider(t("mlp.classes"), 2, 6, 3 if source == "Gaussian blobs" else 2,
+                             key=f"pg_classes_{source}")
                    if source in toy2d.MULTICLASS else None)
         points = toy2d.make(source, n, noise, n_classes=classes)
         key = (source, noise, n, classes)
-    share = st.slider("Test share", 0.1, 0.5, 0.3, 0.05, key="pg_test", help="points held out to measure the test loss")
+    share = st.slider(t("mlp.test_share"), 0.1, 0.5, 0.3, 0.05, key="pg_test", help=t("mlp.test_share_help"))
     return points, key + (share,)
 
 
@@ -82,27 +111,27 @@ def _board() -> None:
     layer = _layer(playground)
     view = playground.view(layer)
     if status is not None and status.state == "queued":
-        st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
+        st.info(t("mlp.queued", position=status.position))
     cols = st.columns(4)
-    cols[0].metric("Step", f"{playground.step:,}", help=f"epoch {view.get('epoch', 0):.1f}")
-    cols[1].metric("Train loss", f"{view['train_loss']:.3f}")
-    cols[2].metric("Test loss", f"{view['test_loss']:.3f}" if "test_loss" in view else "–")
-    cols[3].metric("Test accuracy", f"{view['test_accuracy']:.1%}" if "test_accuracy" in view else "–")
+    cols[0].metric(t("mlp.step"), i18n.number(playground.step), help=t("mlp.epoch", epoch=view.get("epoch", 0)))
+    cols[1].metric(t("mlp.train_loss"), i18n.number(view["train_loss"], ".3f"))
+    cols[2].metric(t("mlp.test_loss"), i18n.number(view["test_loss"], ".3f") if "test_loss" in view else "–")
+    cols[3].metric(t("mlp.test_accuracy"),
+                   i18n.number(view["test_accuracy"], ".1%") if "test_accuracy" in view else "–")
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.decision_boundary(view["proba"], playground.bounds, playground.train, playground.test),
                       key="pg_boundary")
     if playground.history:
-        right.plotly_chart(plots.curves(playground.history, ["train_loss", "test_loss"], title="Loss on the training "
-                                        "and test points", height=300), key="pg_losses")
+        right.plotly_chart(plots.curves(playground.history, ["train_loss", "test_loss"], title=t("mlp.losses_title"),
+                                        height=300), key="pg_losses")
     else:
-        right.info("The loss curves appear once it trains: press **Start** or **One step**.")
+        right.info(t("mlp.no_curves"))
     if hidden:
-        st.markdown(f"**Inside: the hidden units.** Each map is one unit's output ({playground.config.activation}) "
-                    "over the same plane; the next layer combines these shapes into its own.")
+        st.markdown(t("mlp.hidden_units", activation=_activation_name(playground.config.activation)))
         if len(hidden) > 1:  # its value is already in `layer`: widgets update the session state before a rerun
-            st.select_slider("Hidden layer", list(range(1, len(hidden) + 1)), key="pg_layer")
+            st.select_slider(t("mlp.hidden_layer"), list(range(1, len(hidden) + 1)), key="pg_layer")
         st.plotly_chart(figures.unit_maps(view["units"], signed=playground.config.activation == "tanh",
-                                          title=f"Hidden layer {layer}: each unit's output over the plane"),
+                                          title=t("mlp.units_title", layer=layer)),
                         key="pg_units")
     if status is not None and status.finished:
         st.rerun()  # the whole page: the buttons change back
@@ -114,35 +143,35 @@ _live_board = st.fragment(run_every=POLL_SECONDS)(_board)
 @st.fragment
 def playground_section() -> None:
     """Data, network and training controls, the buttons and the board; reruns on its own."""
-    st.header("1. Playground: a network you build")
-    st.markdown("Pick points, build a network and train it: the background shows which class it "
-                "predicts everywhere in the plane (pale where it is unsure), the points on top are "
-                "the training (white rim) and test (dark rim) data.")
+    st.header(t("mlp.playground_header"))
+    st.markdown(t("mlp.playground_text"))
     data_col, net_col, train_col = st.columns(3)
     with data_col:
         chosen = _data_controls()
     with net_col:
-        features = tuple(st.multiselect("Input features", list(FEATURES), default=["x", "y"], key="pg_features",
-                                        help="what the first layer sees: the coordinates or functions of them"))
-        hidden_text = st.text_input("Hidden layers: units in each", "8, 8", key="pg_hidden", max_chars=40,
-                                    help=f"e.g. `8, 8` or `16, 8, 4`; empty for none (a linear classifier); "
-                                         f"up to {pg.MAX_LAYERS} layers of {pg.MAX_UNITS} units")
-        activation = st.selectbox("Activation", list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"),
-                                  key="pg_activation")
+        features = tuple(st.multiselect(t("mlp.features"), list(FEATURES), default=["x", "y"], key="pg_features",
+                                        format_func=_spoken(_feature_name), help=t("mlp.features_help")))
+        hidden_text = st.text_input(t("mlp.hidden_sizes"), "8, 8", key="pg_hidden", max_chars=40,
+                                    help=t("mlp.hidden_sizes_help", max_layers=pg.MAX_LAYERS, max_units=pg.MAX_UNITS))
+        activation = st.selectbox(t("mlp.activation"), list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"),
+                                  format_func=_spoken(_activation_name), key="pg_activation")
     with train_col:
         settings = pg.TrainSettings(
-            lr=st.select_slider("Learning rate", [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], 0.03, key="pg_lr"),
-            l2=st.select_slider("L2 regularisation", [0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1], 0.0, key="pg_l2"),
-            batch_size=st.select_slider("Batch size", [1, 2, 4, 8, 16, 32, 64, 128], 16, key="pg_batch"),
-            optimizer=st.radio("Optimizer", list(pg.OPTIMIZERS), horizontal=True, key="pg_optimizer"))
-        speed = st.select_slider("Speed", list(SPEEDS), "full speed", key="pg_speed")
+            lr=st.select_slider(t("mlp.learning_rate"), [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], 0.03,
+                                format_func=_spoken(lambda v: i18n.number(v, "g")), key="pg_lr"),
+            l2=st.select_slider(t("mlp.l2"), [0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1], 0.0,
+                                format_func=_spoken(lambda v: i18n.number(v, "g")), key="pg_l2"),
+            batch_size=st.select_slider(t("mlp.batch_size"), [1, 2, 4, 8, 16, 32, 64, 128], 16, key="pg_batch"),
+            optimizer=st.radio(t("mlp.optimizer"), list(pg.OPTIMIZERS), horizontal=True, key="pg_optimizer"))
+        speed = st.select_slider(t("mlp.speed"), list(SPEEDS), "full speed", key="pg_speed",
+                                 format_func=_spoken(lambda code: t(f"mlp.speed_option.{SPEED_KEYS[code]}")))
     try:
         hidden = pg.parse_hidden(hidden_text)
     except ValueError as error:
         st.error(str(error))
         return
     if not features:
-        st.error("Choose at least one input feature.")
+        st.error(t("mlp.no_feature"))
         return
     if chosen is None:
         return
@@ -162,16 +191,16 @@ def playground_section() -> None:
     # Start, Pause and Reset switch between the live board (a fragment polling the job) and the still
     # one, so they rerun the whole page: a fragment rerun left the old board's charts on the page.
     buttons = st.columns([1, 1, 1, 1, 3])
-    if buttons[0].button("Start", key="pg_start", icon=":material/play_arrow:", type="primary",
+    if buttons[0].button(t("mlp.start"), key="pg_start", icon=":material/play_arrow:", type="primary",
                          disabled=playground.running):
         _start(playground, settings, speed)
         st.rerun()
-    if buttons[1].button("Pause", key="pg_pause", icon=":material/pause:", disabled=not playground.running):
+    if buttons[1].button(t("mlp.pause"), key="pg_pause", icon=":material/pause:", disabled=not playground.running):
         playground.pause(runner)
         st.rerun()
-    buttons[2].button("One step", key="pg_step", icon=":material/skip_next:", disabled=playground.running,
+    buttons[2].button(t("mlp.one_step"), key="pg_step", icon=":material/skip_next:", disabled=playground.running,
                       on_click=lambda: playground.one_step(settings, _layer(playground)))
-    if buttons[3].button("Reset", key="pg_reset", icon=":material/restart_alt:", help="fresh random weights"):
+    if buttons[3].button(t("mlp.reset"), key="pg_reset", icon=":material/restart_alt:", help=t("mlp.reset_help")):
         _reset(playground)
         st.rerun()
     if error := st.session_state.pop("pg_error", None):
@@ -179,34 +208,26 @@ def playground_section() -> None:
     elif playground.notice:
         st.info(playground.notice)
     (_live_board if playground.running else _board)()
-    with st.expander("Things to try"):
-        st.markdown(
-            "- **Circles** with no hidden layers (empty box): a linear classifier can only draw a straight "
-            "line. Now add the features x² and y²: the same linear model draws a circle.\n"
-            "- **Spiral** with `8, 8` tanh units, then with `2`: too small a network cannot wind around it.\n"
-            "- Push the **learning rate** to 1 or 3 and watch the loss jump; lower the **batch size** to 1 "
-            "and watch it get noisy.\n"
-            "- A few **points** with much **noise** and a big network: the training loss falls while the "
-            "test loss rises (overfitting). Raise **L2** to smooth the boundary.\n"
-            "- **ReLU** units cut the plane with straight creases; **tanh** and **sigmoid** bend it smoothly.")
+    with st.expander(t("mlp.things_to_try")):
+        st.markdown(t("mlp.things_to_try_text"))
 
 
 ui.view_in_url("pg_data", "pg_noise", "pg_n", "pg_test", "pg_hidden", "pg_activation", "pg_lr", "pg_optimizer",
                "mlp_source", "mlp_gallery")
 playground_section()
 
-st.header("2. A deep MLP on Fashion-MNIST")
-st.markdown(
-    "The same idea at scale: the 28x28 image is flattened into 784 numbers and fed through three "
-    "hidden layers. Every first-layer unit sees every pixel at a fixed place, so it cannot reuse "
-    "what it learned at one position at another; a CNN can, which is what convolution adds.")
+st.header(t("mlp.deep_header"))
+st.markdown(t("mlp.deep_text"))
 model, card = ui.shared_model(NAME)
 cnn_present = checkpoints.paths(CNN)[0].is_file() and checkpoints.paths(CNN)[1].is_file()
 cnn, cnn_card = ui.shared_model(CNN) if cnn_present else (None, None)
-accuracies = f"MLP test accuracy **{card['metrics']['accuracy']:.2%}** · {card['parameters']:,} parameters"
 if cnn_card:
-    accuracies += f" — CNN **{cnn_card['metrics']['accuracy']:.2%}** · {cnn_card['parameters']:,} parameters"
-st.caption(accuracies + f" (on {card['metrics']['n']:,} held-out images)")
+    st.caption(t("mlp.accuracy_both", accuracy=card["metrics"]["accuracy"], parameters=card["parameters"],
+                 cnn_accuracy=cnn_card["metrics"]["accuracy"], cnn_parameters=cnn_card["parameters"],
+                 n=card["metrics"]["n"]))
+else:
+    st.caption(t("mlp.accuracy", accuracy=card["metrics"]["accuracy"], parameters=card["parameters"],
+                 n=card["metrics"]["n"]))
 ui.model_card(card)
 
 image, caption = ui.fashion_image_input("mlp")
@@ -215,72 +236,61 @@ if image is None:
 seen = image[0].numpy()
 look = inspect_image(model, image)
 top = int(look.probs.argmax())
+class_names = fashion_mnist.class_names()
 columns = st.columns(3 if cnn is not None else 2)
 with columns[0]:
-    st.plotly_chart(plots.image(seen, "What both models see (28x28)"), key="mlp_seen")
+    st.plotly_chart(plots.image(seen, t("mlp.both_see")), key="mlp_seen")
     st.caption(caption)
 with columns[1]:
-    st.subheader(f"MLP: {fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
-    st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, title="The MLP's five likeliest classes",
-                                           top=5), key="mlp_probs")
+    st.subheader(t("mlp.mlp_prediction", label=class_names[top], probability=float(look.probs[top])))
+    st.plotly_chart(plots.probability_bars(look.probs, class_names, title=t("mlp.mlp_top5"), top=5), key="mlp_probs")
 if cnn is not None:
     cnn_look = inspect_image(cnn, image)
     cnn_top = int(cnn_look.probs.argmax())
     with columns[2]:
-        st.subheader(f"CNN: {fashion_mnist.CLASSES[cnn_top]} · {cnn_look.probs[cnn_top]:.1%}")
-        st.plotly_chart(plots.probability_bars(cnn_look.probs, fashion_mnist.CLASSES,
-                                               title="The CNN's five likeliest classes", top=5), key="mlp_cnn_probs")
+        st.subheader(t("mlp.cnn_prediction", label=class_names[cnn_top], probability=float(cnn_look.probs[cnn_top])))
+        st.plotly_chart(plots.probability_bars(cnn_look.probs, class_names, title=t("mlp.cnn_top5"), top=5),
+                        key="mlp_cnn_probs")
 else:
-    st.info(f"The CNN checkpoint is not here, so there is nothing to compare with: "
-            f"build it with `python -m zoo.train {CNN}`.")
+    st.info(t("mlp.no_cnn", name=CNN))
 
-st.subheader("Inside the MLP")
+st.subheader(t("mlp.inside"))
 inside = look_inside(model, image, k=16)
-st.markdown("**Where it looks.** Saliency: how much each pixel would change the winning score, "
-            "for the MLP and, beside it, the CNN.")
+st.markdown(t("mlp.saliency_text"))
 maps = st.columns(2)
-maps[0].plotly_chart(plots.overlay(seen, look.saliency, "MLP saliency"), key="mlp_saliency")
+maps[0].plotly_chart(plots.overlay(seen, look.saliency, t("mlp.mlp_saliency")), key="mlp_saliency")
 if cnn is not None:
-    maps[1].plotly_chart(plots.overlay(seen, cnn_look.saliency, "CNN saliency"), key="mlp_cnn_saliency")
-st.markdown("**What its first-layer units look for.** Each unit's 784 weights drawn as a 28x28 image "
-            "(red: bright pixels there raise its output, blue: lower it), for the 16 units this input "
-            "excites most.")
-st.plotly_chart(plots.image_grid(inside.templates, title="The 16 first-layer units this input excites most, with "
-                                 "their output", titles=[f"unit {u} · {v:.1f}" for u, v in zip(inside.top_units,
-                                                                                        inside.top_values)],
+    maps[1].plotly_chart(plots.overlay(seen, cnn_look.saliency, t("mlp.cnn_saliency")), key="mlp_cnn_saliency")
+st.markdown(t("mlp.templates_text"))
+st.plotly_chart(plots.image_grid(inside.templates, title=t("mlp.templates_title"),
+                                 titles=[t("mlp.unit_tile", unit=int(u), value=float(v))
+                                         for u, v in zip(inside.top_units, inside.top_values)],
                                  cols=8, height_per_row=120, symmetric=True, gap=0.02), key="mlp_templates")
-st.markdown("**Hidden activations for this input**, one square per unit, 32 to a row, each layer scaled "
-            "to its strongest unit: most units stay silent and a few fire, a different few for each kind of garment.")
+st.markdown(t("mlp.activations_text"))
 for column, (i, act) in zip(st.columns(len(inside.activations)), enumerate(inside.activations)):
-    column.plotly_chart(plots.image(act, f"Layer {i + 1}: {model.config.hidden[i]} units", height=60 + 10 * len(act),
-                                    colorscale=plots.HEAT), key=f"mlp_activations_{i}")
+    column.plotly_chart(plots.image(act, t("mlp.layer_units", layer=i + 1, units=model.config.hidden[i]),
+                                    height=60 + 10 * len(act), colorscale=plots.HEAT), key=f"mlp_activations_{i}")
 if "confusion" in card["metrics"]:
-    with st.expander("Where it is wrong: the MLP's confusion matrix on the 10,000 test images"):
-        st.plotly_chart(plots.confusion(np.array(card["metrics"]["confusion"]), fashion_mnist.CLASSES,
-                                        title="The MLP's confusion matrix on the 10,000 test images"), key="mlp_confusion")
+    with st.expander(t("mlp.confusion_expander")):
+        st.plotly_chart(plots.confusion(np.array(card["metrics"]["confusion"]), class_names,
+                                        title=t("mlp.confusion_title")), key="mlp_confusion")
 
-st.header("3. Fine-tune it")
-st.markdown("Continue training a private copy on a Fashion-MNIST subset; the shared model stays as it is. The MLP has "
-            "already learned from all 60,000 training images, so more steps on a few thousand of them teach it little: "
-            "at the default learning rate its accuracy stays about where it was. Raise the learning rate to watch it "
-            "overfit the subset instead: the training loss falls while the validation loss rises.")
+st.header(t("mlp.finetune_header"))
+st.markdown(t("mlp.finetune_text"))
 test_images = card["metrics"]["n"]
 measured_images = test_images - VALIDATION_IMAGES  # every other test image: the MLP reads 9,000 in half a second
-st.caption(f"Which images measure what: only the {test_images:,} test images are new to the model. Every 25 steps the "
-           f"last {VALIDATION_IMAGES:,} of them are scored (the curves) and the weights that score best are kept; the "
-           f"other {measured_images:,} give the accuracy before and after. The card's "
-           f"{card['metrics']['accuracy']:.2%} is on all {test_images:,}.")
-lr = st.select_slider("Learning rate", options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3], value=3e-5,
+st.caption(t("mlp.which_images", test_images=test_images, validation=VALIDATION_IMAGES, measured=measured_images,
+             accuracy=card["metrics"]["accuracy"]))
+lr = st.select_slider(t("mlp.learning_rate"), options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3], value=3e-5,
                       format_func=lambda v: f"{v:.0e}", key="mlp_lr")
-steps = st.slider("Steps", 10, 500, 100, step=10, key="mlp_steps")
-n_train = st.slider("Training images", 500, 20000, 2000, step=500, key="mlp_n")
+steps = st.slider(t("mlp.steps"), 10, 500, 100, step=10, key="mlp_steps")
+n_train = st.slider(t("mlp.training_images"), 500, 20000, 2000, step=500, key="mlp_n")
 
 
 def draw_finetune(events: list[dict]) -> None:
-    charts = [("loss", "Training loss (nats per image)"), ("validation_loss", "Validation loss (nats per image)"),
-              ("accuracy", "Validation accuracy")]
-    for column, (metric, title) in zip(st.columns(3), charts):
-        column.plotly_chart(plots.curves(events, [metric], title=title, height=240), key=f"mlp_ft_{metric}")
+    for column, metric in zip(st.columns(3), ["loss", "validation_loss", "accuracy"]):
+        column.plotly_chart(plots.curves(events, [metric], title=t(f"image_classifier.chart.{metric}"), height=240),
+                            key=f"mlp_ft_{metric}")
     final = next((e for e in events if "summary" in e), None)
     if final is not None:
         st.caption(final["summary"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo.i18n import t
 from zoo.plots import HEAT, PALETTE, PLAIN_TEMPLATE, TITLE_MARGIN, tint, title_layout
 
 
@@ -27,21 +28,22 @@ def decision_boundary(proba: np.ndarray, bounds: tuple[float, float, float, floa
     shade = (win * levels + np.round(sure * (levels - 1))).astype(np.uint8)
     traces = [go.Heatmap(x=xs, y=ys, z=shade, zmin=0, zmax=k * levels, colorscale=scale,
                          showscale=False, customdata=np.stack([win, np.round(100 * top)], -1).astype(np.uint8),
-                         hovertemplate="(%{x:.2f}, %{y:.2f}) class %{customdata[0]}: %{customdata[1]:.0f}%<extra></extra>")]
+                         hovertemplate=t("mlp.boundary.hover"))]
     for points, rim, label in ((train, "white", "train"), (test, "#2D3436", "test")):
         for c in range(k):
             chosen = points.y == c
             if chosen.any():
                 traces.append(go.Scatter(
-                    x=points.x[chosen, 0], y=points.x[chosen, 1], mode="markers", name=f"{label} · {train.classes[c]}",
+                    x=points.x[chosen, 0], y=points.x[chosen, 1], mode="markers",
+                    name=t(f"mlp.boundary.{label}_legend", label=train.classes[c]),
                     legendgroup=label, marker=dict(color=colors[c], size=7, line=dict(color=rim, width=1.2)),
-                    hovertemplate=f"{label} point, class {train.classes[c]}<extra></extra>"))
+                    hovertemplate=t(f"mlp.boundary.{label}_hover", label=train.classes[c])))
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     return go.Figure(traces, layout=dict(
         height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), template=PLAIN_TEMPLATE,
-        plot_bgcolor="white", title=title_layout("The network's class over the plane (paler where it is unsure)"),
-        xaxis=dict(range=bounds[:2], title="input x₁", **axis),
-        yaxis=dict(range=bounds[2:], scaleanchor="x", title="input x₂", **axis),
+        plot_bgcolor="white", title=title_layout(t("mlp.boundary.title")),
+        xaxis=dict(range=bounds[:2], title=t("mlp.boundary.x"), **axis),
+        yaxis=dict(range=bounds[2:], scaleanchor="x", title=t("mlp.boundary.y"), **axis),
         legend=dict(orientation="v", y=1, yanchor="top", x=1.02, font_size=11)))  # beside: a row above ran into the title
 
 
@@ -63,7 +65,7 @@ def unit_maps(units: np.ndarray, signed: bool, title: str, cols: int = 8) -> go.
     low = -limit if signed or np.nanmin(mosaic) < 0 else 0.0
     heat = go.Heatmap(z=mosaic, customdata=label, zmin=low, zmax=limit, colorscale="RdBu_r" if low < 0 else HEAT,
                       colorbar=dict(thickness=10, len=0.9), hoverongaps=False,
-                      hovertemplate="unit %{customdata}: %{z:.2f}<extra></extra>")
+                      hovertemplate=t("mlp.unit_hover"))
     return go.Figure(heat, layout=dict(
         height=TITLE_MARGIN + 30 + rows * 105, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), template=PLAIN_TEMPLATE,
         title=title_layout(title),

@@ -22,6 +22,7 @@ from zoo import jobs
 from zoo.checkpoints import pack_state, unpack_state
 from zoo.data.toy2d import Points, lattice
 from zoo.devices import torch_threads
+from zoo.i18n import t
 from zoo.live_run import RUN_SECONDS, LiveRun
 
 GRID = 60
@@ -54,10 +55,10 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     """'8, 8, 4' -> (8, 8, 4); raises ValueError with a sentence for the person."""
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
     if not all(p.isdigit() for p in parts):
-        raise ValueError(f"Write the hidden layers as whole numbers separated by commas, e.g. 8, 8 (not {text!r}).")
+        raise ValueError(t("mlp.hidden_not_numbers", text=text))
     sizes = tuple(int(p) for p in parts)
     if len(sizes) > MAX_LAYERS or not all(1 <= s <= MAX_UNITS for s in sizes):
-        raise ValueError(f"Up to {MAX_LAYERS} hidden layers of 1 to {MAX_UNITS} units each, please.")
+        raise ValueError(t("mlp.hidden_too_many", max_layers=MAX_LAYERS, max_units=MAX_UNITS))
     return sizes
 
 

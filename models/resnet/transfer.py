@@ -26,6 +26,7 @@ from zoo.uploads import ClassFolders, read_class_folders
 
 MODES = {"features": "Feature extraction (frozen body, new head)",
          "finetune": "Full fine-tuning (body and new head)"}
+"""the two ways by their codes, described for a developer; a reader sees them as the page names them (resnet.mode.*)"""
 BODY_LR_SHARE = 0.1
 """the body's learning rate as a share of the head's in full fine-tuning: it is already good"""
 

@@ -153,7 +153,7 @@ def test_fine_tune_runs_live_and_leaves_the_shared_model_alone():
 def _page_with_a_zip_of_one_image_per_class():
     """The page with a zip of two classes of one image each uploaded for fine-tuning: too few to train on."""
     at = open_page(PAGE)
-    at.radio(key="cnn_data").set_value("My images (zip of class folders)").run()
+    at.radio(key="cnn_data").set_value("own").run()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("cats/1.png", png_bytes())

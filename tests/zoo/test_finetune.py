@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from zoo import i18n
 from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
 
 
@@ -36,6 +37,11 @@ def test_when_nothing_beats_the_shipped_model_its_weights_are_kept():
     best.restore()
     assert torch.equal(model.weight, shipped) and best.best_step == 0
     assert best.summary(49, 49, "your images").startswith("No step did better on your images than the shipped model")
+    with i18n.speaking("ru"):
+        assert best.summary(20, 49, "ваших изображениях").startswith(
+            "Ни один шаг не оказался на ваших изображениях лучше исходной модели")
+    with i18n.speaking("zh"):
+        assert best.summary(49, 49, "你的图像") == "在你的图像上，没有任何一步比原始模型更好，所以它的权重保持不变。"
 
 
 def test_rehearsal_mixes_rows_of_both_sources():

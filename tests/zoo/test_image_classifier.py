@@ -5,7 +5,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from tests.helpers import consume
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.data import fashion_mnist
 from zoo.training.image_classifier import (MIN_OWN_IMAGES, VALIDATION_IMAGES, WORSE_ACCURACY, fashion_arrays,
                                            fashion_pieces, finetune_classifier, finetune_warnings, own_images_problem,
@@ -67,6 +67,19 @@ def test_warnings_say_which_figure_got_worse_and_why():
     assert len(test_run) == 1 and "500 held-out test images" in test_run[0] and "overfit" in test_run[0]
     assert finetune_warnings({"test": 0.918}, {"test": 0.918 - WORSE_ACCURACY / 2}, 2000, {"test": 500}, 0.0) == []
     assert finetune_warnings({"test": 0.918}, {"test": 0.93}, 2000, {"test": 500}, 0.0) == []
+
+
+def test_warnings_and_refusals_speak_the_readers_language():
+    with i18n.speaking("ru"):
+        said = finetune_warnings({"yours": 0.75, "original": 0.95}, {"yours": 0.5, "original": 0.945}, 1200,
+                                 {"yours": 12, "original": 2000}, 0.5)
+        assert said[0].startswith("Модель стала хуже на ваших 12 отложенных изображениях (75,00\u00a0% → 50,00\u00a0%)")
+        assert "стала немного хуже" in said[1] and "2\u202f000" in said[1] and "50\u00a0% каждого пакета" in said[1]
+        assert "«Кроссовок»" in own_images_problem(np.array([1] * 6 + [7] * 3))
+    with i18n.speaking("zh"):
+        said = finetune_warnings({"test": 0.918}, {"test": 0.908}, 2000, {"test": 500}, 0.0)
+        assert said[0].startswith("模型在 500 张留出的测试图像上变差了（91.80% → 90.80%）")
+        assert "“运动鞋”只有 3 张" in own_images_problem(np.array([1] * 6 + [7] * 3))
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from zoo import i18n
 from zoo.data import toy2d
 from zoo.uploads import UploadError
 
@@ -96,3 +97,14 @@ def test_csv_too_big_is_refused_before_parsing(monkeypatch):
     monkeypatch.setattr(toy2d, "MAX_CSV_BYTES", 100)
     with pytest.raises(toy2d.CSVError, match="MB"):
         toy2d.read_csv(b"1,2,0\n" * 50, "huge.csv")
+
+
+def test_a_bad_csv_and_the_sets_names_speak_the_readers_language():
+    with i18n.speaking("ru"):
+        with pytest.raises(toy2d.CSVError, match="Строка 3 файла mine.csv: x равно «abc»"):
+            toy2d.read_csv(b"x,y,label\n1,2,0\nabc,4,1\n5,6,0\n7,8,1\n", "mine.csv")
+        assert toy2d.set_name("Two moons") == "Два полумесяца"
+    with i18n.speaking("zh"):
+        rows = "".join(f"{i},{-i},{i % 3}\n" for i in range(1200))
+        assert toy2d.read_csv(rows.encode(), "big.csv", max_rows=1000).note == "big.csv 有 1,200 行；演练场随机使用其中的 1,000 行。"
+    assert [toy2d.set_name(code) for code in toy2d.GENERATORS] == list(toy2d.GENERATORS)  # English: the codes

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from zoo.i18n import t
 from zoo.uploads import UploadError
 
 MAX_ROWS = 5000
@@ -128,8 +129,15 @@ def ring(n: int = 400, noise: float = 0.05, seed: int = 0, n_classes: int = 8) -
 
 
 GENERATORS = {"Two moons": two_moons, "Circles": circles, "Spiral": spiral, "XOR": xor, "Gaussian blobs": blobs}
+"""the sets by their codes (a page's option values, kept in links); a reader sees `set_name(code)`"""
+_NAME_KEYS = {"Two moons": "moons", "Circles": "circles", "Spiral": "spiral", "XOR": "xor", "Gaussian blobs": "blobs"}
 MULTICLASS = {"Spiral", "Gaussian blobs"}
 """the sets that take an `n_classes` argument"""
+
+
+def set_name(code: str) -> str:
+    """The toy set `code` (a key of GENERATORS) as the reader's language names it."""
+    return t(f"toy2d.set.{_NAME_KEYS[code]}")
 
 
 def make(name: str, n: int = 400, noise: float = 0.1, seed: int = 0, n_classes: int | None = None) -> Points:
@@ -168,16 +176,16 @@ def read_csv(data: bytes, name: str = "points.csv", max_rows: int = MAX_ROWS) ->
     `max_rows` before any is split, said in `Points.note`: only those are checked and used.
     """
     if not data.strip():
-        raise CSVError(f"{name} is empty.")
+        raise CSVError(t("toy2d.csv.empty", name=name))
     if len(data) > MAX_CSV_BYTES:
-        raise CSVError(f"{name} is {len(data) / 2 ** 20:.1f} MB; the playground takes CSV files up to "
-                       f"{MAX_CSV_BYTES // 2 ** 20} MB ({max_rows:,} points are used).")
+        raise CSVError(t("toy2d.csv.too_big", name=name, mb=len(data) / 2 ** 20, limit=MAX_CSV_BYTES // 2 ** 20,
+                         rows=max_rows))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CSVError(f"{name} is not UTF-8 text; save it as a CSV file of x, y, label rows.") from None
+        raise CSVError(t("toy2d.csv.not_utf8", name=name)) from None
     if "\x00" in text:
-        raise CSVError(f"{name} is not a text file; save it as a CSV file of x, y, label rows.")
+        raise CSVError(t("toy2d.csv.not_text", name=name))
     lines = [line for line in text.splitlines() if line.strip()]
     delimiter = max([",", ";", "\t"], key=lines[0].count)
     head = next(csv.reader(lines[:1], delimiter=delimiter))
@@ -185,30 +193,30 @@ def read_csv(data: bytes, name: str = "points.csv", max_rows: int = MAX_ROWS) ->
     if not (_number(head[0]) is not None and len(head) > 1 and _number(head[1]) is not None):
         lines, first_line = lines[1:], 2  # a header: its x or y is not a number
     if len(lines) < MIN_ROWS:
-        raise CSVError(f"{name} has {len(lines)} row{'s' * (len(lines) != 1)} of data; "
-                       f"the playground needs at least {MIN_ROWS} labelled points.")
+        raise CSVError(t(f"toy2d.csv.few_rows.{'one' if len(lines) == 1 else 'other'}", name=name, rows=len(lines),
+                         min_rows=MIN_ROWS))
     numbers, note = range(len(lines)), None
     if len(lines) > max_rows:
         numbers = np.sort(np.random.default_rng(0).permutation(len(lines))[:max_rows]).tolist()
-        note = f"{name} has {len(lines):,} rows; the playground uses a random {max_rows:,} of them."
+        note = t("toy2d.csv.sampled", name=name, rows=len(lines), used=max_rows)
     rows = csv.reader([lines[i] for i in numbers], delimiter=delimiter)
     coords, labels = np.empty((len(numbers), 2)), []
     for k, (i, row) in enumerate(zip(numbers, rows)):
         line = i + first_line
         if len(row) != 3:
-            raise CSVError(f"Line {line} of {name} has {len(row)} column{'s' * (len(row) != 1)}; "
-                           "every row needs exactly three: x, y, label.")
+            raise CSVError(t(f"toy2d.csv.columns.{'one' if len(row) == 1 else 'other'}", line=line, name=name,
+                             columns=len(row)))
         for j, column in enumerate(("x", "y")):
             cell = row[j].strip()
             if cell.lower() in _MISSING:
-                raise CSVError(f"Line {line} of {name} has no value for {column}; fill in or remove that row.")
+                raise CSVError(t("toy2d.csv.missing_value", line=line, name=name, column=column))
             value = _number(cell)
             if value is None or not math.isfinite(value):
-                raise CSVError(f"Line {line} of {name}: {column} is '{cell[:20]}', which is not a finite number.")
+                raise CSVError(t("toy2d.csv.not_a_number", line=line, name=name, column=column, cell=cell[:20]))
             coords[k, j] = value
         label = row[2].strip()
         if label.lower() in _MISSING:
-            raise CSVError(f"Line {line} of {name} has no label; fill in or remove that row.")
+            raise CSVError(t("toy2d.csv.missing_label", line=line, name=name))
         labels.append(label)
     y, classes = _encode_labels(labels, name)
     return Points(coords.astype(np.float32), y, classes, note)
@@ -227,7 +235,7 @@ def _encode_labels(labels: list[str], name: str) -> tuple[np.ndarray, tuple[str,
     if all(v is not None for v in numbers):
         if not all(math.isfinite(v) and v == int(v) for v in numbers):
             bad = next(label for label, v in zip(labels, numbers) if not (math.isfinite(v) and v == int(v)))
-            raise CSVError(f"{name} has the label '{bad}': labels must be whole numbers or names of classes.")
+            raise CSVError(t("toy2d.csv.fractional_label", name=name, label=bad))
         values = [int(v) for v in numbers]
         classes = sorted(set(values))
         names = tuple(str(c) for c in classes)
@@ -236,9 +244,9 @@ def _encode_labels(labels: list[str], name: str) -> tuple[np.ndarray, tuple[str,
         classes = sorted(set(labels))
         names = tuple(classes)
     if len(classes) < 2:
-        raise CSVError(f"{name} has only one class ({names[0]}); a classifier needs at least two.")
+        raise CSVError(t("toy2d.csv.one_class", name=name, label=names[0]))
     if len(classes) > MAX_CLASSES:
-        raise CSVError(f"{name} has {len(classes)} classes; the playground takes at most {MAX_CLASSES}.")
+        raise CSVError(t("toy2d.csv.many_classes", name=name, classes=len(classes), max_classes=MAX_CLASSES))
     index = {c: i for i, c in enumerate(classes)}
     return np.array([index[v] for v in values], dtype=np.int64), names
 

@@ -8,6 +8,8 @@ from typing import Iterator
 
 import torch
 
+from zoo.i18n import t
+
 
 class BestWeights:
     """The weights of the best-scoring evaluation so far (the model as it was counts as step 0),
@@ -38,13 +40,13 @@ class BestWeights:
         self.model.load_state_dict(self._state)
 
     def summary(self, last_step: int, steps: int, piece: str) -> str:
-        """What a run kept and why, for the person: `piece` names what chose the weights."""
-        kept = (f"No step did better on {piece} than the shipped model, so its weights are kept unchanged"
-                if self.best_step == 0 else f"The weights kept are those of step {self.best_step}, the best on {piece}")
-        if last_step < steps:
-            kept += (f"; the run stopped at step {last_step} of {steps}, after {self.patience} measurements in a row "
-                     "found nothing better")
-        return kept + "."
+        """What a run kept and why, for the person, in their language: `piece` names what chose the weights, already
+        translated, as it reads after "on" (en "the 1,000 validation images"; zh "1,000 张验证图像", read inside
+        "在…上"; ru in the prepositional case after "на": "1 000 валидационных изображениях")."""
+        which = "unchanged" if self.best_step == 0 else "kept"
+        stopped = "_stopped" if last_step < steps else ""
+        return t(f"image_classifier.summary.{which}{stopped}", piece=piece, step=self.best_step, last_step=last_step,
+                 steps=steps, patience=self.patience)
 
 
 def mixed_batches(own: Iterator[tuple[torch.Tensor, ...]], rehearsed: Iterator[tuple[torch.Tensor, ...]] | None

@@ -18,6 +18,7 @@ from zoo import checkpoints
 from zoo.data import fashion_mnist
 from zoo.data.errors import DataNotFoundError
 from zoo.devices import pick_device
+from zoo.i18n import t
 from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
 from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
@@ -121,8 +122,8 @@ def fashion_arrays(folders: ClassFolders) -> tuple[np.ndarray, np.ndarray]:
     for folder in folders.classes:
         index = fashion_mnist.match_class(folder)
         if index is None:
-            raise UploadError(f"Folder '{folder}' is not a Fashion-MNIST class; name folders like: "
-                              + ", ".join(fashion_mnist.CLASSES) + ".")
+            raise UploadError(t("image_classifier.not_a_class", folder=folder,
+                                classes=", ".join(f"`{name}`" for name in fashion_mnist.CLASSES)))
         mapping[folder] = index
     images = np.stack([(to_fashion_tensor(im)[0].numpy() * 255).round().astype(np.uint8) for im in folders.images])
     labels = np.array([mapping[folders.classes[i]] for i in folders.labels], dtype=np.int64)
@@ -165,8 +166,8 @@ def own_images_problem(labels: np.ndarray) -> str | None:
     counts = np.bincount(labels, minlength=len(fashion_mnist.CLASSES))
     few = [c for c in np.unique(labels) if counts[c] < MIN_OWN_IMAGES]
     if few:
-        return (f"Fine-tuning needs at least {MIN_OWN_IMAGES} images of each class (to train on, to choose the weights "
-                f"kept and to measure them); {fashion_mnist.CLASSES[few[0]]} has {counts[few[0]]}.")
+        return t("image_classifier.too_few_images", min_images=MIN_OWN_IMAGES,
+                 label=fashion_mnist.class_names()[few[0]], count=int(counts[few[0]]))
     return None
 
 
@@ -243,7 +244,7 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
             break
     best.restore()
     after = measure()
-    piece = f"{'the' if images is None else 'your'} {len(validation):,} validation images"
+    piece = t(f"image_classifier.piece.{'fashion' if images is None else 'yours'}", n=len(validation))
     yield {"step": step, "accuracy_after": after[first], "before": before, "after": after, "kept_step": best.best_step,
            "summary": best.summary(step, steps, piece),
            "warnings": finetune_warnings(before, after, len(train), sizes, original_rows / batch_size)}
@@ -252,19 +253,15 @@ def finetune_classifier(name: str, lr: float, steps: int, images: np.ndarray | N
 
 def finetune_warnings(before: dict[str, float], after: dict[str, float], n_train: int, sizes: dict[str, int],
                       rehearsal: float) -> list[str]:
-    """A plain sentence for each accuracy (measured on `sizes` images) a fine-tuning run lowered by WORSE_ACCURACY
-    or more, and why: `test` (a Fashion-MNIST run), `yours` (the person's held-out images) and `original`
-    (Fashion-MNIST test images, after a run on the person's)."""
-    where = {"test": f"the {sizes.get('test', 0):,} held-out test images",
-             "yours": f"your {sizes.get('yours', 0):,} held-out images",
-             "original": f"the {sizes.get('original', 0):,} Fashion-MNIST test images"}
-    why = {"test": f"the shipped model has already learned from all 60,000 training images, so more steps on "
-                   f"{n_train:,} of them overfit those few. A lower learning rate or fewer steps keep it where it was.",
-           "yours": f"it overfit your {n_train:,} training images rather than learning what each class shares. "
-                    "More images, a lower learning rate or fewer steps help.",
-           "original": "it forgot some of what it knew while it learned your images"
-                       + (f", although {rehearsal:.0%} of every batch was Fashion-MNIST to remind it." if rehearsal
-                          else "; no batch held Fashion-MNIST to remind it.")}
-    drops = {key: before[key] - after[key] for key in before}
-    return [f"The model got {'a little ' if drop < 0.01 else ''}worse on {where[key]} ({before[key]:.2%} → "
-            f"{after[key]:.2%}): {why[key]}" for key, drop in drops.items() if drop >= WORSE_ACCURACY]
+    """A plain sentence in the reader's language for each accuracy (measured on `sizes` images) a fine-tuning run
+    lowered by WORSE_ACCURACY or more, and why: `test` (a Fashion-MNIST run), `yours` (the person's held-out images)
+    and `original` (Fashion-MNIST test images, after a run on the person's)."""
+    said = []
+    for key in before:
+        drop = before[key] - after[key]
+        if drop < WORSE_ACCURACY:
+            continue
+        case = "original_rehearsed" if key == "original" and rehearsal else key
+        said.append(t(f"image_classifier.{'worse_little' if drop < 0.01 else 'worse'}.{case}", n=sizes.get(key, 0),
+                      before=before[key], after=after[key], n_train=n_train, rehearsal=rehearsal))
+    return said
