@@ -54,8 +54,9 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
 
     st.header(t("unet.inside.header"))
     st.markdown(t("unet.inside.text", scale=2 ** depth))
-    level = st.select_slider(t("unet.inside.level"), options=list(range(1, depth + 2)), value=1, key="unet_level",
-                             format_func=lambda i: t("unet.inside.bottom", level=i) if i == depth + 1 else str(i))
+    levels = {i: t("unet.inside.bottom", level=i) if i == depth + 1 else str(i) for i in range(1, depth + 2)}
+    level = st.select_slider(t("unet.inside.level"), options=list(levels), value=1, key="unet_level",
+                             format_func=levels.get)
     left, right = st.columns(2)
     encoder = seen.encoder[level - 1]
     maps = dict(level=level, maps=encoder.shape[0], height=encoder.shape[1], width=encoder.shape[2])
@@ -76,10 +77,10 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
     st.header(t("unet.skips.header"))
     st.markdown(t("unet.skips.text", n=SKIP_EVAL_SCENES))
     zero = st.toggle(t("unet.skips.zero"), key="unet_zero_skips")
-    zeroed = st.multiselect(t("unet.skips.levels"), list(range(1, depth + 1)), default=list(range(1, depth + 1)),
-                            key="unet_skip_levels", format_func=lambda i: t("unet.skips.level_option", level=i,
-                                                                            side=size >> (i - 1),
-                                                                            channels=width << (i - 1)))
+    skip_levels = {i: t("unet.skips.level_option", level=i, side=size >> (i - 1), channels=width << (i - 1))
+                   for i in range(1, depth + 1)}
+    zeroed = st.multiselect(t("unet.skips.levels"), list(skip_levels), default=list(skip_levels),
+                            key="unet_skip_levels", format_func=skip_levels.get)
     if zero and not zeroed:
         st.info(t("unet.skips.pick_one"))
     elif zero:
@@ -97,10 +98,12 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
                  delta=i18n.number(-measured["drop"], "+.3f"))
 
 
+# Choice widgets show their codes through dicts built here, in the reader's language: a format_func that called
+# t later would run where no session speaks (AppTest formats a widget's value outside the script run).
 ui.view_in_url("unet_source", "unet_seed", "unet_noise", "unet_level")
 st.header(t("unet.scene.header"))
-source = st.radio(t("unet.scene.source"), ["generated", "upload"], horizontal=True, key="unet_source",
-                  format_func=lambda code: t(f"unet.scene.source_option.{code}"))
+sources = {code: t(f"unet.scene.source_option.{code}") for code in ("generated", "upload")}
+source = st.radio(t("unet.scene.source"), list(sources), horizontal=True, key="unet_source", format_func=sources.get)
 if source == "generated":
     a, b, c = st.columns([1, 1, 2])
     seed = a.number_input(t("unet.scene.seed"), 0, shapes.HELD_OUT_SEED - 1, 7, key="unet_seed",
@@ -127,18 +130,18 @@ else:
 
 st.header(t("unet.ft.header"))
 st.markdown(t("unet.ft.text"))
-task = st.radio(t("unet.ft.task"), ["shape", "noise"], horizontal=True, key="unet_ft_task",
-                format_func=lambda code: t(f"unet.ft.task_option.{code}"))
+tasks = {code: t(f"unet.ft.task_option.{code}") for code in ("shape", "noise")}
+task = st.radio(t("unet.ft.task"), list(tasks), horizontal=True, key="unet_ft_task", format_func=tasks.get)
 a, b, c = st.columns(3)
 if task == "shape":
-    new_kind = a.selectbox(t("unet.ft.new_kind"), shapes.EXTRA_KINDS, key="unet_ft_kind",
-                           format_func=shapes.display_name)
+    extra_kinds = dict(zip(shapes.EXTRA_KINDS, shapes.display_names(shapes.EXTRA_KINDS)))
+    new_kind = a.selectbox(t("unet.ft.new_kind"), list(extra_kinds), key="unet_ft_kind", format_func=extra_kinds.get)
     ft_noise = shapes.DEFAULT_NOISE
 else:
     new_kind = None
     ft_noise = a.slider(t("unet.ft.noise"), 0.1, 0.4, 0.25, step=0.05, key="unet_ft_noise")
-lr = b.select_slider(t("unet.ft.lr"), options=[1e-4, 3e-4, 1e-3, 3e-3], value=1e-3,
-                     format_func=lambda v: i18n.number(v, ".0e"), key="unet_ft_lr")
+rates = {v: i18n.number(v, ".0e") for v in (1e-4, 3e-4, 1e-3, 3e-3)}
+lr = b.select_slider(t("unet.ft.lr"), options=list(rates), value=1e-3, format_func=rates.get, key="unet_ft_lr")
 steps = c.slider(t("unet.ft.steps"), 10, 300, 80, step=10, key="unet_ft_steps")
 ft_kinds = tuple(classes[1:]) + ((new_kind,) if new_kind else ())
 ft_names = shapes.display_names(shapes.class_names(ft_kinds))

@@ -12,10 +12,9 @@ import numpy as np
 import torch
 
 from models.unet.model import Skips, UNet, UNetConfig
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.data import shapes
 from zoo.devices import pick_device
-from zoo.i18n import t
 from zoo.layers.batches import AnalysisBatch
 from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
 from zoo.training.recipe import ModuleRecipe
@@ -116,7 +115,7 @@ class UNetRecipe(ModuleRecipe):
         kinds = shapes.display_names(self.kinds)
         cover = np.stack([(masks == k).sum((1, 2)) for k in range(1, len(kinds) + 1)], 1)  # (N, kinds) pixels
         return AnalysisBatch((torch.tensor(images)[:, None],), cover.argmax(1), kinds,
-                             t("unet.analysis_batch", n=len(images)))
+                             i18n.t("unet.analysis_batch", n=len(images)))
 
 
 def as_tensors(batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
