@@ -6,34 +6,30 @@ import streamlit as st
 from models.unet.explore import SKIP_EVAL_SCENES, read_upload, scene_dice, segment_image, skip_dice, skip_flags
 from models.unet.figures import label_overlay
 from models.unet.recipe import finetune_unet, load_finetuned
-from zoo import plots, ui, uploads
+from zoo import i18n, plots, ui, uploads
 from zoo.data import shapes
+from zoo.i18n import t
 
 NAME = "unet-shapes"
 
-ui.page_intro(
-    "U-Net: segmentation",
-    "A U-Net labels every pixel: its encoder shrinks the image step by step into coarse maps that know *what* is "
-    "there, and its decoder grows them back to full size, at each step concatenating the encoder's map of the same "
-    "size through a *skip connection* so it also knows *exactly where*. That shape, a U of convolutions with "
-    "bridges across, is Ronneberger et al.'s (2015) network for cell images, and it is still the backbone of "
-    "medical segmentation and of diffusion models.")
+ui.page_intro(t("unet.title"), t("unet.intro"))
 
 model, card = ui.shared_model(NAME)
 classes, config, metrics = card["classes"], card["config"], card["metrics"]
 depth, width = config["depth"], config["width"]
 size = card["data"]["size"]
-n_shapes = len(classes) - 1
-st.markdown(f"This one has {depth} levels down and up, {width} to {width * 2 ** depth} channels, and was trained on "
-            f"generated {size}x{size} scenes of {', '.join(f'{c}s' for c in classes[1:])} on textured, noisy "
-            "backgrounds, overlapping each other, with their exact masks.")
-st.caption(f"Held-out mean Dice **{metrics['mean_dice']:.3f}** (IoU {metrics['mean_iou']:.3f}) over the {n_shapes} shape "
-           f"classes on {metrics['n']:,} scenes it never saw · " + " · ".join(
-               f"{name} {metrics[f'dice_{name}']:.3f}" for name in classes[1:]) + f" · {card['parameters']:,} parameters")
+names = shapes.display_names(classes)
+"""the classes as a reader names them; `classes` stay the codes of the masks and the card's metrics"""
+st.markdown(t("unet.this_one", depth=depth, width=width, top_width=width * 2 ** depth, size=size,
+              kinds=shapes.kinds_listed(classes[1:])))
+st.caption(t("unet.card_figures", dice=metrics["mean_dice"], iou=metrics["mean_iou"], n_shapes=len(classes) - 1,
+             n=metrics["n"], parameters=card["parameters"],
+             per_class=" · ".join(t("unet.class_dice", name=shapes.display_name(name), dice=metrics[f"dice_{name}"])
+                                  for name in classes[1:])))
 ui.model_card(card)
 
 
-@st.cache_data(show_spinner="Measuring on the held-out scenes…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def held_out_skip_dice(zeroed_levels: tuple[int, ...]) -> dict:
     return skip_dice(model, zeroed_levels, classes)
 
@@ -43,117 +39,116 @@ def show_segmentation(image: np.ndarray, truth: np.ndarray | None, caption: str)
     seen = segment_image(model, image)
     st.caption(caption)
     columns = st.columns(3 if truth is None else 4)
-    columns[0].plotly_chart(plots.image(image, "Input"), key="unet_input")
-    columns[1].plotly_chart(label_overlay(image, seen.labels, classes, "Predicted mask"), key="unet_mask")
-    columns[2].plotly_chart(plots.image(seen.confidence, "Confidence", colorscale=plots.HEAT), key="unet_confidence")
+    columns[0].plotly_chart(plots.image(image, t("unet.input")), key="unet_input")
+    columns[1].plotly_chart(label_overlay(image, seen.labels, names, t("unet.predicted_mask")), key="unet_mask")
+    columns[2].plotly_chart(plots.image(seen.confidence, t("unet.confidence"), colorscale=plots.HEAT),
+                            key="unet_confidence")
     if truth is not None:
-        columns[3].plotly_chart(label_overlay(image, truth, classes, "True mask"), key="unet_truth")
+        columns[3].plotly_chart(label_overlay(image, truth, names, t("unet.true_mask")), key="unet_truth")
         dice = scene_dice(seen.labels, truth, len(classes))
-        present = [(name, d) for name, d in zip(classes[1:], dice[1:]) if not np.isnan(d)]
+        present = [(name, d) for name, d in zip(names[1:], dice[1:]) if not np.isnan(d)]
         if present:
-            st.markdown("**Dice on this scene** (2 × overlap / (predicted + true pixels), 1 is perfect): "
-                        + " · ".join(f"{name} {d:.3f}" for name, d in present))
-    st.caption("Confidence is the probability the model gives its chosen class: it drops along edges and where "
-               "one shape hides another, the pixels it is least sure of.")
+            st.markdown(t("unet.scene_dice", per_class=" · ".join(t("unet.class_dice", name=name, dice=d)
+                                                                  for name, d in present)))
+    st.caption(t("unet.confidence_caption"))
 
-    st.header("2. Inside the U-Net")
-    st.markdown(
-        "Going down, each level sees a wider patch at half the resolution: the first finds edges and brightness, "
-        f"the bottom one knows roughly which shape is where, at 1/{2 ** depth} of the size. Going up, each decoder "
-        "level combines the coarse answer with the encoder's sharp map of the same level.")
-    level = st.select_slider("Level", options=list(range(1, depth + 2)), value=1, key="unet_level",
-                             format_func=lambda i: f"{i} (bottom)" if i == depth + 1 else str(i))
+    st.header(t("unet.inside.header"))
+    st.markdown(t("unet.inside.text", scale=2 ** depth))
+    levels = {i: t("unet.inside.bottom", level=i) if i == depth + 1 else str(i) for i in range(1, depth + 2)}
+    level = st.select_slider(t("unet.inside.level"), options=list(levels), value=1, key="unet_level",
+                             format_func=levels.get)
     left, right = st.columns(2)
     encoder = seen.encoder[level - 1]
-    left.markdown(f"**Encoder, level {level}**: {encoder.shape[0]} maps of {encoder.shape[1]}x{encoder.shape[2]}"
-                  + (" (what its skip connection hands across)" if level <= depth else " (the bottleneck)")
-                  + (", the first 16 shown" if encoder.shape[0] > 16 else ""))
-    left.plotly_chart(plots.image_grid(encoder[:16], title=f"Encoder, level {level}", cols=4, height_per_row=110),
-                      key="unet_encoder_maps")
+    maps = dict(level=level, maps=encoder.shape[0], height=encoder.shape[1], width=encoder.shape[2])
+    left.markdown(t("unet.inside.encoder_skip" if level <= depth else "unet.inside.encoder_bottleneck", **maps)
+                  + (" " + t("unet.inside.first_shown", n=16) if encoder.shape[0] > 16 else ""))
+    left.plotly_chart(plots.image_grid(encoder[:16], title=t("unet.inside.encoder_title", level=level), cols=4,
+                                       height_per_row=110), key="unet_encoder_maps")
     if level <= depth:
         decoder = seen.decoder[depth - level]
-        right.markdown(f"**Decoder, level {level}**: {decoder.shape[0]} maps of {decoder.shape[1]}x{decoder.shape[2]}, "
-                       "after merging the skip connection" + (", the first 16 shown" if decoder.shape[0] > 16 else ""))
-        right.plotly_chart(plots.image_grid(decoder[:16], title=f"Decoder, level {level}", cols=4, height_per_row=110),
-                           key="unet_decoder_maps")
+        right.markdown(t("unet.inside.decoder", level=level, maps=decoder.shape[0], height=decoder.shape[1],
+                         width=decoder.shape[2])
+                       + (" " + t("unet.inside.first_shown", n=16) if decoder.shape[0] > 16 else ""))
+        right.plotly_chart(plots.image_grid(decoder[:16], title=t("unet.inside.decoder_title", level=level), cols=4,
+                                            height_per_row=110), key="unet_decoder_maps")
     else:
-        right.markdown("The bottom level has no decoder of its own: the decoder starts by scaling it up.")
+        right.markdown(t("unet.inside.no_decoder"))
 
-    st.header("3. What the skip connections carry")
-    st.markdown(
-        "Zero a skip connection and its decoder level receives nothing from the encoder: it must rebuild that "
-        "level's detail from the coarse path alone. Compare the masks, and the mean Dice measured on "
-        f"{SKIP_EVAL_SCENES} held-out scenes with and without.")
-    zero = st.toggle("Zero skip connections", key="unet_zero_skips")
-    zeroed = st.multiselect("Levels to zero", list(range(1, depth + 1)), default=list(range(1, depth + 1)),
-                            key="unet_skip_levels", format_func=lambda i: f"level {i} ({size >> (i - 1)}x"
-                                                                         f"{size >> (i - 1)}, {width << (i - 1)} channels)")
+    st.header(t("unet.skips.header"))
+    st.markdown(t("unet.skips.text", n=SKIP_EVAL_SCENES))
+    zero = st.toggle(t("unet.skips.zero"), key="unet_zero_skips")
+    skip_levels = {i: t("unet.skips.level_option", level=i, side=size >> (i - 1), channels=width << (i - 1))
+                   for i in range(1, depth + 1)}
+    zeroed = st.multiselect(t("unet.skips.levels"), list(skip_levels), default=list(skip_levels),
+                            key="unet_skip_levels", format_func=skip_levels.get)
     if zero and not zeroed:
-        st.info("Pick at least one level to zero.")
+        st.info(t("unet.skips.pick_one"))
     elif zero:
         without = segment_image(model, image, skip_flags(zeroed, depth))
         left, right = st.columns(2)
-        left.plotly_chart(label_overlay(image, seen.labels, classes, "All skip connections"), key="unet_skips_on")
-        right.plotly_chart(label_overlay(image, without.labels, classes,
-                                         f"Level {', '.join(map(str, sorted(zeroed)))} zeroed"),
+        left.plotly_chart(label_overlay(image, seen.labels, names, t("unet.skips.all")), key="unet_skips_on")
+        right.plotly_chart(label_overlay(image, without.labels, names,
+                                         t("unet.skips.zeroed", levels=", ".join(map(str, sorted(zeroed))))),
                            key="unet_skips_off")
-        measured = held_out_skip_dice(tuple(sorted(zeroed)))
+        with st.spinner(t("unet.skips.measuring")):
+            measured = held_out_skip_dice(tuple(sorted(zeroed)))
         a, b = st.columns(2)
-        a.metric("Held-out mean Dice, all skips", f"{measured['with']['mean_dice']:.3f}")
-        b.metric("with those zeroed", f"{measured['without']['mean_dice']:.3f}", delta=f"{-measured['drop']:+.3f}")
+        a.metric(t("unet.skips.dice_all"), i18n.number(measured["with"]["mean_dice"], ".3f"))
+        b.metric(t("unet.skips.dice_zeroed"), i18n.number(measured["without"]["mean_dice"], ".3f"),
+                 delta=i18n.number(-measured["drop"], "+.3f"))
 
 
+# Choice widgets show their codes through dicts built here, in the reader's language: a format_func that called
+# t later would run where no session speaks (AppTest formats a widget's value outside the script run).
 ui.view_in_url("unet_source", "unet_seed", "unet_noise", "unet_level")
-st.header("1. A scene to segment")
-source = st.radio("Input", ["Generated scene", "Your image"], horizontal=True, key="unet_source")
-if source == "Generated scene":
+st.header(t("unet.scene.header"))
+sources = {code: t(f"unet.scene.source_option.{code}") for code in ("generated", "upload")}
+source = st.radio(t("unet.scene.source"), list(sources), horizontal=True, key="unet_source", format_func=sources.get)
+if source == "generated":
     a, b, c = st.columns([1, 1, 2])
-    seed = a.number_input("Scene seed", 0, shapes.HELD_OUT_SEED - 1, 7, key="unet_seed",
-                          help="Every seed draws its own scene; the held-out scenes the card measures use other seeds.")
-    b.button("New scene", key="unet_new_scene",
+    seed = a.number_input(t("unet.scene.seed"), 0, shapes.HELD_OUT_SEED - 1, 7, key="unet_seed",
+                          help=t("unet.scene.seed_help"))
+    b.button(t("unet.scene.new"), key="unet_new_scene",
              on_click=lambda: st.session_state.update(unet_seed=(st.session_state["unet_seed"] + 1) % shapes.HELD_OUT_SEED))
-    noise = c.slider("Pixel noise", 0.0, 0.4, shapes.DEFAULT_NOISE, step=0.02, key="unet_noise",
-                     help=f"Standard deviation of the noise added to every pixel; the model was trained at "
-                          f"{shapes.DEFAULT_NOISE}. Push it up to see where it breaks.")
+    noise = c.slider(t("unet.scene.noise"), 0.0, 0.4, shapes.DEFAULT_NOISE, step=0.02, key="unet_noise",
+                     help=t("unet.scene.noise_help", noise=shapes.DEFAULT_NOISE))
     scene = shapes.scene(int(seed), size, noise=noise)
     show_segmentation(scene.image, scene.mask,
-                      f"Scene {seed}: " + ", ".join(s.kind for s in scene.shapes) + " (drawn in that order).")
+                      t("unet.scene.caption", seed=seed,
+                        shapes=shapes.listed([shapes.display_name(s.kind) for s in scene.shapes])))
 else:
-    upload = st.file_uploader("A picture of simple shapes (a drawing, a photo, a screenshot)", type=ui.IMAGE_TYPES,
-                              key="unet_upload")
+    upload = st.file_uploader(t("unet.upload.label"), type=ui.IMAGE_TYPES, key="unet_upload")
     if upload is None:
-        st.info(f"Upload an image: it is cropped to a square, made greyscale and shrunk to {size}x{size}. The model has "
-                "only ever seen circles, squares and triangles, so filled shapes on a plain background work best.")
+        st.info(t("unet.upload.info", size=size))
     else:
         try:
-            image, note = ui.from_upload(upload, read_upload, size)
+            image, note = ui.from_upload(upload, read_upload, size, i18n.language())
         except uploads.UploadError as error:
             st.error(str(error))
         else:
             show_segmentation(image, None, note)
 
-st.header("4. Fine-tune it")
-st.markdown(
-    "Continue training a private copy (the shared model stays as it is). Teach it a **new shape**: the output "
-    "layer gets one more class, which starts never predicted, and the scenes now include that shape. Or train "
-    "it on a **noisier world** than it knew. Mean Dice is measured on held-out scenes of the new kind as it trains.")
-task = st.radio("Teach it", ["A new shape", "A noisier world"], horizontal=True, key="unet_ft_task")
+st.header(t("unet.ft.header"))
+st.markdown(t("unet.ft.text"))
+tasks = {code: t(f"unet.ft.task_option.{code}") for code in ("shape", "noise")}
+task = st.radio(t("unet.ft.task"), list(tasks), horizontal=True, key="unet_ft_task", format_func=tasks.get)
 a, b, c = st.columns(3)
-if task == "A new shape":
-    new_kind = a.selectbox("New shape", shapes.EXTRA_KINDS, key="unet_ft_kind")
+if task == "shape":
+    extra_kinds = dict(zip(shapes.EXTRA_KINDS, shapes.display_names(shapes.EXTRA_KINDS)))
+    new_kind = a.selectbox(t("unet.ft.new_kind"), list(extra_kinds), key="unet_ft_kind", format_func=extra_kinds.get)
     ft_noise = shapes.DEFAULT_NOISE
 else:
     new_kind = None
-    ft_noise = a.slider("Noise level", 0.1, 0.4, 0.25, step=0.05, key="unet_ft_noise")
-lr = b.select_slider("Learning rate", options=[1e-4, 3e-4, 1e-3, 3e-3], value=1e-3,
-                     format_func=lambda v: f"{v:.0e}", key="unet_ft_lr")
-steps = c.slider("Steps", 10, 300, 80, step=10, key="unet_ft_steps")
+    ft_noise = a.slider(t("unet.ft.noise"), 0.1, 0.4, 0.25, step=0.05, key="unet_ft_noise")
+rates = {v: i18n.number(v, ".0e") for v in (1e-4, 3e-4, 1e-3, 3e-3)}
+lr = b.select_slider(t("unet.ft.lr"), options=list(rates), value=1e-3, format_func=rates.get, key="unet_ft_lr")
+steps = c.slider(t("unet.ft.steps"), 10, 300, 80, step=10, key="unet_ft_steps")
 ft_kinds = tuple(classes[1:]) + ((new_kind,) if new_kind else ())
-ft_classes = shapes.class_names(ft_kinds)
+ft_names = shapes.display_names(shapes.class_names(ft_kinds))
 examples = [shapes.scene(i, size, noise=ft_noise, kinds=ft_kinds) for i in range(4)]
-st.caption("Training scenes look like these:")
+st.caption(t("unet.ft.examples"))
 for i, (column, example) in enumerate(zip(st.columns(4), examples)):
-    column.plotly_chart(label_overlay(example.image, example.mask, ft_classes, f"Training scene {i + 1}"),
+    column.plotly_chart(label_overlay(example.image, example.mask, ft_names, t("unet.ft.example_title", i=i + 1)),
                         key=f"unet_ft_example_{i}")
 
 
@@ -161,17 +156,18 @@ def draw_finetune(events: list[dict]) -> None:
     before = next((e["dice_before"] for e in events if "dice_before" in e), None)
     after = next((e["dice_after"] for e in events if "dice_after" in e), None)
     if before is not None:
-        names = next(e["classes"] for e in events if "classes" in e)
-        shown = ["mean"] + list(names[1:])
+        tuned_classes = next(e["classes"] for e in events if "classes" in e)
+        shown = ["mean"] + list(tuned_classes[1:])
         cols = st.columns(len(shown))
         for col, name in zip(cols, shown):
             key = "mean_dice" if name == "mean" else f"dice_{name}"
             value = (after or before)[key]
-            col.metric(f"Dice, {name}" + (" (after)" if after else " (before)"), f"{value:.3f}",
-                       delta=f"{value - before[key]:+.3f}" if after else None)
+            label = t("unet.ft.mean") if name == "mean" else shapes.display_name(name)
+            col.metric(t("unet.ft.dice_after" if after else "unet.ft.dice_before", name=label),
+                       i18n.number(value, ".3f"), delta=i18n.number(value - before[key], "+.3f") if after else None)
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["loss"], title="Training loss", height=260), key="unet_ft_loss")
-    right.plotly_chart(plots.curves(events, ["dice"], title="Mean Dice on held-out scenes of the new kind", height=260),
+    left.plotly_chart(plots.curves(events, ["loss"], title=t("unet.ft.loss_title"), height=260), key="unet_ft_loss")
+    right.plotly_chart(plots.curves(events, ["dice"], title=t("unet.ft.dice_title"), height=260),
                        key="unet_ft_dice")
 
 
@@ -182,17 +178,16 @@ if isinstance(tuned, bytes):
         st.session_state["unet_tuned"] = load_finetuned(tuned)
         st.session_state["unet_tuned_for"] = tuned
     tuned_model, meta = st.session_state["unet_tuned"]
-    tuned_classes, tuned_kinds = meta["classes"], meta["classes"][1:]
-    st.subheader("Shipped and fine-tuned, side by side")
+    tuned_names, tuned_kinds = shapes.display_names(meta["classes"]), meta["classes"][1:]
+    st.subheader(t("unet.cmp.header"))
     extra = [kind for kind in tuned_kinds if kind not in classes]
-    st.caption(f"A held-out scene like those it was fine-tuned on (noise {meta['noise']:g}"
-               + (f", with {extra[0]}s" if extra else "") + "). The shipped model has no class for a new shape, "
-               "so it calls it whichever old shape it resembles.")
+    st.caption(t("unet.cmp.caption_new_kind", noise=meta["noise"], kind=shapes.display_name(extra[0])) if extra
+               else t("unet.cmp.caption", noise=meta["noise"]))
     example = shapes.scene(shapes.HELD_OUT_SEED + int(st.session_state.get("unet_seed", 0)), size,
                            noise=meta["noise"], kinds=tuned_kinds)
     a, b, c = st.columns(3)
-    a.plotly_chart(label_overlay(example.image, example.mask, tuned_classes, "True mask"), key="unet_cmp_truth")
-    b.plotly_chart(label_overlay(example.image, segment_image(model, example.image).labels, classes,
-                                 "Shipped model"), key="unet_cmp_shipped")
-    c.plotly_chart(label_overlay(example.image, segment_image(tuned_model, example.image).labels, tuned_classes,
-                                 "Fine-tuned"), key="unet_cmp_tuned")
+    a.plotly_chart(label_overlay(example.image, example.mask, tuned_names, t("unet.true_mask")), key="unet_cmp_truth")
+    b.plotly_chart(label_overlay(example.image, segment_image(model, example.image).labels, names,
+                                 t("unet.cmp.shipped")), key="unet_cmp_shipped")
+    c.plotly_chart(label_overlay(example.image, segment_image(tuned_model, example.image).labels, tuned_names,
+                                 t("unet.cmp.tuned")), key="unet_cmp_tuned")

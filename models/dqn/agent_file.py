@@ -13,6 +13,7 @@ from safetensors.torch import load as load_tensors
 from models.dqn.env import CARTPOLE_PHYSICS, ENV_ID, check_physics
 from models.dqn.model import QNetwork, QNetworkConfig
 from zoo import checkpoints
+from zoo.i18n import t
 
 KIND = "dqn-agent"
 MAX_AGENT_BYTES = 25 * 2 ** 20
@@ -33,41 +34,44 @@ def agent_bytes(q: QNetwork, physics: dict[str, float], base: str, env_id: str =
                                          "physics": json.dumps({**CARTPOLE_PHYSICS, **physics})})
 
 
-def load_agent(payload: bytes, name: str = "the file", device: torch.device | str = "cpu") -> tuple[QNetwork, dict]:
+def load_agent(payload: bytes, name: str = "", device: torch.device | str = "cpu") -> tuple[QNetwork, dict]:
     """Rebuild (eval mode) the agent `agent_bytes` wrote, and its metadata (env_id, base, physics);
-    raises AgentFileError with a sentence for anything else."""
+    raises AgentFileError with a sentence for anything else (`name`, the file's, begins it; none: "The file")."""
+    name = name or t("dqn.agent.the_file")
     if len(payload) > MAX_AGENT_BYTES:
-        raise AgentFileError(f"{name} is {len(payload) / 2 ** 20:.1f} MB; an agent file is at most "
-                             f"{MAX_AGENT_BYTES / 2 ** 20:.0f} MB.")
+        raise AgentFileError(t("dqn.agent.too_big", name=name, size=len(payload) / 2 ** 20,
+                               limit=MAX_AGENT_BYTES / 2 ** 20))
     try:
         tensors, meta = load_tensors(payload), checkpoints.read_metadata(payload)
     except Exception as error:  # untrusted bytes fail in many ways: a bad length, header JSON, dtype...
-        raise AgentFileError(f"{name} is not an agent file: it could not be read as safetensors "
-                             f"({type(error).__name__}). Upload a file this page's Download button made.") from None
+        raise AgentFileError(t("dqn.agent.unreadable", name=name, error=type(error).__name__)) from None
     if meta.get("kind") != KIND:
-        raise AgentFileError(f"{name} holds weights but not a DQN agent from this page (no '{KIND}' mark in "
-                             "its metadata). Upload a file this page's Download button made.")
+        raise AgentFileError(t("dqn.agent.not_an_agent", name=name, kind=KIND))
     try:
         if meta["env_id"] != ENV_ID:
-            raise ValueError(f"it is for {meta['env_id']}, not {ENV_ID}")
+            raise AgentFileError(t("dqn.agent.other_env", name=name, env_id=meta["env_id"], expected=ENV_ID))
         config = QNetworkConfig(**json.loads(meta["config"]))
         if (config.obs_dim, config.n_actions) != (4, 2) or len(config.hidden) > MAX_HIDDEN_LAYERS \
                 or not all(1 <= int(h) <= MAX_UNITS for h in config.hidden):
-            raise ValueError(f"a network of {config.obs_dim} inputs, {config.n_actions} outputs and hidden layers "
-                             f"{list(config.hidden)[:MAX_HIDDEN_LAYERS + 1]} is not a CartPole agent (at most "
-                             f"{MAX_HIDDEN_LAYERS} hidden layers of {MAX_UNITS} units)")
+            raise AgentFileError(t("dqn.agent.not_cartpole", name=name, inputs=config.obs_dim,
+                                   outputs=config.n_actions, hidden=list(config.hidden)[:MAX_HIDDEN_LAYERS + 1],
+                                   layers=MAX_HIDDEN_LAYERS, units=MAX_UNITS))
         physics = json.loads(meta["physics"])
         if set(physics) != set(CARTPOLE_PHYSICS):
-            raise ValueError(f"its physics name {sorted(physics)}")
-        check_physics(physics)
+            raise AgentFileError(t("dqn.agent.physics_names", name=name, names=", ".join(sorted(map(str, physics)))))
+        try:
+            check_physics(physics)
+        except ValueError as error:  # its sentence is already the reader's
+            raise AgentFileError(t("dqn.agent.bad_physics", name=name, problem=str(error))) from None
         with torch.device("meta"):
             q = QNetwork(config)  # shapes only: the memory is the file's own tensors, bounded by its size
-    except (KeyError, TypeError, ValueError) as error:
-        raise AgentFileError(f"{name} is a damaged agent file ({str(error)[:160]}).") from None
+    except AgentFileError:
+        raise
+    except (KeyError, TypeError, ValueError):  # missing or malformed metadata: Python's own words are not the reader's
+        raise AgentFileError(t("dqn.agent.bad_metadata", name=name)) from None
     expected = {key: (tuple(value.shape), torch.float32) for key, value in q.state_dict().items()}
     if {key: (tuple(value.shape), value.dtype) for key, value in tensors.items()} != expected:
-        raise AgentFileError(f"{name} is a damaged agent file: its weights do not fit the network its "
-                             "metadata describes.")
+        raise AgentFileError(t("dqn.agent.weights_do_not_fit", name=name))
     q.load_state_dict(tensors, assign=True)
     for p in q.parameters():
         p.requires_grad_(False)

@@ -7,13 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from models.dqn.env import action_names
 from models.dqn.explore import Episode
+from zoo.i18n import t
 from zoo.plots import ACCENT, PALETTE, SECOND, TITLE_MARGIN, integer_ticks, title_layout
 
 X_LIMIT = 2.4
 """the cart fails past this position (m)"""
 CART_W, CART_H = 0.5, 0.3
-ACTIONS = ("push left", "push right")
 ACTION_COLORS = (PALETTE[2], PALETTE[3])
 TAU_MS = 20
 """CartPole's time step: one frame per step plays it in real time"""
@@ -35,10 +36,10 @@ def _cart_pole(state: np.ndarray, half_length: float, action: int | None) -> lis
     return [cart, pole, arrow]
 
 
-def _label(episode: Episode, t: int) -> str:
-    if t < len(episode.actions):
-        return f"{t}: {ACTIONS[episode.actions[t]]}"
-    return f"{t}: {'fell' if episode.fell else 'time limit'}"
+def _label(episode: Episode, step: int, actions: tuple[str, ...]) -> str:
+    if step < len(episode.actions):
+        return t("dqn.figure.step_action", step=step, action=actions[episode.actions[step]])
+    return t("dqn.figure.step_fell" if episode.fell else "dqn.figure.step_time_limit", step=step)
 
 
 def episode_figure(episode: Episode, title: str, half_length: float = 0.5, max_frames: int = 250,
@@ -51,6 +52,7 @@ def episode_figure(episode: Episode, title: str, half_length: float = 0.5, max_f
     shown = list(range(0, n, stride)) + ([n - 1] if (n - 1) % stride else [])
     top = max(1.2, CART_H + 2 * half_length + 0.2)
     q_range = _q_range(episode)
+    actions = action_names()
     cart, pole, arrow = _cart_pole(episode.states[0], half_length, _action(episode, 0))
     fig = make_subplots(rows=2, cols=1, row_heights=[0.56, 0.44], vertical_spacing=0.16)
     scene = [  # traces 0-2 move with the frames; 3 and 4 are the track and its limits
@@ -66,48 +68,50 @@ def episode_figure(episode: Episode, title: str, half_length: float = 0.5, max_f
         fig.add_trace(trace.update(hoverinfo="skip", showlegend=False), row=1, col=1)
     fig.add_trace(go.Scatter(x=[0, 0], y=q_range, mode="lines", line=dict(color=DARK, dash="dot"), hoverinfo="skip",
                              showlegend=False), row=2, col=1)  # trace 5, the cursor, moves too
-    for a, name in enumerate(ACTIONS):
-        fig.add_trace(go.Scatter(x=np.arange(n), y=episode.q_values[:, a], mode="lines", name=f"Q({name})",
-                                 line=dict(color=ACTION_COLORS[a]),
-                                 hovertemplate=f"step %{{x}}: Q({name}) %{{y:.2f}}<extra></extra>"), row=2, col=1)
+    for a, name in enumerate(actions):
+        fig.add_trace(go.Scatter(x=np.arange(n), y=episode.q_values[:, a], mode="lines",
+                                 name=t("dqn.figure.q_of", action=name), line=dict(color=ACTION_COLORS[a]),
+                                 hovertemplate=t("dqn.figure.q_hover", action=name)), row=2, col=1)
     taken = np.arange(len(episode.actions))
-    fig.add_trace(go.Scatter(x=taken, y=episode.q_values[taken, episode.actions], mode="markers", name="chosen",
+    fig.add_trace(go.Scatter(x=taken, y=episode.q_values[taken, episode.actions], mode="markers",
+                             name=t("dqn.figure.chosen"),
                              marker=dict(size=4, color=[ACTION_COLORS[a] for a in episode.actions],
                                          line=dict(width=0.5, color=DARK)),
-                             hovertemplate="step %{x}: chose %{text}<extra></extra>",
-                             text=[ACTIONS[a] for a in episode.actions]), row=2, col=1)
+                             hovertemplate=t("dqn.figure.chosen_hover"),
+                             text=[actions[a] for a in episode.actions]), row=2, col=1)
     frames = []
-    for t in shown:
-        cart, pole, arrow = _cart_pole(episode.states[t], half_length, _action(episode, t))
-        frames.append(dict(name=str(t), traces=[0, 1, 2, 5], data=[  # plain dicts: a third faster than go.Frame
-            dict(type="scatter", x=xs, y=ys) for xs, ys in (cart, pole, arrow, ([t, t], q_range))]))
+    for step in shown:
+        cart, pole, arrow = _cart_pole(episode.states[step], half_length, _action(episode, step))
+        frames.append(dict(name=str(step), traces=[0, 1, 2, 5], data=[  # plain dicts: a third faster than go.Frame
+            dict(type="scatter", x=xs, y=ys) for xs, ys in (cart, pole, arrow, ([step, step], q_range))]))
     fig.frames = frames
-    play = dict(label="Play", method="animate",
+    play = dict(label=t("dqn.figure.play"), method="animate",
                 args=[None, dict(frame=dict(duration=TAU_MS * stride, redraw=False), transition=dict(duration=0),
                                  fromcurrent=True, mode="immediate")])
-    pause = dict(label="Pause", method="animate",
+    pause = dict(label=t("dqn.figure.pause"), method="animate",
                  args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])
-    jump = lambda t: dict(method="animate", label=_label(episode, t),
-                          args=[[str(t)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
-                                               transition=dict(duration=0))])
+    jump = lambda step: dict(method="animate", label=_label(episode, step, actions),
+                             args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                  transition=dict(duration=0))])
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=60), title=title_layout(title),
         legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top", font_size=11, bgcolor="rgba(0,0,0,0)"),
         updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], showactive=False,
                           x=0, y=-0.12, xanchor="left", yanchor="top", pad=dict(t=10))],
-        sliders=[dict(steps=[jump(t) for t in shown], active=0, x=0.25, len=0.75, y=-0.12, yanchor="top",
-                      pad=dict(t=0), currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=13)), ticklen=0,
+        sliders=[dict(steps=[jump(step) for step in shown], active=0, x=0.25, len=0.75, y=-0.12, yanchor="top",
+                      pad=dict(t=0), currentvalue=dict(prefix=t("dqn.figure.step_prefix"), xanchor="right", font=dict(size=13)), ticklen=0,
                       font=dict(size=1))])  # the step's label shows above the slider, not under each tick
-    fig.update_xaxes(range=[-X_LIMIT - 0.5, X_LIMIT + 0.5], showgrid=False, zeroline=False, ticksuffix=" m",
-                     title="cart position on the track", row=1, col=1)
+    fig.update_xaxes(range=[-X_LIMIT - 0.5, X_LIMIT + 0.5], showgrid=False, zeroline=False,
+                     ticksuffix=t("dqn.figure.metres_suffix"), title=t("dqn.figure.cart_axis"), row=1, col=1)
     fig.update_yaxes(range=[-0.15, top], visible=False, scaleanchor="x", row=1, col=1)
-    fig.update_xaxes(range=[-0.5, n - 0.5], title="step", row=2, col=1, **integer_ticks([0, n - 1]))
-    fig.update_yaxes(range=q_range, title="Q-value", row=2, col=1)
+    fig.update_xaxes(range=[-0.5, n - 0.5], title=t("dqn.figure.step_axis"), row=2, col=1,
+                     **integer_ticks([0, n - 1]))
+    fig.update_yaxes(range=q_range, title=t("dqn.figure.q_axis"), row=2, col=1)
     return fig
 
 
-def _action(episode: Episode, t: int) -> int | None:
-    return int(episode.actions[t]) if t < len(episode.actions) else None
+def _action(episode: Episode, step: int) -> int | None:
+    return int(episode.actions[step]) if step < len(episode.actions) else None
 
 
 def _q_range(episode: Episode) -> list[float]:
@@ -122,26 +126,27 @@ def q_landscape(preference: np.ndarray, value: np.ndarray, thetas: np.ndarray, t
     action the agent prefers and how strongly, and max Q, what it expects to collect from there;
     `trajectory` (T, 4) states, if given, is drawn over both."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2,
-                        subplot_titles=("Q(right) − Q(left): which push it prefers", "max Q: the return it expects"))
+                        subplot_titles=(t("dqn.landscape.preference_title"), t("dqn.landscape.value_title")))
     degrees = np.degrees(thetas)
     lim = float(np.abs(preference).max()) or 1.0
     fig.add_trace(go.Heatmap(z=preference, x=degrees, y=theta_dots, colorscale="RdBu_r", zmin=-lim, zmax=lim,
-                             colorbar=dict(x=0.41, thickness=10, title="right − left"),
-                             hovertemplate="angle %{x:.1f}°, ang. vel. %{y:.2f}: %{z:+.2f}<extra></extra>"),
+                             colorbar=dict(x=0.41, thickness=10, title=t("dqn.landscape.preference_bar")),
+                             hovertemplate=t("dqn.landscape.preference_hover")),
                   row=1, col=1)
     fig.add_trace(go.Heatmap(z=value, x=degrees, y=theta_dots, colorscale="Viridis",
-                             colorbar=dict(thickness=10, title="max Q"),
-                             hovertemplate="angle %{x:.1f}°, ang. vel. %{y:.2f}: %{z:.1f}<extra></extra>"),
+                             colorbar=dict(thickness=10, title=t("dqn.landscape.value_bar")),
+                             hovertemplate=t("dqn.landscape.value_hover")),
                   row=1, col=2)
     if trajectory is not None:
         for col in (1, 2):
             fig.add_trace(go.Scatter(x=np.degrees(trajectory[:, 2]), y=trajectory[:, 3], mode="lines",
-                                     line=dict(color=SECOND if col == 1 else "white", width=2), name="the episode",
+                                     line=dict(color=SECOND if col == 1 else "white", width=2), name=t("dqn.landscape.episode"),
                                      showlegend=col == 1, hoverinfo="skip"), row=1, col=col)
     for col in (1, 2):
-        fig.update_xaxes(title="pole angle (°, + leans right)", range=[degrees[0], degrees[-1]], row=1, col=col)
-        fig.update_yaxes(title="angular velocity (rad/s)", range=[theta_dots[0], theta_dots[-1]], row=1, col=col)
+        fig.update_xaxes(title=t("dqn.landscape.angle_axis"), range=[degrees[0], degrees[-1]], row=1, col=col)
+        fig.update_yaxes(title=t("dqn.landscape.velocity_axis"), range=[theta_dots[0], theta_dots[-1]], row=1,
+                         col=col)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + 30, b=10),
-                      title=title_layout("What the agent has learned, over pole angle and angular velocity"),
+                      title=title_layout(t("dqn.landscape.title")),
                       legend=dict(orientation="h", y=-0.25, yanchor="top"))
     return fig

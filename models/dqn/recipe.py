@@ -13,12 +13,12 @@ import numpy as np
 import torch
 
 from models.dqn.agent_file import agent_bytes
-from models.dqn.env import ENV_ID, make_env
+from models.dqn.env import ENV_ID, action_names, make_env
 from models.dqn.explore import WORLD_EPISODES, world_return
 from models.dqn.explore import play_episode
 from models.dqn.model import QNetwork, QNetworkConfig
 from models.dqn.training_loop import BestWeights, DQNSettings, dqn_steps, evaluate_returns, greedy_actions
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.devices import torch_threads
 from zoo.jobs import deadline
 from zoo.layers.batches import AnalysisBatch
@@ -101,9 +101,8 @@ class DQNRecipe(ModuleRecipe):
         states = np.concatenate([e.states for e in episodes])
         states = states[np.linspace(0, len(states) - 1, min(size, len(states))).round().astype(np.int64)]
         actions, _ = greedy_actions(model, states)
-        return AnalysisBatch((torch.from_numpy(states),), actions, ("push left", "push right"),
-                             f"{len(states):,} states from {len(episodes)} of the agent's greedy CartPole episodes, "
-                             "coloured by the action it takes in each.")
+        return AnalysisBatch((torch.from_numpy(states),), actions, action_names(),
+                             i18n.t("dqn.analysis_batch", n=len(states), episodes=len(episodes)))
 
 
 SHIPPED = {"dqn-cartpole": DQNRecipe(QNetwork, QNetworkConfig(), title="DQN (CartPole)")}

@@ -13,6 +13,7 @@ from PIL import Image
 from models.unet.model import UNet
 from models.unet.recipe import confusion, dice_iou, evaluate_segmentation
 from zoo.data import shapes
+from zoo.i18n import t
 from zoo.uploads import load_image
 
 SKIP_EVAL_SCENES = 200
@@ -51,8 +52,10 @@ def scene_dice(labels: np.ndarray, mask: np.ndarray, n_classes: int) -> np.ndarr
     return dice_iou(confusion(torch.from_numpy(labels), torch.from_numpy(mask), n_classes))[0]
 
 
-def read_upload(data: bytes, name: str, size: int = shapes.DEFAULT_SIZE) -> tuple[np.ndarray, str]:
-    """An uploaded image file as `upload_to_input` makes it; raises `zoo.uploads.UploadError` when it cannot be read."""
+def read_upload(data: bytes, name: str, size: int = shapes.DEFAULT_SIZE, language: str | None = None
+                ) -> tuple[np.ndarray, str]:
+    """An uploaded image file as `upload_to_input` makes it; raises `zoo.uploads.UploadError` when it cannot be read.
+    `language` only keys a cache of it (`zoo.ui.from_upload`): the sentence is in the language `t` speaks."""
     return upload_to_input(load_image(data, name), name, size)
 
 
@@ -69,9 +72,7 @@ def upload_to_input(image: Image.Image, name: str, size: int = shapes.DEFAULT_SI
     low, high = np.percentile(x, [1, 99])
     if high - low > 1e-3:
         x = UPLOAD_RANGE[0] + (x - low) * (UPLOAD_RANGE[1] - UPLOAD_RANGE[0]) / (high - low)
-    cropped = "cropped to its centre square, " if width != height else ""
-    note = (f"{name} was {cropped}turned greyscale, resized to the model's {size}x{size} and its "
-            "contrast stretched to the range of the training scenes.")
+    note = t("unet.upload.note_cropped" if width != height else "unet.upload.note", name=name, size=size)
     return np.clip(x, 0, 1).astype(np.float32), note
 
 

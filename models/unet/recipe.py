@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from models.unet.model import Skips, UNet, UNetConfig
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.data import shapes
 from zoo.devices import pick_device
 from zoo.layers.batches import AnalysisBatch
@@ -112,11 +112,10 @@ class UNetRecipe(ModuleRecipe):
         """At most `most` held-out scenes (64x64 each, so fewer than the other families' inputs), each coloured
         by the shape kind that covers most of it: the batch of the layer analysis (zoo.layers)."""
         images, masks = shapes.held_out(min(size, most, shapes.N_HELD_OUT), kinds=self.kinds)
-        kinds = shapes.class_names(self.kinds)[1:]
+        kinds = shapes.display_names(self.kinds)
         cover = np.stack([(masks == k).sum((1, 2)) for k in range(1, len(kinds) + 1)], 1)  # (N, kinds) pixels
-        return AnalysisBatch((torch.tensor(images)[:, None],), cover.argmax(1), tuple(kinds),
-                             f"{len(images):,} held-out scenes of shapes, each coloured by the shape kind that covers "
-                             "most of it.")
+        return AnalysisBatch((torch.tensor(images)[:, None],), cover.argmax(1), kinds,
+                             i18n.t("unet.analysis_batch", n=len(images)))
 
 
 def as_tensors(batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -58,7 +58,7 @@ def test_zeroing_the_skip_connections_shows_the_mask_and_the_held_out_drop():
 
 def test_an_upload_is_segmented_and_a_bad_one_is_a_clear_error():
     at = open_page(PAGE)
-    at.radio(key="unet_source").set_value("Your image").run()
+    at.radio(key="unet_source").set_value("upload").run()
     at.file_uploader(key="unet_upload").upload("shapes.png", shapes_png(), "image/png").run()
     assert not at.exception and not at.error
     assert {"unet_input", "unet_mask", "unet_confidence"} <= _keys(at) and "unet_truth" not in _keys(at)

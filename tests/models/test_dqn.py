@@ -13,7 +13,7 @@ from models.dqn.figures import episode_figure, q_landscape
 from models.dqn.model import QNetwork, QNetworkConfig, double_dqn_target
 from models.dqn.recipe import DQNRecipe, DQNTraining
 from tests.helpers import consume, rss_bytes
-from zoo import checkpoints, evaluate, train
+from zoo import checkpoints, evaluate, i18n, train
 
 ENV = "CartPole-v1"
 TINY = QNetworkConfig(hidden=(16,))
@@ -151,6 +151,18 @@ def test_agent_file_round_trip_and_clear_errors():
         agent_file.load_agent(agent_file.agent_bytes(q, {"masscart": -0.1}, "x"))
 
 
+def test_an_agent_file_is_refused_in_the_readers_language():
+    q = QNetwork(TINY)
+    with i18n.speaking("ru"):
+        with pytest.raises(agent_file.AgentFileError, match="junk.bin — не файл агента"):
+            agent_file.load_agent(b"\x00\x01 not safetensors at all", "junk.bin")
+        with pytest.raises(agent_file.AgentFileError, match="больше 0"):  # check_physics's sentence, inside
+            agent_file.load_agent(agent_file.agent_bytes(q, {"masscart": -0.1}, "x"), "x")
+    with i18n.speaking("zh"):
+        with pytest.raises(agent_file.AgentFileError, match="元数据缺失或格式有误"):  # not Python's own words
+            agent_file.load_agent(_tampered(q, config="not json"), "x")
+
+
 def test_an_agent_file_that_asks_for_a_huge_network_is_refused_before_anything_is_built():
     """A 2.7 KB file whose metadata asked for 40 layers of 2048 units once cost 626 MB, and 400 layers
     a crash; now the layers are counted first and the shapes checked on the meta device."""
@@ -201,6 +213,10 @@ def test_episode_animation_and_q_landscape():
     fig = episode_figure(episode, "The agent, seed 0")
     assert len(fig.frames) == len(episode.states)
     assert fig.layout.sliders[0].steps[-1].label == f"{len(episode.actions)}: fell"
+    with i18n.speaking("ru"):  # the actions, the end and the axes in the reader's language
+        ru = episode_figure(episode, "Агент, зерно 0")
+    assert ru.layout.sliders[0].steps[-1].label == f"{len(episode.actions)}: упал"
+    assert {trace.name for trace in ru.data if trace.name} == {"Q(толчок влево)", "Q(толчок вправо)", "выбранное"}
     long = explore.Episode(np.zeros((501, 4), np.float32), np.zeros((501, 2), np.float32),
                            np.zeros(500, np.int64), 500.0, False)
     frames = episode_figure(long, "A long episode", max_frames=100).frames

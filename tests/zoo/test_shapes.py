@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from zoo import i18n
 from zoo.data import shapes
 
 
@@ -55,6 +56,17 @@ def test_classes_follow_the_kinds():
     scene = shapes.scene(1, n_shapes=6, kinds=("triangle", "star"))
     assert set(np.unique(scene.mask)) <= {0, 1, 2}
     assert {s.kind for s in scene.shapes} <= {"triangle", "star"}
+
+
+def test_a_reader_sees_the_classes_in_their_language_and_the_masks_keep_codes():
+    assert shapes.display_names(shapes.class_names()) == ("background", "circle", "square", "triangle")
+    assert shapes.kinds_listed(shapes.BASE_KINDS) == "circles, squares and triangles"
+    with i18n.speaking("ru"):
+        assert shapes.display_names(("background", "star")) == ("фон", "звезда")
+        assert shapes.kinds_listed(shapes.BASE_KINDS) == "круги, квадраты и треугольники"
+    with i18n.speaking("zh"):
+        assert shapes.listed(["圆形", "十字形"]) == "圆形和十字形"
+    assert shapes.class_names(("star",)) == ("background", "star")
 
 
 def test_held_out_scenes_are_fixed_read_only_and_disjoint_from_training():

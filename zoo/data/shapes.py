@@ -8,6 +8,7 @@ earlier one in both. Noise is added to the image afterwards and never changes th
 Classes are 0 for the background and 1.. for `kinds` in order, so the shipped kinds are
 circle 1, square 2, triangle 3; a fine-tune may add one of `EXTRA_KINDS` as class 4.
 Held-out scenes use seeds from `HELD_OUT_SEED` on; training seeds stay below it.
+The kinds are codes (in masks, cards and metric names); `display_names` gives a reader their names.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 from PIL import Image
+
+from zoo import i18n
 
 BASE_KINDS = ("circle", "square", "triangle")
 """the kinds the shipped model segments, classes 1..3"""
@@ -65,6 +68,29 @@ class Scene:
 def class_names(kinds: tuple[str, ...] = BASE_KINDS) -> tuple[str, ...]:
     """The name of each mask value: background, then the kinds."""
     return ("background",) + tuple(kinds)
+
+
+def display_name(name: str) -> str:
+    """A class's name (background or a kind) in the reader's language."""
+    return i18n.t(f"shapes.kind.{name}")
+
+
+def display_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Each class's name (as `class_names` gives them) in the reader's language."""
+    return tuple(display_name(name) for name in names)
+
+
+def listed(items: list[str] | tuple[str, ...]) -> str:
+    """Items as the reader's language lists them: "circles, squares and triangles"."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    return i18n.t("shapes.list", items=i18n.t("shapes.separator").join(items[:-1]), last=items[-1])
+
+
+def kinds_listed(kinds: tuple[str, ...] | list[str]) -> str:
+    """The kinds named in the plural and listed, for a sentence about many of them: "circles, squares and triangles"."""
+    return listed([i18n.t(f"shapes.plural.{kind}") for kind in kinds])
 
 
 def _regular(n: int, phase: float = math.pi / 2) -> np.ndarray:
