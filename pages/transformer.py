@@ -28,7 +28,9 @@ st.markdown(t("transformer.about", layers=config["n_layer"], heads=config["n_hea
 st.caption(t("transformer.metrics", bpc=metrics["bits_per_char"], n=metrics["n"], order=metrics["ngram_order"],
              ngram=metrics["ngram_bits_per_char"], parameters=card["parameters"]))
 if card.get("note"):
-    st.info(card["note"])
+    # the shipped card's note in the reader's language; a card retrained since says its own note, as written
+    st.info(t("transformer.card_note") if card["note"] == i18n.catalogue()["transformer.card_note"]["en"]
+            else card["note"])
 ui.model_card(card)
 
 

@@ -36,7 +36,7 @@ def attention_figure(weights: np.ndarray, chars: str, title: str) -> go.Figure:
     ticks = dict(tickmode="array", tickvals=list(range(n)), ticktext=labels, tickangle=0, tickfont=LABEL_FONT)
     fig = go.Figure(go.Heatmap(z=np.round(weights, 3), colorscale=plots.HEAT, zmin=0,
                                colorbar=dict(title=t("transformer.attention.weight"), thickness=12),
-                               customdata=[[t("transformer.attention.reads", query=labels[q], key=labels[k])
+                               customdata=[[t("transformer.attention.reads", query=labels[q], looked=labels[k])
                                             for k in range(n)] for q in range(n)],
                                hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
     fig.update_xaxes(title=t("transformer.attention.key_axis"), side="bottom", **ticks)
