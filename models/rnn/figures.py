@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo import plots
-from zoo.data.series import TimeSeries
+from zoo.data.series import TimeSeries, column_label
+from zoo.i18n import t
 
 
 def shown(ch: str) -> str:
@@ -24,7 +25,7 @@ def _characters_on_x(fig: go.Figure, chars: str) -> go.Figure:
     character, words closer than a fortieth of the text skipped (the hover names every character)."""
     if len(chars) <= EACH_CHARACTER_UP_TO:
         return fig.update_xaxes(tickvals=list(range(len(chars))), ticktext=[shown(ch) for ch in chars], tickangle=0,
-                                tickfont=LABEL_FONT, title="character read")
+                                tickfont=LABEL_FONT, title=t("rnn.figure.character_read"))
     gap = max(1, len(chars) // 40)
     starts, last = [], -gap
     for i, ch in enumerate(chars):
@@ -33,27 +34,28 @@ def _characters_on_x(fig: go.Figure, chars: str) -> go.Figure:
             last = i
     words = [chars[i:].split(None, 1)[0][:12] for i in starts]
     return fig.update_xaxes(tickvals=starts, ticktext=words, tickangle=-90, tickfont=LABEL_FONT,
-                            title="text read (each word under its first character)")
+                            title=t("rnn.figure.text_read"))
 
 
 def char_heatmap(z: np.ndarray, chars: str, units: np.ndarray, title: str, signed: bool) -> go.Figure:
     """Units (rows) against the characters read (columns), 9 px a unit."""
     limit = float(np.abs(z).max()) or 1.0
     fig = go.Figure(go.Heatmap(
-        z=z, x=list(range(len(chars))), y=[f"unit {u}" for u in units], zmin=-limit if signed else 0,
-        zmax=limit if signed else 1, colorscale="RdBu_r" if signed else plots.HEAT,
-        colorbar=dict(thickness=12, title="value"), customdata=np.tile([shown(ch) for ch in chars], (len(units), 1)),
-        hovertemplate="%{y} after '%{customdata}': %{z:.2f}<extra></extra>"))
-    fig.update_yaxes(showticklabels=False, ticks="", autorange="reversed", title=f"unit ({len(units)} liveliest)")
+        z=z, x=list(range(len(chars))), y=[t("rnn.figure.unit", unit=int(u)) for u in units],
+        zmin=-limit if signed else 0, zmax=limit if signed else 1, colorscale="RdBu_r" if signed else plots.HEAT,
+        colorbar=dict(thickness=12, title=t("rnn.figure.value")),
+        customdata=np.tile([shown(ch) for ch in chars], (len(units), 1)), hovertemplate=t("rnn.figure.hover")))
+    fig.update_yaxes(showticklabels=False, ticks="", autorange="reversed",
+                     title=t("rnn.figure.units_axis", n=len(units)))
     _characters_on_x(fig, chars)
     return plots.tidy(fig, 150 + 9 * len(units), title)
 
 
 def gate_means(gates: dict[str, np.ndarray], chars: str) -> go.Figure:
     """Each gate's mean over the units (rows of its (units, characters) array) after each character."""
-    fig = plots.lines(range(len(chars)), {f"{name} gate": g.mean(0) for name, g in gates.items()},
-                      title="Each gate's mean over the units, after each character", x_title="character read",
-                      y_title="gate value, mean over units", kind=plots.PROBABILITY, height=300)
+    fig = plots.lines(range(len(chars)), {t(f"rnn.gate_series.{name}"): g.mean(0) for name, g in gates.items()},
+                      title=t("rnn.figure.gate_means_title"), x_title=t("rnn.figure.character_read"),
+                      y_title=t("rnn.figure.gate_means_axis"), kind=plots.PROBABILITY, height=300)
     return _characters_on_x(fig, chars)
 
 
@@ -67,18 +69,21 @@ def forecast_figure(series: TimeSeries, horizon: int, baseline: dict, events: li
     same = bool(events) and events[0].get("actual") == series.values[-horizon:].tolist()
     latest = next((e for e in reversed(events) if "forecast" in e), None) if same else None
     fig = go.Figure([
-        go.Scatter(x=x[start:n - horizon + 1], y=series.values[start:n - horizon + 1], name="history",
+        go.Scatter(x=x[start:n - horizon + 1], y=series.values[start:n - horizon + 1], name=t("rnn.forecast.history"),
                    line=dict(color="#636E72")),
-        go.Scatter(x=tail, y=series.values[-horizon:], name="held out (actual)", line=dict(color="#2D3436", width=3)),
-        go.Scatter(x=tail, y=baseline["naive"], name=f"seasonal naive · MASE {baseline['mase_naive']:.2f}",
+        go.Scatter(x=tail, y=series.values[-horizon:], name=t("rnn.forecast.held_out"),
+                   line=dict(color="#2D3436", width=3)),
+        go.Scatter(x=tail, y=baseline["naive"], name=t("rnn.forecast.naive", mase=baseline["mase_naive"]),
                    line=dict(color=plots.PALETTE[2], dash="dash"))])
     if latest is not None:
-        fig.add_trace(go.Scatter(x=tail, y=latest["forecast"], name=f"{events[0]['cell']} at step {latest['step']} · "
-                                 f"MASE {latest['mase']:.2f}", line=dict(color=plots.ACCENT, width=3)))
+        fig.add_trace(go.Scatter(x=tail, y=latest["forecast"], name=t("rnn.forecast.network", cell=events[0]["cell"],
+                                                                      step=latest["step"], mase=latest["mase"]),
+                                 line=dict(color=plots.ACCENT, width=3)))
     if series.dates is not None:
-        fig.update_xaxes(title="date")
+        fig.update_xaxes(title=t("rnn.forecast.date"))
     else:
-        fig.update_xaxes(title="time step", **plots.integer_ticks(x[start:]))
-    fig.update_yaxes(title=series.value_column)
+        fig.update_xaxes(title=t("rnn.forecast.time_step"), **plots.integer_ticks(x[start:]))
+    column = column_label(series.value_column)
+    fig.update_yaxes(title=column)
     fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
-    return plots.tidy(fig, 400, f"{series.value_column}: the last {horizon} values held out and forecast", legend=True)
+    return plots.tidy(fig, 400, t("rnn.forecast.figure_title", column=column, horizon=horizon), legend=True)

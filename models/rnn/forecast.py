@@ -19,16 +19,19 @@ import torch
 from models.rnn.model import ForecasterConfig, SeriesForecaster
 from zoo.data import series
 from zoo.devices import pick_device
+from zoo.i18n import t
 from zoo.training.loop import is_last, make_optimizer, train_steps
 
 DEFAULT_SERIES = Path(__file__).resolve().parents[2] / "assets" / "mauna_loa_co2_monthly.csv"
-DEFAULT_SOURCE = ("Monthly mean CO2 at Mauna Loa, Hawaii (ppmv), May 1964 - December 2001: C. D. Keeling and "
-                  "T. P. Whorf, Scripps Institution of Oceanography, via CDIAC (public domain), as shipped in "
-                  "statsmodels' `co2` dataset; weekly values averaged per month (assets/mauna_loa_co2_monthly.README.md).")
 DEFAULT_SEASON = 12
 MIN_WINDOWS = 16
 """the fewest training windows a series must give for the network to learn anything"""
 _DATE_NAME = re.compile(r"date|time|month|year|day|week|period|quarter", re.I)
+
+
+def default_source() -> str:
+    """Where the shipped series comes from, in the reader's language."""
+    return t("rnn.forecast.default_source")
 
 
 def load_default() -> series.TimeSeries:
@@ -79,12 +82,11 @@ def window_length(season: int, horizon: int) -> int:
 def check_lengths(n: int, horizon: int, season: int) -> str | None:
     """Why a series of `n` values cannot be forecast `horizon` steps ahead, or None if it can."""
     if horizon < 1:
-        return "The horizon must be at least one step."
+        return t("rnn.forecast.horizon_too_small")
     windows = n - horizon - window_length(season, horizon) - horizon
     if windows < MIN_WINDOWS:
-        return (f"{n} values are too few to hold out {horizon} and still train on "
-                f"{MIN_WINDOWS} windows of {window_length(season, horizon)}; pick a shorter horizon "
-                f"(or season) or a longer series.")
+        return t("rnn.forecast.too_few", n=n, horizon=horizon, windows=MIN_WINDOWS,
+                 length=window_length(season, horizon))
     return None
 
 

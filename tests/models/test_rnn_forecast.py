@@ -58,7 +58,7 @@ def test_the_shipped_series_reads_like_an_upload():
     assert len(series.values) == 452 and series.dates[0] == "1964-05" and series.dates[-1] == "2001-12"
     assert 315 < series.values.min() < series.values.max() < 375
     assert forecast.guess_season(series.values) == forecast.DEFAULT_SEASON == 12
-    assert "Mauna Loa" in forecast.DEFAULT_SOURCE and "statsmodels" in forecast.DEFAULT_SOURCE
+    assert "Mauna Loa" in forecast.default_source() and "statsmodels" in forecast.default_source()
 
 
 def test_columns_of_an_upload_before_it_is_read():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterator
@@ -14,6 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from zoo.data.lines import each_line
+from zoo.i18n import t
 from zoo.uploads import UploadError, decode_text, limits
 
 MIN_ROWS = 10
@@ -22,13 +24,15 @@ MAX_COLUMNS = 100
 """the most columns a line may have: a series needs a value column and perhaps a date; a wider line is refused
 before it is split (a 1,000,000-column line became a million-option select box)"""
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
+_GENERATED = re.compile(r"column (\d+)")
+"""the name of a column in a file without a header row: a code, which `column_label` shows in the reader's words"""
 
 
 @dataclass(frozen=True)
 class TimeSeries:
     """A univariate series read from a CSV, in the file's row order."""
     columns: list[str]
-    """every column's name, in file order ("column 1", ... when the file has no header row)"""
+    """every column's name, in file order ("column 1", ... when the file has no header row: see `column_label`)"""
     value_column: str
     values: np.ndarray
     """float64 (N,)"""
@@ -65,12 +69,13 @@ def read_csv(
     for row in reading:
         kept.append(row)
         count, width = count + 1, max(width, len(row[1]))
-    columns = header or [f"column {i + 1}" for i in range(width)]
+    columns = header or [_generated(i) for i in range(width)]
     if count < min_rows:
-        raise UploadError(f"{name} has {count} row{'s' * (count != 1)} of data; a series needs at least {min_rows}.")
+        raise UploadError(t("text.series.too_few_rows." + ("one" if count == 1 else "other"), name=name, count=count,
+                            least=min_rows))
     note = None
     if count > limit.max_series_rows:
-        note = f"{name} has {count:,} rows; only the last {limit.max_series_rows:,} are used."
+        note = t("text.series.rows_kept", name=name, count=count, kept=limit.max_series_rows)
     rows = list(kept)
     date_at = None if date_column is None else _column_index(columns, date_column, name)
     value_at = _value_index(columns, rows[0][1], value_column, date_at, name)
@@ -89,12 +94,13 @@ def _numbers(rows: list[tuple[int, list[str]]], at: int, column: str, name: str)
         if cell.lower() in _MISSING:
             missing.append(line)
         elif value is None or not math.isfinite(value):
-            raise UploadError(f"Line {line} of {name}: '{column}' is '{cell[:20]}', "
-                              "which is not a number; pick the column of numbers or fix that line.")
+            raise UploadError(t("text.series.not_a_number", line=line, name=name, column=column_label(column),
+                                cell=cell[:20]))
         else:
             values[i] = value
     if missing:
-        raise UploadError(f"{name} has no '{column}' value on {_lines(missing)}; fill them in or remove those rows.")
+        raise UploadError(t("text.series.missing_values", name=name, column=column_label(column),
+                            lines=_lines(missing)))
     return values
 
 
@@ -102,7 +108,7 @@ def _dates(rows: list[tuple[int, list[str]]], at: int, column: str, name: str) -
     dates = [_cell(row, at) for _, row in rows]
     missing = [line for (line, _), date in zip(rows, dates) if date.lower() in _MISSING]
     if missing:
-        raise UploadError(f"{name} has no '{column}' date on {_lines(missing)}; fill them in or remove those rows.")
+        raise UploadError(t("text.series.missing_dates", name=name, column=column_label(column), lines=_lines(missing)))
     return dates
 
 
@@ -113,7 +119,8 @@ def _cell(row: list[str], at: int) -> str:
 
 def _column_index(columns: list[str], column: str, name: str) -> int:
     if column not in columns:
-        raise UploadError(f"{name} has no column '{column}'; its columns are {', '.join(columns)}.")
+        raise UploadError(t("text.series.no_such_column", name=name, column=column_label(column),
+                            columns=t("text.series.separator").join(map(column_label, columns))))
     return columns.index(column)
 
 
@@ -123,11 +130,11 @@ def _value_index(columns: list[str], first_row: list[str], value_column: str | N
     if value_column is not None:
         value_at = _column_index(columns, value_column, name)
         if value_at == date_at:
-            raise UploadError(f"'{value_column}' cannot be both the value and the date column of {name}.")
+            raise UploadError(t("text.series.value_is_date", column=column_label(value_column), name=name))
         return value_at
     numeric = [i for i, cell in enumerate(first_row[:len(columns)]) if i != date_at and _number(cell) is not None]
     if not numeric:
-        raise UploadError(f"{name} has no column of numbers; a series needs one number per row.")
+        raise UploadError(t("text.series.no_numbers", name=name))
     return numeric[-1]
 
 
@@ -139,12 +146,26 @@ def _number(cell: str) -> float | None:
 
 
 def _lines(numbers: list[int]) -> str:
-    """'line 5', 'lines 5, 9 and 12', or the first five and how many more."""
+    """'on line 5', 'on lines 5, 9 and 12', or the first five and how many more, in the reader's language (the
+    phrase whole, its preposition included, as the sentences around it take it)."""
     if len(numbers) == 1:
-        return f"line {numbers[0]}"
+        return t("text.series.lines.one", line=numbers[0])
+    separator = t("text.series.separator")
     if len(numbers) > 5:
-        return f"lines {', '.join(map(str, numbers[:5]))} and {len(numbers) - 5:,} more"
-    return f"lines {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+        return t("text.series.lines.many", lines=separator.join(map(str, numbers[:5])), more=len(numbers) - 5)
+    return t("text.series.lines.few", lines=separator.join(map(str, numbers[:-1])), last=numbers[-1])
+
+
+def _generated(index: int) -> str:
+    """The name of column `index` (from 0) in a file without a header row."""
+    return f"column {index + 1}"
+
+
+def column_label(column: str) -> str:
+    """A column's name as a reader sees it: a file's own name as written, the name given to a column of a file
+    without a header row ("column 3") in the reader's language."""
+    generated = _GENERATED.fullmatch(column)
+    return t("text.series.column", number=int(generated[1])) if generated else column
 
 
 def column_names(data: bytes, name: str = "series.csv") -> list[str]:
@@ -154,7 +175,7 @@ def column_names(data: bytes, name: str = "series.csv") -> list[str]:
     first = next(_rows(decode_text(data, name, limits().max_upload_bytes, ".csv"), name), None)
     if first is None:
         return []
-    return _header(first[1]) or [f"column {i + 1}" for i in range(len(first[1]))]
+    return _header(first[1]) or [_generated(i) for i in range(len(first[1]))]
 
 
 def _rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
@@ -168,15 +189,15 @@ def _rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
             if any(cell.strip() for cell in row):
                 yield reader.line_num, row
     except csv.Error as error:
-        raise UploadError(f"{name} could not be read as CSV: {error}.") from error
+        raise UploadError(t("text.series.not_csv", name=name, error=error)) from error
 
 
 def _narrow_lines(text: str, delimiter: str, name: str) -> Iterator[str]:
     """The text's lines, refusing one that holds MAX_COLUMNS delimiters or more before anything splits it."""
     for number, line in enumerate(each_line(text), 1):
         if (delimiters := line.count(delimiter)) >= MAX_COLUMNS:
-            raise UploadError(f"Line {number} of {name} has {delimiters + 1:,} columns; a series file may have at "
-                              f"most {MAX_COLUMNS}: one row per time step, a column of numbers and perhaps a date.")
+            raise UploadError(t("text.series.too_wide", line=number, name=name, columns=delimiters + 1,
+                                most=MAX_COLUMNS))
         yield line
 
 
@@ -189,4 +210,4 @@ def _header(cells: list[str]) -> list[str] | None:
     """The column names if this first row is a header (none of its cells is a number), else None."""
     if any(_number(cell) is not None for cell in cells):
         return None
-    return [cell.strip() or f"column {i + 1}" for i, cell in enumerate(cells)]
+    return [cell.strip() or _generated(i) for i, cell in enumerate(cells)]

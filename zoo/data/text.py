@@ -24,6 +24,7 @@ import torch
 
 from zoo import settings
 from zoo.data.errors import DataNotFoundError
+from zoo.i18n import t
 
 NAME = "kjv-wikipedia"
 """the corpus's name in a card's `dataset` field"""
@@ -73,15 +74,11 @@ def load_source(name: str) -> str:
 def _build_kjv() -> str:
     bible = shutil.which("bible")
     if bible is None:
-        raise DataNotFoundError(
-            "The King James Bible comes from Debian's bible-kjv package, which is not installed: "
-            f"run `sudo apt-get install bible-kjv`, or put kjv.txt in $ZOO_DATA_DIR (looked in {_looked()}).")
+        raise DataNotFoundError(t("text.corpus.no_bible", looked=_looked()))
     done = subprocess.run([bible, "-f", "gen1:1-rev22:21"], capture_output=True, text=True,
                           encoding="utf-8", stdin=subprocess.DEVNULL, timeout=120)
     if done.returncode != 0 or not done.stdout.strip():
-        raise DataNotFoundError(
-            f"`bible -f gen1:1-rev22:21` failed ({done.stderr.strip() or 'no output'}); "
-            "reinstall it with `sudo apt-get install --reinstall bible-kjv bible-kjv-text`.")
+        raise DataNotFoundError(t("text.corpus.bible_failed", error=done.stderr.strip() or t("text.corpus.no_output")))
     return _VERSE_REFERENCE.sub("", done.stdout).strip() + "\n"
 
 
@@ -90,14 +87,10 @@ def _build_wikipedia() -> str:
         from gensim.corpora.wikicorpus import extract_pages, filter_wiki
         from gensim.test.utils import datapath
     except ImportError as error:
-        raise DataNotFoundError(
-            "The Wikipedia sample comes from gensim's test data, and gensim is not installed: "
-            "run `pip install gensim==4.4.0`, or put wikipedia.txt in $ZOO_DATA_DIR "
-            f"(looked in {_looked()}).") from error
+        raise DataNotFoundError(t("text.corpus.no_gensim", looked=_looked())) from error
     dump = Path(datapath(WIKI_DUMP))
     if not dump.is_file():
-        raise DataNotFoundError(f"gensim is installed but lacks its test file {dump}; "
-                                "run `pip install --force-reinstall gensim==4.4.0`.")
+        raise DataNotFoundError(t("text.corpus.no_wiki_dump", path=dump))
     with bz2.open(dump) as xml:
         pages = [markup for _, markup, _ in extract_pages(xml, filter_namespaces=("0",))
                  if not markup.lstrip().lower().startswith("#redirect")]

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from zoo import checkpoints, progress
 from zoo.data import text
 from zoo.devices import pick_device
+from zoo.i18n import t
 from zoo.layers.batches import AnalysisBatch, text_windows
 from zoo.training import ngram
 from zoo.training.finetune import BestWeights, mixed_batches, rehearsal_rows
@@ -244,7 +245,7 @@ def finetune_charlm(name: str, person_text: str, lr: float = 3e-4, steps: int = 
     vocab = text.Vocab(card["vocab"])
     ids = vocab.encode(person_text)
     if len(ids) < MIN_FINETUNE_CHARS:
-        raise ValueError(f"Fine-tuning needs at least {MIN_FINETUNE_CHARS:,} characters of text; this has {len(ids):,}.")
+        raise ValueError(t("char_lm.too_short", least=MIN_FINETUNE_CHARS, n=len(ids)))
     train_ids, validation, held_out = held_out_pieces(ids)
     own_rows, original_rows = rehearsal_rows(batch_size, rehearsal)
     seq_len = min(seq_len, max(8, len(train_ids) // (own_rows + 1)))
@@ -284,11 +285,19 @@ def finetune_charlm(name: str, person_text: str, lr: float = 3e-4, steps: int = 
     after = measure()
     epochs = best.best_step * own_rows * seq_len / len(train_ids)
     yield {"step": step, "bpc_before": before, "bpc_after": after, "kept_step": best.best_step,
-           "summary": best.summary(step, steps, f"the {len(validation):,} characters of your validation piece"),
+           "summary": finetune_summary(best, step, steps, len(validation)),
            "kept_sample": sample(),
            "warnings": finetune_warnings(before, after, best.best_step, len(train_ids), epochs,
                                          original_rows / batch_size)}
     return checkpoints.state_dict_bytes(model)
+
+
+def finetune_summary(best: BestWeights, last_step: int, steps: int, n_validation: int) -> str:
+    """What a run kept and why, for the person, as `BestWeights.summary` says it, in the reader's language."""
+    kept = "unchanged" if best.best_step == 0 else "step"
+    stopped = "_stopped" if last_step < steps else ""
+    return t(f"char_lm.summary.{kept}{stopped}", step=best.best_step, n=n_validation, last=last_step, steps=steps,
+             patience=best.patience)
 
 
 def finetune_warnings(before: dict[str, float], after: dict[str, float], kept_step: int, n_train: int, epochs: float,
@@ -297,16 +306,9 @@ def finetune_warnings(before: dict[str, float], after: dict[str, float], kept_st
     kept, the characters it trained on, how often it had read them by then, and the rehearsed share."""
     warnings = []
     if after["yours"] - before["yours"] >= WORSE_BPC:
-        warnings.append(
-            f"The model got worse on your held-out text ({before['yours']:.3f} → {after['yours']:.3f} bits per "
-            f"character): it overfit your short text. By step {kept_step} it had read its {n_train:,} training "
-            f"characters {epochs:.1f} times, and fitting them closely made it worse on text it had not read. A lower "
-            "learning rate, fewer steps or a longer text help.")
+        warnings.append(t("char_lm.warning.overfit", before=before["yours"], after=after["yours"], step=kept_step,
+                          n=n_train, epochs=epochs))
     if (rise := after["original"] - before["original"]) >= WORSE_BPC:
-        warnings.append(
-            f"The model got {'a little ' if rise < 0.1 else ''}worse on the original validation text "
-            f"({before['original']:.3f} → {after['original']:.3f} bits per character): it forgot some of the English "
-            "it was trained on "
-            f"while it learned yours" + (f", although {rehearsal:.0%} of every batch was original text to remind it."
-                                          if rehearsal else "; no batch held original text to remind it."))
+        key = f"char_lm.warning.forgot_{'little' if rise < 0.1 else 'much'}_{'rehearsed' if rehearsal else 'alone'}"
+        warnings.append(t(key, before=before["original"], after=after["original"], rehearsal=rehearsal))
     return warnings
