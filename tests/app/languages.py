@@ -34,24 +34,33 @@ def visible_texts(at: AppTest) -> list[str]:
     return [text for text in texts if text.strip()]
 
 
-def english_left(text: str) -> list[str]:
+def english_left(text: str, own_words: frozenset[str] = frozenset()) -> list[str]:
     """The English left in a Chinese or Russian text: runs of two or more English words, or any English word
-    in a text with no Chinese or Cyrillic letter; acronyms (CNN, t-SNE), code, formulas, links and the
-    proper names above do not count."""
+    in a text with no Chinese or Cyrillic letter; acronyms (CNN, t-SNE), code, formulas, links, the proper
+    names above and `own_words` (those of the text the page reads, the models' English input) do not count."""
     for name in NAMES:
         text = text.replace(name, " ")
     text = _CODE.sub(" ", text)
-    words = [word for word in re.findall(_WORD, text) if not _acronym(word)]
+    def counts(word: str) -> bool:
+        return not _acronym(word) and word not in own_words
+
+    words = [word for word in re.findall(_WORD, text) if counts(word)]
     if not words:
         return []
     if not _NATIVE.search(text):
         return [" ".join(words)]
-    return [run for run in _ENGLISH_RUN.findall(text) if sum(not _acronym(w) for w in re.findall(_WORD, run)) >= 2]
+    return [run for run in _ENGLISH_RUN.findall(text) if sum(counts(w) for w in re.findall(_WORD, run)) >= 2]
 
 
 def _acronym(word: str) -> bool:
     """CNN, GRU, t-SNE, kNN: a word with at most one lower-case letter outside its capitals."""
     return sum(c.islower() for c in word) <= 1
+
+
+def input_words(at: AppTest) -> frozenset[str]:
+    """The words of the texts typed into the page's boxes (English the models read, shown back in their charts)."""
+    typed = [box.value or "" for box in [*at.text_area, *at.text_input]]
+    return frozenset(word for text in typed for word in re.findall(_WORD, text))
 
 
 def keys_shown(texts: list[str]) -> list[str]:

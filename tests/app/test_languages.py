@@ -1,11 +1,12 @@
 """Every page in Chinese and in Russian, through the real entry point: no catalogue key shown as such and no
-English sentence left, in the text, the widgets and the charts (beyond names, code and formulas)."""
+English sentence left, in the text, the widgets and the charts (beyond names, code, formulas and the
+English text the models read)."""
 from pathlib import Path
 
 import pytest
 
 from tests.app.conftest import ROOT, open_page
-from tests.app.languages import english_left, keys_shown, visible_texts
+from tests.app.languages import english_left, input_words, keys_shown, visible_texts
 
 
 PAGES = sorted(f"pages/{path.name}" for path in (Path(ROOT) / "pages").glob("*.py"))
@@ -20,5 +21,6 @@ def test_a_page_read_in_chinese_then_russian_has_no_english_left(page):
             assert not at.exception, at.exception
         texts = visible_texts(at)
         assert texts and not keys_shown(texts), (language, keys_shown(texts))
-        english = {text: runs for text in texts if (runs := english_left(text))}
+        typed = input_words(at)
+        english = {text: runs for text in texts if (runs := english_left(text, typed))}
         assert not english, (language, english)
