@@ -79,7 +79,7 @@ st.plotly_chart(plots.image_grid(explore.plane_grid(vae, plane), title=t("autoen
 st.subheader(t("autoencoder.interpolate.header"))
 images, gallery_labels = ui.gallery()
 names = fashion_mnist.class_names()
-name_of = lambda i: t("autoencoder.interpolate.item", i=i, name=names[gallery_labels[i]])
+name_of = {i: t("autoencoder.interpolate.item", i=i, name=names[label]) for i, label in enumerate(gallery_labels)}.get
 a, b, c = st.columns([2, 2, 1])
 first = a.selectbox(t("autoencoder.interpolate.from"), range(len(gallery_labels)), index=0, format_func=name_of,
                     key="ae_from")

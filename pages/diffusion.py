@@ -151,7 +151,7 @@ else:
     a, b = st.columns(2)
     strength = a.slider(t("diffusion.sdedit.strength"), 50, T - 50, explore.SDEDIT_STEP, step=50, key="diff_sdedit_t")
     target = b.selectbox(t("diffusion.sdedit.target"), [None, *range(len(CLASSES))], key="diff_sdedit_class",
-                         format_func=lambda i: t("diffusion.sdedit.any") if i is None else CLASSES[i])
+                         format_func={None: t("diffusion.sdedit.any"), **dict(enumerate(CLASSES))}.__getitem__)
     edit = denoise(target, 25, 2.0 if target is not None else 0.0, seed, image.numpy(), strength)
     views = {"your": (t("diffusion.sdedit.yours"), image[0].numpy()),
              "noised": (t("diffusion.sdedit.noised", t=strength), edit.noisy[0]),
@@ -162,8 +162,8 @@ else:
 st.header(t("diffusion.finetune.header"))
 st.markdown(t("diffusion.finetune.text"))
 a, b, c, d = st.columns(4)
-source = a.radio(t("diffusion.finetune.source"), SOURCES, format_func=lambda code: t(f"diffusion.finetune.{code}"),
-                 key="diff_ft_source")
+source = a.radio(t("diffusion.finetune.source"), SOURCES, key="diff_ft_source",
+                 format_func={code: t(f"diffusion.finetune.{code}") for code in SOURCES}.__getitem__)
 ft_label = b.selectbox(t("diffusion.class"), range(len(CLASSES)), format_func=lambda i: CLASSES[i], key="diff_ft_class")
 lr = c.select_slider(t("diffusion.finetune.lr"), options=[3e-5, 1e-4, 3e-4, 1e-3], value=1e-4,
                      format_func=lambda v: i18n.number(v, ".0e"), key="diff_ft_lr")

@@ -17,11 +17,12 @@ TARGET_CODES = {"Ring of 8 gaussians": "ring", "Spiral": "spiral", "Two moons": 
 """the toy targets (toy_game.TARGETS' keys, the widget's values) -> their catalogue keys"""
 
 ui.page_intro(t("gan.title"), t("gan.intro"))
-
-
-def class_name(name: str) -> str:
-    """A class's name (a value of the class widgets) in the reader's language."""
-    return fashion_mnist.class_names()[CLASSES.index(name)]
+# what the widgets show for their values, in the reader's language: looked up, so that a widget's label of a value
+# is the one this run wrote
+class_names = dict(zip(CLASSES, fashion_mnist.class_names()))
+class_name = class_names.__getitem__
+class_choice = {"Every class": t("gan.dcgan.every_class"), **class_names}.__getitem__
+target_name = {target: t(f"gan.target.{code}") for target, code in TARGET_CODES.items()}.__getitem__
 
 
 def _rate(column, key: str, label: str) -> float:
@@ -76,7 +77,7 @@ def game_section() -> None:
     st.markdown(t("gan.game.text"))
     a, b, c, d = st.columns(4)
     name = a.selectbox(t("gan.game.target"), list(toy_game.TARGETS), key="gan_target",
-                       format_func=lambda target: t(f"gan.target.{TARGET_CODES[target]}"))
+                       format_func=target_name)
     settings = toy_game.GANSettings(g_lr=_rate(b, "gan_g_lr", t("gan.g_lr")),
                                     d_lr=_rate(c, "gan_d_lr", t("gan.d_lr")),
                                     d_steps=d.select_slider(t("gan.d_steps"), [1, 2, 3, 5], 1, key="gan_d_steps"))
@@ -124,7 +125,7 @@ ui.model_card(card)
 a, b = st.columns(2)
 seed = a.number_input(t("gan.dcgan.seed"), 0, 10_000, 0, key="gan_seed")
 chosen = b.selectbox(t("gan.class"), ["Every class", *CLASSES], key="gan_class",
-                     format_func=lambda c: t("gan.dcgan.every_class") if c == "Every class" else class_name(c))
+                     format_func=class_choice)
 label = None if chosen == "Every class" else CLASSES.index(chosen)
 st.plotly_chart(plots.image_grid(explore.sample_grid(model, int(seed), label),
                                  title=t("gan.dcgan.samples_title", n=40, seed=int(seed)),
