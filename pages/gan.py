@@ -4,24 +4,29 @@ import streamlit as st
 
 from models.gan import explore, figures, toy_game
 from models.gan.recipe import finetune_gan
-from zoo import jobs, plots, ui
+from zoo import i18n, jobs, plots, ui
 from zoo.data import fashion_mnist
+from zoo.i18n import t
 
 NAME = "dcgan-fashion"
 POLL_SECONDS = 0.5  # DESIGN: a live fragment redraws at most twice a second
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 CLASSES = fashion_mnist.CLASSES
+"""the classes' own (English) names: the class widgets' stable values, shown through class_name"""
+TARGET_CODES = {"Ring of 8 gaussians": "ring", "Spiral": "spiral", "Two moons": "moons"}
+"""the toy targets (toy_game.TARGETS' keys, the widget's values) -> their catalogue keys"""
 
-ui.page_intro(
-    "Generative adversarial network (GAN)",
-    "A GAN (Goodfellow et al. 2014) trains two networks against each other: a generator G turns random "
-    "noise into samples, and a discriminator D learns to tell those samples from real data. Each gets "
-    "better by beating the other, until G's samples are hard to tell from the real thing; watch the game "
-    "on points in the plane first, then play with a GAN that makes garments.")
+ui.page_intro(t("gan.title"), t("gan.intro"))
+# what the widgets show for their values, in the reader's language: looked up, so that a widget's label of a value
+# is the one this run wrote
+class_names = dict(zip(CLASSES, fashion_mnist.class_names()))
+class_name = class_names.__getitem__
+class_choice = {"Every class": t("gan.dcgan.every_class"), **class_names}.__getitem__
+target_name = {target: t(f"gan.target.{code}") for target, code in TARGET_CODES.items()}.__getitem__
 
 
 def _rate(column, key: str, label: str) -> float:
-    return column.select_slider(label, LEARNING_RATES, 1e-3, format_func=lambda v: f"{v:.0e}", key=key)
+    return column.select_slider(label, LEARNING_RATES, 1e-3, format_func=lambda v: i18n.number(v, ".0e"), key=key)
 
 
 def _start(game: toy_game.ToyGame, settings: toy_game.GANSettings) -> None:
@@ -37,28 +42,27 @@ def _board() -> None:
     status = game.poll(jobs.get_runner())
     view = game.view()
     if status is not None and status.state == "queued":
-        st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
+        st.info(t("gan.board.queued", position=status.position))
     cols = st.columns(5)
-    cols[0].metric("Step", f"{game.step:,}")
-    cols[1].metric("D loss", f"{view['d_loss']:.3f}" if "d_loss" in view else "–",
-                   help="D's loss on real and generated points; log 4 = 1.386 when it cannot tell them apart")
-    cols[2].metric("G loss", f"{view['g_loss']:.3f}" if "g_loss" in view else "–",
-                   help="how sure D is that G's points are fake; log 2 = 0.693 when D gives them even odds")
-    cols[3].metric("Modes covered", f"{view['modes_covered']} / {len(game.target.centres)}",
-                   help=f"a mode counts when at least {toy_game.COVERED_SHARE:.0%} of its fair share of G's points "
-                        "land on it")
-    cols[4].metric("Points on the data", f"{view['on_data']:.0%}",
-                   help=f"G's points within {toy_game.ON_DATA:g} of a real point")
+    cols[0].metric(t("gan.board.step"), i18n.number(game.step))
+    cols[1].metric(t("gan.board.d_loss"), i18n.number(view["d_loss"], ".3f") if "d_loss" in view else "–",
+                   help=t("gan.board.d_loss_help", log4=1.386))
+    cols[2].metric(t("gan.board.g_loss"), i18n.number(view["g_loss"], ".3f") if "g_loss" in view else "–",
+                   help=t("gan.board.g_loss_help", log2=0.693))
+    cols[3].metric(t("gan.board.modes"), f"{view['modes_covered']} / {len(game.target.centres)}",
+                   help=t("gan.board.modes_help", share=toy_game.COVERED_SHARE))
+    cols[4].metric(t("gan.board.on_data"), i18n.number(view["on_data"], ".0%"),
+                   help=t("gan.board.on_data_help", distance=toy_game.ON_DATA))
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.toy_game_frame(view, game.target.points, game.target.centres, toy_game.BOUNDS),
                       key="gan_plane")
     if game.history:
-        right.plotly_chart(plots.curves(game.history, ["d_loss", "g_loss"], title="D's and G's losses", height=250),
+        right.plotly_chart(plots.curves(game.history, ["d_loss", "g_loss"], title=t("gan.losses_title"), height=250),
                            key="gan_losses")
         right.plotly_chart(plots.curves(game.history, ["modes_covered"], height=220,
-                                        title=f"Modes covered, of {len(game.target.centres)}"), key="gan_modes")
+                                        title=t("gan.board.modes_title", k=len(game.target.centres))), key="gan_modes")
     else:
-        right.info("The loss curves appear once it trains: press **Start**.")
+        right.info(t("gan.board.no_curves"))
     if status is not None and status.finished:
         st.rerun()  # the whole page: the buttons change back
 
@@ -69,18 +73,14 @@ _live_board = st.fragment(run_every=POLL_SECONDS)(_board)
 @st.fragment
 def game_section() -> None:
     """Target and training controls, the buttons and the board; reruns on its own."""
-    st.header("1. The game, in two dimensions")
-    st.markdown(
-        "The green dots are real data; the purple dots are what G makes of a fixed set of noise points. The "
-        "background is D's verdict over the plane: green where it says *real*, purple where it says *fake*. "
-        "The arrows show G's gradient: each generated point is pushed uphill on D's surface, towards where D "
-        "currently believes real data lives. The circles mark the modes of the real data; a red one is "
-        "missed, and G that covers few of them has **collapsed** onto part of the data.")
+    st.header(t("gan.game.header"))
+    st.markdown(t("gan.game.text"))
     a, b, c, d = st.columns(4)
-    name = a.selectbox("Real data", list(toy_game.TARGETS), key="gan_target")
-    settings = toy_game.GANSettings(g_lr=_rate(b, "gan_g_lr", "G's learning rate"),
-                                    d_lr=_rate(c, "gan_d_lr", "D's learning rate"),
-                                    d_steps=d.select_slider("D steps per G step", [1, 2, 3, 5], 1, key="gan_d_steps"))
+    name = a.selectbox(t("gan.game.target"), list(toy_game.TARGETS), key="gan_target",
+                       format_func=target_name)
+    settings = toy_game.GANSettings(g_lr=_rate(b, "gan_g_lr", t("gan.g_lr")),
+                                    d_lr=_rate(c, "gan_d_lr", t("gan.d_lr")),
+                                    d_steps=d.select_slider(t("gan.d_steps"), [1, 2, 3, 5], 1, key="gan_d_steps"))
     runner = jobs.get_runner()
     game = st.session_state.get("gan_toy_game")
     if game is None or game.target.name != name:
@@ -91,14 +91,15 @@ def game_section() -> None:
         game.pause(runner)  # new learning rates or D steps: go on with them at once
         _start(game, settings)
     buttons = st.columns([1, 1, 1, 4])
-    if buttons[0].button("Start", key="gan_start", icon=":material/play_arrow:", type="primary",
+    if buttons[0].button(t("gan.game.start"), key="gan_start", icon=":material/play_arrow:", type="primary",
                          disabled=game.running):
         _start(game, settings)
         st.rerun()
-    if buttons[1].button("Pause", key="gan_pause", icon=":material/pause:", disabled=not game.running):
+    if buttons[1].button(t("gan.game.pause"), key="gan_pause", icon=":material/pause:", disabled=not game.running):
         game.pause(runner)
         st.rerun()
-    if buttons[2].button("Reset", key="gan_reset", icon=":material/restart_alt:", help="fresh random G and D"):
+    if buttons[2].button(t("gan.game.reset"), key="gan_reset", icon=":material/restart_alt:",
+                          help=t("gan.game.reset_help")):
         game.pause(runner)
         st.session_state["gan_toy_game"] = toy_game.ToyGame(target=game.target, seed=game.seed + 1)
         st.rerun()
@@ -107,65 +108,50 @@ def game_section() -> None:
     elif game.notice:
         st.info(game.notice)
     (_live_board if game.running else _board)()
-    with st.expander("Things to try"):
-        st.markdown(
-            "- With the defaults on the **ring**, D first draws a boundary, then the arrows drag G's points across "
-            "it onto the ring; after a few hundred steps G usually covers all 8 modes.\n"
-            "- Make **G faster than D**: G's learning rate 3e-3, or D's 1e-4. G's points pile up wherever D "
-            "currently says *real*, D learns that spot is fake, and the pile moves on: the count of modes "
-            "covered stays at 0 or 1. That is mode collapse.\n"
-            "- A G learning rate of **1e-2** is too large: its points overshoot and never settle on the data.\n"
-            "- Give D **5 steps per G step**: D pulls ahead (its loss falls well below 1.386 while G's rises) "
-            "and G covers the ring more slowly.\n"
-            "- **Spiral** and **Two moons** have no separate clusters: their modes are stretches of the shape "
-            "found by k-means, and G has to spread along the whole curve to cover them.")
+    with st.expander(t("gan.game.try_header")):
+        st.markdown(t("gan.game.try"))
 
 
 ui.view_in_url("gan_target", "gan_d_steps", "gan_seed", "gan_class", "gan_from_seed", "gan_to_seed")
 game_section()
 
-st.header("2. A DCGAN that makes garments")
+st.header(t("gan.dcgan.header"))
 model, card = ui.shared_model(NAME)
-st.markdown(
-    f"The same game at scale: G is a stack of transposed convolutions that paints a 28x28 image from "
-    f"{model.config.noise_dim} numbers of noise (Radford et al. 2016), and D is a convolutional network. Both "
-    "are told the class: G gets a learned embedding of it beside the noise, so you can ask for a sneaker.")
+st.markdown(t("gan.dcgan.text", noise=model.config.noise_dim))
 m = card["metrics"]
-st.caption(f"FID of {m['fid_samples']:,} samples **{m['fid']:.1f}** (real images score {m['fid_real_floor']:.2f}; "
-           f"lower is better) · {m['classes_covered']} of 10 classes covered · {card['parameters']:,} parameters")
+st.caption(t("gan.dcgan.card_summary", n=m["fid_samples"], fid=m["fid"], floor=m["fid_real_floor"],
+             covered=m["classes_covered"], parameters=card["parameters"]))
 ui.model_card(card)
 a, b = st.columns(2)
-seed = a.number_input("Seed (the noise)", 0, 10_000, 0, key="gan_seed")
-chosen = b.selectbox("Class", ["Every class", *CLASSES], key="gan_class")
+seed = a.number_input(t("gan.dcgan.seed"), 0, 10_000, 0, key="gan_seed")
+chosen = b.selectbox(t("gan.class"), ["Every class", *CLASSES], key="gan_class",
+                     format_func=class_choice)
 label = None if chosen == "Every class" else CLASSES.index(chosen)
-st.plotly_chart(plots.image_grid(explore.sample_grid(model, int(seed), label), title=f"40 samples of seed {seed}",
+st.plotly_chart(plots.image_grid(explore.sample_grid(model, int(seed), label),
+                                 title=t("gan.dcgan.samples_title", n=40, seed=int(seed)),
                                  cols=10, height_per_row=75, colorscale="gray", zrange=(0, 1), gap=0.003),
                 key="gan_samples")
-st.caption("Each column is one class in turn." if label is None else f"40 {chosen} samples from 40 noise vectors.")
+st.caption(t("gan.dcgan.every_caption") if label is None else
+           t("gan.dcgan.class_caption", n=40, name=class_name(chosen)))
 
-st.header("3. A walk through the latent space")
-st.markdown("Pick two noise vectors (by seed) and two classes; G paints every point on the way between them. "
-            "The noise moves along a great circle, which keeps it looking like noise to G, and the class "
-            "embedding slides from one class to the other. Press **Play**.")
+st.header(t("gan.walk.header"))
+st.markdown(t("gan.walk.text"))
 a, b, c, d = st.columns(4)
-seeds = (a.number_input("From seed", 0, 10_000, 0, key="gan_from_seed"),
-         c.number_input("To seed", 0, 10_000, 1, key="gan_to_seed"))
-classes = (b.selectbox("From class", CLASSES, index=7, key="gan_from_class"),
-           d.selectbox("To class", CLASSES, index=9, key="gan_to_class"))
+seeds = (a.number_input(t("gan.walk.from_seed"), 0, 10_000, 0, key="gan_from_seed"),
+         c.number_input(t("gan.walk.to_seed"), 0, 10_000, 1, key="gan_to_seed"))
+classes = (b.selectbox(t("gan.walk.from_class"), CLASSES, index=7, format_func=class_name, key="gan_from_class"),
+           d.selectbox(t("gan.walk.to_class"), CLASSES, index=9, format_func=class_name, key="gan_to_class"))
 walk = explore.interpolate(model, (int(seeds[0]), int(seeds[1])), tuple(CLASSES.index(c) for c in classes), 24)
-st.plotly_chart(plots.animation(walk, [f"{t:.0%}" for t in (i / 23 for i in range(24))],
-                                title=f"From a {classes[0]} (seed {seeds[0]}) to a {classes[1]} (seed {seeds[1]})"),
+st.plotly_chart(plots.animation(walk, [i18n.number(i / 23, ".0%") for i in range(24)],
+                                title=t("gan.walk.title", first=class_name(classes[0]), first_seed=int(seeds[0]),
+                                        second=class_name(classes[1]), second_seed=int(seeds[1]))),
                 key="gan_walk")
 
-st.header("4. What D thinks of your image")
-st.markdown("D learned one thing: to tell the real training images of a class from G's fakes of that class. Ask it "
-            "whether your image is a real garment of some class, and its answer, a probability, means little on "
-            "its own: near the end of training G's fakes are good enough that D scores real and fake images "
-            "about alike. So the page puts your image's score among D's scores of real test images of that class "
-            "and of G's samples of it.")
+st.header(t("gan.judge.header"))
+st.markdown(t("gan.judge.text"))
 
 
-@st.cache_resource(show_spinner="Scoring real and generated images with D (once)…")
+@st.cache_resource(show_spinner=False)
 def score_reference() -> explore.ScoreReference:
     """D's scores of real test images and of G's samples, class by class: the same for every session."""
     test = fashion_mnist.load("test") if fashion_mnist.is_installed() else fashion_mnist.load_sample()
@@ -174,47 +160,43 @@ def score_reference() -> explore.ScoreReference:
 
 image, caption = ui.fashion_image_input("gan")
 if image is not None:
-    asked = st.selectbox("Ask D: is it a real …", CLASSES, index=CLASSES.index("Ankle boot"), key="gan_judge_class",
-                         help="D needs a class to judge against; pick the one your garment is")
-    label, reference = CLASSES.index(asked), score_reference()
+    asked = st.selectbox(t("gan.judge.ask"), CLASSES, index=CLASSES.index("Ankle boot"), format_func=class_name,
+                         key="gan_judge_class", help=t("gan.judge.ask_help"))
+    with st.spinner(t("gan.judge.spinner")):
+        reference = score_reference()
+    label = CLASSES.index(asked)
     score = explore.judge(model, image, label)
     real_below, generated_below = reference.shares_below(score, label)
     left, right = st.columns([1, 2])
-    left.plotly_chart(plots.image(image[0].numpy(), "What D sees (28x28)"), key="gan_seen")
+    left.plotly_chart(plots.image(image[0].numpy(), t("gan.judge.seen")), key="gan_seen")
     left.caption(caption)
-    right.subheader(f"As a real {asked}, D scores it above {real_below:.0%} of real ones and "
-                    f"{generated_below:.0%} of G's")
-    right.plotly_chart(figures.score_histograms(reference.real[label], reference.generated[label], score, asked),
-                       key="gan_verdict")
-    st.caption(f"D's score for your image: {score:.1%}. On these images D scores a real {asked} above one of G's "
-               f"{reference.separability(label):.0%} of the time (50% would be a coin toss): that is all D knows. It "
-               f"does not know what a garment is: asked about every class, it gives its highest score to the image's "
-               f"own class for {reference.own_class_top:.0%} of real test images, where a blind guess gets 10%, "
-               "so the page does not ask it which class your image is.")
+    right.subheader(t("gan.judge.verdict", name=class_name(asked), real=real_below, generated=generated_below))
+    right.plotly_chart(figures.score_histograms(reference.real[label], reference.generated[label], score,
+                                                class_name(asked)), key="gan_verdict")
+    st.caption(t("gan.judge.caption", score=score, name=class_name(asked), separability=reference.separability(label),
+                 coin=0.5, own=reference.own_class_top, guess=0.1))
 
-st.header("5. Fine-tune it: watch G and D train")
-st.markdown("Go on training a private copy on 2,000 training images; the shared model stays as it is. The curves "
-            "are the two losses and D's average verdict on real and on generated images; the samples, from fixed "
-            "noise, are redrawn every 10 steps.")
+st.header(t("gan.finetune.header"))
+st.markdown(t("gan.finetune.text", n=2000, every=10))
 a, b, c, d = st.columns(4)
-g_lr = a.select_slider("G's learning rate", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], 2e-4, format_func=lambda v: f"{v:.0e}",
-                       key="gan_ft_g_lr")
-d_lr = b.select_slider("D's learning rate", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], 2e-4, format_func=lambda v: f"{v:.0e}",
-                       key="gan_ft_d_lr")
-d_steps = c.select_slider("D steps per G step", [1, 2, 3], 1, key="gan_ft_d_steps")
-steps = d.slider("Steps", 10, 300, 100, step=10, key="gan_ft_steps")
+g_lr = a.select_slider(t("gan.g_lr"), [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], 2e-4,
+                       format_func=lambda v: i18n.number(v, ".0e"), key="gan_ft_g_lr")
+d_lr = b.select_slider(t("gan.d_lr"), [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], 2e-4,
+                       format_func=lambda v: i18n.number(v, ".0e"), key="gan_ft_d_lr")
+d_steps = c.select_slider(t("gan.d_steps"), [1, 2, 3], 1, key="gan_ft_d_steps")
+steps = d.slider(t("gan.steps"), 10, 300, 100, step=10, key="gan_ft_steps")
 
 
 def draw_finetune(events: list[dict]) -> None:
     left, right = st.columns(2)
-    left.plotly_chart(plots.curves(events, ["d_loss", "g_loss"], title="D's and G's losses", height=260),
+    left.plotly_chart(plots.curves(events, ["d_loss", "g_loss"], title=t("gan.losses_title"), height=260),
                       key="gan_ft_losses")
-    right.plotly_chart(plots.curves(events, ["d_real", "d_fake"], title="D's verdict on real and generated images",
+    right.plotly_chart(plots.curves(events, ["d_real", "d_fake"], title=t("gan.finetune.verdict_title"),
                                     height=260), key="gan_ft_scores")
     last = next((e for e in reversed(events) if "samples" in e), None)
     if last is not None:
-        st.plotly_chart(plots.image_grid(last["samples"] / 255.0, title=f"Step {last['step']}: two samples of each "
-                                         "class from fixed noise", cols=10, height_per_row=75, colorscale="gray",
+        st.plotly_chart(plots.image_grid(last["samples"] / 255.0, title=t("gan.finetune.samples_title",
+                                                                              step=last["step"]), cols=10, height_per_row=75, colorscale="gray",
                                          zrange=(0, 1), gap=0.003), key="gan_ft_samples")
 
 

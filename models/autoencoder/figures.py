@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo.i18n import t
 from zoo.plots import PALETTE, tidy
 
 
@@ -17,8 +18,8 @@ def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], m
     if clickable is not None:
         gx, gy = np.meshgrid(*clickable)
         fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=14, opacity=0),
-                                 name="click to decode", showlegend=False,
-                                 hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
+                                 name=t("autoencoder.map.click"), showlegend=False,
+                                 hovertemplate=t("autoencoder.map.hover")))
     for i, name in enumerate(classes):
         chosen = labels == i
         fig.add_trace(go.Scattergl(x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=name,
@@ -28,7 +29,7 @@ def latent_map(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], m
         fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", text=[name], textposition="top center",
                                  name=name, marker=dict(symbol="star", size=18, color="black",
                                                         line=dict(color="white", width=1.5))))
-    fig.update_xaxes(title="latent direction 1", zeroline=False)
-    fig.update_yaxes(title="latent direction 2", zeroline=False)
+    fig.update_xaxes(title=t("autoencoder.map.axis", n=1), zeroline=False)
+    fig.update_yaxes(title=t("autoencoder.map.axis", n=2), zeroline=False)
     fig.update_layout(legend=dict(itemsizing="constant"))
-    return tidy(fig, height, f"{len(points):,} test images in the VAE's latent plane, by class")
+    return tidy(fig, height, t("autoencoder.map.title", n=len(points)))

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from models.diffusion.model import Diffusion, DiffusionConfig
-from zoo import checkpoints, progress
+from zoo import checkpoints, i18n, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.layers.batches import AnalysisBatch, held_out_images
@@ -122,9 +122,9 @@ class DiffusionRecipe(ModuleRecipe):
         t = torch.full((len(images),), step, dtype=torch.long, device=device)
         noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(0)).to(device)
         x_t = model.q_sample(2 * images.to(device) - 1, t, noise)
-        return AnalysisBatch((x_t, t, torch.full_like(t, model.null_label)), labels, fashion_mnist.CLASSES,
-                             f"{source} noised to step t = {step} of {model.config.timesteps}, through the U-Net "
-                             "without their label (the null class), coloured by their class.", call="net")
+        return AnalysisBatch((x_t, t, torch.full_like(t, model.null_label)), labels, tuple(fashion_mnist.class_names()),
+                             i18n.t("diffusion.layers_batch", source=source, step=step, timesteps=model.config.timesteps),
+                             call="net")
 
 
 @torch.no_grad()

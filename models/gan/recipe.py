@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from models.gan.model import DCGAN, DCGANConfig
-from zoo import checkpoints, progress
+from zoo import checkpoints, i18n, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.jobs import deadline
@@ -111,9 +111,8 @@ class DCGANRecipe(ModuleRecipe):
         """Real test images through the discriminator (`score`), without the labels its last layer would read:
         the batch of the layer analysis (zoo.layers)."""
         images, labels, source = held_out_images(size)
-        return AnalysisBatch((images,), labels, fashion_mnist.CLASSES,
-                             f"{source} through the discriminator D (real images, given no label), coloured by "
-                             "their class.", call="score")
+        return AnalysisBatch((images,), labels, tuple(fashion_mnist.class_names()),
+                             i18n.t("gan.layers_batch", source=source), call="score")
 
 
 SHIPPED = {

@@ -71,7 +71,7 @@ def test_upload_is_noised_and_edited_and_a_bad_upload_shows_an_error(garment_png
 
 def test_fine_tuning_uploads_are_shown_and_a_bad_one_is_named(garment_png):
     at = open_page(PAGE)
-    at.radio(key="diff_ft_source").set_value("My images").run()
+    at.radio(key="diff_ft_source").set_value("mine").run()
     assert "diff_ft_start" not in [button.key for button in at.button]  # nothing to train on yet
     at.file_uploader(key="diff_ft_upload").set_value([("shirt.png", garment_png, "image/png"),
                                                       ("notes.png", b"not an image", "image/png")]).run()
