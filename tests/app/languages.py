@@ -11,11 +11,13 @@ from zoo import i18n
 
 TEXT_FIELDS = {"body", "label", "help", "placeholder", "options", "title", "caption", "value", "default_value_text"}
 """the proto fields of elements and widgets that hold text a person reads"""
+DATA_ELEMENTS = {"json", "code"}
+"""elements that show data as it is (a model card's JSON, generated text, code), not sentences of the zoo's"""
 PLOTLY_TEXT = {"text", "name", "ticktext", "hovertemplate"}
 """the keys of a Plotly figure's JSON that hold text a person reads (titles are {"text": ...})"""
 NAMES = ("Fashion-MNIST", "Deep Learning Zoo", "King James", "Karate Club", "CartPole", "Grad-CAM", "SmoothGrad",
          "SimCLR", "Word2Vec", "PyTorch", "Streamlit", "Plotly", "Adam", "ReLU", "GELU", "Softmax", "ResNet", "U-Net",
-         "DCGAN", "DDPM", "Transformer", "Skip-gram", "CBOW", "LeCun", "Zachary", "Ray", "Frechet Inception Distance")
+         "DCGAN", "DDPM", "DDIM", "SDEdit", "Transformer", "Skip-gram", "CBOW", "LeCun", "Zachary", "Ray", "Frechet Inception Distance")
 """proper names that stay in English in every language"""
 _CODE = re.compile(r"~~~.*?~~~|```.*?```|`[^`]*`|\$[^$]*\$|https?://\S+|\]\([^)]*\)|<[^>]+>|\{[^}]*\}", re.S)
 _WORD = r"(?<![\w-])[A-Za-z]{2,}(?:['’-][A-Za-z]+)*(?![\w-])"
@@ -28,7 +30,7 @@ def visible_texts(at: AppTest) -> list[str]:
     texts: list[str] = []
     for node in _nodes(at._tree):
         proto = getattr(node, "proto", None)
-        if proto is None:
+        if proto is None or getattr(node, "type", None) in DATA_ELEMENTS:
             continue
         texts.extend(_proto_texts(proto))
     return [text for text in texts if text.strip()]
