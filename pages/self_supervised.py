@@ -154,8 +154,8 @@ if probes:
 ten = table.get("10_per_class")
 if ten:
     draws = len(ten["draws"]["supervised"])
-    st.caption(t(f"self_supervised.probe.card.{'one' if draws == 1 else 'other'}", per_class=10,
-                 ssl=ten["self_supervised"], supervised=ten["supervised"], random=ten["random_encoder"], draws=draws))
+    st.caption(t("self_supervised.probe.card", per_class=10, ssl=ten["self_supervised"], supervised=ten["supervised"],
+                 random=ten["random_encoder"], draws=i18n.count("self_supervised.probe.draws", draws)))
 
 st.header(t("self_supervised.loss.header"))
 st.markdown(t("self_supervised.loss.text"))

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from zoo import settings
+from zoo import i18n, settings
 from zoo.i18n import t
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
@@ -306,8 +306,8 @@ def _check_class_counts(
     for folder in classes:
         count = len(by_class[folder])
         if count < min_per_class:
-            raise UploadError(t(f"uploads.class_too_small.{'one' if count == 1 else 'other'}", folder=folder,
-                                name=name, count=count, min=min_per_class))
+            raise UploadError(t("uploads.class_too_small", folder=folder, name=name,
+                                images=i18n.count("uploads.images", count), min=min_per_class))
 
 
 def _check_decoded_pixels(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str,
