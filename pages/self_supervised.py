@@ -122,8 +122,9 @@ if image is not None:
 st.header(t("self_supervised.probe.header"))
 table = m["label_efficiency"]
 st.markdown(t("self_supervised.probe.text"))
-source = st.radio(t("self_supervised.probe.source"), ["drawn", "zip"], horizontal=True, key="ssl_probe_source",
-                  format_func=lambda code: t(f"self_supervised.probe.source_option.{code}"))
+label_sources = {code: t(f"self_supervised.probe.source_option.{code}") for code in ("drawn", "zip")}
+source = st.radio(t("self_supervised.probe.source"), list(label_sources), horizontal=True, key="ssl_probe_source",
+                  format_func=label_sources.get)  # labels made in this run: the widget keeps its code across a switch
 probes = []
 if source == "drawn":
     a, b = st.columns([3, 1])
@@ -182,8 +183,9 @@ st.caption(t("self_supervised.loss.caption", temperature=temperature, loss=seen.
 st.header(t("self_supervised.finetune.header"))
 st.markdown(t("self_supervised.finetune.text", every=EVAL_EVERY, queries=MONITOR_QUERIES))
 a, b, c = st.columns(3)
-own = a.radio(t("self_supervised.finetune.source"), ["fashion", "mine"], key="ssl_ft_source",
-              format_func=lambda code: t(f"self_supervised.finetune.source_option.{code}")) == "mine"
+image_sources = {code: t(f"self_supervised.finetune.source_option.{code}") for code in ("fashion", "mine")}
+own = a.radio(t("self_supervised.finetune.source"), list(image_sources), key="ssl_ft_source",
+              format_func=image_sources.get) == "mine"
 lr = b.select_slider(t("self_supervised.finetune.lr"), [1e-5, 3e-5, 1e-4, 3e-4, 1e-3], value=1e-4,
                      format_func=lambda v: f"{v:.0e}", key="ssl_ft_lr")
 steps = c.slider(t("self_supervised.finetune.steps"), 10, 300, 50, step=10, key="ssl_ft_steps")
