@@ -79,10 +79,12 @@ with st.expander(t("self_supervised.views.strengths"), expanded=True):
     strengths = AugmentStrengths(
         crop_scale=a.slider(t("self_supervised.views.crop"), 0.1, 1.0, trained.crop_scale, step=0.05, key="ssl_crop"),
         flip=a.slider(t("self_supervised.views.flip"), 0.0, 1.0, trained.flip, step=0.1, key="ssl_flip"),
-        rotation=b.slider(t("self_supervised.views.rotation"), 0.0, 45.0, trained.rotation, step=5.0, key="ssl_rotation"),
+        rotation=b.slider(t("self_supervised.views.rotation"), 0.0, 45.0, trained.rotation, step=5.0,
+                          key="ssl_rotation"),
         brightness=b.slider(t("self_supervised.views.brightness"), 0.0, 0.9, trained.brightness, step=0.1,
                             key="ssl_brightness"),
-        contrast=c.slider(t("self_supervised.views.contrast"), 0.0, 0.9, trained.contrast, step=0.1, key="ssl_contrast"),
+        contrast=c.slider(t("self_supervised.views.contrast"), 0.0, 0.9, trained.contrast, step=0.1,
+                          key="ssl_contrast"),
         blur=c.slider(t("self_supervised.views.blur"), 0.0, 1.0, trained.blur, step=0.1, key="ssl_blur"),
         erase=d.slider(t("self_supervised.views.erase"), 0.0, 1.0, trained.erase, step=0.05, key="ssl_erase"))
     if d.button(t("self_supervised.views.redraw"), key="ssl_redraw"):
@@ -113,7 +115,8 @@ if method == "t-SNE" and marks:
 if image is not None:
     index, similarity = explore.nearest_neighbours(test.features, yours, 8)
     st.plotly_chart(plots.image_grid(test.images[index[0]] / 255.0,
-                                     title=t("self_supervised.neighbours.title", k=len(index[0]), total=len(test.labels)),
+                                     title=t("self_supervised.neighbours.title", k=len(index[0]),
+                                             total=len(test.labels)),
                                      titles=[f"{CLASSES[test.labels[i]]} · {i18n.number(s, '.2f')}"
                                              for i, s in zip(index[0], similarity[0])],
                                      cols=8, height_per_row=150, colorscale="gray", zrange=(0, 1)), key="ssl_neighbours")
@@ -213,7 +216,8 @@ else:
 
 
 def draw_finetune(events: list[dict]) -> None:
-    knn = plots.Metric(t("self_supervised.finetune.knn_name"), t("self_supervised.finetune.knn_axis"), plots.PROBABILITY)
+    knn = plots.Metric(t("self_supervised.finetune.knn_name"), t("self_supervised.finetune.knn_axis"),
+                       plots.PROBABILITY)
     loss = plots.Metric(t("self_supervised.finetune.loss_name"), t("self_supervised.finetune.loss_axis"), plots.LOSS)
     left, right = st.columns(2)
     left.plotly_chart(plots.curves(events, ["loss"], title=t("self_supervised.finetune.loss_title"),

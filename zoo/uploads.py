@@ -2,8 +2,8 @@
 time-series CSV, which `zoo.data.series` reads).
 
 Every failure becomes an `UploadError` whose text is one sentence to show the person as is, in their
-language (zoo/i18n/uploads.toml), never a traceback. Limits come from `ZOO_MAX_*` environment variables (see `limits`), read on
-every call so a server can tighten them without a code change.
+language (zoo/i18n/uploads.toml), never a traceback. Limits come from `ZOO_MAX_*` environment variables
+(see `limits`), read on every call so a server can tighten them without a code change.
 """
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from zoo.i18n import t
 from zoo.plots import ACCENT, PALETTE, PROBABILITY_AXIS, tidy
 
-METHODS = {"self_supervised": (ACCENT, "solid"), "supervised": (PALETTE[2], "dash"), "random_encoder": (PALETTE[8], "dot")}
+METHODS = {"self_supervised": (ACCENT, "solid"), "supervised": (PALETTE[2], "dash"),
+           "random_encoder": (PALETTE[8], "dot")}
 """the label-efficiency table's methods: colour, line style (legend names: self_supervised.figure.method.*)"""
 ALL_TRAINING_LABELS = 60000
 """the labels the card's probe on all labels was fitted on: every Fashion-MNIST training image's"""

@@ -40,7 +40,7 @@ MONITOR_BANK, MONITOR_QUERIES = 2000, 1000
 EVAL_EVERY = 25
 """the fine-tuning job measures its kNN accuracy every this many steps"""
 TRAINING_IMAGES = 60000
-"""Fashion-MNIST's training images: the shipped encoder trained on all of them, and the kNN on the card votes with them"""
+"""Fashion-MNIST's training images: the shipped encoder trained on all of them; the card's kNN votes with them"""
 MIN_OWN_IMAGES = 16
 """the fewest unlabelled images of the person's a fine-tuning run accepts: each view's negatives are its batch's other images"""
 EXPLAINED_PROBE_PER_CLASS, EXPLAINED_PROBE_TESTED = 500, 2000
