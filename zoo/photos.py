@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from zoo.i18n import t
 from zoo.uploads import load_image, to_rgb_or_l
 
 SIDE = 28
@@ -60,6 +61,18 @@ class PhotoSteps:
     def tensor(self) -> torch.Tensor:
         """The result as the image models take it: float (1, 28, 28) in [0, 1]."""
         return torch.from_numpy(self.result).unsqueeze(0)
+
+    def pictures(self) -> dict[str, np.ndarray]:
+        """Each step's picture under its numbered title, in the reader's language, in order."""
+        return {t(f"photos.step.{step}"): getattr(self, step) for step in STEPS}
+
+    def explanation(self) -> str:
+        """Why each step was taken, and what it did to this photo, in one paragraph for the reader."""
+        return t(f"photos.explanation.{'found' if self.found else 'not_found'}{'_inverted' if self.inverted else ''}")
+
+
+STEPS = ("grey", "background", "difference", "garment", "result")
+"""PhotoSteps' pictures in the order they are made (their titles: photos.step.* in zoo/i18n/photos.toml)"""
 
 
 def to_fashion_tensor(image: Image.Image) -> torch.Tensor:

@@ -1,9 +1,9 @@
 """Validation of what a person uploads: images, zips of class folders, text (and the text of a
 time-series CSV, which `zoo.data.series` reads).
 
-Every failure becomes an `UploadError` whose text is one sentence to show the person as is,
-never a traceback. Limits come from `ZOO_MAX_*` environment variables (see `limits`), read on
-every call so a server can tighten them without a code change.
+Every failure becomes an `UploadError` whose text is one sentence to show the person as is, in their
+language (zoo/i18n/uploads.toml), never a traceback. Limits come from `ZOO_MAX_*` environment variables
+(see `limits`), read on every call so a server can tighten them without a code change.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from typing import Iterator
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from zoo import settings
+from zoo import i18n, settings
+from zoo.i18n import t
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 """PIL format ids we open; phones' multi-picture JPEGs open through JPEG as "MPO"."""
@@ -90,11 +91,10 @@ def load_image(data: bytes, name: str = "upload", max_side: int = MAX_SIDE) -> I
     decoding, before any conversion, so no full-size copy is ever made in a wider mode."""
     limit = limits()
     if not data:
-        raise UploadError(f"{name} is empty.")
+        raise UploadError(t("uploads.empty", name=name))
     if len(data) > limit.max_upload_bytes:
-        raise UploadError(
-            f"{name} is {_size(len(data))}; the limit is {_size(limit.max_upload_bytes)} per file."
-        )
+        raise UploadError(t("uploads.too_large", name=name, size=_size(len(data)),
+                            limit=_size(limit.max_upload_bytes)))
     with _decoding(name), Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
         _check_pixels(opened, name, limit)
         image = ImageOps.exif_transpose(_shrink(opened, max_side))  # a copy: frame 0 alone, upright
@@ -110,14 +110,13 @@ def _decoding(name: str) -> Iterator[None]:
     except UploadError:
         raise
     except Image.DecompressionBombError as error:
-        raise UploadError(f"{name} declares too many pixels to decode safely.") from error
+        raise UploadError(t("uploads.decompression_bomb", name=name)) from error
     except UnidentifiedImageError as error:
-        raise UploadError(f"{name} is not an image format we accept ({_ACCEPTED}).") from error
+        raise UploadError(t("uploads.not_an_accepted_format", name=name, formats=_ACCEPTED)) from error
     except MemoryError as error:
-        raise UploadError(f"{name} needs more memory to decode than the server has free; "
-                          "please upload a smaller image.") from error
+        raise UploadError(t("uploads.out_of_memory", name=name)) from error
     except Exception as error:
-        raise UploadError(f"{name} is damaged or truncated and could not be decoded.") from error
+        raise UploadError(t("uploads.damaged_image", name=name)) from error
 
 
 def _check_pixels(opened: Image.Image, name: str, limit: UploadLimits) -> None:
@@ -125,9 +124,7 @@ def _check_pixels(opened: Image.Image, name: str, limit: UploadLimits) -> None:
     width, height = opened.size
     max_pixels = limit.max_jpeg_pixels if opened.format in ("JPEG", "MPO") else limit.max_pixels
     if width * height > max_pixels:
-        raise UploadError(
-            f"{name} is {width}x{height} pixels; the limit is {max_pixels:,} pixels, so please shrink it."
-        )
+        raise UploadError(t("uploads.too_many_pixels", name=name, width=width, height=height, limit=max_pixels))
 
 
 def _draft(opened: Image.Image, max_side: int) -> None:
@@ -158,7 +155,7 @@ def _shrink(opened: Image.Image, max_side: int) -> Image.Image:
     return image
 
 
-def to_rgb_or_l(image: Image.Image, name: str = "the image") -> Image.Image:
+def to_rgb_or_l(image: Image.Image, name: str | None = None) -> Image.Image:
     """Bring any PIL mode to "RGB" or "L": alpha and transparent colours over white, palettes
     and CMYK to RGB, bilevel to L, and 16/32-bit or float greyscale scaled to 8-bit L."""
     mode = image.mode
@@ -172,9 +169,7 @@ def to_rgb_or_l(image: Image.Image, name: str = "the image") -> Image.Image:
     try:
         return image.convert("L" if grey else "RGB")
     except ValueError as error:  # a mode PIL has no conversion for
-        raise UploadError(
-            f"{name} uses the colour mode {mode}, which we cannot convert; save it as RGB."
-        ) from error
+        raise UploadError(t("uploads.colour_mode", name=name or t("uploads.the_image"), mode=mode)) from error
 
 
 def _over_white(image: Image.Image, mode: str) -> Image.Image:
@@ -230,13 +225,12 @@ def read_class_folders(
     fill the memory."""
     limit = limits()
     if len(data) > limit.max_zip_bytes + limit.max_zip_files * 4096:  # no zip within the limits is this big
-        raise UploadError(
-            f"{name} is {_size(len(data))}; the limit is {_size(limit.max_zip_bytes)} unpacked."
-        )
+        raise UploadError(t("uploads.zip_too_large", name=name, size=_size(len(data)),
+                            limit=_size(limit.max_zip_bytes)))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception as error:  # zipfile raises several types on damaged input
-        raise UploadError(f"{name} is not a zip file we can open.") from error
+        raise UploadError(t("uploads.not_a_zip", name=name)) from error
     with archive:
         members = _check_directory(archive, name, limit)
         by_class = _group_by_class(members, name)
@@ -254,21 +248,16 @@ def _check_directory(archive: zipfile.ZipFile, name: str, limit: UploadLimits) -
     for info in archive.infolist():
         path = info.filename
         if path.startswith(("/", "\\")) or _DRIVE.match(path) or ".." in _SEPARATORS.split(path):
-            raise UploadError(
-                f"{name} contains the path '{path}', which points outside the zip, so we refuse it."
-            )
+            raise UploadError(t("uploads.path_outside", name=name, path=path))
         if info.flag_bits & 0x1:
-            raise UploadError(
-                f"{name} is password-protected ({path}); please upload it without a password."
-            )
+            raise UploadError(t("uploads.password", name=name, path=path))
     files = [info for info in archive.infolist() if not info.is_dir()]
     if len(files) > limit.max_zip_files:
-        raise UploadError(f"{name} holds {len(files):,} files; the limit is {limit.max_zip_files:,}.")
+        raise UploadError(t("uploads.too_many_files", name=name, count=len(files), limit=limit.max_zip_files))
     unpacked = sum(info.file_size for info in files)
     if unpacked > limit.max_zip_bytes:
-        raise UploadError(
-            f"{name} unpacks to {_size(unpacked)}; the limit is {_size(limit.max_zip_bytes)}."
-        )
+        raise UploadError(t("uploads.unpacks_too_large", name=name, size=_size(unpacked),
+                            limit=_size(limit.max_zip_bytes)))
     return files
 
 
@@ -280,28 +269,18 @@ def _group_by_class(members: list[zipfile.ZipInfo], name: str) -> dict[str, list
         if not parts or _is_junk(parts):
             continue
         if not parts[-1].lower().endswith(IMAGE_SUFFIXES):
-            raise UploadError(
-                f"{info.filename} in {name} is not an image; the zip may hold only images ({_ACCEPTED})."
-            )
+            raise UploadError(t("uploads.not_an_image_in_zip", member=info.filename, name=name, formats=_ACCEPTED))
         images.append((parts, info))
     if not images:
-        raise UploadError(
-            f"{name} holds no images; put them in one folder per class, e.g. cat/1.jpg and dog/1.jpg."
-        )
+        raise UploadError(t("uploads.no_images", name=name))
     if len({parts[0] for parts, _ in images}) == 1 and any(len(parts) > 2 for parts, _ in images):
         images = [(parts[1:], info) for parts, info in images]
     by_class: dict[str, list[zipfile.ZipInfo]] = {}
     for parts, info in images:
         if len(parts) == 1:
-            raise UploadError(
-                f"{info.filename} in {name} lies outside any class folder; "
-                "put every image in a folder named after its class."
-            )
+            raise UploadError(t("uploads.outside_class_folder", member=info.filename, name=name))
         if len(parts) > 2:
-            raise UploadError(
-                f"{info.filename} in {name} is in a sub-folder of a class folder; "
-                "put images directly in their class folder."
-            )
+            raise UploadError(t("uploads.sub_folder", member=info.filename, name=name))
         by_class.setdefault(parts[0], []).append(info)
     return by_class
 
@@ -320,18 +299,15 @@ def _check_class_counts(
     min_per_class: int,
 ) -> None:
     if len(classes) < min_classes:
-        raise UploadError(
-            f"{name} needs at least {min_classes} classes, found {len(classes)}: {', '.join(classes)}."
-        )
+        raise UploadError(t("uploads.too_few_classes", name=name, min=min_classes, count=len(classes),
+                            classes=", ".join(classes)))
     if len(classes) > max_classes:
-        raise UploadError(f"{name} has {len(classes)} class folders; at most {max_classes} are allowed.")
+        raise UploadError(t("uploads.too_many_classes", name=name, count=len(classes), max=max_classes))
     for folder in classes:
         count = len(by_class[folder])
         if count < min_per_class:
-            raise UploadError(
-                f"Class '{folder}' in {name} has {count} image{'s' * (count != 1)}; "
-                f"each class needs at least {min_per_class}."
-            )
+            raise UploadError(t("uploads.class_too_small", folder=folder, name=name,
+                                images=i18n.count("uploads.images", count), min=min_per_class))
 
 
 def _check_decoded_pixels(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str,
@@ -340,16 +316,14 @@ def _check_decoded_pixels(archive: zipfile.ZipFile, members: list[zipfile.ZipInf
     than ZOO_MAX_ZIP_PIXELS (a JPEG at the DCT scale `load_image` decodes it at), reading only headers."""
     total = 0
     for info in members:
-        with _member(archive, info, name) as stream, _decoding(f"In {name}: {info.filename}"), \
+        with _member(archive, info, name) as stream, \
+                _decoding(t("uploads.in_zip_member", name=name, member=info.filename)), \
                 Image.open(stream, formats=ACCEPTED_FORMATS) as opened:
-            _check_pixels(opened, f"{info.filename} in {name}", limit)
+            _check_pixels(opened, t("uploads.member_of_zip", member=info.filename, name=name), limit)
             _draft(opened, max_side)
             total += opened.width * opened.height
     if total > limit.max_zip_pixels:
-        raise UploadError(
-            f"The images in {name} decode to {total:,} pixels; the limit is {limit.max_zip_pixels:,} pixels, "
-            "so please shrink them or send fewer."
-        )
+        raise UploadError(t("uploads.zip_too_many_pixels", name=name, total=total, limit=limit.max_zip_pixels))
 
 
 @contextmanager
@@ -364,7 +338,7 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Itera
 
 
 def _damaged(info: zipfile.ZipInfo, name: str) -> UploadError:
-    return UploadError(f"{info.filename} in {name} could not be unpacked; the zip looks damaged.")
+    return UploadError(t("uploads.member_damaged", member=info.filename, name=name))
 
 
 def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, max_side: int) -> Image.Image:
@@ -375,7 +349,7 @@ def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, max
     try:
         return load_image(data, name=info.filename, max_side=max_side)
     except UploadError as error:
-        raise UploadError(f"In {name}: {error}") from error
+        raise UploadError(t("uploads.in_zip", name=name, error=error)) from error
 
 
 def load_text(data: bytes, name: str = "upload.txt") -> str:
@@ -386,16 +360,16 @@ def load_text(data: bytes, name: str = "upload.txt") -> str:
     Refused: another suffix, a file that is empty, over ZOO_MAX_TEXT_MB, binary (see
     `decode_text`), only whitespace, or fewer than MIN_DISTINCT_CHARS different characters."""
     if not name.lower().endswith(".txt"):
-        raise UploadError(f"{name} is not a .txt file; save your text as plain text (.txt).")
+        raise UploadError(t("uploads.not_txt", name=name))
     text = decode_text(data, name, limits().max_text_bytes, ".txt")
     if not text.strip():
-        raise UploadError(f"{name} holds only blank space; there is no text in it.")
+        raise UploadError(t("uploads.blank_text", name=name))
     distinct = sorted({ch for ch in text if not ch.isspace()})
     if len(distinct) == 1:
-        raise UploadError(f"{name} is just the character {distinct[0]!r} repeated; please upload real text.")
+        raise UploadError(t("uploads.one_character", name=name, character=repr(distinct[0])))
     if len(distinct) < MIN_DISTINCT_CHARS:
-        raise UploadError(f"{name} uses only {len(distinct)} different characters "
-                          f"({', '.join(map(repr, distinct))}); please upload real text.")
+        raise UploadError(t("uploads.few_characters", name=name, count=len(distinct),
+                            characters=", ".join(map(repr, distinct))))
     return text
 
 
@@ -403,10 +377,11 @@ def decode_text(data: bytes, name: str, max_bytes: int, suffix: str) -> str:
     """Bytes to str (UTF-8, else Windows-1252, else Latin-1) with "\\n" line ends. Binary means a NUL
     byte, or control characters in over 1% of the text: neither occurs in text a person saved."""
     if not data:
-        raise UploadError(f"{name} is empty.")
+        raise UploadError(t("uploads.empty", name=name))
     if len(data) > max_bytes:
-        raise UploadError(f"{name} is {_size(len(data))}; the limit is {_size(max_bytes)} per {suffix} file.")
-    binary = UploadError(f"{name} looks like a binary file, not text; save it as plain text ({suffix}, UTF-8).")
+        raise UploadError(t("uploads.text_too_large", name=name, size=_size(len(data)), limit=_size(max_bytes),
+                            suffix=suffix))
+    binary = UploadError(t("uploads.binary", name=name, suffix=suffix))
     if b"\x00" in data:
         raise binary
     try:
@@ -422,8 +397,9 @@ def decode_text(data: bytes, name: str, max_bytes: int, suffix: str) -> str:
 
 
 def _size(n_bytes: int) -> str:
+    """A file's size as the reader's language writes it: 1.5 MB, 12.0 KB, 300 bytes."""
     if n_bytes >= _MB:
-        return f"{n_bytes / _MB:.1f} MB"
+        return t("uploads.size.mb", size=n_bytes / _MB)
     if n_bytes >= 1024:
-        return f"{n_bytes / 1024:.1f} KB"
-    return f"{n_bytes} bytes"
+        return t("uploads.size.kb", size=n_bytes / 1024)
+    return t("uploads.size.bytes", size=n_bytes)

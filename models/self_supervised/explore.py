@@ -157,12 +157,14 @@ def similarity_matrix(model: SimCLR, images: torch.Tensor, temperature: float, s
 
 
 def one_of_each_class(n: int) -> tuple[torch.Tensor, list[str]]:
-    """`n` images of the shipped sample, taking the classes in turn (float (n, 1, 28, 28)), and a name for each."""
+    """`n` images of the shipped sample, taking the classes in turn (float (n, 1, 28, 28)), and a name for each
+    in the reader's language ("1: Sneaker")."""
     sample = fashion_mnist.load_sample()
     labels = sample.labels.numpy()
     rank_in_class = np.array([(labels[:i] == label).sum() for i, label in enumerate(labels)])
     order = np.lexsort((np.arange(len(labels)), rank_in_class))[:n]
-    names = [f"{k + 1}: {fashion_mnist.CLASSES[labels[i]]}" for k, i in enumerate(order)]
+    classes = fashion_mnist.class_names()
+    names = [f"{k + 1}: {classes[labels[i]]}" for k, i in enumerate(order)]
     return sample.floats()[torch.from_numpy(order)], names
 
 

@@ -7,19 +7,21 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo.i18n import t
 from zoo.plots import ACCENT, PALETTE, PROBABILITY_AXIS, tidy
 
-METHODS = {"self_supervised": ("SimCLR features, linear probe", ACCENT, "solid"),
-           "supervised": ("same encoder trained on the labels alone", PALETTE[2], "dash"),
-           "random_encoder": ("untrained encoder, linear probe", PALETTE[8], "dot")}
-"""the label-efficiency table's methods: legend name, colour, line style"""
+METHODS = {"self_supervised": (ACCENT, "solid"), "supervised": (PALETTE[2], "dash"),
+           "random_encoder": (PALETTE[8], "dot")}
+"""the label-efficiency table's methods: colour, line style (legend names: self_supervised.figure.method.*)"""
+ALL_TRAINING_LABELS = 60000
+"""the labels the card's probe on all labels was fitted on: every Fashion-MNIST training image's"""
 TICKS = [1, 2, 5, 10, 20, 50, 100]
 
 
 def feature_map(coords: np.ndarray, labels: np.ndarray, classes: Sequence[str], marks: dict[str, tuple[float, float]],
                 method: str, height: int = 500) -> go.Figure:
-    """Test images placed in 2-D by `method` (PCA or t-SNE), coloured by the class the encoder never saw,
-    named points starred on top."""
+    """Test images placed in 2-D by `method` (PCA or t-SNE), coloured by the class the encoder never saw (`classes`:
+    the names the reader reads), named points starred on top."""
     fig = go.Figure()
     for i, name in enumerate(classes):
         chosen = labels == i
@@ -31,8 +33,7 @@ def feature_map(coords: np.ndarray, labels: np.ndarray, classes: Sequence[str], 
     fig.update_xaxes(title=f"{method} 1", zeroline=False)
     fig.update_yaxes(title=f"{method} 2", zeroline=False)
     fig.update_layout(legend=dict(itemsizing="constant"))
-    return tidy(fig, height, f"{len(coords):,} test images by {method} of their features, coloured by the class "
-                             "the encoder never saw")
+    return tidy(fig, height, t("self_supervised.map.title", count=len(coords), method=method))
 
 
 def label_efficiency(table: dict[str, dict], all_labels: float, probes: Sequence[tuple[str, float, float]] = (),
@@ -42,20 +43,22 @@ def label_efficiency(table: dict[str, dict], all_labels: float, probes: Sequence
     rows = sorted(table.values(), key=lambda row: row["labelled_images"])
     per_class = [row["labelled_images"] / 10 for row in rows]
     fig = go.Figure()
-    for key, (name, color, dash) in METHODS.items():
+    for key, (color, dash) in METHODS.items():
+        name = t(f"self_supervised.figure.method.{key}")
         fig.add_trace(go.Scatter(x=per_class, y=[row[key] for row in rows], name=name, mode="lines+markers",
                                  line=dict(color=color, dash=dash), marker=dict(size=8),
-                                 hovertemplate=f"{name}<br>%{{x:,}} per class: %{{y:.1%}}<extra></extra>"))
+                                 hovertemplate=t("self_supervised.figure.hover", name=name)))
     fig.add_hline(y=all_labels, line=dict(color=ACCENT, width=1, dash="longdash"),
-                  annotation_text=f"SimCLR features, probe on all 60,000 labels: {all_labels:.1%}",
+                  annotation_text=t("self_supervised.figure.all_labels", labels=ALL_TRAINING_LABELS,
+                                    accuracy=all_labels),
                   annotation_position="top left", annotation_font_size=11)
     for i, (name, x, y) in enumerate(probes):
         fig.add_trace(go.Scatter(x=[x], y=[y], name=name, mode="markers",
                                  marker=dict(symbol="star", size=16, color=PALETTE[3 + i], line=dict(color="white", width=1)),
-                                 hovertemplate=f"{name}<br>%{{x:,.1f}} per class: %{{y:.1%}}<extra></extra>"))
-    fig.update_xaxes(title="labelled training images per class (log scale)", type="log", tickvals=TICKS)
-    fig.update_yaxes(title="test accuracy", **PROBABILITY_AXIS)
+                                 hovertemplate=t("self_supervised.figure.hover_probe", name=name)))
+    fig.update_xaxes(title=t("self_supervised.figure.x_axis"), type="log", tickvals=TICKS)
+    fig.update_yaxes(title=t("self_supervised.figure.y_axis"), **PROBABILITY_AXIS)
     fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
-    fig = tidy(fig, height, "How many labels each method needs", legend=True)
+    fig = tidy(fig, height, t("self_supervised.figure.title"), legend=True)
     fig.update_layout(margin=dict(t=110))
     return fig

@@ -4,6 +4,7 @@ probe (a logistic regression on the frozen features), on any (N, D) feature arra
 from __future__ import annotations
 
 import copy
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -87,15 +88,20 @@ class ProbeClassifier(torch.nn.Module):
     (N, n_classes) logits, with the encoder's feature maps open for Grad-CAM. The encoder is used, not copied, in
     the mode it is in (eval, as loaded): nothing here changes it."""
 
-    def __init__(self, encoder: torch.nn.Module, probe: LinearProbe, summary: str = ""):
+    def __init__(self, encoder: torch.nn.Module, probe: LinearProbe, summary: str | Callable[[], str] = ""):
         super().__init__()
         device = next(encoder.parameters()).device
         self.encoder = encoder
         self.register_buffer("mean", probe.mean.to(device))
         self.register_buffer("std", probe.std.to(device))
         self.linear = copy.deepcopy(probe.linear).to(device).requires_grad_(False)
-        self.summary = summary
-        """one sentence on what the probe was fitted on and how well it classifies"""
+        self._summary = summary
+
+    @property
+    def summary(self) -> str:
+        """One sentence on what the probe was fitted on and how well it classifies, in the reader's language: a
+        callable summary is asked anew each time, since one classifier serves every visitor."""
+        return self._summary() if callable(self._summary) else self._summary
 
     def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self.encoder.feature_maps(x)

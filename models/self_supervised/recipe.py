@@ -12,7 +12,7 @@ import torch
 from models.self_supervised.augment import AugmentStrengths, two_views
 from models.self_supervised.model import ConvEncoder, SimCLR, SimCLRConfig, SupervisedEncoder
 from models.self_supervised.probes import LinearProbe, ProbeClassifier, features, knn_accuracy
-from zoo import checkpoints, progress
+from zoo import checkpoints, i18n, progress
 from zoo.data import fashion_mnist
 from zoo.devices import pick_device
 from zoo.training.loop import is_last, make_optimizer, remember, resume, train_steps
@@ -37,6 +37,10 @@ RANDOM_ENCODER_SEED = 0
 """the seed of the untrained encoder reported as the floor"""
 MONITOR_BANK, MONITOR_QUERIES = 2000, 1000
 """the fine-tuning job's kNN monitor: labelled training images that vote, test images they are measured on"""
+EVAL_EVERY = 25
+"""the fine-tuning job measures its kNN accuracy every this many steps"""
+TRAINING_IMAGES = 60000
+"""Fashion-MNIST's training images: the shipped encoder trained on all of them; the card's kNN votes with them"""
 MIN_OWN_IMAGES = 16
 """the fewest unlabelled images of the person's a fine-tuning run accepts: each view's negatives are its batch's other images"""
 EXPLAINED_PROBE_PER_CLASS, EXPLAINED_PROBE_TESTED = 500, 2000
@@ -88,16 +92,15 @@ class SimCLRRecipe(ModuleRecipe):
         probe = LinearProbe(features(model.encoder, labelled.floats()), labelled.labels)
         tested = fashion_mnist.Split(test.images[:EXPLAINED_PROBE_TESTED], test.labels[:EXPLAINED_PROBE_TESTED])
         accuracy = probe.accuracy(features(model.encoder, tested.floats()), tested.labels)
-        return ProbeClassifier(model.encoder, probe, summary=(
-            f"SimCLR's frozen encoder, trained without labels, with a linear probe fitted on {len(chosen):,} labelled "
-            f"training images ({EXPLAINED_PROBE_PER_CLASS} per class): test accuracy {accuracy:.2%} on the first "
-            f"{len(tested):,} test images."))
+        return ProbeClassifier(model.encoder, probe, summary=partial(
+            i18n.t, "self_supervised.explained_probe", labelled=len(chosen), per_class=EXPLAINED_PROBE_PER_CLASS,
+            accuracy=accuracy, tested=len(tested)))
 
     def fit(self, model: torch.nn.Module, device: torch.device, state: dict[str, Any]) -> Iterator[dict]:
         """Contrastive training from `state` (empty for a fresh run), updated in place to resume on the same
         batches and views: the data order and the augmentations' random state are restored with the weights."""
         t = self.training
-        steps = t.epochs * (60000 // t.batch_size)
+        steps = t.epochs * (TRAINING_IMAGES // t.batch_size)
         layout = torch.channels_last if t.channels_last else torch.contiguous_format
         model.to(device, memory_format=layout)
         optimizer, scheduler = make_optimizer(model, t.lr, t.weight_decay, steps, "onecycle")
@@ -224,15 +227,14 @@ def supervised_accuracy(model: SupervisedEncoder, images: torch.Tensor, labels: 
 
 
 def finetune_simclr(name: str, lr: float, steps: int, images: np.ndarray | None = None, n_train: int = 2000,
-                    batch_size: int = 128, temperature: float | None = None, eval_every: int = 25,
+                    batch_size: int = 128, temperature: float | None = None, eval_every: int = EVAL_EVERY,
                     seed: int = 0) -> Iterator[dict]:
     """Job: continue the contrastive training of shipped encoder NAME, on the person's unlabelled uint8 (N, 28, 28)
     `images` or on `n_train` Fashion-MNIST training images, at the loss's `temperature` (None: the card's).
     Yields {step, loss, lr}, with `knn_accuracy` at step 0, every `eval_every` steps and at the end (MONITOR_QUERIES
     test images voted on by MONITOR_BANK labelled training images). Returns the weights as safetensors bytes."""
     if images is not None and len(images) < MIN_OWN_IMAGES:
-        raise ValueError(f"Contrastive training needs at least {MIN_OWN_IMAGES} images, since each image's negatives "
-                         f"are the other images of its batch; there are {len(images)}.")
+        raise ValueError(i18n.t("self_supervised.finetune.too_few_images", min=MIN_OWN_IMAGES, count=len(images)))
     torch.manual_seed(seed)
     model, _ = checkpoints.load(name, pick_device())
     recipe = checkpoints.recipe(name)

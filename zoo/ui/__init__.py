@@ -195,18 +195,10 @@ def _upload_input(key: str) -> tuple[torch.Tensor | None, str]:
 
 def _cleaning_steps(steps: photos.PhotoSteps, key: str) -> None:
     """The steps that made the upload look like Fashion-MNIST, side by side, and why each was taken."""
-    pictures = {"1 · Grey": steps.grey, "2 · Background": steps.background,
-                "3 · Difference": steps.difference, "4 · Garment": steps.garment, "5 · 28x28": steps.result}
-    for column, (title, pixels) in zip(st.columns(len(pictures)), pictures.items()):
-        column.plotly_chart(plots.image(photos.thumbnail(pixels), title, height=190), key=f"{key}_cleanup_{title[0]}")
-    negated = (", negated since the garment is darker: the dataset's garments are light on black"
-               if steps.inverted else "")
-    kept = ("**4** the garment: the largest connected parts of what stands out, holes filled; **5** cropped to "
-            "them, the longest side shrunk to 28 "
-            "and centred, as the dataset's images were made" if steps.found else
-            "**4** nothing stood out from the background, so **5** is the whole difference shrunk to 28x28")
-    st.caption(f"**2** a smooth surface fitted to the photo's border, so gradients and uneven light are followed "
-               f"under the garment; **3** how far each pixel is from it{negated}; {kept}.")
+    pictures = steps.pictures()
+    for number, (column, (title, pixels)) in enumerate(zip(st.columns(len(pictures)), pictures.items()), 1):
+        column.plotly_chart(plots.image(photos.thumbnail(pixels), title, height=190), key=f"{key}_cleanup_{number}")
+    st.caption(steps.explanation())
 
 
 def _drawing_input(key: str) -> tuple[torch.Tensor | None, str]:
