@@ -108,8 +108,9 @@ def test_a_shared_activation_joins_each_layer_it_follows_and_a_block_output_is_a
     analysis = analyse(SharedActivation(), AnalysisBatch((x,), np.zeros(16, int), ("all",), "noise"))
     assert [(layer.name, layer.kind) for layer in analysis.layers] == [
         ("layers.0", "Conv2d + ReLU"), ("layers.1", "Conv2d + ReLU"), ("block.conv", "Conv2d"),
-        ("block", "output of ResidualBlock")]
+        ("block", "ResidualBlock")]
     block = analysis.layers[-1]
+    assert block.block and block.shown_kind == "output of ResidualBlock"
     assert block.parameters == 0 and block.weights is None and block.dead_share == 0.5  # channel 1 never fires
     assert block.components.shape == (16, 2)  # each input's two channel means
 
