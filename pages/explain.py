@@ -55,8 +55,10 @@ ui.page_intro(t("explain.intro.title"), t("explain.intro.text"))
 
 ui.view_in_url("explain_model", "explain_source", "explain_gallery", "explain_epsilon")
 names = classifiers.image_classifiers()
-name = st.selectbox(t("explain.classifier"), list(names),
-                    format_func=lambda n: t("explain.classifier_option", title=names[n], name=n), key="explain_model")
+# the options' texts are made here, in the script's run (a format_func that translated when called would speak
+# the language of whichever thread calls it)
+shown_names = {n: t("explain.classifier_option", title=title, name=n) for n, title in names.items()}
+name = st.selectbox(t("explain.classifier"), list(names), format_func=shown_names.get, key="explain_model")
 model, card = ui.shared_model(name)
 try:
     classifier = explained_classifier(name)
@@ -73,7 +75,7 @@ pixels = image[0].numpy()
 with st.expander(t("explain.settings")):
     a, b, c = st.columns(3)
     baselines = a.radio(t("explain.ig_baseline"), list(IG_BASELINES), key="explain_ig_baseline",
-                        format_func=lambda code: t(f"explain.ig_baseline_option.{code}"))
+                        format_func={code: t(f"explain.ig_baseline_option.{code}") for code in IG_BASELINES}.get)
     steps = a.select_slider(t("explain.ig_steps"), IG_STEPS, value=32, key="explain_ig_steps",
                             help=t("explain.ig_steps_help"))
     samples = b.slider(t("explain.sg_samples"), 5, MAX_SMOOTHGRAD_SAMPLES, 25, step=5, key="explain_sg_n")
@@ -119,8 +121,8 @@ st.markdown(t("explain.best", method=best.attribution.title, score=best.curves.s
 st.header(t("explain.header.sanity"))
 st.markdown(t("explain.sanity_text"))
 st.plotly_chart(figures.randomisation_maps(comparison.methods), key="explain_randomised")
-st.markdown("  \n".join(t("explain.verdict_line", method=m.attribution.title, verdict=describe_correlation(m.correlation))
-                        for m in comparison.methods))
+st.markdown("  \n".join(t("explain.verdict_line", method=m.attribution.title,
+                          verdict=describe_correlation(m.correlation)) for m in comparison.methods))
 
 st.header(t("explain.header.flip"))
 st.markdown(t("explain.flip_text", class_name=class_name))

@@ -34,10 +34,6 @@ def percent(share: float | None) -> str | None:
     return None if share is None else i18n.number(100 * share, ".1f")
 
 
-def layer_option(i: int) -> str:
-    return t("layers.layer_option", depth=i + 1, name=layers[i].shown_name, kind=layers[i].shown_kind)
-
-
 ui.page_intro(t("layers.intro.title"), t("layers.intro.text"))
 
 ui.view_in_url("layers_checkpoint", "layers_method")
@@ -45,9 +41,11 @@ names = torch_checkpoints()
 if not names:
     st.warning(t("layers.no_checkpoints"))
     st.stop()
+# the options' texts are made in the script's run: a format_func that translated when called would speak the
+# language of whichever thread calls it
+shown_names = {n: t("layers.checkpoint_option", title=checkpoint_title(n), name=n) for n in names}
 name = st.selectbox(t("layers.checkpoint"), names, index=names.index("cnn-fashion") if "cnn-fashion" in names else 0,
-                    format_func=lambda n: t("layers.checkpoint_option", title=checkpoint_title(n), name=n),
-                    key="layers_checkpoint")
+                    format_func=shown_names.get, key="layers_checkpoint")
 st.caption(t("layers.word2vec_left_out"))
 model, _ = ui.shared_model(name)
 with st.spinner(t("layers.spinner", name=name)):
@@ -57,13 +55,16 @@ with st.spinner(t("layers.spinner", name=name)):
         st.error(str(error))
         st.stop()
 layers = analysis.layers
+layer_option = {i: t("layers.layer_option", depth=i + 1, name=layer.shown_name, kind=layer.shown_kind)
+                for i, layer in enumerate(layers)}.get
 st.caption(t("layers.batch_caption", description=analysis.description, seconds=analysis.seconds))
 
 st.header(t("layers.header.layers"))
 st.markdown(t("layers.layers_text", margin=SATURATION_MARGIN, share=SATURATED_SHARE))
 st.dataframe([{t("layers.column.depth"): i + 1, t("layers.column.layer"): layer.shown_name,
                t("layers.column.kind"): layer.shown_kind, t("layers.column.parameters"): i18n.number(layer.parameters),
-               t("layers.column.units"): i18n.number(layer.units) if layer.units else None, t("layers.column.dead"): percent(layer.dead_share),
+               t("layers.column.units"): i18n.number(layer.units) if layer.units else None,
+               t("layers.column.dead"): percent(layer.dead_share),
                t("layers.column.saturated"): percent(layer.saturated_share),
                t("layers.column.neighbours"): percent(layer.neighbours_agree)} for i, layer in enumerate(layers)],
              hide_index=True, height=min(36 * (len(layers) + 1), 420), key="layers_table")

@@ -86,14 +86,16 @@ st.header(t("runs.header.curves"))
 left, middle, right, far = st.columns(4)
 weight = left.slider(t("runs.smoothing"), 0.0, 0.99, 0.6, 0.01, key="runs_smoothing", help=t("runs.smoothing_help"))
 x_axis = middle.radio(t("runs.x_axis"), list(curves.X_AXES),
-                      format_func=lambda code: curves.axis_title(code)[0].upper() + curves.axis_title(code)[1:],
+                      format_func={code: curves.axis_title(code)[0].upper() + curves.axis_title(code)[1:]
+                                   for code in curves.X_AXES}.get,
                       key="runs_x")
 log_y = right.radio(t("runs.y_scale"), ["linear", "log"], horizontal=True, key="runs_y",
-                    format_func=lambda code: t(f"runs.y_option.{code}")) == "log"
+                    format_func={code: t(f"runs.y_option.{code}") for code in ("linear", "log")}.get) == "log"
 grouped = far.toggle(t("runs.group"), key="runs_group", help=t("runs.group_help"))
 spread = "min-max"
 if grouped:
-    spread = far.radio(t("runs.band"), list(curves.SPREADS), format_func=lambda code: t(curves.SPREADS[code]),
+    spread = far.radio(t("runs.band"), list(curves.SPREADS), format_func={code: t(key) for code, key in
+                                                                          curves.SPREADS.items()}.get,
                        key="runs_spread")
     if x_axis != "step":
         st.caption(t("runs.groups_by_step"))

@@ -62,7 +62,7 @@ def test_runs_that_differ_only_by_seed_form_one_group_with_mean_and_spread():
     np.testing.assert_allclose([std.low, std.high], [[1, 2, 3], [3, 4, 5]])  # std of two values 1 apart: 1
     late = record("d", steps=(1, 2, 3), values=(0.0, 0.0, 0.0))
     np.testing.assert_array_equal(curves.group_band([a, late], "g", "loss", 0.0).x, [1, 2])  # where both ran
-    assert curves.group_labels([[a, b], [other]]) == ["CNN: lr 0.1 (2 runs)", "CNN: lr 0.3 (1 run)"]
+    assert curves.group_labels([[a, b], [other]]) == ["CNN: lr=0.1 (2 runs)", "CNN: lr=0.3 (1 run)"]
 
 
 def test_labels_are_distinct_and_the_table_shows_last_values():

@@ -50,7 +50,8 @@ def held_out_images(size: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray,
 def fashion_images(size: int = BATCH_SIZE, seed: int = 0) -> AnalysisBatch:
     """The default batch: Fashion-MNIST test images through the model's forward, coloured by their class."""
     images, labels, source = held_out_images(size, seed)
-    return AnalysisBatch((images,), labels, tuple(fashion_mnist.class_names()), t("layers.fashion_batch", source=source))
+    return AnalysisBatch((images,), labels, tuple(fashion_mnist.class_names()),
+                         t("layers.fashion_batch", source=source))
 
 
 def batch_for(name: str, model: torch.nn.Module, size: int = BATCH_SIZE) -> AnalysisBatch:

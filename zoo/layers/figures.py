@@ -35,8 +35,8 @@ def layer_histograms(layer: LayerReport, height: int = 260) -> go.Figure:
                                         for hist, what, _ in shown])
     for col, (hist, what, color) in enumerate(shown, start=1):
         _bars(fig, hist, t(f"layers.figure.{what}"), color, col)
-        fig.update_xaxes(title_text=t("layers.figure.weight_value" if what == "weights" else "layers.figure.output_value"),
-                         row=1, col=col)
+        axis = "layers.figure.weight_value" if what == "weights" else "layers.figure.output_value"
+        fig.update_xaxes(title_text=t(axis), row=1, col=col)
         fig.update_yaxes(title_text=t("layers.figure.count_log"), type="log", dtick=1, exponentformat="power", row=1,
                          col=col)
     fig.update_layout(bargap=0)

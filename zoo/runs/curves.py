@@ -164,10 +164,11 @@ def group_labels(grouped: Sequence[Sequence[RunRecord]]) -> list[str]:
                         if any(other.get(key) != settings.get(key) for other in shared)})
     labels = []
     for group, settings in zip(grouped, shared):
-        what = ", ".join(f"{key} {_short(settings.get(key))}" for key in differing)
+        what = " · ".join(f"{key}={_short(settings.get(key))}" for key in differing)  # as code: keyword=value
         plural = "one" if len(group) == 1 else "many"
         if what:
-            labels.append(t(f"runs.group_label_settings.{plural}", page=page_title(group[0]), settings=what, n=len(group)))
+            labels.append(t(f"runs.group_label_settings.{plural}", page=page_title(group[0]), settings=what,
+                            n=len(group)))
         else:
             labels.append(t(f"runs.group_label.{plural}", page=page_title(group[0]), n=len(group)))
     return labels

@@ -44,7 +44,8 @@ _STATES = ("queued", "running", "done", "failed", "cancelled", "timed_out", "exp
 
 
 class RunsFileError(UploadError):
-    """A runs file that cannot be read; the message is one sentence for the person who uploaded it, in their language."""
+    """A runs file that cannot be read; the message is one sentence for the person who uploaded it, in their
+    language."""
 
 
 # ---- writing ----------------------------------------------------------------------------------------------
@@ -128,7 +129,8 @@ def from_json(text: str, name: str = "the file") -> list[RunRecord]:
     try:
         document = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
-        raise RunsFileError(t("runs.file.bad_json", name=name, error=getattr(error, "msg", "nested too deeply"))) from None
+        problem = getattr(error, "msg", "nested too deeply")
+        raise RunsFileError(t("runs.file.bad_json", name=name, error=problem)) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise RunsFileError(t("runs.file.not_runs_file", name=name, format=FORMAT))
     if document.get("version") != VERSION:
