@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo import jobs
+from zoo import i18n, jobs
 from zoo.jobs import run_log
 from zoo.jobs.run_log import RunLog, RunRecord
 from zoo.runs import curves, files, repeat
@@ -73,6 +73,18 @@ def test_labels_are_distinct_and_the_table_shows_last_values():
     assert (row["steps"], row["seconds"], row["loss"]) == (2, 3.8, 3.0)
     assert curves.curve_metrics([record(steps=(5,), values=(1.0,)), record()]) == ["loss"]
     assert curves.curve_metrics([record(steps=(5,), values=(1.0,))]) == []
+
+
+def test_labels_and_refusals_speak_the_readers_language():
+    runs = [record("a"), record("b", lr=0.3)]
+    with i18n.speaking("ru"):
+        assert curves.run_labels(runs)[0] == "CNN, свёрточная сеть 00:16:30, сид 0"
+        assert curves.group_labels(curves.groups(runs))[1] == "CNN, свёрточная сеть: lr=0.3 (запусков: 1)"
+        assert curves.table_rows(runs, ["a", "b"], [])[0]["state"] == "завершён"
+        with pytest.raises(files.RunsFileError, match="^Файл big.json весит 20,0 МБ"):
+            files.read_runs(b" " * (files.MAX_FILE_BYTES + 1), "big.json")
+    with i18n.speaking("zh"):
+        assert repeat.why_not_repeatable(record()).startswith("它用你的数据")
 
 
 # ---- files --------------------------------------------------------------------------------------------------
