@@ -2,7 +2,7 @@
 TensorBoard."""
 import streamlit as st
 
-from zoo import jobs, plots, ui, uploads
+from zoo import i18n, jobs, plots, ui, uploads
 from zoo.i18n import t
 from zoo.runs import curves, figures, files, repeat
 
@@ -21,11 +21,6 @@ def column_titles(metrics: list[str]) -> dict[str, str]:
         taken = names.count(name) > 1 or name in titles.values()
         titles[metric] = t("runs.column.metric_key", name=name, field=metric) if taken else name
     return titles
-
-
-def plural(n: int) -> str:
-    """The catalogue's plural form for a count: "one" or "many" (Chinese and Russian texts read right with either)."""
-    return "one" if n == 1 else "many"
 
 
 ui.page_intro(t("runs.intro.title"), t("runs.intro.text"))
@@ -50,9 +45,9 @@ with st.expander(t("runs.upload_expander"), expanded=not own):
             uploaded = [record for record in read if record.id not in here]
             mine = len(read) - len(uploaded)
             if mine:
-                st.success(t(f"runs.read_mine.{plural(len(read))}", n=len(read), file=upload.name, mine=mine))
+                st.success(i18n.count("runs.read_mine", len(read), file=upload.name, mine=mine))
             else:
-                st.success(t(f"runs.read.{plural(len(read))}", n=len(read), file=upload.name))
+                st.success(i18n.count("runs.read", len(read), file=upload.name))
 
 records = own + uploaded
 if not records:
@@ -171,7 +166,7 @@ else:
         times = st.number_input(t("runs.times"), 1, repeat.MAX_REPEATS, 3, key="runs_repeat_times")
         seeds = repeat.other_seeds(record, int(times))
         busy = "runs_repeats" in st.session_state and not st.session_state["runs_repeats"].done
-        if st.button(t(f"runs.repeat_button.{plural(len(seeds))}", seeds=", ".join(map(str, seeds))), key="runs_repeat",
+        if st.button(i18n.count("runs.repeat_button", len(seeds), seeds=", ".join(map(str, seeds))), key="runs_repeat",
                      disabled=busy, help=t("runs.repeat_help")):
             st.session_state["runs_repeats"] = repeat.Repeats(record, seeds)
 if "runs_repeats" in st.session_state and not st.session_state["runs_repeats"].done:

@@ -79,7 +79,7 @@ def test_labels_and_refusals_speak_the_readers_language():
     runs = [record("a"), record("b", lr=0.3)]
     with i18n.speaking("ru"):
         assert curves.run_labels(runs)[0] == "CNN, свёрточная сеть 00:16:30, сид 0"
-        assert curves.group_labels(curves.groups(runs))[1] == "CNN, свёрточная сеть: lr=0.3 (запусков: 1)"
+        assert curves.group_labels(curves.groups(runs))[1] == "CNN, свёрточная сеть: lr=0.3 (1 запуск)"
         assert curves.table_rows(runs, ["a", "b"], [])[0]["state"] == "завершён"
         with pytest.raises(files.RunsFileError, match="^Файл big.json весит 20,0 МБ"):
             files.read_runs(b" " * (files.MAX_FILE_BYTES + 1), "big.json")

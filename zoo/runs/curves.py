@@ -165,12 +165,10 @@ def group_labels(grouped: Sequence[Sequence[RunRecord]]) -> list[str]:
     labels = []
     for group, settings in zip(grouped, shared):
         what = " · ".join(f"{key}={_short(settings.get(key))}" for key in differing)  # as code: keyword=value
-        plural = "one" if len(group) == 1 else "many"
         if what:
-            labels.append(t(f"runs.group_label_settings.{plural}", page=page_title(group[0]), settings=what,
-                            n=len(group)))
+            labels.append(i18n.count("runs.group_label_settings", len(group), page=page_title(group[0]), settings=what))
         else:
-            labels.append(t(f"runs.group_label.{plural}", page=page_title(group[0]), n=len(group)))
+            labels.append(i18n.count("runs.group_label", len(group), page=page_title(group[0])))
     return labels
 
 
