@@ -57,7 +57,7 @@ pixels = image[0].numpy()
 with st.spinner(t("cnn.measuring")):
     why = most_faithful_map(pixels)
 best = why.most_faithful
-st.markdown(t("cnn.most_faithful", n=len(why.methods), method=best.attribution.method))
+st.markdown(t("cnn.most_faithful", n=len(why.methods), method=best.attribution.title))
 a, _ = st.columns(2)
 a.plotly_chart(figures.evidence_overlay(pixels, best.attribution), key="cnn_why")
 st.page_link("pages/explain.py", icon=":material/psychology_alt:",

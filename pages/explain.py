@@ -4,127 +4,138 @@ takes to flip the prediction."""
 import numpy as np
 import streamlit as st
 
-from zoo import plots, ui
+from zoo import i18n, plots, ui
 from zoo.data import fashion_mnist
 from zoo.data.errors import DataNotFoundError
 from zoo.explain import classifiers, figures
-from zoo.explain.attributions import MAX_IG_STEPS, MAX_SMOOTHGRAD_SAMPLES, OCCLUSION_PATCHES, WHAT_EACH_MEASURES, Options
+from zoo.explain.attributions import MAX_IG_STEPS, MAX_SMOOTHGRAD_SAMPLES, OCCLUSION_PATCHES, Options, what_it_measures
 from zoo.explain.comparison import Comparison, as_image, compare_methods, describe_correlation
 from zoo.explain.sensitivity import Flip, flip_prediction
+from zoo.i18n import t
 
 KEPT = 16
 """explanations and attacks one session keeps: a rerun with the same image and settings recomputes nothing"""
-IG_BASELINES = {"black and blurred": ("black", "blurred"), "black": ("black",), "blurred": ("blurred",)}
+IG_BASELINES = {"both": ("black", "blurred"), "black": ("black",), "blurred": ("blurred",)}
+"""the baselines of integrated gradients a person may pick, by code (explain.toml's ig_baseline_option.*)"""
 IG_STEPS = [8, 16, 32, 64, MAX_IG_STEPS]
 
 
-@st.cache_resource(show_spinner="Building the classifier to explain, once per server…")
-def explained_classifier(name: str):
+@st.cache_resource(show_spinner=False)
+def _explained_classifier(name: str):
     return classifiers.as_classifier(name, ui.shared_model(name)[0])
 
 
-@st.cache_data(scope="session", max_entries=KEPT, ttl="1h", show_spinner="Explaining it by every method, then "
-                                                                          "measuring each…")
+def explained_classifier(name: str):
+    with st.spinner(t("explain.spinner.classifier")):
+        return _explained_classifier(name)
+
+
+@st.cache_data(scope="session", max_entries=KEPT, ttl="1h", show_spinner=False)
+def _explanations(name: str, pixels: np.ndarray, options: Options) -> Comparison:
+    return compare_methods(_explained_classifier(name), pixels, options)
+
+
 def explanations(name: str, pixels: np.ndarray, options: Options) -> Comparison:
-    return compare_methods(explained_classifier(name), pixels, options)
+    """Every method on the image, measured; language-free (its notes speak when read), so kept across a switch."""
+    with st.spinner(t("explain.spinner.explaining")):
+        return _explanations(name, pixels, options)
 
 
-@st.cache_data(scope="session", max_entries=KEPT, ttl="1h", show_spinner="Attacking the prediction…")
+@st.cache_data(scope="session", max_entries=KEPT, ttl="1h", show_spinner=False)
+def _attack(name: str, pixels: np.ndarray, epsilon: float) -> Flip:
+    return flip_prediction(_explained_classifier(name), as_image(pixels), epsilon)
+
+
 def attack(name: str, pixels: np.ndarray, epsilon: float) -> Flip:
-    return flip_prediction(explained_classifier(name), as_image(pixels), epsilon)
+    with st.spinner(t("explain.spinner.attacking")):
+        return _attack(name, pixels, epsilon)
 
 
-ui.page_intro(
-    "Explain a prediction",
-    "Attribution methods paint the pixels a classifier's answer rests on, but they disagree with each other, and "
-    "some paint much the same picture whatever the model has learned. This page runs six of them on your image and "
-    "measures each: does removing the pixels it points at really lower the model's confidence, and does its map "
-    "change when the model's learned top layer is swapped for a random one?")
+ui.page_intro(t("explain.intro.title"), t("explain.intro.text"))
 
 ui.view_in_url("explain_model", "explain_source", "explain_gallery", "explain_epsilon")
 names = classifiers.image_classifiers()
-name = st.selectbox("Classifier", list(names), format_func=lambda n: f"{names[n]} · {n}", key="explain_model")
+# the options' texts are made here, in the script's run (a format_func that translated when called would speak
+# the language of whichever thread calls it)
+shown_names = {n: t("explain.classifier_option", title=title, name=n) for n, title in names.items()}
+name = st.selectbox(t("explain.classifier"), list(names), format_func=shown_names.get, key="explain_model")
 model, card = ui.shared_model(name)
 try:
     classifier = explained_classifier(name)
 except DataNotFoundError as error:
-    st.error(f"This classifier is fitted on the Fashion-MNIST training images, which are not here: {error}")
+    st.error(t("explain.no_training_data", error=error))
     st.stop()
 st.caption(classifiers.summary(classifier, card))
 
-st.header("1. The image")
+st.header(t("explain.header.image"))
 image, caption = ui.fashion_image_input("explain")
 if image is None:
     st.stop()
 pixels = image[0].numpy()
-with st.expander("The methods' settings"):
+with st.expander(t("explain.settings")):
     a, b, c = st.columns(3)
-    baselines = a.radio("Integrated gradients' baseline", list(IG_BASELINES), key="explain_ig_baseline")
-    steps = a.select_slider("Integrated gradients' steps", IG_STEPS, value=32, key="explain_ig_steps",
-                            help="More steps sum closer to the score's rise.")
-    samples = b.slider("SmoothGrad's noisy copies", 5, MAX_SMOOTHGRAD_SAMPLES, 25, step=5, key="explain_sg_n")
-    noise = b.slider("SmoothGrad's noise (share of the pixel range)", 0.05, 0.5, 0.15, step=0.05, key="explain_sg_noise")
-    patch = c.slider("Occlusion's square (pixels)", *OCCLUSION_PATCHES, 4, key="explain_patch",
-                     help="Laid every half its size (every 2 pixels at least): small squares take more passes.")
+    baselines = a.radio(t("explain.ig_baseline"), list(IG_BASELINES), key="explain_ig_baseline",
+                        format_func={code: t(f"explain.ig_baseline_option.{code}") for code in IG_BASELINES}.get)
+    steps = a.select_slider(t("explain.ig_steps"), IG_STEPS, value=32, key="explain_ig_steps",
+                            help=t("explain.ig_steps_help"))
+    samples = b.slider(t("explain.sg_samples"), 5, MAX_SMOOTHGRAD_SAMPLES, 25, step=5, key="explain_sg_n")
+    noise = b.slider(t("explain.sg_noise"), 0.05, 0.5, 0.15, step=0.05, key="explain_sg_noise")
+    patch = c.slider(t("explain.patch"), *OCCLUSION_PATCHES, 4, key="explain_patch", help=t("explain.patch_help"))
 options = Options(ig_steps=steps, ig_baselines=IG_BASELINES[baselines], smoothgrad_samples=samples,
                   smoothgrad_noise=noise, occlusion_patch=patch, occlusion_stride=max(2, patch // 2))
 comparison = explanations(name, pixels, options)
-class_name = fashion_mnist.CLASSES[comparison.target]
+class_names = fashion_mnist.class_names()
+class_name = class_names[comparison.target]
 left, right = st.columns([1, 2])
 with left:
-    st.plotly_chart(plots.image(pixels, "What the model sees (28x28)"), key="explain_seen")
+    st.plotly_chart(plots.image(pixels, t("explain.seen_title")), key="explain_seen")
     st.caption(caption)
 with right:
-    st.subheader(f"{class_name} · {comparison.probabilities[comparison.target]:.1%}")
-    st.plotly_chart(plots.probability_bars(comparison.probabilities, fashion_mnist.CLASSES,
-                                           title="The five likeliest classes", top=5), key="explain_probs")
+    st.subheader(t("explain.prediction", class_name=class_name,
+                   probability=comparison.probabilities[comparison.target]))
+    st.plotly_chart(plots.probability_bars(comparison.probabilities, class_names, title=t("explain.probs_title"),
+                                           top=5), key="explain_probs")
 
-st.header("2. Every method, one colour scale")
-st.markdown("Each map is divided by its own largest value, so all share one scale: red pixels count for "
-            f"**{class_name}**, blue ones against it. Saliency and SmoothGrad measure sensitivity and Grad-CAM is "
-            "rectified, so theirs are never blue.")
+st.header(t("explain.header.methods"))
+st.markdown(t("explain.methods_text", class_name=class_name))
 st.plotly_chart(figures.attribution_maps(comparison.methods, class_name), key="explain_maps")
-st.dataframe([{"method": m.attribution.method, "what it measures": WHAT_EACH_MEASURES[m.attribution.method],
-               "images forward": m.attribution.forward, "images backward": m.attribution.backward,
-               "milliseconds": round(m.attribution.ms, 1)} for m in comparison.methods], hide_index=True)
-st.caption(f"Cost: images passed through the model and the milliseconds of the call that drew these maps, on "
-           f"{ui.device_name()}, while other visitors may share it.")
+st.dataframe([{t("explain.column.method"): m.attribution.title,
+               t("explain.column.measures"): what_it_measures(m.attribution.method),
+               t("explain.column.forward"): m.attribution.forward, t("explain.column.backward"): m.attribution.backward,
+               t("explain.column.ms"): i18n.number(m.attribution.ms, ",.1f")} for m in comparison.methods],
+             hide_index=True)
+st.caption(t("explain.cost", device=ui.device_name()))
 for m in comparison.methods:
     if m.attribution.note:
-        st.caption(f"**{m.attribution.method}**: {m.attribution.note}.")
+        st.caption(t("explain.note", method=m.attribution.title, note=m.attribution.note))
 
-st.header("3. Which map is faithful?")
-st.markdown("Black out the pixels in the order a map ranks them (deletion), or reveal them on a black image "
-            "(insertion), and read the probability of the class each time. A faithful map makes it fall fast when "
-            "its pixels go and rise fast when they come back.")
+st.header(t("explain.header.faithful"))
+st.markdown(t("explain.faithful_text"))
 a, b = st.columns(2)
 a.plotly_chart(figures.faithfulness_curves(comparison.methods, class_name, "deletion"), key="explain_deletion")
 b.plotly_chart(figures.faithfulness_curves(comparison.methods, class_name, "insertion"), key="explain_insertion")
 best = comparison.most_faithful
-st.markdown(f"On this image **{best.attribution.method}** is the most faithful: insertion's area minus deletion's is "
-            f"{best.curves.score:.2f} (deletion {best.curves.deletion_area:.2f}, insertion "
-            f"{best.curves.insertion_area:.2f}). Another image, or another classifier, may crown another method.")
+st.markdown(t("explain.best", method=best.attribution.title, score=best.curves.score,
+              deletion=best.curves.deletion_area, insertion=best.curves.insertion_area))
 
-st.header("4. Sanity check: randomise the top layer")
-st.markdown("After Adebayo et al. (2018): a copy of the model gets a random top layer, and each method draws its map "
-            "again. A map that barely changes did not come from what the model learned.")
+st.header(t("explain.header.sanity"))
+st.markdown(t("explain.sanity_text"))
 st.plotly_chart(figures.randomisation_maps(comparison.methods), key="explain_randomised")
-st.markdown("  \n".join(f"**{m.attribution.method}**: {describe_correlation(m.correlation)}" for m in comparison.methods))
+st.markdown("  \n".join(t("explain.verdict_line", method=m.attribution.title,
+                          verdict=describe_correlation(m.correlation)) for m in comparison.methods))
 
-st.header("5. How little it takes to flip it")
-st.markdown("A gradient attack nudges every pixel a little, never more than epsilon, in the direction that lowers "
-            f"the model's belief in **{class_name}**, and stops as soon as another class wins.")
-epsilon = st.slider("Epsilon: the most any pixel may change (pixels run from 0 to 1)", 0.01, 0.3, 0.05, step=0.01,
-                    key="explain_epsilon")
+st.header(t("explain.header.flip"))
+st.markdown(t("explain.flip_text", class_name=class_name))
+epsilon = st.slider(t("explain.epsilon"), 0.01, 0.3, 0.05, step=0.01, key="explain_epsilon")
 flip = attack(name, pixels, epsilon)
 left, middle, right = st.columns(3)
-left.plotly_chart(plots.image(flip.image, "The perturbed image"), key="explain_attacked")
-middle.plotly_chart(figures.perturbation(flip.perturbation, epsilon, "What the attack changed"),
+left.plotly_chart(plots.image(flip.image, t("explain.attacked_title")), key="explain_attacked")
+middle.plotly_chart(figures.perturbation(flip.perturbation, epsilon, t("explain.perturbation_title")),
                     key="explain_perturbation")
 if flip.flipped:
-    right.subheader(f"{fashion_mnist.CLASSES[flip.new_class]} · {flip.new_probability:.1%}")
-    right.markdown(f"After {flip.steps} steps, with no pixel moved more than {flip.size:.3f}, the model says "
-                   f"**{fashion_mnist.CLASSES[flip.new_class]}** instead of {class_name}.")
+    new_class = class_names[flip.new_class]
+    right.subheader(t("explain.prediction", class_name=new_class, probability=flip.new_probability))
+    right.markdown(t("explain.flipped", steps=flip.steps, size=flip.size, new_class=new_class, class_name=class_name))
 else:
-    right.subheader(f"Still {class_name} · {flip.new_probability:.1%}")
-    right.markdown(f"{flip.steps} steps within epsilon {epsilon:.2f} did not flip it: try a larger epsilon.")
+    right.subheader(t("explain.still", class_name=class_name, probability=flip.new_probability))
+    right.markdown(t("explain.not_flipped", steps=flip.steps, epsilon=epsilon))

@@ -52,7 +52,7 @@ def test_a_cnn_fine_tune_started_on_its_page_shows_with_its_curves_and_weight_hi
     assert not at.exception and not at.error
     [row] = at.dataframe[0].value.to_dict("records")
     assert (row["page"], row["checkpoint"], row["state"], row["steps"], row["from"]) == (
-        "cnn", "cnn-fashion", "done", 10, "this session")
+        "CNN", "cnn-fashion", "done", 10, "this session")
     assert '"training loss"' in chart(at, "runs_chart_loss").proto.spec
     assert "held-out accuracy" in chart(at, "runs_chart_accuracy").proto.spec
     histograms = [c for c in at.get("plotly_chart") if c.key.startswith("runs_histogram_")]

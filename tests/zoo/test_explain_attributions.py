@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tests.zoo.explain_models import READ, image, linear_reader, smooth_net
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.data import fashion_mnist
 from zoo.explain.attributions import (Options, WHAT_EACH_MEASURES, attribute_all, blurred, class_logits,
                                       integrated_gradients, occlusion, occlusion_positions)
@@ -94,3 +94,17 @@ def test_the_shared_model_is_only_read():
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert not model.training
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_a_map_computed_once_reads_in_every_language():
+    """A comparison is cached per session whatever the language: its method names and notes are read out in the
+    language in force when they are shown."""
+    model, x = linear_reader(), image()
+    found = {a.method: a for a in attribute_all(model, x, 0, Options(ig_steps=8, smoothgrad_samples=4))}
+    ig = found["Integrated gradients, black"]
+    assert str(ig.note).startswith("the map sums to") and ig.title == "Integrated gradients, black"
+    with i18n.speaking("ru"):
+        assert str(ig.note).startswith("сумма карты") and ig.title == "Интегрированные градиенты (от чёрного)"
+        assert str(found["Occlusion"].note).startswith("квадраты 4x4 с шагом 2")
+    with i18n.speaking("zh"):
+        assert str(ig.note).startswith("图的总和为") and found["Saliency"].title == "显著性"

@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.layers.analysis import (BINS, analyse, analyse_checkpoint, evenly_spaced, nearest_neighbour_agreement,
                                  torch_checkpoints, tsne_map)
 from zoo.layers.batches import NEXT_CHARACTER_KINDS, AnalysisBatch, next_character_kind, text_windows
@@ -108,8 +108,11 @@ def test_a_shared_activation_joins_each_layer_it_follows_and_a_block_output_is_a
     analysis = analyse(SharedActivation(), AnalysisBatch((x,), np.zeros(16, int), ("all",), "noise"))
     assert [(layer.name, layer.kind) for layer in analysis.layers] == [
         ("layers.0", "Conv2d + ReLU"), ("layers.1", "Conv2d + ReLU"), ("block.conv", "Conv2d"),
-        ("block", "output of ResidualBlock")]
+        ("block", "ResidualBlock")]
     block = analysis.layers[-1]
+    assert block.block and block.shown_kind == "output of ResidualBlock"
+    with i18n.speaking("zh"):
+        assert block.shown_kind == "ResidualBlock 的输出"
     assert block.parameters == 0 and block.weights is None and block.dead_share == 0.5  # channel 1 never fires
     assert block.components.shape == (16, 2)  # each input's two channel means
 
@@ -142,6 +145,10 @@ def test_text_windows_are_coloured_by_the_character_after_them():
     kinds = [NEXT_CHARACTER_KINDS[next_character_kind(c)] for c in "aZ \n,7"]
     assert kinds == ["lowercase letter", "capital letter", "space or line break", "space or line break",
                      "punctuation or digit", "punctuation or digit"]
+    assert batch.classes == NEXT_CHARACTER_KINDS and batch.description.startswith("8 windows of 5 characters")
+    with i18n.speaking("ru"):
+        batch = text_windows(ids, chars, size=8, window=5)
+    assert batch.classes[0] == "строчная буква" and batch.description.startswith("Окна по 5 символов")
 
 
 def test_only_torch_checkpoints_are_analysed():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo import jobs
+from zoo import i18n, jobs
 from zoo.jobs import run_log
 from zoo.jobs.run_log import RunLog, RunRecord
 from zoo.runs import curves, files, repeat
@@ -62,17 +62,29 @@ def test_runs_that_differ_only_by_seed_form_one_group_with_mean_and_spread():
     np.testing.assert_allclose([std.low, std.high], [[1, 2, 3], [3, 4, 5]])  # std of two values 1 apart: 1
     late = record("d", steps=(1, 2, 3), values=(0.0, 0.0, 0.0))
     np.testing.assert_array_equal(curves.group_band([a, late], "g", "loss", 0.0).x, [1, 2])  # where both ran
-    assert curves.group_labels([[a, b], [other]]) == ["cnn: lr 0.1 (2 runs)", "cnn: lr 0.3 (1 run)"]
+    assert curves.group_labels([[a, b], [other]]) == ["CNN: lr=0.1 (2 runs)", "CNN: lr=0.3 (1 run)"]
 
 
 def test_labels_are_distinct_and_the_table_shows_last_values():
     runs = [record("a"), record("b"), record("c", seed=1)]
     labels = curves.run_labels(runs)
-    assert labels[0] == "cnn 00:16:30 seed 0" and len(set(labels)) == 3
+    assert labels[0] == "CNN 00:16:30 seed 0" and len(set(labels)) == 3
     [row, *_] = curves.table_rows(runs, labels, ["loss"])
     assert (row["steps"], row["seconds"], row["loss"]) == (2, 3.8, 3.0)
     assert curves.curve_metrics([record(steps=(5,), values=(1.0,)), record()]) == ["loss"]
     assert curves.curve_metrics([record(steps=(5,), values=(1.0,))]) == []
+
+
+def test_labels_and_refusals_speak_the_readers_language():
+    runs = [record("a"), record("b", lr=0.3)]
+    with i18n.speaking("ru"):
+        assert curves.run_labels(runs)[0] == "CNN, свёрточная сеть 00:16:30, сид 0"
+        assert curves.group_labels(curves.groups(runs))[1] == "CNN, свёрточная сеть: lr=0.3 (1 запуск)"
+        assert curves.table_rows(runs, ["a", "b"], [])[0]["state"] == "завершён"
+        with pytest.raises(files.RunsFileError, match="^Файл big.json весит 20,0 МБ"):
+            files.read_runs(b" " * (files.MAX_FILE_BYTES + 1), "big.json")
+    with i18n.speaking("zh"):
+        assert repeat.why_not_repeatable(record()).startswith("它用你的数据")
 
 
 # ---- files --------------------------------------------------------------------------------------------------

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from zoo.i18n import t
 
 BATCH = 64
 """images per forward and backward pass: a batch of paths, noisy copies or occluded images at a time"""
@@ -28,19 +30,34 @@ MAX_SMOOTHGRAD_SAMPLES = 50
 OCCLUSION_PATCHES = (2, 14)
 """the smallest and largest occluding square, in pixels"""
 
-WHAT_EACH_MEASURES = {
-    "Saliency": "how much a small change of each pixel would move the class's score (the gradient's size)",
-    "Input x gradient": "the gradient times the pixel: a first-order guess of each pixel's share of the score",
-    "Integrated gradients, black": "each pixel's share of the score's rise from a black image, summed along the "
-                                   "straight path to this one",
-    "Integrated gradients, blurred": "each pixel's share of the score's rise from a blurred copy: what the edges and "
-                                     "texture add",
-    "SmoothGrad": "saliency averaged over noisy copies of the image, which keeps what is stable and drops the "
-                  "speckle",
-    "Occlusion": "how far the class's probability falls when a black square covers the pixel",
-    "Grad-CAM": "which places of the last convolution's feature maps raise the score, enlarged to 28x28",
-}
-"""one line per method, in the order they are drawn"""
+METHODS = {"Saliency": "saliency", "Input x gradient": "input_x_gradient", "Integrated gradients, black": "ig_black",
+           "Integrated gradients, blurred": "ig_blurred", "SmoothGrad": "smoothgrad", "Occlusion": "occlusion",
+           "Grad-CAM": "grad_cam"}
+"""every method by its name in code (`Attribution.method`, English), with its name in the catalogues (explain.toml's
+method.* and measures.*), in the order they are drawn"""
+WHAT_EACH_MEASURES = {method: f"explain.measures.{slug}" for method, slug in METHODS.items()}
+"""the catalogue key of one line per method on what it measures, in the order they are drawn"""
+
+
+def method_name(method: str) -> str:
+    """A method's name (`Attribution.method`) as the reader's language writes it."""
+    return t(f"explain.method.{METHODS[method]}")
+
+
+def what_it_measures(method: str) -> str:
+    """One line on what the method measures, in the reader's language."""
+    return t(WHAT_EACH_MEASURES[method])
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence about one map, kept as its catalogue key and values so that a map computed (and cached) in one
+    language reads in any: `str(note)` speaks the language in force."""
+    key: str
+    values: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return t(self.key, **self.values)
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,13 @@ class Attribution:
     """images passed backward"""
     ms: float
     """the call's wall time"""
-    note: str = ""
+    note: Note | None = None
+    """what a reader should know about this map (`str(note)` in their language)"""
+
+    @property
+    def title(self) -> str:
+        """The method's name in the reader's language."""
+        return method_name(self.method)
 
     def scaled(self) -> np.ndarray:
         """The map divided by its largest magnitude: in [-1, 1], the scale every method shares."""
@@ -122,7 +145,7 @@ def class_probabilities(model: torch.nn.Module, images: torch.Tensor, target: in
     return F.softmax(class_logits(model, images), dim=1)[:, target]
 
 
-def _timed(method: Callable[[], tuple[np.ndarray, int, int, str]], name: str, signed: bool) -> Attribution:
+def _timed(method: Callable[[], tuple[np.ndarray, int, int, Note | None]], name: str, signed: bool) -> Attribution:
     start = time.perf_counter()
     values, forward, backward, note = method()
     return Attribution(name, values, signed, forward, backward, (time.perf_counter() - start) * 1000, note)
@@ -132,7 +155,7 @@ def saliency(model: torch.nn.Module, image: torch.Tensor, target: int) -> Attrib
     """|d logit / d pixel|: where a small change would move the score most."""
     def run():
         gradient = class_gradients(model, image, target)
-        return gradient[0, 0].abs().numpy(), 1, 1, ""
+        return gradient[0, 0].abs().numpy(), 1, 1, None
     return _timed(run, "Saliency", signed=False)
 
 
@@ -140,7 +163,7 @@ def input_x_gradient(model: torch.nn.Module, image: torch.Tensor, target: int) -
     """pixel x d logit / d pixel: the gradient weighted by what is there."""
     def run():
         gradient = class_gradients(model, image, target)
-        return (image.cpu() * gradient)[0, 0].numpy(), 1, 1, ""
+        return (image.cpu() * gradient)[0, 0].numpy(), 1, 1, None
     return _timed(run, "Input x gradient", signed=True)
 
 
@@ -166,8 +189,7 @@ def integrated_gradients(model: torch.nn.Module, image: torch.Tensor, target: in
         values = ((x - start) * gradients.mean(0, keepdim=True))[0, 0]
         ends = class_logits(model, torch.cat([x, start]))[:, target]
         rise, total = float(ends[0] - ends[1]), float(values.sum())
-        note = (f"the map sums to {total:.3f}; the class's logit rose {rise:.3f} from the baseline "
-                f"({abs(total - rise) / max(abs(rise), 1e-12):.1%} apart)")
+        note = Note("explain.note_ig", dict(total=total, rise=rise, gap=abs(total - rise) / max(abs(rise), 1e-12)))
         return values.numpy(), steps + 2, steps, note
     return _timed(run, name, signed=True)
 
@@ -180,7 +202,7 @@ def smoothgrad(model: torch.nn.Module, image: torch.Tensor, target: int, samples
         x = image.cpu()
         noisy = x + noise * torch.randn((samples, *x.shape[1:]), generator=generator)
         gradients = class_gradients(model, noisy, target)
-        return gradients.abs().mean(0)[0].numpy(), samples, samples, ""
+        return gradients.abs().mean(0)[0].numpy(), samples, samples, None
     return _timed(run, "SmoothGrad", signed=False)
 
 
@@ -204,7 +226,8 @@ def occlusion(model: torch.nn.Module, image: torch.Tensor, target: int, patch: i
         probabilities = class_probabilities(model, torch.cat([x, x * (1 - covers)]), target)
         falls = probabilities[0] - probabilities[1:]  # (P,)
         values = (falls.view(-1, 1, 1) * covers[:, 0]).sum(0) / covers[:, 0].sum(0)
-        return values.numpy(), len(corners) + 1, 0, f"{len(corners)} squares of {patch}x{patch}, {stride} apart"
+        return (values.numpy(), len(corners) + 1, 0,
+                Note("explain.note_occlusion", dict(squares=len(corners), patch=patch, stride=stride)))
     return _timed(run, "Occlusion", signed=True)
 
 
@@ -225,7 +248,7 @@ def grad_cam(model: torch.nn.Module, image: torch.Tensor, target: int) -> Attrib
             last = model.feature_maps(x)[-1]
             score = model.head_from_map(last)[0, target]
             (gradient,) = torch.autograd.grad(score, last)
-        return cam_from(last, gradient, tuple(x.shape[-2:])).float().cpu().numpy(), 1, 1, ""
+        return cam_from(last, gradient, tuple(x.shape[-2:])).float().cpu().numpy(), 1, 1, None
     return _timed(run, "Grad-CAM", signed=False)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import torch
 
 from zoo import checkpoints
+from zoo.i18n import t
+from zoo.layers.analysis import checkpoint_title
 from zoo.training.image_classifier import ImageClassifierRecipe
 
 
@@ -16,8 +18,9 @@ def _builds_classifier(recipe: Any) -> bool:
 
 
 def image_classifiers() -> dict[str, str]:
-    """{checkpoint name: title} of every checkpoint that is, or offers, a float (N, 1, 28, 28) -> logits classifier."""
-    return {name: recipe.title for name, recipe in sorted(checkpoints.registry().items())
+    """{checkpoint name: title in the reader's language} of every checkpoint that is, or offers, a float
+    (N, 1, 28, 28) -> logits classifier."""
+    return {name: checkpoint_title(name) for name, recipe in sorted(checkpoints.registry().items())
             if isinstance(recipe, ImageClassifierRecipe) or _builds_classifier(recipe)}
 
 
@@ -35,5 +38,5 @@ def summary(classifier: torch.nn.Module, card: dict[str, Any]) -> str:
     if own:
         return own
     metrics = card["metrics"]
-    return (f"{card['title']}, {card['parameters']:,} parameters: test accuracy {metrics['accuracy']:.2%} on "
-            f"{metrics['n']:,} held-out images.")
+    return t("explain.summary", title=card["title"], parameters=card["parameters"], accuracy=metrics["accuracy"],
+             n=metrics["n"])

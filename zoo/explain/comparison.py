@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from zoo.explain.attributions import Attribution, Options, attribute_all, class_logits
 from zoo.explain.faithfulness import Curves, deletion_insertion
 from zoo.explain.randomisation import rank_correlation, with_random_top_layer
+from zoo.i18n import t
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,11 @@ def compare_methods(model: torch.nn.Module, pixels: np.ndarray, options: Options
 
 
 def describe_correlation(correlation: float) -> str:
-    """The sanity check's verdict on one map, in a few words."""
+    """The sanity check's verdict on one map, in a few words of the reader's language."""
     if math.isnan(correlation):
-        return "blank after randomisation: it depends on the learned weights"
+        return t("explain.verdict.blank")
     if correlation >= 0.7:
-        return "nearly unchanged: it explains little of what the model learned"
+        return t("explain.verdict.unchanged")
     if correlation >= 0.4:
-        return "partly unchanged"
-    return "changed: it depends on the learned weights"
+        return t("explain.verdict.partly")
+    return t("explain.verdict.changed")

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from zoo import plots
 from zoo.explain.attributions import Attribution
 from zoo.explain.comparison import Measured
+from zoo.i18n import t
 
 EVIDENCE_SCALE = "RdBu_r"
 """red for the class, blue against it, white for nothing"""
@@ -26,18 +27,19 @@ def _with_colour_bar(fig: go.Figure, title: str) -> go.Figure:
 def attribution_maps(methods: Sequence[Measured], class_name: str, cols: int = 4) -> go.Figure:
     """Each method's map divided by its largest magnitude, all on one scale from -1 to 1."""
     maps = np.stack([m.attribution.scaled() for m in methods])
-    fig = plots.image_grid(maps, title=f"What each method says makes it a {class_name}: red for, blue against",
-                           titles=[m.attribution.method for m in methods], cols=cols, height_per_row=MAP_CELL_PX,
+    fig = plots.image_grid(maps, title=t("explain.figure.maps_title", class_name=class_name),
+                           titles=[m.attribution.title for m in methods], cols=cols, height_per_row=MAP_CELL_PX,
                            symmetric=True, zrange=(-1, 1))
-    return _with_colour_bar(fig, "evidence, share of the map's largest")
+    return _with_colour_bar(fig, t("explain.figure.map_scale"))
 
 
 def evidence_overlay(pixels: np.ndarray, attribution: Attribution, height: int = 300) -> go.Figure:
     """One method's map, on the scale every method shares, laid over the greyscale image."""
-    fig = plots.image(pixels, f"{attribution.method}: red for the class, blue against", height)
+    fig = plots.image(pixels, t("explain.figure.overlay_title", method=attribution.title), height)
+    evidence = t("explain.figure.evidence")
     fig.add_trace(go.Heatmap(z=attribution.scaled(), colorscale=EVIDENCE_SCALE, zmin=-1, zmax=1, opacity=0.6,
-                             colorbar=dict(title=dict(text="evidence", side="right"), thickness=12),
-                             hovertemplate="evidence %{z:+.2f}<extra></extra>"))
+                             colorbar=dict(title=dict(text=evidence, side="right"), thickness=12),
+                             hovertemplate=f"{evidence} %{{z:+.2f}}<extra></extra>"))
     return fig
 
 
@@ -45,13 +47,13 @@ def faithfulness_curves(methods: Sequence[Measured], class_name: str, kind: str)
     """The class's probability as pixels are removed (`kind` "deletion") or revealed ("insertion") in each map's
     order, with each curve's area in its legend."""
     removing = kind == "deletion"
-    series = {f"{m.attribution.method} ({m.curves.deletion_area if removing else m.curves.insertion_area:.2f})":
+    series = {t("explain.figure.curve", method=m.attribution.title,
+                area=m.curves.deletion_area if removing else m.curves.insertion_area):
               m.curves.deletion if removing else m.curves.insertion for m in methods}
-    better = "lower" if removing else "higher"
     fig = plots.lines(methods[0].curves.shares, series, kind=plots.PROBABILITY,
-                      title=f"{kind.capitalize()}: area in brackets, {better} is more faithful",
-                      x_title=f"share of pixels {'removed' if removing else 'revealed'}, most important first",
-                      y_title=f"probability of {class_name}", height=240 + plots.LEGEND_ROW_PX * len(series))
+                      title=t(f"explain.figure.{kind}_title"), x_title=t(f"explain.figure.{kind}_x"),
+                      y_title=t("explain.figure.probability_of", class_name=class_name),
+                      height=240 + plots.LEGEND_ROW_PX * len(series))
     return fig.update_xaxes(**plots.PROBABILITY_AXIS)
 
 
@@ -62,18 +64,17 @@ def randomisation_maps(methods: Sequence[Measured]) -> go.Figure:
     for m in methods:
         largest = max(float(np.abs(m.attribution.values).max()), float(np.abs(m.randomised).max())) or 1.0
         maps += [m.attribution.values / largest, m.randomised / largest]
-        verdict = "blank" if math.isnan(m.correlation) else f"ρ = {m.correlation:.2f}"
-        titles += [f"{m.attribution.method}, learned", f"random top layer: {verdict}"]
-    fig = plots.image_grid(np.stack(maps), title="Learned top layer beside a random one (ρ near 1: the map ignores "
-                                                 "what was learned)",
+        verdict = t("explain.figure.blank") if math.isnan(m.correlation) else t("explain.figure.rho", rho=m.correlation)
+        titles += [t("explain.figure.learned", method=m.attribution.title), t("explain.figure.random", verdict=verdict)]
+    fig = plots.image_grid(np.stack(maps), title=t("explain.figure.randomised_title"),
                            titles=titles, cols=4, height_per_row=MAP_CELL_PX, symmetric=True, zrange=(-1, 1))
-    return _with_colour_bar(fig, "evidence, share of the pair's largest")
+    return _with_colour_bar(fig, t("explain.figure.pair_scale"))
 
 
 def perturbation(change: np.ndarray, epsilon: float, title: str, height: int = 260) -> go.Figure:
     """How much the attack moved each pixel, from -epsilon (darker) to +epsilon (lighter)."""
     fig = plots.image(change, title, height)
     fig.update_traces(colorscale=EVIDENCE_SCALE, zmin=-epsilon, zmax=epsilon, showscale=True,
-                      colorbar=dict(title=dict(text="pixel change", side="right"), thickness=12),
-                      hovertemplate="row %{y}, col %{x}: %{z:+.3f}<extra></extra>")
+                      colorbar=dict(title=dict(text=t("explain.figure.pixel_change"), side="right"), thickness=12),
+                      hovertemplate=t("explain.figure.pixel_hover"))
     return fig

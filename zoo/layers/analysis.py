@@ -21,7 +21,8 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import parametrize
 
-from zoo import checkpoints
+from zoo import checkpoints, i18n
+from zoo.i18n import t
 from zoo.layers.batches import BATCH_SIZE, AnalysisBatch, batch_for
 from zoo.projection import principal_axes, squared_distances, tsne
 
@@ -54,9 +55,9 @@ class Histogram:
 class LayerReport:
     """One layer as the batch saw it."""
     name: str
-    """the first module's name in the model (with the call's number when the pass reached it again)"""
+    """the first module's name in the model"""
     kind: str
-    """its modules' classes ("Conv2d + BatchNorm2d + ReLU"), or "output of <block>" """
+    """its modules' classes ("Conv2d + BatchNorm2d + ReLU"), or a block's class for the block's output"""
     parameters: int
     weights: Histogram | None
     """every parameter of its first module (None for a block's output or a plain activation)"""
@@ -77,6 +78,20 @@ class LayerReport:
     neighbours_agree: float | None
     """the share of inputs whose nearest other input (by `components`) has the same class: how far the layer
     has pulled the classes apart"""
+    block: bool = False
+    """the output of one of the model's own blocks (`kind` is the block's class)"""
+    call: int = 1
+    """which call of the module this is, when the pass reached it more than once"""
+
+    @property
+    def shown_name(self) -> str:
+        """The layer's name for a reader: the module's, with the call's number when the pass reached it again."""
+        return self.name if self.call == 1 else t("layers.layer_name_call", name=self.name, call=self.call)
+
+    @property
+    def shown_kind(self) -> str:
+        """What the layer is, for a reader: its modules' classes, or "output of <block>" in their language."""
+        return t("layers.block_output", block=self.kind) if self.block else self.kind
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,12 @@ class LayerAnalysis:
     layers: tuple[LayerReport, ...]
     seconds: float
     """the wall time of the analysis"""
+
+
+def checkpoint_title(name: str) -> str:
+    """Checkpoint NAME's title in the reader's language (layers.toml's checkpoint_title.*), else its recipe's."""
+    key = f"layers.checkpoint_title.{name}"
+    return t(key) if key in i18n.catalogue() else checkpoints.recipe(name).title
 
 
 def torch_checkpoints() -> list[str]:
@@ -229,8 +250,8 @@ def histogram(values: torch.Tensor) -> Histogram | None:
 class _Layer:
     """A layer while the forward pass is still in it: its modules so far and its latest output."""
 
-    def __init__(self, name: str, label: str, role: str, module: nn.Module, output: torch.Tensor):
-        self.name, self.label, self.role, self.modules, self.output = name, label, role, [module], output
+    def __init__(self, name: str, call: int, role: str, module: nn.Module, output: torch.Tensor):
+        self.name, self.call, self.role, self.modules, self.output = name, call, role, [module], output
 
     def takes(self, name: str, role: str, args: tuple) -> bool:
         """Whether the norm or activation `name` called with `args` continues this layer: it reads the layer's
@@ -242,13 +263,14 @@ class _Layer:
     def report(self, labels: np.ndarray, sequence: bool) -> LayerReport:
         first = self.modules[0]
         block = self.role == "block"
-        kind = f"output of {type(first).__name__}" if block else " + ".join(map(_class_name, self.modules))
+        kind = type(first).__name__ if block else " + ".join(map(_class_name, self.modules))
         parameters = 0 if block else sum(p.numel() for m in self.modules for p in m.parameters())
         weights = histogram(_values(first)) if self.role in ("weighted", "norm") else None
         out = self.output.detach().float()
         n_inputs = len(labels)
         if out.ndim == 0 or out.shape[0] != n_inputs:
-            return LayerReport(self.label, kind, parameters, weights, None, 0, None, None, None, None, None)
+            return LayerReport(self.name, kind, parameters, weights, None, 0, None, None, None, None, None, block,
+                               self.call)
         if out.ndim == 3 and sequence:  # (N, T, C)
             per_unit, vectors = out.reshape(-1, out.shape[-1]), out[:, -1]
         elif out.ndim >= 3:  # (N, C, ...): a feature map's unit is a channel
@@ -263,13 +285,13 @@ class _Layer:
             saturated = float((near.float().mean(0) >= SATURATED_SHARE).float().mean())
         rows = vectors.cpu().double().numpy()
         if not np.ptp(rows, axis=0).any():  # every input gives the same vector (a diffusion step's embedding)
-            return LayerReport(self.label, kind, parameters, weights, histogram(out), per_unit.shape[1],
-                               float(dead.float().mean()), saturated, None, None, None)
+            return LayerReport(self.name, kind, parameters, weights, histogram(out), per_unit.shape[1],
+                               float(dead.float().mean()), saturated, None, None, None, block, self.call)
         axes = principal_axes(rows, max(2, min(MAP_COMPONENTS, rows.shape[1])))
         components = axes.project(rows).astype(np.float32)
-        return LayerReport(self.label, kind, parameters, weights, histogram(out), per_unit.shape[1],
+        return LayerReport(self.name, kind, parameters, weights, histogram(out), per_unit.shape[1],
                            float(dead.float().mean()), saturated, components, float(axes.share[:2].sum()),
-                           nearest_neighbour_agreement(components, labels))
+                           nearest_neighbour_agreement(components, labels), block, self.call)
 
 
 class _Recorder:
@@ -293,8 +315,7 @@ class _Recorder:
                 return
             self._close()
             self.calls[name] += 1
-            label = name if self.calls[name] == 1 else f"{name} (call {self.calls[name]})"
-            self.current = _Layer(name, label, role, module, tensor)
+            self.current = _Layer(name, self.calls[name], role, module, tensor)
         return record
 
     def _close(self) -> None:

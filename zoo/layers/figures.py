@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from zoo.i18n import t
 from zoo.layers.analysis import Histogram, LayerAnalysis, LayerReport
 from zoo.plots import ACCENT, PALETTE, PROBABILITY_AXIS, SECOND, integer_ticks, tidy
 
@@ -25,28 +26,31 @@ def _bars(fig: go.Figure, histogram: Histogram, name: str, color: str, col: int)
 def layer_histograms(layer: LayerReport, height: int = 260) -> go.Figure:
     """The layer's weights and its activations on the batch, side by side, counts on a log axis (a ReLU's
     zeros would flatten everything else)."""
-    shown = [(hist, name, color) for hist, name, color in ((layer.weights, "weights", ACCENT),
+    shown = [(hist, what, color) for hist, what, color in ((layer.weights, "weights", ACCENT),
                                                             (layer.activations, "activations", SECOND)) if hist]
     if not shown:
         raise ValueError(f"layer {layer.name} has neither weights nor activations to draw")
     fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.12,
-                        subplot_titles=[f"{name}: {hist.total:,} values" for hist, name, _ in shown])
-    for col, (hist, name, color) in enumerate(shown, start=1):
-        _bars(fig, hist, name, color, col)
-        fig.update_xaxes(title_text="weight value" if name == "weights" else "output value", row=1, col=col)
-        fig.update_yaxes(title_text="count (log scale)", type="log", dtick=1, exponentformat="power", row=1, col=col)
+                        subplot_titles=[t("layers.figure.values", name=t(f"layers.figure.{what}"), total=hist.total)
+                                        for hist, what, _ in shown])
+    for col, (hist, what, color) in enumerate(shown, start=1):
+        _bars(fig, hist, t(f"layers.figure.{what}"), color, col)
+        axis = "layers.figure.weight_value" if what == "weights" else "layers.figure.output_value"
+        fig.update_xaxes(title_text=t(axis), row=1, col=col)
+        fig.update_yaxes(title_text=t("layers.figure.count_log"), type="log", dtick=1, exponentformat="power", row=1,
+                         col=col)
     fig.update_layout(bargap=0)
     fig.update_annotations(font_size=12)
-    return tidy(fig, height, f"{layer.name} ({layer.kind})")
+    return tidy(fig, height, t("layers.figure.layer_title", name=layer.shown_name, kind=layer.shown_kind))
 
 
 def unit_health(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
     """Each layer's share of dead units (zero on every input) and of saturated units, in depth order."""
     depth = np.arange(1, len(analysis.layers) + 1)
-    names = [f"{layer.name} ({layer.kind})" for layer in analysis.layers]
+    names = [t("layers.figure.layer_title", name=layer.shown_name, kind=layer.shown_kind) for layer in analysis.layers]
     fig, found = go.Figure(), 0.0
-    for label, key, color in (("dead units", "dead_share", PALETTE[5]),
-                              ("saturated units", "saturated_share", PALETTE[4])):
+    for label, key, color in ((t("layers.figure.dead_units"), "dead_share", PALETTE[5]),
+                              (t("layers.figure.saturated_units"), "saturated_share", PALETTE[4])):
         shares = [getattr(layer, key) for layer in analysis.layers]
         if all(share is None for share in shares):
             continue
@@ -54,10 +58,10 @@ def unit_health(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
         fig.add_trace(go.Bar(x=depth, y=[np.nan if s is None else s for s in shares], name=label, customdata=names,
                              marker=dict(color=color),
                              hovertemplate=f"%{{customdata}}<br>{label}: %{{y:.1%}}<extra></extra>"))
-    fig.update_xaxes(title="layer, in the order the batch reaches it", **integer_ticks(depth))
-    fig.update_yaxes(title="share of the layer's units", **PROBABILITY_AXIS)
+    fig.update_xaxes(title=t("layers.figure.depth_axis"), **integer_ticks(depth))
+    fig.update_yaxes(title=t("layers.figure.unit_share"), **PROBABILITY_AXIS)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
-    title = "Dead and saturated units, layer by layer" + ("" if found else ": none in any layer on this batch")
+    title = t("layers.figure.health_title" if found else "layers.figure.health_none")
     return tidy(fig, height, title, legend=True)
 
 
@@ -67,14 +71,16 @@ def class_separation(analysis: LayerAnalysis, height: int = 280) -> go.Figure:
     rows = [(i + 1, layer) for i, layer in enumerate(analysis.layers) if layer.neighbours_agree is not None]
     shares = np.bincount(analysis.labels, minlength=len(analysis.classes)) / len(analysis.labels)
     fig = go.Figure(go.Scatter(x=[depth for depth, _ in rows], y=[layer.neighbours_agree for _, layer in rows],
-                               mode="lines+markers", name="nearest neighbour of the same class",
-                               customdata=[f"{layer.name} ({layer.kind})" for _, layer in rows],
+                               mode="lines+markers", name=t("layers.figure.same_class"),
+                               customdata=[t("layers.figure.layer_title", name=layer.shown_name, kind=layer.shown_kind)
+                                           for _, layer in rows],
                                line=dict(color=ACCENT), hovertemplate="%{customdata}<br>%{y:.1%}<extra></extra>"))
     fig.add_hline(y=float((shares ** 2).sum()), line=dict(color=PALETTE[8], dash="dot"),
-                  annotation_text="a random neighbour", annotation_position="bottom right", annotation_font_size=11)
-    fig.update_xaxes(title="layer, in the order the batch reaches it", **integer_ticks([d for d, _ in rows] or [1]))
-    fig.update_yaxes(title="share with a same-class neighbour", **PROBABILITY_AXIS)
-    return tidy(fig, height, "Classes pulling apart, layer by layer")
+                  annotation_text=t("layers.figure.random_neighbour"), annotation_position="bottom right",
+                  annotation_font_size=11)
+    fig.update_xaxes(title=t("layers.figure.depth_axis"), **integer_ticks([d for d, _ in rows] or [1]))
+    fig.update_yaxes(title=t("layers.figure.same_class_share"), **PROBABILITY_AXIS)
+    return tidy(fig, height, t("layers.figure.separation_title"))
 
 
 def layer_maps(maps: Sequence[tuple[str, np.ndarray]], labels: np.ndarray, classes: Sequence[str], method: str,
@@ -96,6 +102,5 @@ def layer_maps(maps: Sequence[tuple[str, np.ndarray]], labels: np.ndarray, class
         fig.update_xaxes(title_text=f"{method} 1", showticklabels=False, zeroline=False, row=row, col=col)
         fig.update_yaxes(title_text=f"{method} 2", showticklabels=False, zeroline=False, row=row, col=col)
     fig.update_annotations(font_size=12)
-    fig.update_layout(legend=dict(itemsizing="constant", title_text="class"))
-    return tidy(fig, cell_height * rows + 40, f"{len(labels):,} inputs placed by {method} of each layer's "
-                                              "activations, coloured by class")
+    fig.update_layout(legend=dict(itemsizing="constant", title_text=t("layers.figure.class")))
+    return tidy(fig, cell_height * rows + 40, t("layers.figure.maps_title", n=len(labels), method=method))

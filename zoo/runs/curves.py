@@ -13,14 +13,36 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.signal import lfilter
 
+from zoo import i18n
+from zoo.i18n import t
 from zoo.jobs.run_log import RunRecord
 
-X_AXES = {"step": "training step", "relative": "time since the run started (s)", "wall": "wall time (UTC)"}
-"""the x axes a curve can be drawn against, and their titles"""
+X_AXES = {"step": "runs.x_title.step", "relative": "runs.x_title.relative", "wall": "runs.x_title.wall"}
+"""the x axes a curve can be drawn against, and the catalogue keys of their titles"""
 GRID_POINTS = 500
 """the most steps of a group's common grid"""
-SPREADS = {"min-max": "lowest to highest run", "std": "mean ± one standard deviation"}
-"""how a group's band is drawn"""
+SPREADS = {"min-max": "runs.spread.min-max", "std": "runs.spread.std"}
+"""how a group's band can be drawn, and the catalogue keys of their names"""
+
+
+def axis_title(x_axis: str) -> str:
+    """The title of the x axis `x_axis` (a key of X_AXES) in the reader's language."""
+    return t(X_AXES[x_axis])
+
+
+def page_title(record: RunRecord) -> str:
+    """The title of the page that started the run, in the reader's language (its url path, or its job function's
+    name, when the navigation has no such page)."""
+    key = f"app.page.{record.page}"
+    if record.page and key in i18n.catalogue():
+        return t(key)
+    return (record.page or record.function.rsplit(".", 1)[-1]).replace("_", "-")
+
+
+def state_name(state: str) -> str:
+    """A job's state ("done") as the reader's language says it."""
+    key = f"runs.state.{state}"
+    return t(key) if key in i18n.catalogue() else state
 
 
 @dataclass(frozen=True)
@@ -118,14 +140,14 @@ def group_band(records: Sequence[RunRecord], label: str, metric: str, weight: fl
 
 
 def run_labels(records: Sequence[RunRecord]) -> list[str]:
-    """A short, distinct name per run: its page, its submit time and its seed ("cnn 07:12:05 seed 1")."""
+    """A short, distinct name per run: its page, its submit time and its seed ("CNN 07:12:05 seed 1")."""
     labels = []
     for record in records:
-        page = (record.page or record.function.rsplit(".", 1)[-1]).replace("_", "-")
-        label = f"{page} {time.strftime('%H:%M:%S', time.gmtime(record.submitted))}"
+        when = time.strftime('%H:%M:%S', time.gmtime(record.submitted))
         if "seed" in record.settings:
-            label += f" seed {record.settings['seed']}"
-        labels.append(label)
+            labels.append(t("runs.label_seed", page=page_title(record), time=when, seed=record.settings["seed"]))
+        else:
+            labels.append(t("runs.label", page=page_title(record), time=when))
     seen: Counter[str] = Counter()
     for i, label in enumerate(labels):
         seen[label] += 1
@@ -135,24 +157,29 @@ def run_labels(records: Sequence[RunRecord]) -> list[str]:
 
 
 def group_labels(grouped: Sequence[Sequence[RunRecord]]) -> list[str]:
-    """A name per group: its page and the settings in which it differs from the other groups."""
+    """A name per group: its page and the settings in which it differs from the other groups (by their keyword
+    names, as the run records them)."""
     shared = [{key: value for key, value in plain_json(group[0].settings).items() if key != "seed"} for group in grouped]
     differing = sorted({key for settings in shared for key in settings
                         if any(other.get(key) != settings.get(key) for other in shared)})
     labels = []
     for group, settings in zip(grouped, shared):
-        page = (group[0].page or group[0].function.rsplit(".", 1)[-1]).replace("_", "-")
-        what = ", ".join(f"{key.replace('_', ' ')} {_short(settings.get(key))}" for key in differing)
-        labels.append(f"{page}{': ' + what if what else ''} ({len(group)} run{'s' * (len(group) != 1)})")
+        what = " · ".join(f"{key}={_short(settings.get(key))}" for key in differing)  # as code: keyword=value
+        if what:
+            labels.append(i18n.count("runs.group_label_settings", len(group), page=page_title(group[0]), settings=what))
+        else:
+            labels.append(i18n.count("runs.group_label", len(group), page=page_title(group[0])))
     return labels
 
 
 def table_rows(records: Sequence[RunRecord], labels: Sequence[str], metrics: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per run for the runs table: what ran, how it ended, when, and the last value of each metric."""
+    """One row per run for the runs table, by column code (`runs.column.*`; a metric by its key): what ran (its
+    page's title), how it ended (its state in the reader's language), when, and the last value of each metric."""
     rows = []
     for record, label in zip(records, labels):
         ended = record.ended or (record.points[-1]["time"] if record.points else None)
-        row = {"run": label, "page": record.page, "checkpoint": record.checkpoint or "", "state": record.state,
+        row = {"run": label, "page": page_title(record), "checkpoint": record.checkpoint or "",
+               "state": state_name(record.state),
                "seed": record.settings.get("seed"), "steps": record.points[-1]["step"] if record.points else 0,
                "seconds": round(ended - record.started, 1) if record.started and ended else None,
                "settings": ", ".join(f"{key} {_short(value)}" for key, value in plain_json(record.settings).items()

@@ -9,7 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo import plots
-from zoo.runs.curves import X_AXES, Band, Curve
+from zoo.i18n import t
+from zoo.runs.curves import Band, Curve, axis_title
 
 
 def metric_chart(key: str, curves: Sequence[Curve], bands: Sequence[Band] = (), *, x_axis: str = "step",
@@ -22,13 +23,15 @@ def metric_chart(key: str, curves: Sequence[Curve], bands: Sequence[Band] = (), 
     for i, curve in enumerate(curves):
         color = plots.PALETTE[i % len(plots.PALETTE)]
         if not np.array_equal(curve.raw, curve.smoothed, equal_nan=True):
-            traces.append(_line(curve.x, curve.raw, f"{curve.label}, raw", x_axis, color, opacity=0.25, legend=False))
+            traces.append(_line(curve.x, curve.raw, t("runs.raw", label=curve.label), x_axis, color, opacity=0.25,
+                                legend=False))
         traces.append(_line(curve.x, curve.smoothed, curve.label, x_axis, color))
         all_x.extend(curve.x.tolist())
     for i, band in enumerate(bands):
         color = plots.PALETTE[i % len(plots.PALETTE)]
-        traces.append(_line(band.x, band.high, f"{band.label}, highest", x_axis, color, width=0, legend=False))
-        traces.append(_line(band.x, band.low, f"{band.label}, lowest", x_axis, color, width=0, legend=False,
+        traces.append(_line(band.x, band.high, t("runs.highest", label=band.label), x_axis, color, width=0,
+                            legend=False))
+        traces.append(_line(band.x, band.low, t("runs.lowest", label=band.label), x_axis, color, width=0, legend=False,
                             fill=plots.tint(color, 0.3)))
         traces.append(_line(band.x, band.mean, band.label, x_axis, color))
         all_x.extend(band.x.tolist())
@@ -37,7 +40,7 @@ def metric_chart(key: str, curves: Sequence[Curve], bands: Sequence[Band] = (), 
         y_axis.update(plots.PROBABILITY_AXIS)
     elif log_y:
         y_axis.update(type="log", exponentformat="power")
-    x_title = X_AXES["step" if bands else x_axis]
+    x_title = axis_title("step" if bands else x_axis)
     x_axis_layout = dict(title=dict(text=x_title))
     if x_axis == "step" or bands:
         x_axis_layout.update(plots.integer_ticks(all_x or [0]))
@@ -71,8 +74,8 @@ def weight_histogram_chart(label: str, layer: str, histograms: Sequence[dict], h
     edges = np.linspace(low, high, len(first["counts"]) + 1)
     steps = [e["step"] for e in entries]
     figure = go.Figure(go.Heatmap(z=shares.astype(np.float32), x=steps, y=(edges[:-1] + edges[1:]) / 2,
-                                  colorscale=plots.HEAT, zmin=0, colorbar=dict(title="share", thickness=12),
-                                  hovertemplate="step %{x} · weight %{y:.3g}: %{z:.1%}<extra></extra>"))
-    figure.update_xaxes(title="training step", **plots.integer_ticks(steps))
-    figure.update_yaxes(title=f"weight of {layer}")
+                                  colorscale=plots.HEAT, zmin=0, colorbar=dict(title=t("runs.share"), thickness=12),
+                                  hovertemplate=t("runs.histogram_hover")))
+    figure.update_xaxes(title=axis_title("step"), **plots.integer_ticks(steps))
+    figure.update_yaxes(title=t("runs.weight_of", layer=layer))
     return plots.tidy(figure, height, f"{label}: {layer}")

@@ -19,6 +19,7 @@ import math
 from numbers import Integral, Real
 from typing import Any, Iterable, Sequence
 
+from zoo.i18n import t
 from zoo.jobs.run_log import MAX_HISTOGRAMS, MAX_POINTS, RunRecord
 from zoo.runs.curves import plain_json
 from zoo.uploads import UploadError
@@ -43,7 +44,8 @@ _STATES = ("queued", "running", "done", "failed", "cancelled", "timed_out", "exp
 
 
 class RunsFileError(UploadError):
-    """A runs file that cannot be read; the message is one sentence for the person who uploaded it."""
+    """A runs file that cannot be read; the message is one sentence for the person who uploaded it, in their
+    language."""
 
 
 # ---- writing ----------------------------------------------------------------------------------------------
@@ -110,18 +112,16 @@ def _json_number(value: Any) -> int | float:
 def read_runs(data: bytes, name: str) -> list[RunRecord]:
     """The runs of an uploaded file `name` (.json or .csv) of `data`; raises RunsFileError with a sentence."""
     if len(data) > MAX_FILE_BYTES:
-        raise RunsFileError(f"{name} is {len(data) / 2 ** 20:.1f} MB; a runs file may be at most "
-                            f"{MAX_FILE_BYTES / 2 ** 20:.0f} MB.")
+        raise RunsFileError(t("runs.file.too_big", name=name, mb=len(data) / 2 ** 20, most=MAX_FILE_BYTES / 2 ** 20))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RunsFileError(f"{name} is not a text file (UTF-8): download runs from this page as CSV or JSON "
-                            "and upload one of those.") from None
+        raise RunsFileError(t("runs.file.not_utf8", name=name)) from None
     if name.lower().endswith(".json"):
         return from_json(text, name)
     if name.lower().endswith(".csv"):
         return from_csv(text, name)
-    raise RunsFileError(f"{name} is neither a .json nor a .csv file of runs.")
+    raise RunsFileError(t("runs.file.wrong_type", name=name))
 
 
 def from_json(text: str, name: str = "the file") -> list[RunRecord]:
@@ -129,29 +129,29 @@ def from_json(text: str, name: str = "the file") -> list[RunRecord]:
     try:
         document = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
-        raise RunsFileError(f"{name} is not valid JSON ({getattr(error, 'msg', 'nested too deeply')}).") from None
+        problem = getattr(error, "msg", "nested too deeply")
+        raise RunsFileError(t("runs.file.bad_json", name=name, error=problem)) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise RunsFileError(f"{name} is JSON but not a runs file of this app (no \"format\": \"{FORMAT}\").")
+        raise RunsFileError(t("runs.file.not_runs_file", name=name, format=FORMAT))
     if document.get("version") != VERSION:
-        raise RunsFileError(f"{name} is a runs file of version {document.get('version')!r}; this app reads "
-                            f"version {VERSION}.")
+        raise RunsFileError(t("runs.file.version", name=name, version=repr(document.get("version")), expected=VERSION))
     runs = document.get("runs")
     if not isinstance(runs, list):
-        raise RunsFileError(f"{name} has no list of runs.")
+        raise RunsFileError(t("runs.file.no_list", name=name))
     _check_count(len(runs), name)
     records, points = [], 0
     for i, run in enumerate(runs, 1):
-        where = f"Run {i} of {name}"
+        where = t("runs.file.run_at", i=i, name=name)
         if not isinstance(run, dict):
-            raise RunsFileError(f"{where} is not an object.")
+            raise RunsFileError(t("runs.file.not_object", where=where))
         columns = run.get("points")
         if not isinstance(columns, dict) or not isinstance(columns.get("metrics"), dict):
-            raise RunsFileError(f"{where} has no \"points\" with \"step\", \"time\" and \"metrics\".")
+            raise RunsFileError(t("runs.file.no_points", where=where))
         steps, times = columns.get("step"), columns.get("time")
         series = columns["metrics"]
         if not isinstance(steps, list) or not isinstance(times, list) or len(steps) != len(times) \
                 or any(not isinstance(v, list) or len(v) != len(steps) for v in series.values()):
-            raise RunsFileError(f"{where}: its steps, times and every metric must be lists of the same length.")
+            raise RunsFileError(t("runs.file.lengths", where=where))
         points += len(steps)
         _check_points(len(steps), points, where, name)
         rows = [{"step": steps[j], "time": times[j], **{m: v[j] for m, v in series.items() if v[j] is not None}}
@@ -166,17 +166,17 @@ def from_csv(text: str, name: str = "the file") -> list[RunRecord]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise RunsFileError(f"{name} is empty.") from None
+        raise RunsFileError(t("runs.file.empty", name=name)) from None
     missing = [column for column in (*DESCRIPTION, "step", "time") if column not in header]
     if missing:
-        raise RunsFileError(f"{name} is not a runs file of this app: it has no column {missing[0]!r}.")
+        raise RunsFileError(t("runs.file.no_column", name=name, column=repr(missing[0])))
     metrics = [column for column in header if column not in (*DESCRIPTION, "step", "time")]
     runs: dict[str, tuple[dict, list[dict]]] = {}
     points = 0
     try:
         for line, row in enumerate(reader, 2):
             if len(row) != len(header):
-                raise RunsFileError(f"Row {line} of {name} has {len(row)} cells; its header has {len(header)}.")
+                raise RunsFileError(t("runs.file.row_cells", line=line, name=name, cells=len(row), header=len(header)))
             cells = dict(zip(header, row))
             if cells["id"] not in runs:
                 _check_count(len(runs) + 1, name)
@@ -189,22 +189,23 @@ def from_csv(text: str, name: str = "the file") -> list[RunRecord]:
             run_points = runs[cells["id"]][1]
             run_points.append(point)
             points += 1
-            _check_points(len(run_points), points, f"Run {cells['id']!r} of {name}", name)
+            _check_points(len(run_points), points, t("runs.file.run_named", run=repr(cells["id"]), name=name), name)
     except csv.Error as error:
-        raise RunsFileError(f"{name} is not a readable CSV file ({error}).") from None
-    return [_record(described, rows, (), f"Run {run_id!r} of {name}") for run_id, (described, rows) in runs.items()]
+        raise RunsFileError(t("runs.file.bad_csv", name=name, error=error)) from None
+    return [_record(described, rows, (), t("runs.file.run_named", run=repr(run_id), name=name))
+            for run_id, (described, rows) in runs.items()]
 
 
 def _check_count(runs: int, name: str) -> None:
     if runs > MAX_FILE_RUNS:
-        raise RunsFileError(f"{name} holds more than {MAX_FILE_RUNS} runs, the most this page reads from one file.")
+        raise RunsFileError(t("runs.file.too_many_runs", name=name, most=MAX_FILE_RUNS))
 
 
 def _check_points(run_points: int, points: int, where: str, name: str) -> None:
     if run_points > MAX_POINTS:
-        raise RunsFileError(f"{where} has more than {MAX_POINTS:,} points, the most a run keeps.")
+        raise RunsFileError(t("runs.file.too_many_run_points", where=where, most=MAX_POINTS))
     if points > MAX_FILE_POINTS:
-        raise RunsFileError(f"{name} holds more than {MAX_FILE_POINTS:,} points, the most this page reads from one file.")
+        raise RunsFileError(t("runs.file.too_many_points", name=name, most=MAX_FILE_POINTS))
 
 
 def _parse_cell(key: str, cell: str, line: int, name: str) -> Any:
@@ -214,7 +215,7 @@ def _parse_cell(key: str, cell: str, line: int, name: str) -> Any:
         try:
             return json.loads(cell)
         except json.JSONDecodeError:
-            raise RunsFileError(f"Row {line} of {name}: its {key} cell is not JSON.") from None
+            raise RunsFileError(t("runs.file.cell_not_json", line=line, name=name, field=key)) from None
     if key in ("submitted", "started", "ended"):
         return _parse_number(cell, key, line, name)
     return cell
@@ -224,7 +225,8 @@ def _parse_number(cell: str, column: str, line: int, name: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise RunsFileError(f"Row {line} of {name}: {cell[:20]!r} in column {column!r} is not a number.") from None
+        raise RunsFileError(t("runs.file.not_number", line=line, name=name, cell=repr(cell[:20]),
+                              column=repr(column))) from None
     return int(value) if column == "step" and value.is_integer() else value
 
 
@@ -235,14 +237,14 @@ def _record(run: dict, rows: list[dict], histograms: Sequence[dict], where: str)
     settings = _typed(run.get("settings") or {}, dict, "settings", where)
     final = _typed(run.get("final") or {}, dict, "final", where)
     if not all(_finite(value) for value in final.values()):
-        raise RunsFileError(f"{where}: its final figures must all be numbers.")
+        raise RunsFileError(t("runs.file.final_numbers", where=where))
     state = text("state")
     if state not in _STATES:
-        raise RunsFileError(f"{where}: state {state[:20]!r} is none of {', '.join(_STATES)}.")
+        raise RunsFileError(t("runs.file.bad_state", where=where, state=repr(state[:20]), states=", ".join(_STATES)))
     for row in rows:
         if not isinstance(row["step"], int) or isinstance(row["step"], bool) or not _finite(row["time"]) \
                 or not all(_finite(value) for key, value in row.items() if key not in ("step", "time")):
-            raise RunsFileError(f"{where}: every step must be a whole number, and every time and metric a number.")
+            raise RunsFileError(t("runs.file.bad_steps", where=where))
     return RunRecord(text("id"), text("page", True) or "", text("function"), text("checkpoint", True), settings, state,
                      seconds("submitted"), seconds("started", True), seconds("ended", True), text("error", True),
                      tuple(rows), {key: float(value) for key, value in final.items()}, tuple(histograms))
@@ -252,8 +254,8 @@ def _typed(value: Any, kind: type | tuple, key: str, where: str, optional: bool 
     if value is None and optional:
         return None
     if not isinstance(value, kind) or isinstance(value, bool):
-        wanted = {str: "a text", dict: "an object"}.get(kind, "a number")
-        raise RunsFileError(f"{where}: its {key!r} must be {wanted}.")
+        wanted = {str: "text", dict: "object"}.get(kind, "number")
+        raise RunsFileError(t(f"runs.file.must_be.{wanted}", where=where, field=repr(key)))
     return value
 
 
@@ -263,8 +265,8 @@ def _finite(value: Any) -> bool:
 
 def _histograms(entries: Any, where: str) -> tuple[dict, ...]:
     """A run's weight histograms read from JSON, their shape checked."""
-    wrong = RunsFileError(f"{where}: its weight histograms must be a list of up to {MAX_HISTOGRAMS} entries of a "
-                          f"step and up to {MAX_LAYERS} layers, each a range and up to {MAX_BINS} counts.")
+    wrong = RunsFileError(t("runs.file.bad_histograms", where=where, entries=MAX_HISTOGRAMS, layers=MAX_LAYERS,
+                            bins=MAX_BINS))
     if not isinstance(entries, list) or len(entries) > MAX_HISTOGRAMS:
         raise wrong
     checked = []

@@ -11,6 +11,7 @@ from itertools import count
 from typing import Any, Callable, Iterator
 
 from zoo import jobs
+from zoo.i18n import t
 from zoo.jobs.run_log import RunRecord
 
 MAX_REPEATS = 5
@@ -28,13 +29,12 @@ def job_function(record: RunRecord) -> Callable[..., Iterator[dict]] | None:
 
 
 def why_not_repeatable(record: RunRecord) -> str | None:
-    """Why the run cannot be repeated with other seeds, in a sentence, or None if it can."""
+    """Why the run cannot be repeated with other seeds, in a sentence of the reader's language, or None if it can."""
     if not record.repeatable:
-        return ("It trained on data of yours (an upload or a text) that the run's record does not keep, or it came "
-                "from a file: start it again from its page.")
+        return t("runs.not_repeatable.data")
     function = job_function(record)
     if function is None or "seed" not in inspect.signature(function).parameters:
-        return "Its job takes no seed, so another run would repeat this one exactly."
+        return t("runs.not_repeatable.no_seed")
     return None
 
 
