@@ -135,7 +135,7 @@ def shared_model(name: str) -> tuple[Any, dict]:
 def model_card(card: dict) -> None:
     """The card's headline figures and the whole card in an expander."""
     with st.expander(t("ui.card.title", name=card["name"], parameters=card["parameters"])):
-        st.markdown(t("ui.card.trained", dataset=card["dataset"], steps=card["steps"],
+        st.markdown(t("ui.card.trained", dataset=card["dataset"], steps=i18n.count("jobs.steps", card["steps"]),
                       device=device_label(card["device"]), minutes=card["wall_time_s"] / 60,
                       train_command=card["train_command"], evaluate_command=card["evaluate_command"]))
         st.json(card, expanded=False)
@@ -334,7 +334,7 @@ def why_this_character(name: str, prompt: str, key: str) -> None:
         st.error(t("ui.why.unknown", char=_quoted(typed), n=len(vocab) - 1))
         return
     if steps > most_steps(len(prompt)):
-        st.warning(t("ui.why.too_long", steps=steps, chars=min(len(prompt), MAX_CHARS),
+        st.warning(t("ui.why.too_long", steps=i18n.count("jobs.steps", steps), chars=min(len(prompt), MAX_CHARS),
                      most=most_steps(len(prompt))))
         return
     with st.spinner(t("ui.why.computing")):
@@ -352,7 +352,7 @@ def why_this_character(name: str, prompt: str, key: str) -> None:
                  gap=found.relative_gap, steps=steps))
     if found.relative_gap > TRUSTED_GAP:
         st.warning(t("ui.why.untrusted"))
-    st.caption(t("ui.why.cost", steps=steps, chars=len(chars), batch=BATCH, ms=ms))
+    st.caption(t("ui.why.cost", passes=i18n.count("ui.why.passes", steps), chars=len(chars), batch=BATCH, ms=ms))
 
 
 def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
@@ -496,10 +496,10 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     if not running:
         pace = runner.pace(job)
         if pace is None:
-            st.caption(not_measured(runner.job_seconds, label))
+            st.caption(not_measured(runner.job_seconds, _job_name(label)))
         else:
             steps = job_kwargs.get("steps", pace.total or pace.steps)
-            st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, label))
+            st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, _job_name(label)))
     if running:
         _live_status(job_id, label)
         _live_figures(key, job_id, metrics, draw, label)
