@@ -362,13 +362,22 @@ def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
 
 
 LAYER_LABELS = {"Conv layer": "conv", "Stage": "stage"}
-"""the layer labels a page may give `classifier_views`, each named in the reader's language under ui.layer.*"""
+"""the layer labels a page may give `classifier_views` (or their names in the reader's language), each named
+under ui.layer.*"""
+
+
+def _code(label: str, codes: dict[str, str], key: str) -> str | None:
+    """The code of a label a page gives: the label itself is one of `codes`, or it is a code's name (under
+    `key.format(code)`) in the reader's language, as a page that translated it passes it; None if neither."""
+    if label in codes:
+        return codes[label]
+    return next((code for code in codes.values() if t(key.format(code)).lower() == label.lower()), None)
 
 
 def _layer_words(layer_label: str, layer: int = 0) -> dict[str, str]:
     """A layer label's words for the sentences of `classifier_views`: its name, "{label} {layer}" as a title and
     as what feature maps are "of", and "the last ..." for Grad-CAM; a label it does not know is used as it is."""
-    code = LAYER_LABELS.get(layer_label)
+    code = _code(layer_label, LAYER_LABELS, "ui.layer.{}.name")
     if code is None:
         return dict(name=layer_label, at=f"{layer_label} {layer}", of=f"{layer_label} {layer}", last=layer_label)
     return {form: t(f"ui.layer.{code}.{form}", layer=layer) for form in ("name", "at", "of", "last")}
@@ -442,19 +451,20 @@ def job_session() -> str:
 
 JOB_LABELS = {"fine-tuning": "fine_tuning", "training": "training", "forecast training": "forecast_training",
               "comparison": "comparison", "measurement": "measurement", "transfer": "transfer"}
-"""the labels a page may give `training_panel`: each is named in the reader's language under ui.job.*"""
+"""the labels a page may give `training_panel` (or their names in the reader's language): each is named in the
+reader's language under ui.job.*"""
 
 
 def _job_name(label: str, capital: bool = False) -> str:
     """The job's name in the reader's language ("fine-tuning" -> "дообучение"); a label it does not know as it is."""
-    code = JOB_LABELS.get(label)
+    code = _code(label, JOB_LABELS, "ui.job.{}.name")
     name = t(f"ui.job.{code}.name") if code else label
     return name[:1].upper() + name[1:] if capital else name
 
 
 def _job_during(label: str) -> str:
     """"while fine-tuning", in the reader's language, for a chart's title."""
-    code = JOB_LABELS.get(label)
+    code = _code(label, JOB_LABELS, "ui.job.{}.name")
     return t(f"ui.job.{code}.during") if code else t("ui.job.during_other", job=label)
 
 
