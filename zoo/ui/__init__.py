@@ -1,6 +1,7 @@
 """The few Streamlit widgets the pages share: the device in the sidebar, each page's view kept in its URL
 with a link to copy, cached shared models, the model card, the Fashion-MNIST image input (gallery, upload,
-drawing) and the fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live."""
+drawing) and the fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live; every word
+in the reader's language (zoo/i18n/ui.toml), choices kept as codes so that a language switch keeps them."""
 from __future__ import annotations
 
 import html
