@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from zoo.i18n import t
 from zoo.jobs.records import function_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,8 @@ MAX_SIDECAR_MB = 20
 
 
 class NotExportable(ValueError):
-    """The run cannot be written as a script; the message is meant for the person at the browser."""
+    """The run cannot be written as a script; the message is meant for the person at the browser, in their
+    language (zoo/i18n/export.toml). The script itself, code, stays in English."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +81,7 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
     """The run `job(**job_kwargs)` of `page` as a script `<stem>.py` (with sidecars where settings need them)
     that saves its weights to `weights_file`; raises NotExportable with a sentence when it cannot be written."""
     if "<" in job.__qualname__ or job.__module__ == "__main__":
-        raise NotExportable("This run cannot be exported as a script: its job is defined inside the page.")
+        raise NotExportable(t("export.job_in_page"))
     writer = _SettingsWriter(stem)
     settings, comments = {}, {}
     parameters = {name: p for name, p in inspect.signature(job).parameters.items()
@@ -94,13 +96,11 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
     sidecar_bytes = sum(a.nbytes for a in writer.arrays.values()) + sum(len(t.encode()) for t in writer.texts.values())
     megabytes = sidecar_bytes / 2 ** 20
     if megabytes > MAX_SIDECAR_MB:
-        raise NotExportable(f"This run's data ({megabytes:.0f} MB) is more than the {MAX_SIDECAR_MB} MB a script "
-                            "export carries; use fewer images or a shorter text to export it.")
+        raise NotExportable(t("export.too_big", megabytes=megabytes, limit=MAX_SIDECAR_MB))
     writer.names(job)
     imported = {name for names in writer.imports.values() for name in names}
     if taken := sorted(set(settings) & (SCRIPT_NAMES | imported)):
-        raise NotExportable(f"This run cannot be exported as a script: its setting {taken[0]!r} has a name the "
-                            "script needs for itself.")
+        raise NotExportable(t("export.name_taken", setting=repr(taken[0])))
     checkpoint = job_kwargs.get("name") if isinstance(job_kwargs.get("name"), str) else None
     sidecars = [f"{stem}.npz"] * bool(writer.arrays) + list(writer.texts)
     script = _SCRIPT.format(
@@ -114,8 +114,7 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
     try:
         compile(script, f"{stem}.py", "exec")
     except SyntaxError as error:
-        raise NotExportable(f"This run cannot be exported as a script: the script would not compile "
-                            f"({error.msg}, line {error.lineno}).") from error
+        raise NotExportable(t("export.not_compiling", error=error.msg, line=error.lineno)) from error
     return ExportedRun(stem, script, writer.arrays, writer.texts)
 
 
@@ -198,14 +197,12 @@ class _SettingsWriter:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             cls = type(value)
             if "<" in cls.__qualname__ or cls.__module__ == "__main__":
-                raise NotExportable(f"This run cannot be exported as a script: its setting {path!r} is made inside "
-                                    "the page.")
+                raise NotExportable(t("export.setting_in_page", setting=repr(path)))
             self.names(cls)
             fields = ", ".join(f"{f.name}={self.expression(getattr(value, f.name), f'{path}.{f.name}')}"
                                for f in dataclasses.fields(value) if f.init)
             return f"{cls.__name__}({fields})"
-        raise NotExportable(f"This run cannot be exported as a script: its setting {path!r} "
-                            f"({type(value).__name__}) lives only in the app.")
+        raise NotExportable(t("export.setting_in_app", setting=repr(path), kind=type(value).__name__))
 
     def names(self, thing: Callable) -> None:
         """Have the script import the function or class `thing` by its module and name."""
@@ -220,7 +217,7 @@ class _SettingsWriter:
 
     def _array(self, array: np.ndarray, path: str) -> str:
         if array.dtype.kind == "O":
-            raise NotExportable(f"This run cannot be exported as a script: its setting {path!r} mixes kinds of values.")
+            raise NotExportable(t("export.mixed_kinds", setting=repr(path)))
         self.arrays[path] = array
         return f'SIDECAR["{path}"]'
 

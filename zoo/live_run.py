@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterator
 
 from zoo import jobs
+from zoo.i18n import t
 
 RUN_SECONDS = 30.0
 """one Start trains this long at most, then pauses: a shared server has few job slots"""
@@ -24,12 +25,21 @@ class LiveRun:
     history: list[dict] = field(default_factory=list)
     frame: dict | None = None
     job_id: str | None = None
-    notice: str | None = None
-    """why the last run stopped, if the person should know"""
+    _notice: tuple[str, dict] | str | None = None
+    """why the last run stopped, if the person should know: a catalogue key and its values (said in the language
+    of whoever reads it), or the job's own sentence"""
     run_seconds: float = RUN_SECONDS
     _seen: int = 0
     metrics: ClassVar[tuple[str, ...]] = ("step",)
     """what each frame adds to `history`, for the curves"""
+
+    @property
+    def notice(self) -> str | None:
+        """Why the last run stopped, in the reader's language, if the person should know."""
+        if isinstance(self._notice, tuple):
+            key, values = self._notice
+            return t(key, **values)
+        return self._notice
 
     @property
     def running(self) -> bool:
@@ -46,7 +56,7 @@ class LiveRun:
         """Submit `job(seconds=..., **kwargs)`; raises jobs.JobLimitError if the session has a job."""
         self.run_seconds = min(seconds, 0.95 * runner.job_seconds)  # end it before the runner has to
         self.job_id = runner.submit(session, job, self.page, seconds=self.run_seconds, **kwargs)
-        self.notice, self._seen = None, 0
+        self._notice, self._seen = None, 0
 
     def poll(self, runner: jobs.JobRunner) -> jobs.JobStatus | None:
         """Take in the running job's new frames; release and forget the job once it has finished."""
@@ -60,9 +70,9 @@ class LiveRun:
             runner.release(self.job_id)
             self.job_id = None
             if status.state == "done":
-                self.notice = f"Paused after {self.run_seconds:.0f} s of training: press Start to go on."
+                self._notice = ("ui.live.paused", dict(seconds=self.run_seconds))
             elif status.state != "cancelled":
-                self.notice = status.error or f"Training {status.state}."
+                self._notice = status.error or ("ui.live.timed_out" if status.state == "timed_out" else "ui.live.failed", {})
         return status
 
     def pause(self, runner: jobs.JobRunner, wait_s: float = 3.0) -> None:

@@ -4,7 +4,8 @@ it reads on its own:
 - a title, and both axes titled (with units) wherever there are axes; an image or a drawing has
   hidden axes instead, with square pixels (its y axis anchored to its x axis);
 - legend names for people ("D's loss"), never variable names (`d_loss`): the metric keys a job
-  reports become names through METRIC_NAMES;
+  reports become names through METRICS, in the reader's language (zoo/i18n/plots.toml), as every
+  word a chart shows by default;
 - an axis of a probability, accuracy or share fixed to [0, 1];
 - whole-number ticks on an axis that counts (steps, layers, modes);
 - quantities of different kinds or scales on separate panels, never on one y axis (probabilities on
@@ -23,6 +24,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas  # noqa: F401  whole before any page builds a figure: see below
 import plotly.graph_objects as go
+
+from zoo import i18n
+from zoo.i18n import t
 
 # Plotly checks every array against pandas as found in sys.modules, without waiting for an import under way: when
 # one visitor's session first imported pandas (a table) while another's built a figure, that figure failed on the
@@ -69,39 +73,44 @@ class Metric:
     kind: str = VALUE
 
 
-METRIC_NAMES: dict[str, Metric] = {
-    "loss": Metric("training loss", "training loss", LOSS),
-    "train_loss": Metric("training loss", "cross-entropy (nats)", LOSS),
-    "test_loss": Metric("test loss", "cross-entropy (nats)", LOSS),
-    "validation_loss": Metric("validation loss", "cross-entropy (nats)", LOSS),
-    "validation_bpc": Metric("your validation piece", "bits per character", LOSS),
-    "accuracy": Metric("held-out accuracy", "held-out accuracy", PROBABILITY),
-    "reconstruction": Metric("reconstruction error", "reconstruction error (nats per image)", LOSS),
-    "kl": Metric("KL divergence from the prior", "KL divergence (nats per image)", LOSS),
-    "loss_plain": Metric("plain net", "training loss (cross-entropy, nats)", LOSS),
-    "loss_residual": Metric("residual net", "training loss (cross-entropy, nats)", LOSS),
-    "d_loss": Metric("D's loss", "loss (nats)", LOSS),
-    "g_loss": Metric("G's loss", "loss (nats)", LOSS),
-    "d_real": Metric("on real images", "D's mean probability of 'real'", PROBABILITY),
-    "d_fake": Metric("on generated images", "D's mean probability of 'real'", PROBABILITY),
-    "modes_covered": Metric("modes covered", "modes covered", COUNT),
-    "dice": Metric("held-out mean Dice", "held-out mean Dice", PROBABILITY),
-    "episode_return": Metric("training episodes (exploring)", "return (steps balanced)", VALUE),
-    "eval_return": Metric("greedy evaluations (mean)", "return (steps balanced)", VALUE),
-    "epsilon": Metric("epsilon", "epsilon: chance of a random push", PROBABILITY),
-    "distance_untrained": Metric("untrained", "mean cosine distance between nodes", VALUE),
-    "distance": Metric("trained", "mean cosine distance between nodes", VALUE),
+METRICS: dict[str, tuple[str, str, str]] = {
+    "loss": ("training_loss", "training_loss", LOSS),
+    "train_loss": ("training_loss", "cross_entropy", LOSS),
+    "test_loss": ("test_loss", "cross_entropy", LOSS),
+    "validation_loss": ("validation_loss", "cross_entropy", LOSS),
+    "validation_bpc": ("validation_piece", "bits_per_char", LOSS),
+    "accuracy": ("held_out_accuracy", "held_out_accuracy", PROBABILITY),
+    "reconstruction": ("reconstruction", "reconstruction", LOSS),
+    "kl": ("kl", "kl", LOSS),
+    "loss_plain": ("plain_net", "training_loss_nats", LOSS),
+    "loss_residual": ("residual_net", "training_loss_nats", LOSS),
+    "d_loss": ("d_loss", "loss_nats", LOSS),
+    "g_loss": ("g_loss", "loss_nats", LOSS),
+    "d_real": ("on_real", "d_real", PROBABILITY),
+    "d_fake": ("on_generated", "d_real", PROBABILITY),
+    "modes_covered": ("modes_covered", "modes_covered", COUNT),
+    "dice": ("held_out_dice", "held_out_dice", PROBABILITY),
+    "episode_return": ("training_episodes", "return", VALUE),
+    "eval_return": ("greedy_evaluations", "return", VALUE),
+    "epsilon": ("epsilon", "epsilon", PROBABILITY),
+    "distance_untrained": ("untrained", "cosine_distance", VALUE),
+    "distance": ("trained", "cosine_distance", VALUE),
 }
+"""the metrics jobs report, each with its legend name and axis title (keys under plots.metric.* and plots.axis.*)
+and its kind; metrics with the same axis key share one axis"""
 
 
 def metric(key: str, names: Mapping[str, Metric] | None = None) -> Metric:
-    """The Metric of a reported key: from `names` if given there, else METRIC_NAMES; a key in neither
-    is spelled out in words."""
-    found = (names or {}).get(key) or METRIC_NAMES.get(key)
-    if found is None:
-        words = key.replace("_", " ")
-        return Metric(words, words)
-    return found
+    """The Metric of a reported key, in the reader's language: from `names` if given there, else METRICS; a key
+    in neither is spelled out in words."""
+    found = (names or {}).get(key)
+    if found is not None:
+        return found
+    if key in METRICS:
+        name, axis, kind = METRICS[key]
+        return Metric(t(f"plots.metric.{name}"), t(f"plots.axis.{axis}"), kind)
+    words = key.replace("_", " ")
+    return Metric(words, words)
 
 
 # ---- axis rules ---------------------------------------------------------------------------------------
@@ -123,10 +132,15 @@ def title_layout(text: str) -> dict:
     return dict(text=text, x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=14))
 
 
+def separators() -> dict:
+    """Plotly's decimal and thousands separators as the reader's language writes numbers (Russian: 1 234,5)."""
+    return dict(separators=",\u202f") if i18n.language() == "ru" else {}
+
+
 def tidy(fig: go.Figure, height: int, title: str, legend: bool = False) -> go.Figure:
-    """The zoo's one layout: height, tight margins, the title on the left."""
+    """The zoo's one layout: height, tight margins, the title on the left, numbers as the reader writes them."""
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN + (LEGEND_MARGIN if legend else 0), b=10),
-                      title=title_layout(title))
+                      title=title_layout(title), **separators())
     return fig
 
 
@@ -146,7 +160,7 @@ def _image_axes(fig: go.Figure) -> None:
 def image(pixels: np.ndarray, title: str, height: int = 260, colorscale: str = "gray") -> go.Figure:
     """One greyscale image (H, W) in [0, 1], pixel-exact and square-pixelled, no axes."""
     fig = go.Figure(go.Heatmap(z=pixels, colorscale=colorscale, zmin=0, zmax=1, showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+                               hovertemplate=t("plots.hover.pixel") + "<extra></extra>"))
     _image_axes(fig)
     fig.update_yaxes(scaleanchor="x")
     return tidy(fig, height, title)
@@ -156,7 +170,7 @@ def overlay(pixels: np.ndarray, heat: np.ndarray, title: str, height: int = 260)
     """A heat map (saliency, Grad-CAM) laid over a greyscale image."""
     fig = image(pixels, title, height)
     fig.add_trace(go.Heatmap(z=heat, colorscale="Hot", zmin=0, zmax=1, opacity=0.55, showscale=False,
-                             hovertemplate="importance %{z:.2f}<extra></extra>"))
+                             hovertemplate=t("plots.hover.importance") + "<extra></extra>"))
     return fig
 
 
@@ -180,7 +194,7 @@ def image_grid(images: np.ndarray, *, title: str, titles: Sequence[str] | None =
         suffix = str(i + 1) if i else ""
         left, top = (i % cols) * (width + gap), 1 - (i // cols) * (height + row_gap)
         data.append(dict(type="heatmap", z=z, colorscale="RdBu_r" if symmetric else colorscale, zmin=zmin, zmax=zmax,
-                         showscale=False, hovertemplate=f"map {i}: %{{z:.2f}}<extra></extra>",
+                         showscale=False, hovertemplate=t("plots.hover.map", i=i) + "<extra></extra>",
                          xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
         layout[f"xaxis{suffix}"] = dict(domain=[left, min(1.0, left + width)], anchor=f"y{suffix}", visible=False,
                                         constrain="domain")
@@ -196,15 +210,15 @@ def image_grid(images: np.ndarray, *, title: str, titles: Sequence[str] | None =
 def animation(images: np.ndarray, labels: Sequence[str], *, title: str, height: int = 340,
               frame_ms: int = 120) -> go.Figure:
     """Greyscale images (F, H, W) in [0, 1] as an animation: Play / Pause buttons and a slider with `labels`."""
-    heat = lambda z: go.Heatmap(z=z, colorscale="gray", zmin=0, zmax=1, showscale=False,
-                                hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>")
+    pixel = t("plots.hover.pixel") + "<extra></extra>"
+    heat = lambda z: go.Heatmap(z=z, colorscale="gray", zmin=0, zmax=1, showscale=False, hovertemplate=pixel)
     frames = [go.Frame(data=[heat(z)], name=str(i)) for i, z in enumerate(images)]
     jump = lambda i: dict(method="animate", label=labels[i],
                           args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-    play = dict(label="Play", method="animate",
+    play = dict(label=t("plots.play"), method="animate",
                 args=[None, dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0),
                                  fromcurrent=True)])
-    pause = dict(label="Pause", method="animate",
+    pause = dict(label=t("plots.pause"), method="animate",
                  args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])
     fig = go.Figure(heat(images[0]), frames=frames)
     fig.update_layout(
@@ -220,7 +234,7 @@ def animation(images: np.ndarray, labels: Sequence[str], *, title: str, height: 
 def drawing_canvas(pixels: np.ndarray, height: int = 360) -> go.Figure:
     """A 28x28 canvas to draw on with the lasso: each closed stroke is filled in."""
     size = pixels.shape[0]
-    fig = image(pixels, "Your drawing: pick the lasso and draw closed outlines", height=height)
+    fig = image(pixels, t("plots.drawing"), height=height)
     grid = np.arange(size)
     xs, ys = np.meshgrid(grid, grid)
     fig.add_trace(go.Scatter(x=xs.ravel(), y=ys.ravel(), mode="markers", marker=dict(size=1, opacity=0),
@@ -233,16 +247,17 @@ def drawing_canvas(pixels: np.ndarray, height: int = 360) -> go.Figure:
 
 # ---- charts -------------------------------------------------------------------------------------------
 
-def probability_bars(probs: np.ndarray, classes: Sequence[str], *, title: str, label_title: str = "class",
+def probability_bars(probs: np.ndarray, classes: Sequence[str], *, title: str, label_title: str | None = None,
                      top: int = 10) -> go.Figure:
-    """Horizontal bars of the `top` most likely classes, most likely on top, on a 0-100% axis."""
+    """Horizontal bars of the `top` most likely classes, most likely on top, on a 0-100% axis; the classes'
+    axis is titled `label_title` (by default "class")."""
     order = np.argsort(probs)[::-1][:top][::-1]
     colors = [ACCENT if i == order[-1] else "#B2BEC3" for i in order]
     fig = go.Figure(go.Bar(x=probs[order], y=[classes[i] for i in order], orientation="h", marker_color=colors,
-                           text=[f"{probs[i]:.1%}" for i in order], textposition="auto",
+                           text=[i18n.number(probs[i], ".1%") for i in order], textposition="auto",
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
-    fig.update_xaxes(title="probability", **PROBABILITY_AXIS)
-    fig.update_yaxes(title=label_title, type="category")
+    fig.update_xaxes(title=t("plots.probability"), **PROBABILITY_AXIS)
+    fig.update_yaxes(title=label_title or t("plots.class"), type="category")
     return tidy(fig, 90 + 28 * len(order), title)
 
 
@@ -251,9 +266,9 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], *, title: str) -> go.F
     share = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
     fig = go.Figure(go.Heatmap(z=share, x=list(classes), y=list(classes), colorscale="Blues", zmin=0, zmax=1,
                                text=matrix, texttemplate="%{text}", showscale=False,
-                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", title="true class")
-    fig.update_xaxes(title="predicted class", tickangle=-40)
+                               hovertemplate=t("plots.hover.confusion") + "<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title=t("plots.true_class"))
+    fig.update_xaxes(title=t("plots.predicted_class"), tickangle=-40)
     return tidy(fig, 500, title)
 
 
@@ -290,7 +305,7 @@ def coloured_text(chars: str, values: Sequence[float], *, title: str, unit: str)
         textfont=dict(size=13, family="monospace"), customdata=np.arange(rows * cols).reshape(rows, cols) + 1,
         colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit, xgap=1, ygap=1,
         colorbar=dict(title=unit, thickness=12),
-        hovertemplate=f"character %{{customdata}} '%{{text}}': %{{z:+.3f}} {unit}<extra></extra>"))
+        hovertemplate=t("plots.hover.character", unit=unit) + "<extra></extra>"))
     _image_axes(fig)
     fig.update_yaxes(scaleanchor="x")
     return tidy(fig, TITLE_MARGIN + 20 + 26 * rows, title)
@@ -344,7 +359,8 @@ def panels(chart_panels: Sequence[Panel], *, title: str, x_title: str, height: i
     if _integers_only(all_x):
         x_axis.update(integer_ticks(all_x))
     layout.update(xaxis=x_axis, height=height + round(0.8 * height) * (n - 1), title=title_layout(title),
-                  template=PLAIN_TEMPLATE, **_legend_above([t["name"] for t in data if t["showlegend"]]))
+                  template=PLAIN_TEMPLATE, **separators(),
+                  **_legend_above([trace["name"] for trace in data if trace["showlegend"]]))
     return go.Figure(data, layout)
 
 
@@ -382,9 +398,10 @@ def _legend_above(names: Sequence[str]) -> dict:
                             b=10))
 
 
-def curves(events: Sequence[dict], keys: Sequence[str], *, title: str, x_title: str = "training step",
+def curves(events: Sequence[dict], keys: Sequence[str], *, title: str, x_title: str | None = None,
            x_key: str = "step", names: Mapping[str, Metric] | None = None, height: int = 260) -> go.Figure:
-    """One line per metric key against `x_key`, named through METRIC_NAMES (or `names`): metrics that
+    """One line per metric key against `x_key` (its axis titled `x_title`, by default "training step"), named
+    through METRICS (or `names`): metrics that
     share an axis title share a panel, others get their own (a VAE's KL never sits beside its
     reconstruction, some 25 times larger). Metrics missing from an event are skipped. Live panels
     redraw it every tick, so each line is thinned to CURVE_POINTS and sent as float32."""
@@ -397,7 +414,8 @@ def curves(events: Sequence[dict], keys: Sequence[str], *, title: str, x_title: 
         panel = grouped.setdefault(m.axis, Panel(m.axis, m.kind))
         panel.series[m.name] = thin(points[:, 0], points[:, 1])
         colors[m.name] = PALETTE[i % len(PALETTE)]
-    return panels(list(grouped.values()), title=title, x_title=x_title, height=height, colors=colors)
+    return panels(list(grouped.values()), title=title, x_title=x_title or t("plots.training_step"), height=height,
+                  colors=colors)
 
 
 def lines(x: Sequence, series: dict[str, Sequence[float]], *, title: str, x_title: str, y_title: str,
@@ -416,7 +434,8 @@ def tint(hex_color: str, amount: float) -> str:
 
 # ---- the rules as code ------------------------------------------------------------------------------------
 
-PROBABILITY_WORDS = re.compile(r"accuracy|probabilit|\bdice\b|\bshare\b|epsilon|chance|confidence", re.IGNORECASE)
+PROBABILITY_WORDS = re.compile(r"accuracy|probabilit|\bdice\b|\bshare\b|epsilon|chance|confidence"
+                               r"|准确率|概率|比例|置信|точност|вероятност|доля|долю|уверенност", re.IGNORECASE)
 SCALE_RATIO = 10.0
 """lines whose typical sizes differ more than this (an order of magnitude) may not share a linear y axis"""
 _CARTESIAN = {"scatter", "scattergl", "heatmap", "bar", "histogram"}

@@ -15,7 +15,7 @@ DATA_ELEMENTS = {"json", "code"}
 """elements that show data as it is (a model card's JSON, generated text, code), not sentences of the zoo's"""
 PLOTLY_TEXT = {"text", "name", "ticktext", "hovertemplate"}
 """the keys of a Plotly figure's JSON that hold text a person reads (titles are {"text": ...})"""
-NAMES = ("Fashion-MNIST", "Deep Learning Zoo", "King James", "Karate Club", "CartPole", "Grad-CAM", "SmoothGrad",
+NAMES = ("English", "Fashion-MNIST", "Deep Learning Zoo", "King James", "Karate Club", "CartPole", "Grad-CAM", "SmoothGrad",
          "SimCLR", "Word2Vec", "PyTorch", "Streamlit", "Plotly", "Adam", "ReLU", "GELU", "Softmax", "ResNet", "U-Net",
          "DCGAN", "DDPM", "DDIM", "SDEdit", "Transformer", "Skip-gram", "CBOW", "LeCun", "Zachary", "Ray", "Frechet Inception Distance")
 """proper names that stay in English in every language"""

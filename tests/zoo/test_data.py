@@ -88,3 +88,9 @@ def test_folder_names_match_classes():
     assert fashion_mnist.match_class("sneakers") == 7
     assert fashion_mnist.match_class("Ankle boot") == 9
     assert fashion_mnist.match_class("cats") is None
+
+
+def test_folder_names_in_chinese_or_russian_match_classes():
+    """A class folder named in any language the zoo speaks (zoo/i18n/fashion.toml), whole or one side of a slash."""
+    assert [fashion_mnist.match_class(name) for name in ["连衣裙", "Платье", "T恤", "上衣", "футболка_топ", "短靴",
+                                                         "Кроссовок", "猫"]] == [3, 3, 0, 0, 0, 9, 7, None]

@@ -26,7 +26,7 @@ from models.self_supervised.recipe import finetune_simclr
 from models.unet.recipe import finetune_unet
 from models.word2vec.recipe import Word2VecConfig, train_vectors
 from tests.helpers import consume
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.data import fashion_mnist, graphs
 from zoo.export import MAX_SIDECAR_MB, NotExportable, export_run
 from zoo.training.char_lm import finetune_charlm
@@ -201,3 +201,11 @@ def test_a_job_defined_in_a_page_is_refused():
 
     with pytest.raises(NotExportable, match="its job is defined inside the page"):
         export_run(job, dict(steps=3), page="cnn", stem="run")
+
+
+def test_why_a_run_cannot_be_exported_is_said_in_the_readers_language():
+    def inside():
+        yield {}
+
+    with i18n.speaking("zh"), pytest.raises(NotExportable, match="它的任务是在页面内部定义的"):
+        export_run(inside, {}, "cnn", "run")

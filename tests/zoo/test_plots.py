@@ -3,7 +3,7 @@ keeping its ends, its spikes and its dips, in float32, so that a redraw stays a 
 import numpy as np
 import plotly.io as pio
 
-from zoo import plots
+from zoo import i18n, plots
 
 
 def _history(n: int) -> list[dict]:
@@ -46,3 +46,18 @@ def test_thin_keeps_missing_values_out_of_the_way():
     thin_x, thin_y = plots.thin(x, y, limit=100)
     assert len(thin_x) <= 100 and thin_x[0] == 0 and thin_x[-1] == 999
     assert np.nanmax(thin_y) == np.nanmax(y) and np.nanmin(thin_y) == np.nanmin(y)
+
+
+def test_a_chart_speaks_the_readers_language():
+    """Legend names, axis titles and default words come from zoo/i18n/plots.toml; Russian numbers use a decimal comma."""
+    history = _history(10)
+    english = plots.curves(history, ["d_loss"], title="t")
+    assert english.data[0].name == "D's loss" and english.layout.yaxis.title.text == "loss (nats)"
+    assert english.layout.xaxis.title.text == "training step" and english.layout.separators is None
+    with i18n.speaking("ru"):
+        russian = plots.curves(history, ["d_loss", "g_loss"], title="t")
+        bars = plots.probability_bars(np.array([0.25, 0.75]), ["a", "b"], title="t")
+    assert [trace.name for trace in russian.data] == ["потери D", "потери G"]
+    assert russian.layout.yaxis.title.text == "потери (нат)" and russian.layout.xaxis.title.text == "шаг обучения"
+    assert russian.layout.separators == bars.layout.separators == ",\u202f"
+    assert list(bars.data[0].text) == ["25,0\u00a0%", "75,0\u00a0%"] and bars.layout.xaxis.title.text == "вероятность"

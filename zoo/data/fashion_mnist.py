@@ -160,14 +160,33 @@ def class_names() -> tuple[str, ...]:
 
 
 def match_class(folder: str) -> int | None:
-    """The class a folder name means ('t-shirt', 'T-shirt_top', 'ankle boot', 'bags'...), or None."""
-    simple = "".join(ch for ch in folder.lower() if ch.isalnum())
+    """The class a folder name means ('t-shirt', 'T-shirt_top', 'ankle boot', 'bags'..., or its name in any
+    language the zoo speaks: '连衣裙', 'Платье', 'T恤'), or None."""
+    simple = _simple(folder)
     aliases = {"tshirt": 0, "top": 0, "tshirttop": 0, "ankleboot": 9, "boot": 9}
     for i, name in enumerate(CLASSES):
-        key = "".join(ch for ch in name.lower() if ch.isalnum())
+        key = _simple(name)
         if simple in (key, key + "s", key + "es"):
             return i
-    return aliases.get(simple.rstrip("s"), aliases.get(simple))
+    found = aliases.get(simple.rstrip("s"), aliases.get(simple))
+    return found if found is not None else _translated_names().get(simple)
+
+
+def _simple(name: str) -> str:
+    """A name's letters and digits, lower case: how folder names are compared."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+@lru_cache(maxsize=1)
+def _translated_names() -> dict[str, int]:
+    """Each class's names in every language of the zoo (fashion.class.*), whole and each part between slashes
+    ('T恤/上衣': 'T恤' and '上衣'), simplified, to its label."""
+    names = {}
+    for label in range(len(CLASSES)):
+        for text in i18n.catalogue()[f"fashion.class.{label}"].values():
+            for name in [text, *text.split("/")]:
+                names.setdefault(_simple(name), label)
+    return names
 
 
 def subset(n_train: int, n_held_out: int = 500, seed: int = 0) -> tuple[Split, Split]:

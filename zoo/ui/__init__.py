@@ -1,9 +1,11 @@
 """The few Streamlit widgets the pages share: the device in the sidebar, each page's view kept in its URL
 with a link to copy, cached shared models, the model card, the Fashion-MNIST image input (gallery, upload,
-drawing) and the fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live."""
+drawing) and the fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live; every word
+in the reader's language (zoo/i18n/ui.toml), choices kept as codes so that a language switch keeps them."""
 from __future__ import annotations
 
 import html
+import re
 import runpy
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.typing import UploadedFile
 
-from zoo import checkpoints, drawing, export, jobs, photos, plots, uploads
+from zoo import checkpoints, drawing, export, i18n, jobs, photos, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.data.text import Vocab
 from zoo.devices import describe, pick_device
@@ -93,10 +95,26 @@ def device_name() -> str:
 
 
 def show_device() -> None:
-    st.sidebar.caption(t("app.running_on", device=device_name()))
+    st.sidebar.caption(t("app.running_on", device=device_label(device_name())))
 
 
-@st.cache_resource(show_spinner="Loading the pretrained model…")
+_CPU = re.compile(r"CPU \((?:(?P<library>[^,()]+), )?(?P<threads>\d+) threads?\)")
+
+
+def device_label(device: str) -> str:
+    """A device as `zoo.devices.describe` names it ("CPU (2 threads)", "CPU (gensim, 1 thread)", a card's
+    "device"), in the reader's language; a GPU's name stays as it is."""
+    found = _CPU.fullmatch(device)
+    if found is None:
+        return device
+    threads, library = int(found["threads"]), found["library"]
+    number = "one" if threads == 1 else "other"
+    if library:
+        return t(f"ui.device.cpu_with_{number}", library=library, threads=threads)
+    return t(f"ui.device.cpu_{number}", threads=threads)
+
+
+@st.cache_resource(show_spinner=False)
 def _load_shared(name: str) -> tuple[Any, dict]:
     model, card = checkpoints.load(name)
     if isinstance(model, torch.nn.Module):  # gensim's word vectors have no parameters to freeze
@@ -108,7 +126,8 @@ def _load_shared(name: str) -> tuple[Any, dict]:
 def shared_model(name: str) -> tuple[Any, dict]:
     """The shipped model, loaded once per server process; stops the page with a clear message if missing."""
     try:
-        return _load_shared(name)
+        with st.spinner(t("ui.loading_model")):
+            return _load_shared(name)
     except checkpoints.CheckpointError as error:
         st.error(str(error))
         st.stop()
@@ -116,10 +135,10 @@ def shared_model(name: str) -> tuple[Any, dict]:
 
 def model_card(card: dict) -> None:
     """The card's headline figures and the whole card in an expander."""
-    with st.expander(f"Model card: {card['name']} ({card['parameters']:,} parameters)"):
-        st.markdown(f"Trained on **{card['dataset']}** for {card['steps']:,} steps on {card['device']} "
-                    f"in {card['wall_time_s'] / 60:.0f} min. Rebuild: `{card['train_command']}`; "
-                    f"re-measure: `{card['evaluate_command']}`.")
+    with st.expander(t("ui.card.title", name=card["name"], parameters=card["parameters"])):
+        st.markdown(t("ui.card.trained", dataset=card["dataset"], steps=i18n.count("jobs.steps", card["steps"]),
+                      device=device_label(card["device"]), minutes=card["wall_time_s"] / 60,
+                      train_command=card["train_command"], evaluate_command=card["evaluate_command"]))
         st.json(card, expanded=False)
 
 
@@ -132,7 +151,8 @@ def gallery() -> tuple[np.ndarray, np.ndarray]:
 def from_upload(upload: UploadedFile, derive: Callable[..., Any], *options: Any) -> Any:
     """`derive(data, name, *options)` of an uploaded file, computed once per upload and options: a rerun
     (any widget touched) reuses it, or the `uploads.UploadError` it raised, which is raised again."""
-    result, problem = _derived(upload.file_id, derive.__qualname__, options, derive, upload)
+    with st.spinner(t("ui.upload.reading")):
+        result, problem = _derived(upload.file_id, derive.__qualname__, options, i18n.language(), derive, upload)
     if problem is not None:
         raise uploads.UploadError(problem)
     return result
@@ -150,45 +170,50 @@ def from_uploads(files: Sequence[UploadedFile], derive: Callable[..., Any], *opt
 
 
 @st.cache_data(scope="session", max_entries=UPLOADS_KEPT, max_size=UPLOADS_BYTES, ttl="1h",
-               show_spinner="Reading your upload…")
-def _derived(file_id: str, derive_name: str, options: tuple, _derive: Callable[..., Any], _upload: UploadedFile
-             ) -> tuple[Any, str | None]:
-    """The cache behind `from_upload`, keyed by the upload's id, what is derived and the options (never the
-    bytes). Session-scoped: a visitor's uploads are theirs, bounded, kept an hour at most and dropped when
+               show_spinner=False)
+def _derived(file_id: str, derive_name: str, options: tuple, language: str, _derive: Callable[..., Any],
+             _upload: UploadedFile) -> tuple[Any, str | None]:
+    """The cache behind `from_upload`, keyed by the upload's id, what is derived, the options (never the
+    bytes) and the reader's language (a bad file's sentence is kept in it). Session-scoped: a visitor's uploads are theirs, bounded, kept an hour at most and dropped when
     they leave; a global cache would let one visitor's uploads push out everyone else's."""
     try:
         return _derive(_upload.getvalue(), _upload.name, *options), None
     except uploads.UploadError as error:  # kept too: a bad file is not read again on every rerun
         return None, str(error)
     except MemoryError as error:  # not kept: the server may have the memory on the next try
-        raise uploads.UploadError(f"{_upload.name} needs more memory than the server has free just now; "
-                                  "please try again, or upload a smaller file.") from error
+        raise uploads.UploadError(t("ui.upload.no_memory", name=_upload.name)) from error
+
+
+def shown_as(text: Callable[[Any], tuple[str, dict[str, Any]]]) -> Callable[[Any], str]:
+    """A choice widget's `format_func`: `text(option)` gives the catalogue key and values of its label, said in the
+    language of the run that draws the widget, even when called later outside it (AppTest formats the options
+    it sends back in its own thread): so the label sent back is the one shown, as a browser sends it."""
+    language = i18n.language()
+    return lambda option: i18n.t_for(language, text(option)[0], **text(option)[1])
 
 
 def _gallery_input(key: str) -> tuple[torch.Tensor, str]:
     images, labels = gallery()
-    index = st.selectbox("Example from the test set", range(len(labels)), key=f"{key}_gallery",
-                         format_func=lambda i: f"{i:02d}: {fashion_mnist.CLASSES[labels[i]]}")
-    return torch.from_numpy(images[index]).float().unsqueeze(0) / 255.0, f"gallery #{index} ({fashion_mnist.CLASSES[labels[index]]})"
+    names = fashion_mnist.class_names()
+    index = st.selectbox(t("ui.gallery.label"), range(len(labels)), key=f"{key}_gallery",
+                         format_func=shown_as(lambda i: ("ui.gallery.option", dict(index=i, name=names[labels[i]]))))
+    return (torch.from_numpy(images[index]).float().unsqueeze(0) / 255.0,
+            t("ui.gallery.caption", index=index, name=names[labels[index]]))
 
 
 def _upload_input(key: str) -> tuple[torch.Tensor | None, str]:
-    upload = st.file_uploader("A photo or drawing of one clothing item (any size or colour)",
-                              type=IMAGE_TYPES, key=f"{key}_upload")
+    upload = st.file_uploader(t("ui.upload.label"), type=IMAGE_TYPES, key=f"{key}_upload")
     if upload is None:
-        st.info("Upload an image to classify it; the garment is found, cut out, centred and shrunk to 28x28 "
-                "like the dataset's.")
+        st.info(t("ui.upload.prompt"))
         return None, ""
     try:
         squeezed, steps = from_upload(upload, photos.read_upload)
     except uploads.UploadError as error:
         st.error(str(error))
         return None, ""
-    if not st.toggle("Clean up the photo", value=True, key=f"{key}_cleanup",
-                     help="Find the garment, remove the background and centre it, as Fashion-MNIST's images "
-                          "are; off, the whole photo is squeezed to 28x28 as it is."):
-        st.caption("Cleaning is off: the model sees the whole photo squeezed to 28x28, background and all.")
-        return squeezed, f"{upload.name}, not cleaned up"
+    if not st.toggle(t("ui.upload.cleanup"), value=True, key=f"{key}_cleanup", help=t("ui.upload.cleanup_help")):
+        st.caption(t("ui.upload.cleanup_off"))
+        return squeezed, t("ui.upload.not_cleaned", name=upload.name)
     _cleaning_steps(steps, key)
     return steps.tensor(), upload.name
 
@@ -204,7 +229,7 @@ def _cleaning_steps(steps: photos.PhotoSteps, key: str) -> None:
 def _drawing_input(key: str) -> tuple[torch.Tensor | None, str]:
     strokes_key = f"{key}_strokes"
     strokes = st.session_state.setdefault(strokes_key, [])
-    st.caption("Pick the lasso and draw closed outlines: each is filled in white. Draw the garment's silhouette.")
+    st.caption(t("ui.drawing.how"))
     canvas = drawing.as_array(drawing.rasterize(strokes))
     event = st.plotly_chart(plots.drawing_canvas(canvas), key=f"{key}_canvas", on_select="rerun",
                             selection_mode="lasso", config={"displaylogo": False})
@@ -212,17 +237,18 @@ def _drawing_input(key: str) -> tuple[torch.Tensor | None, str]:
     if new and new[-1] not in strokes:
         strokes.append(new[-1])
         st.rerun()
-    if st.button("Clear drawing", key=f"{key}_clear"):
+    if st.button(t("ui.drawing.clear"), key=f"{key}_clear"):
         strokes.clear()
         st.rerun()
     if not strokes:
         return None, ""
-    return photos.to_fashion_tensor(drawing.rasterize(strokes)), "your drawing"
+    return photos.to_fashion_tensor(drawing.rasterize(strokes)), t("ui.drawing.caption")
 
 
 def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:
     """Gallery, upload or drawing -> float (1, 28, 28) in [0, 1] and a caption (None if nothing yet)."""
-    source = st.radio("Input", ["Gallery", "Upload", "Draw"], horizontal=True, key=f"{key}_source")
+    source = st.radio(t("ui.input.label"), ["Gallery", "Upload", "Draw"], horizontal=True, key=f"{key}_source",
+                      format_func=shown_as(lambda code: (f"ui.input.{code.lower()}", {})))
     if source == "Gallery":
         return _gallery_input(key)
     if source == "Upload":
@@ -240,19 +266,24 @@ def typed_text_chars() -> int:
     return min(TYPED_TEXT_CHARS, uploads.limits().max_text_bytes)
 
 
-def text_input(key: str, label: str = "Your text", default: str = "") -> tuple[str | None, str]:
+TEXT_SOURCES = {"Type": "ui.text.type", "Upload a .txt file": "ui.text.upload"}
+"""the text box's sources: the radio's codes (kept as they were, for links and tests) and their labels' keys"""
+
+
+def text_input(key: str, label: str | None = None, default: str = "") -> tuple[str | None, str]:
     """Typed or pasted text (up to `typed_text_chars()`; the server cuts a longer one too), or an uploaded .txt
-    file -> the text and a caption (None if nothing usable yet); a bad file gets a clear message."""
-    source = st.radio(label, ["Type", "Upload a .txt file"], horizontal=True, key=f"{key}_text_source")
+    file -> the text and a caption (None if nothing usable yet); a bad file gets a clear message. `label` (the
+    page's, translated) names the choice; by default "Your text"."""
+    source = st.radio(label or t("ui.text.label"), list(TEXT_SOURCES), horizontal=True, key=f"{key}_text_source",
+                      format_func=shown_as(lambda code: (TEXT_SOURCES[code], {})))
     if source == "Type":
         limit = typed_text_chars()
-        typed = st.text_area("Type or paste text", default, height=120, key=f"{key}_text", max_chars=limit)
+        typed = st.text_area(t("ui.text.area"), default, height=120, key=f"{key}_text", max_chars=limit)
         if len(typed) >= limit:
-            st.warning(f"The box is full at its {limit:,} characters: anything past them was cut. "
-                       "For a longer text, upload it as a .txt file.")
-        return (typed, "your typed text") if typed.strip() else (None, "")
+            st.warning(t("ui.text.full", limit=limit))
+        return (typed, t("ui.text.typed")) if typed.strip() else (None, "")
     limit_mb = uploads.limits().max_text_bytes / 2 ** 20
-    upload = st.file_uploader(f"A plain-text file (.txt, up to {limit_mb:g} MB)", type=["txt"], key=f"{key}_text_upload")
+    upload = st.file_uploader(t("ui.text.file", limit_mb=limit_mb), type=["txt"], key=f"{key}_text_upload")
     if upload is None:
         return None, ""
     try:
@@ -281,7 +312,7 @@ def _quoted(ch: str) -> str:
     return "\\" + ch if ch in _MARKDOWN_SPECIAL else ch
 
 
-@st.cache_data(max_entries=64, show_spinner="Integrating gradients along the path from no characters to yours…")
+@st.cache_data(max_entries=64, show_spinner=False)
 def _attribution(name: str, prompt: str, next_char: str | None, steps: int) -> tuple[CharacterAttribution, float]:
     """`integrated_gradients` of the shared character model `name` (None: its likeliest next character), and the
     milliseconds it took."""
@@ -299,45 +330,35 @@ def why_this_character(name: str, prompt: str, key: str) -> None:
     completeness check and the cost."""
     _, card = shared_model(name)
     vocab = Vocab(card["vocab"])
-    st.subheader("Which characters made it say that?")
-    st.markdown("Integrated gradients (Sundararajan et al. 2017) slide every character's vector from zero, *no "
-                "character*, to its own in small steps, and add up how the log-probability of the next character "
-                "changes on the way. Each character gets the nats it added (red) or took away (blue); together they "
-                "make up the whole change from no characters to your prompt, which the check below measures.")
+    st.subheader(t("ui.why.title"))
+    st.markdown(t("ui.why.intro"))
     left, right = st.columns([1, 2])
-    typed = left.text_input("Next character (empty: the likeliest)", key=f"{key}_why_next", max_chars=1,
-                            help="One character of the model's alphabet: which earlier characters made it likely?")
-    steps = right.select_slider("Steps along the path", ATTRIBUTION_STEPS, value=32, key=f"{key}_why_steps",
-                                help="More steps: attributions that add up more exactly, and a longer wait.")
+    typed = left.text_input(t("ui.why.next"), key=f"{key}_why_next", max_chars=1, help=t("ui.why.next_help"))
+    steps = right.select_slider(t("ui.why.steps"), ATTRIBUTION_STEPS, value=32, key=f"{key}_why_steps",
+                                help=t("ui.why.steps_help"))
     if typed and typed not in vocab.chars[1:]:
-        st.error(f"“{_quoted(typed)}” is not among the {len(vocab) - 1} characters this model knows, so it can never "
-                 "come next: type another.")
+        st.error(t("ui.why.unknown", char=_quoted(typed), n=len(vocab) - 1))
         return
     if steps > most_steps(len(prompt)):
-        st.warning(f"{steps:,} steps over {min(len(prompt), MAX_CHARS)} characters would keep the server busy too "
-                   f"long: pick at most {most_steps(len(prompt)):,} steps for a prompt this long.")
+        st.warning(t("ui.why.too_long", steps=i18n.count("jobs.steps", steps), chars=min(len(prompt), MAX_CHARS),
+                     most=most_steps(len(prompt))))
         return
-    found, ms = _attribution(name, prompt, typed or None, steps)
+    with st.spinner(t("ui.why.computing")):
+        found, ms = _attribution(name, prompt, typed or None, steps)
     chars, target = vocab.decode(found.ids), vocab.chars[found.target]
-    which = "" if typed else ", its likeliest"
-    st.markdown(f"After your prompt the model gives “{_quoted(target)}” a probability of **{found.probability:.1%}**"
-                f"{which} (log-probability {found.log_prob:.2f} nats; with no characters, {found.baseline_log_prob:.2f}).")
+    st.markdown(t("ui.why.probability" if typed else "ui.why.probability_likeliest", char=_quoted(target),
+                  probability=found.probability, log_prob=found.log_prob, baseline=found.baseline_log_prob))
     if found.cut:
-        st.caption(f"Only the last {MAX_CHARS} characters are attributed: the first {found.cut:,} are left out, and "
-                   "the model reads only these here.")
-    title = f"What each character added to the log-probability of “{html.escape(plots.VISIBLE_CHARS.get(target, target))}” next"
-    st.plotly_chart(plots.coloured_text(chars, found.attributions.numpy(), title=title, unit="nats"),
+        st.caption(t("ui.why.cut", most=MAX_CHARS, cut=found.cut))
+    title = t("ui.why.chart", char=html.escape(plots.VISIBLE_CHARS.get(target, target)))
+    st.plotly_chart(plots.coloured_text(chars, found.attributions.numpy(), title=title, unit=t("ui.why.nats")),
                     key=f"{key}_why_chart")
     total = float(found.attributions.sum())
-    st.caption(f"**Completeness:** the attributions add up to {total:+.3f} nats, and log p with your prompt minus log p "
-               f"with no characters is {found.log_prob - found.baseline_log_prob:+.3f}: {found.relative_gap:.1%} apart "
-               f"with {steps} steps.")
+    st.caption(t("ui.why.completeness", total=total, change=found.log_prob - found.baseline_log_prob,
+                 gap=found.relative_gap, steps=steps))
     if found.relative_gap > TRUSTED_GAP:
-        st.warning("The attributions do not add up, so do not trust these colours: along the path from no characters "
-                   "this model's prediction jumps (a recurrent state can amplify a small change character after "
-                   "character), and the gradients at the steps taken miss it. More steps or a shorter prompt help.")
-    st.caption(f"**Cost:** {steps} forward and backward passes over {len(chars)} characters, {BATCH} at a time, and "
-               f"one forward pass for the two ends: {ms:,.0f} ms on this server.")
+        st.warning(t("ui.why.untrusted"))
+    st.caption(t("ui.why.cost", passes=i18n.count("ui.why.passes", steps), chars=len(chars), batch=BATCH, ms=ms))
 
 
 def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
@@ -346,55 +367,76 @@ def _first_layer_filters(model: torch.nn.Module) -> np.ndarray | None:
     return None if conv is None else conv.weight.detach().cpu().numpy()[:, 0]
 
 
+LAYER_LABELS = {"Conv layer": "conv", "Stage": "stage"}
+"""the layer labels a page may give `classifier_views` (or their names in the reader's language), each named
+under ui.layer.*"""
+
+
+def _code(label: str, codes: dict[str, str], key: str) -> str | None:
+    """The code of a label a page gives: the label itself is one of `codes`, or it is a code's name (under
+    `key.format(code)`) in the reader's language, as a page that translated it passes it; None if neither."""
+    if label in codes:
+        return codes[label]
+    return next((code for code in codes.values() if t(key.format(code)).lower() == label.lower()), None)
+
+
+def _layer_words(layer_label: str, layer: int = 0) -> dict[str, str]:
+    """A layer label's words for the sentences of `classifier_views`: its name, "{label} {layer}" as a title and
+    as what feature maps are "of", and "the last ..." for Grad-CAM; a label it does not know is used as it is."""
+    code = _code(layer_label, LAYER_LABELS, "ui.layer.{}.name")
+    if code is None:
+        return dict(name=layer_label, at=f"{layer_label} {layer}", of=f"{layer_label} {layer}", last=layer_label)
+    return {form: t(f"ui.layer.{code}.{form}", layer=layer) for form in ("name", "at", "of", "last")}
+
+
 def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, caption: str, key: str,
                      layer_label: str = "Conv layer") -> Inspection:
     """A Fashion-MNIST classifier's prediction for one image and the "Inside the model" section:
-    saliency, Grad-CAM, feature maps per layer (`layer_label` names them), first-layer filters
-    and the card's confusion matrix. Shared by the image classifier pages."""
+    saliency, Grad-CAM, feature maps per layer (`layer_label` names them: "Conv layer" or "Stage", see
+    LAYER_LABELS), first-layer filters and the card's confusion matrix. Shared by the image classifier pages."""
     seen = image[0].numpy()
     look = inspect_image(model, image)
     top = int(np.argmax(look.probs))
+    names = fashion_mnist.class_names()
     left, right = st.columns([1, 2])
     with left:
-        st.plotly_chart(plots.image(seen, "What the model sees (28x28)"), key=f"{key}_seen")
+        st.plotly_chart(plots.image(seen, t("ui.views.seen")), key=f"{key}_seen")
         st.caption(caption)
     with right:
-        st.subheader(f"{fashion_mnist.CLASSES[top]} · {look.probs[top]:.1%}")
-        st.plotly_chart(plots.probability_bars(look.probs, fashion_mnist.CLASSES, title="The five likeliest classes",
-                                               top=5), key=f"{key}_probs")
+        st.subheader(t("ui.views.top", name=names[top], probability=float(look.probs[top])))
+        st.plotly_chart(plots.probability_bars(look.probs, names, title=t("ui.views.likeliest"), top=5),
+                        key=f"{key}_probs")
 
-    st.header("2. Inside the model")
-    st.markdown("**Where it looks.** Saliency is how much each pixel would change the winning score; "
-                "Grad-CAM weighs the last layer's feature maps by their gradient.")
+    st.header(t("ui.views.inside"))
+    st.markdown(t("ui.views.where"))
     a, b = st.columns(2)
-    a.plotly_chart(plots.overlay(seen, look.saliency, "Saliency"), key=f"{key}_saliency")
+    a.plotly_chart(plots.overlay(seen, look.saliency, t("ui.views.saliency")), key=f"{key}_saliency")
     if look.grad_cam is not None:
-        b.plotly_chart(plots.overlay(seen, look.grad_cam, f"Grad-CAM (last {layer_label.lower()})"), key=f"{key}_gradcam")
+        b.plotly_chart(plots.overlay(seen, look.grad_cam, t("ui.views.gradcam", last=_layer_words(layer_label)["last"])),
+                       key=f"{key}_gradcam")
 
     if look.feature_maps:
-        layer = st.select_slider(layer_label, options=list(range(1, len(look.feature_maps) + 1)), value=1,
-                                 key=f"{key}_layer")
+        layer = st.select_slider(_layer_words(layer_label)["name"], options=list(range(1, len(look.feature_maps) + 1)),
+                                 value=1, key=f"{key}_layer")
+        words = _layer_words(layer_label, layer)
         maps = look.feature_maps[layer - 1]
         shown = min(32, maps.shape[0])  # four rows of eight stay readable
-        which = (f"all {shown} channels" if shown == maps.shape[0]
-                 else f"the first {shown} of its {maps.shape[0]} channels")
-        st.markdown(f"**Feature maps of {layer_label.lower()} {layer}**, {which}, each {maps.shape[1]}x"
-                    f"{maps.shape[2]}: bright where the channel's filter matches this input.")
-        st.plotly_chart(plots.image_grid(maps[:shown], title=f"{layer_label} {layer}: " + (
-            f"the first {shown} of {maps.shape[0]} feature maps" if shown < maps.shape[0] else f"its {shown} feature maps"),
-            cols=8), key=f"{key}_maps")
+        which = "all" if shown == maps.shape[0] else "some"
+        sizes = dict(shown=shown, total=maps.shape[0])
+        st.markdown(t(f"ui.views.maps_{which}", of_layer=words["of"], h=maps.shape[1], w=maps.shape[2], **sizes))
+        st.plotly_chart(plots.image_grid(maps[:shown], title=t(f"ui.views.maps_title_{which}", at=words["at"], **sizes),
+                                         cols=8), key=f"{key}_maps")
         filters = _first_layer_filters(model)
         if layer == 1 and filters is not None:
-            st.markdown("**The learned 3x3 filters of the first layer** (red positive, blue negative weights).")
-            st.plotly_chart(plots.image_grid(filters, title="First-layer filters (red positive, blue negative)", cols=16,
+            st.markdown(t("ui.views.filters"))
+            st.plotly_chart(plots.image_grid(filters, title=t("ui.views.filters_title"), cols=16,
                                              height_per_row=70, symmetric=True, gap=0.02), key=f"{key}_filters")
 
     metrics = card["metrics"]
     if "confusion" in metrics:
-        st.markdown("**Where it is wrong.** The confusion matrix on the 10,000 test images, as measured for the card: "
-                    "shirts, T-shirts, pullovers and coats are the hard cases.")
-        st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), fashion_mnist.CLASSES,
-                                        title="Confusion matrix on the 10,000 test images"), key=f"{key}_confusion")
+        st.markdown(t("ui.views.wrong", n=10_000))
+        st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), names, title=t("ui.views.confusion", n=10_000)),
+                        key=f"{key}_confusion")
     return look
 
 
@@ -413,6 +455,25 @@ def job_session() -> str:
     return _job_guard(session_id())
 
 
+JOB_LABELS = {"fine-tuning": "fine_tuning", "training": "training", "forecast training": "forecast_training",
+              "comparison": "comparison", "measurement": "measurement", "transfer": "transfer"}
+"""the labels a page may give `training_panel` (or their names in the reader's language): each is named in the
+reader's language under ui.job.*"""
+
+
+def _job_name(label: str, capital: bool = False) -> str:
+    """The job's name in the reader's language ("fine-tuning" -> "дообучение"); a label it does not know as it is."""
+    code = _code(label, JOB_LABELS, "ui.job.{}.name")
+    name = t(f"ui.job.{code}.name") if code else label
+    return name[:1].upper() + name[1:] if capital else name
+
+
+def _job_during(label: str) -> str:
+    """"while fine-tuning", in the reader's language, for a chart's title."""
+    code = _code(label, JOB_LABELS, "ui.job.{}.name")
+    return t(f"ui.job.{code}.during") if code else t("ui.job.during_other", job=label)
+
+
 def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any],
                    metrics: Sequence[str] = ("loss", "accuracy"), download_name: str | None = "finetuned.safetensors",
                    draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> Any:
@@ -422,7 +483,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
     this job's latest run on this server, and whether it fits the time limit (one that does not stops early
     and keeps what it has learned). `draw(events)`, if given, draws the figures instead of one curve
     per metric (it runs inside the live fragment, so its chart keys must be fixed); `label` names the
-    job on the buttons and messages; `download_name=None` offers no download (for jobs whose result is not weights).
+    job on the buttons and messages (one of JOB_LABELS, which the panel translates); `download_name=None` offers no download (for jobs whose result is not weights).
     Beside the buttons, the run as a Python script that repeats it outside the app (`zoo.export`).
     A finished run's status, events and result move into the session (`{key}_run`, `{key}_result`) and the
     runner forgets them; a run the runner no longer knows ends with a sentence, and Start is free again.
@@ -436,7 +497,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
         _collect(runner, key, job_id)
     running = job_id is not None and run_key not in st.session_state
     start, cancel, script, _ = st.columns([1, 1, 1.4, 1.6])
-    if start.button(f"Start {label}", key=f"{key}_start", type="primary", disabled=running):
+    if start.button(t("ui.panel.start", job=_job_name(label)), key=f"{key}_start", type="primary", disabled=running):
         try:
             st.session_state[job_key] = runner.submit(session, job, page_path() or key, **job_kwargs)
             st.session_state.pop(run_key, None)
@@ -444,17 +505,17 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
             st.rerun()
         except jobs.JobLimitError as error:
             st.error(str(error))
-    if cancel.button("Cancel", key=f"{key}_cancel", disabled=not running):
+    if cancel.button(t("ui.panel.cancel"), key=f"{key}_cancel", disabled=not running):
         runner.cancel(job_id)
         st.rerun()
     _script_download(script, key, job, job_kwargs, download_name)
     if not running:
         pace = runner.pace(job)
         if pace is None:
-            st.caption(not_measured(runner.job_seconds, label))
+            st.caption(not_measured(runner.job_seconds, _job_name(label)))
         else:
             steps = job_kwargs.get("steps", pace.total or pace.steps)
-            st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, label))
+            st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, _job_name(label)))
     if running:
         _live_status(job_id, label)
         _live_figures(key, job_id, metrics, draw, label)
@@ -464,7 +525,7 @@ def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dic
         _figures(key, events, metrics, draw, label)
     result = st.session_state.get(result_key)
     if isinstance(result, bytes) and download_name:
-        st.download_button("Download the fine-tuned weights (.safetensors)", result, file_name=download_name,
+        st.download_button(t("ui.panel.download_weights"), result, file_name=download_name,
                            mime="application/octet-stream", key=f"{key}_download")
     return result
 
@@ -479,11 +540,9 @@ def _script_download(column: Any, key: str, job: Callable[..., Iterator[dict]], 
     except export.NotExportable as reason:
         st.caption(str(reason))
         return
-    saves = " and saves the weights" if download_name else ""
-    column.download_button("Download as a Python script", run.data, file_name=run.file_name, mime=run.mime,
+    column.download_button(t("ui.panel.script"), run.data, file_name=run.file_name, mime=run.mime,
                            on_click="ignore", key=f"{key}_script",
-                           help=f"One file that repeats this run outside the zoo with these settings: it prints the "
-                                f"same numbers{saves}. Its first lines say how to run it.")
+                           help=t("ui.panel.script_help_weights" if download_name else "ui.panel.script_help"))
 
 
 def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:
@@ -497,25 +556,24 @@ def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:
 def _status(status: jobs.JobStatus, events: list[dict], label: str = "fine-tuning") -> None:
     """Where the run stands, in a sentence."""
     stopped_early = next((e[deadline.STOPPED_EARLY] for e in events if deadline.STOPPED_EARLY in e), None)
+    job = _job_name(label, capital=True)
     if status.state == "queued":
-        st.info(f"Waiting for a free training slot: number {status.position} in the queue.")
+        st.info(t("ui.panel.queued", position=status.position))
     elif status.state == "running" and stopped_early:
-        st.caption(f"{stopped_early} Measuring the result… {status.elapsed_s:.0f} s")
+        st.caption(t("ui.panel.measuring", stopped=stopped_early, elapsed=status.elapsed_s))
     elif status.state == "running":
         steps = max((e["step"] for e in events if "step" in e), default=0)
-        st.caption(f"Training… step {steps}, {status.elapsed_s:.0f} s of the {jobs.get_runner().job_seconds:g} s "
-                   "time limit")
+        st.caption(t("ui.panel.running", step=steps, elapsed=status.elapsed_s, limit=jobs.get_runner().job_seconds))
     elif status.state == "done" and stopped_early:
-        st.warning(f"{label.capitalize()} finished early. {stopped_early} What you see below is what it "
-                   "had learned by then.")
+        st.warning(t("ui.panel.finished_early", job=job, stopped=stopped_early))
     elif status.state == "done":
-        st.success(f"{label.capitalize()} finished.")
+        st.success(t("ui.panel.finished", job=job))
     elif status.state == "cancelled":
-        st.warning(f"{label.capitalize()} was cancelled.")
+        st.warning(t("ui.panel.cancelled", job=job))
     elif status.state == "expired":
         st.info(status.error)
     else:
-        st.error(status.error or f"{label.capitalize()} {status.state}.")
+        st.error(status.error or t("ui.panel.timed_out" if status.state == "timed_out" else "ui.panel.failed", job=job))
 
 
 def _figures(key: str, events: list[dict], metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
@@ -525,16 +583,17 @@ def _figures(key: str, events: list[dict], metrics: Sequence[str], draw: Callabl
     after = next((e["accuracy_after"] for e in events if "accuracy_after" in e), None)
     if before is not None:
         left, right = st.columns(2)
-        left.metric("Held-out accuracy before", f"{before:.1%}")
+        left.metric(t("ui.panel.before"), i18n.number(before, ".1%"))
         if after is not None:
-            right.metric("after", f"{after:.1%}", delta=f"{after - before:+.1%}")
+            right.metric(t("ui.panel.after"), i18n.number(after, ".1%"), delta=i18n.number(after - before, "+.1%"))
     if events and draw is not None:
         draw(events)
     elif events:
         cols = st.columns(len(metrics))
         for col, metric in zip(cols, metrics):
-            col.plotly_chart(plots.curves(events, [metric], title=f"{plots.metric(metric).name.capitalize()} while {label}",
-                                          height=240), key=f"{key}_curve_{metric}")
+            title = t("ui.panel.curve_title", metric=plots.metric(metric).name, during=_job_during(label))
+            col.plotly_chart(plots.curves(events, [metric], title=title[:1].upper() + title[1:], height=240),
+                             key=f"{key}_curve_{metric}")
 
 
 @st.fragment(run_every=POLL_SECONDS)

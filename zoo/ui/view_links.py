@@ -12,6 +12,8 @@ from streamlit.runtime.state import get_session_state
 from streamlit.runtime.state.common import WidgetMetadata
 from streamlit.runtime.state.query_params import _coerce_value_for_query_url, parse_url_param
 
+from zoo.i18n import t
+
 
 def page_path() -> str:
     """The url path of the page this run draws ("cnn"), under which the jobs it starts are recorded as runs."""
@@ -58,13 +60,10 @@ def view_in_url(*keys: str) -> None:
         else:  # a link's values that a page which stopped early left unchecked
             _restore(st.session_state.pop(_VIEW_UNREAD, None) or {})
         _write_view(keys, [key for key in keys if key in st.session_state])
-    with st.popover("Copy link to this view", icon=":material/link:",
-                    help="A link that opens this page with the same example, model, seeds and sliders; "
-                         "uploads, drawings and fine-tuned weights are not in it."):
+    with st.popover(t("ui.link.label"), icon=":material/link:", help=t("ui.link.help")):
         # a Markdown code block has st.code's copy button, and leaves the pages' own st.code texts (samples) first
         st.markdown(f"~~~text\n{_view_link()}\n~~~")
-        st.caption("Uploads, drawings and fine-tuned weights stay in this browser session: the link does not "
-                   "carry them.")
+        st.caption(t("ui.link.caption"))
 
 
 def keep_view_in_url() -> None:
