@@ -11,9 +11,11 @@ from models.word2vec.figures import map_figure
 from models.word2vec.recipe import Word2VecConfig, check_text, default_workers, short_text_warning, train_vectors
 from models.word2vec.vector_files import read_word2vec_text, to_word2vec_text
 from zoo import plots, ui, uploads
+from zoo.i18n import t
 
 NAME = "word2vec-text"
-SOURCES = ["Shipped: KJV + Wikipedia", "Train on your text", "Upload a word2vec file"]
+SOURCES = {"Shipped: KJV + Wikipedia": "shipped", "Train on your text": "train", "Upload a word2vec file": "upload"}
+"""the sources of vectors: each option's code (kept in links) and its key under [source] in word2vec.toml"""
 SHIPPED_WORDS = {"w2v_word": "king", "w2v_analogy_0": "king", "w2v_analogy_1": "man", "w2v_analogy_2": "woman",
                  "w2v_odd": "red green blue horse", "w2v_map_words": "king queen god water fire city"}
 """what the word boxes hold for the shipped vectors; other vectors get words of their own vocabulary"""
@@ -26,27 +28,20 @@ for box in SHIPPED_WORDS:  # hidden while a text trains, a box lost its word in 
     if box in st.session_state:  # and showed "king" while the warning beside it named what had been typed
         st.session_state[box] = st.session_state[box]
 
-ui.page_intro(
-    "Word2Vec",
-    "Word2Vec gives every word a vector so that words used in similar contexts get similar vectors: "
-    "skip-gram learns them by predicting, for each word, the words around it, and negative sampling "
-    "makes that cheap by telling real context words apart from a few random ones. Directions in the "
-    "space end up meaning something: *king − man + woman* lands near *queen* when the corpus is big enough.")
+ui.page_intro("Word2Vec", t("word2vec.intro"))
 
 
 shipped, card = ui.shared_model(NAME)
 metrics, defaults, config = card["metrics"], card["metrics"].get("gensim_defaults", {}), card["config"]
 words = card.get("data", {}).get("splits", {}).get("train", {}).get("words")
-st.markdown(
-    f"The shipped vectors: {config['vector_size']} dimensions for each of the {metrics['vocabulary']:,} words seen at "
-    f"least {config['min_count']} times in the {f'{words / 1e6:.1f}M-word ' if words else ''}training split of the "
-    f"King James Bible and a Wikipedia sample; skip-gram, window {config['window']}, {config['negative']} negative "
-    f"samples, {config['epochs']} epochs.")
+st.markdown(t("word2vec.shipped.sized" if words else "word2vec.shipped.unsized", dims=config["vector_size"],
+               vocabulary=metrics["vocabulary"], min_count=config["min_count"], millions=(words or 0) / 1e6,
+               window=config["window"], negative=config["negative"], epochs=config["epochs"]))
 if defaults:
-    st.caption(f"Analogies **{metrics['accuracy']:.1%}** of the {metrics['analogy_answered']:,} questions in the "
-               f"vocabulary ({metrics['analogy_coverage']:.0%} of {metrics['analogy_questions']:,}) · word similarity "
-               f"Spearman **{metrics['spearman']:.2f}** ({metrics['similarity_coverage']:.0%} of the pairs) · gensim's "
-               f"defaults on the same text: {defaults['accuracy']:.1%} and {defaults['spearman']:.2f}")
+    st.caption(t("word2vec.shipped.metrics", accuracy=metrics["accuracy"], answered=metrics["analogy_answered"],
+                 coverage=metrics["analogy_coverage"], questions=metrics["analogy_questions"],
+                 spearman=metrics["spearman"], pairs=metrics["similarity_coverage"],
+                 default_accuracy=defaults["accuracy"], default_spearman=defaults["spearman"]))
 ui.model_card(card)
 
 
@@ -55,8 +50,8 @@ def known(kv: Any, word: str) -> str | None:
     found = find_word(kv, word)
     if found is None and word.strip():
         near = suggestions(kv, word)
-        st.warning(f"**{word.strip()}** is not in the vocabulary"
-                   + (f"; nearest spellings: {', '.join(near)}." if near else ", and nothing is spelled like it."))
+        st.warning(t("word2vec.unknown.near" if near else "word2vec.unknown.none", word=word.strip(),
+                     near=", ".join(near)))
     return found
 
 
@@ -64,16 +59,16 @@ def word_box(kv: Any, label: str, key: str) -> tuple[list[str], list[str]]:
     """A box of several words: what was typed (the first MAX_BOX_WORDS different words) and the words the
     vocabulary knows among them, each once. Words dropped or unknown are named; only the first
     MAX_SPELLING_HINTS unknown ones are looked up for their nearest spellings."""
-    typed, dropped = box_words(st.text_input(label, key=key, max_chars=WORDS_CHARS))
+    typed, dropped = box_words(st.text_input(label, key=key, max_chars=WORDS_CHARS, help=t("word2vec.english_help")))
     if dropped:
-        named = ", ".join(dropped[:5]) + (f" and {len(dropped) - 5:,} more" if len(dropped) > 5 else "")
-        st.warning(f"This box reads the first {MAX_BOX_WORDS} different words; the rest were dropped: {named}.")
+        st.warning(t("word2vec.dropped.more" if len(dropped) > 5 else "word2vec.dropped.all", most=MAX_BOX_WORDS,
+                     words=", ".join(dropped[:5]), more=len(dropped) - 5))
     found = [find_word(kv, word) for word in typed]
     unknown = [word for word, spelling in zip(typed, found) if spelling is None]
     for word in unknown[:MAX_SPELLING_HINTS]:
         known(kv, word)
     if more := unknown[MAX_SPELLING_HINTS:]:
-        st.warning(f"Not in the vocabulary either: {', '.join(more)}.")
+        st.warning(t("word2vec.unknown.more", words=", ".join(more)))
     return typed, list(dict.fromkeys(spelling for spelling in found if spelling))
 
 
@@ -95,44 +90,48 @@ def memo(key: str, args: tuple, compute: Callable[[], Any]) -> Any:
     return held[1]
 
 
-def scores_table(rows: list[tuple[str, float]], key: str, label: str = "cosine similarity") -> None:
-    st.dataframe([{"word": w, label: s} for w, s in rows], hide_index=True, key=key, column_config={
+def scores_table(rows: list[tuple[str, float]], key: str, label: str | None = None) -> None:
+    """Words and their scores; the columns are named in the reader's language (cosine similarity by default)."""
+    label, word = label or t("word2vec.column.cosine"), t("word2vec.column.word")
+    st.dataframe([{word: w, label: s} for w, s in rows], hide_index=True, key=key, column_config={
         label: st.column_config.ProgressColumn(label, min_value=-1.0, max_value=1.0, format="%.3f")})
 
 
 def draw_training(events: list[dict]) -> None:
     first, epochs = events[0], [e for e in events if "words_per_s" in e]
     done = epochs[-1]["step"] if epochs else 0
-    speed = f" · {epochs[-1]['words_per_s']:,.0f} words/s" if epochs else ""
-    st.progress(done / first["total"], text=f"Epoch {done} of {first['total']}{speed}")
-    st.caption(f"{first['words']:,} words of text, a vocabulary of {first['vocabulary']:,} words.")
+    st.progress(done / first["total"], text=t("word2vec.training.speed", epoch=done, total=first["total"],
+                                               speed=epochs[-1]["words_per_s"]) if epochs else
+                t("word2vec.training.epoch", epoch=done, total=first["total"]))
+    st.caption(t("word2vec.training.size", words=first["words"], vocabulary=first["vocabulary"]))
     if epochs:
-        st.plotly_chart(plots.curves(epochs, ["loss"], title="Loss per trained word, by epoch", x_title="epoch",
-                                     names={"loss": plots.Metric("loss", "loss per trained word", plots.LOSS)},
-                                     height=240),
+        loss = plots.Metric(t("word2vec.training.loss"), t("word2vec.training.loss_axis"), plots.LOSS)
+        st.plotly_chart(plots.curves(epochs, ["loss"], title=t("word2vec.training.chart"),
+                                     x_title=t("word2vec.training.epoch_axis"), names={"loss": loss}, height=240),
                         key="w2v_train_loss")
-        st.caption("gensim's running loss: on a long text it falls at first and may then creep up while the "
-                   "vectors keep improving, so judge them by their neighbours.")
+        st.caption(t("word2vec.training.loss_note"))
 
 
 ui.view_in_url("w2v_source", "w2v_word", "w2v_n", "w2v_map_n", "w2v_map_method", "w2v_map_dims")
-st.header("1. The vectors")
-source = st.radio("Explore", SOURCES, horizontal=True, key="w2v_source")
+st.header(t("word2vec.vectors.header"))
+source = SOURCES[st.radio(t("word2vec.vectors.explore"), list(SOURCES), horizontal=True, key="w2v_source",
+                          format_func=lambda option: t(f"word2vec.source.{SOURCES[option]}"))]
 kv = shipped
-if source == SOURCES[1]:
-    st.markdown("Train fresh vectors on your own text: a few pages give a toy model, a book a useful one. "
-                "Words are lower-cased runs of letters and each line is a sentence.")
-    text, caption = ui.text_input("w2v")
+if source == "train":
+    st.markdown(t("word2vec.train.intro"))
+    text, caption = ui.text_input("w2v", label=t("word2vec.train.your_text"))
     a, b, c, d = st.columns(4)
     config = Word2VecConfig(
-        vector_size=a.select_slider("Dimensions", [10, 25, 50, 100], value=50, key="w2v_dims"),
-        window=b.slider("Window", 2, 10, 5, key="w2v_window"),
-        min_count=c.slider("Minimum count", 1, 10, 2, key="w2v_min_count"),
-        epochs=d.slider("Epochs", 1, 100, 50, key="w2v_epochs",
-                        help="a short text needs many passes: 50 beat 20 on every text from 1,000 words to 32,000"),
+        vector_size=a.select_slider(t("word2vec.train.dimensions"), [10, 25, 50, 100], value=50, key="w2v_dims"),
+        window=b.slider(t("word2vec.train.window"), 2, 10, 5, key="w2v_window",
+                        help=t("word2vec.train.window_help")),
+        min_count=c.slider(t("word2vec.train.min_count"), 1, 10, 2, key="w2v_min_count",
+                           help=t("word2vec.train.min_count_help")),
+        epochs=d.slider(t("word2vec.train.epochs"), 1, 100, 50, key="w2v_epochs",
+                        help=t("word2vec.train.epochs_help", short=1000, long=32000)),
         negative=5, workers=default_workers())
     if text is None:
-        st.info("Type, paste or upload some text to train on.")
+        st.info(t("word2vec.train.no_text"))
         st.stop()
     try:
         corpus = check_text(text, config.min_count)
@@ -146,67 +145,64 @@ if source == SOURCES[1]:
     if trained is None:
         st.stop()
     kv = trained
-    st.download_button("Download your vectors (word2vec text format)",
+    st.download_button(t("word2vec.train.download"),
                        memo("w2v_export", (id(trained),), lambda: to_word2vec_text(trained)),
                        file_name="my-word2vec.txt", mime="text/plain", key="w2v_download")
-elif source == SOURCES[2]:
+elif source == "upload":
     limit_mb = uploads.limits().max_upload_bytes / 2 ** 20
-    upload = st.file_uploader(f"A word2vec text-format file (first line \"<words> <dimensions>\", up to {limit_mb:g} MB)",
-                              type=["txt", "vec"], key="w2v_upload")
+    upload = st.file_uploader(t("word2vec.upload.label", mb=limit_mb), type=["txt", "vec"], key="w2v_upload")
     if upload is None:
-        st.info("Upload vectors in word2vec text format, e.g. ones you downloaded after training on your text.")
+        st.info(t("word2vec.upload.none"))
         st.stop()
     try:
         kv = memo("w2v_uploaded", (upload.file_id,), lambda: read_word2vec_text(upload.getvalue(), upload.name))
     except uploads.UploadError as error:
         st.error(str(error))
         st.stop()
-st.caption(f"Exploring {len(kv):,} words of {kv.vector_size} dimensions.")
+st.caption(t("word2vec.exploring", words=len(kv), dims=kv.vector_size))
 median, high = memo("w2v_alike", (id(kv),), lambda: typical_similarity(kv))
 if median > ALIKE:
-    st.warning(f"These vectors have hardly separated: two words picked at random have a cosine similarity of "
-               f"{median:.3f} (95% of pairs up to {high:.3f}), so every word looks like every other and the "
-               "neighbours below are close to arbitrary. More text spreads them out.")
+    st.warning(t("word2vec.alike", median=median, high=high))
 vocabulary = (len(kv), kv.vector_size, tuple(kv.index_to_key[:10]))
 if st.session_state.get("w2v_words_for") != vocabulary:  # new vectors: words they know in every box
     st.session_state.update(word_defaults(kv), w2v_words_for=vocabulary)
 
-st.header("2. Neighbours, analogies, odd one out")
+st.header(t("word2vec.words.header"))
 left, right = st.columns([1, 2])
-word = left.text_input("A word", key="w2v_word", max_chars=WORD_CHARS)
-n = left.slider("Neighbours", 5, 30, 10, key="w2v_n")
+word = left.text_input(t("word2vec.words.word"), key="w2v_word", max_chars=WORD_CHARS, help=t("word2vec.english_help"))
+n = left.slider(t("word2vec.words.neighbours"), 5, 30, 10, key="w2v_n")
 with right:
     if found := known(kv, word):
-        st.markdown(f"**Nearest to {found}** by cosine similarity")
+        st.markdown(t("word2vec.words.nearest", word=found))
         scores_table(neighbours(kv, found, n), "w2v_neighbours")
 
-st.subheader("Analogy: a − b + c")
+st.subheader(t("word2vec.analogy.header"))
 a, b, c = st.columns(3)
-terms = [col.text_input(label, key=f"w2v_analogy_{i}", max_chars=WORD_CHARS)
-         for i, (col, label) in enumerate(zip((a, b, c), ("a", "minus b", "plus c")))]
-found_terms = [known(kv, t) for t in terms]
+terms = [col.text_input(t(f"word2vec.analogy.{term}"), key=f"w2v_analogy_{i}", max_chars=WORD_CHARS,
+                        help=t("word2vec.english_help"))
+         for i, (col, term) in enumerate(zip((a, b, c), ("a", "b", "c")))]
+found_terms = [known(kv, term) for term in terms]
 if all(found_terms):
     st.markdown(f"**{found_terms[0]} − {found_terms[1]} + {found_terms[2]}** ≈")
     scores_table(analogy(kv, *found_terms), "w2v_analogy")
 
-st.subheader("Odd one out")
-typed, odd_words = word_box(kv, "Three or more words", "w2v_odd")
+st.subheader(t("word2vec.odd.header"))
+typed, odd_words = word_box(kv, t("word2vec.odd.words"), "w2v_odd")
 if len(odd_words) >= 3:
     ranked = odd_one_out(kv, odd_words)
-    st.markdown(f"The odd one out is **{ranked[0][0]}**: the least similar to the average of the words.")
-    scores_table(ranked, "w2v_odd_scores", "similarity to the average")
+    st.markdown(t("word2vec.odd.result", word=ranked[0][0]))
+    scores_table(ranked, "w2v_odd_scores", t("word2vec.column.to_average"))
 elif typed:
-    st.info("Give at least three words the vocabulary knows.")
+    st.info(t("word2vec.odd.too_few"))
 
-st.header("3. A map of the words")
-st.markdown("Pick words; each brings its nearest neighbours. **PCA** shows the directions along which these "
-            "vectors vary most (distances are faithful, clusters may overlap); **t-SNE** keeps each word's "
-            "nearest neighbours near it (clusters are faithful, distances between them are not).")
-_, map_words = word_box(kv, "Words", "w2v_map_words")
+st.header(t("word2vec.map.header"))
+st.markdown(t("word2vec.map.intro"))
+_, map_words = word_box(kv, t("word2vec.map.words"), "w2v_map_words")
 a, b, c = st.columns(3)
-n_map = a.slider("Neighbours of each", 0, 30, 8, key="w2v_map_n")
-method = b.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="w2v_map_method")
-dims = c.radio("Dimensions", ["2-D", "3-D"], horizontal=True, key="w2v_map_dims")
+n_map = a.slider(t("word2vec.map.neighbours"), 0, 30, 8, key="w2v_map_n")
+method = b.radio(t("word2vec.map.method"), ["PCA", "t-SNE"], horizontal=True, key="w2v_map_method")
+dims = c.radio(t("word2vec.map.dimensions"), ["2-D", "3-D"], horizontal=True, key="w2v_map_dims",
+               format_func=lambda option: t(f"word2vec.map.dims_{option[0]}"))
 if map_words:
     points = memo("w2v_map", (id(kv), tuple(map_words), n_map, method, dims),
                   lambda: word_map(kv, map_words, n_map, method.lower().replace("-", ""), int(dims[0])))
@@ -215,9 +211,10 @@ if map_words:
     st.plotly_chart(map_figure(points, method), key="w2v_map_chart")
 
     heat_words = list(dict.fromkeys(w for m in map_words for w in [m, *(x for x, _ in neighbours(kv, m, 3))]))[:40]
-    st.markdown("**Cosine similarity** between the words and their three nearest neighbours (at most 40 words)")
+    st.markdown(t("word2vec.heat.intro", most=40))
     st.plotly_chart(plots.heatmap(similarity_matrix(kv, heat_words), heat_words, heat_words, zmin=-1, zmax=1,
-                                  title="Cosine similarity between the words", x_title="word", y_title="word",
-                                  colorbar="cosine", height=max(360, 18 * len(heat_words) + 160)), key="w2v_heat")
+                                  title=t("word2vec.heat.title"), x_title=t("word2vec.heat.word"),
+                                  y_title=t("word2vec.heat.word"), colorbar=t("word2vec.heat.colorbar"),
+                                  height=max(360, 18 * len(heat_words) + 160)), key="w2v_heat")
 else:
-    st.info("Type some words the vocabulary knows.")
+    st.info(t("word2vec.map.no_words"))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from zoo.i18n import t
 from zoo.projection import principal_axes, tsne
 
 if TYPE_CHECKING:
@@ -102,8 +103,20 @@ class WordMap:
     groups: list[str]
     """the chosen word itself, or the chosen word it is a neighbour of"""
     chosen: list[bool]
-    note: str | None = None
-    """set when words were sampled to keep the map readable, or about PCA's explained variance"""
+    sampled_from: int | None = None
+    """how many words there were when some were sampled to keep the map readable, else None"""
+    explained: float | None = None
+    """the share of the words' variance PCA's components keep (None for t-SNE)"""
+
+    @property
+    def note(self) -> str | None:
+        """What the reader should know about the map, in the reader's language: the sampling, PCA's variance."""
+        notes = []
+        if self.sampled_from is not None:
+            notes.append(t("word2vec.map.sampled", shown=len(self.words), total=self.sampled_from))
+        if self.explained is not None:
+            notes.append(t("word2vec.map.explained", dims=self.coords.shape[1], share=self.explained))
+        return " ".join(notes) or None
 
 
 def word_map(kv: KeyedVectors, words: list[str], n_neighbours: int = 8, method: str = "pca", dims: int = 2,
@@ -119,21 +132,18 @@ def word_map(kv: KeyedVectors, words: list[str], n_neighbours: int = 8, method: 
         for other, _ in (kv.most_similar(w, topn=n_neighbours) if n_neighbours else []):
             group.setdefault(other, w)
     rng = np.random.default_rng(seed)
-    picked, note = list(group), None
+    picked, sampled_from, explained = list(group), None, None
     if len(picked) > max_points:
         rest = [w for w in picked if w not in set(chosen)]
         if len(chosen) >= max_points:
             kept = set(rng.choice(chosen, max_points, replace=False).tolist())
         else:
             kept = set(chosen) | set(rng.choice(rest, max_points - len(chosen), replace=False).tolist())
-        note = f"Showing {max_points} of {len(picked)} words, sampled at random (chosen words first) to keep the map readable."
-        picked = [w for w in picked if w in kept]
+        sampled_from, picked = len(picked), [w for w in picked if w in kept]
     units = np.stack([kv.get_vector(w, norm=True) for w in picked]).astype(np.float64)
     if method == "pca":
         axes = principal_axes(units, dims)
-        coords = axes.project(units)
-        explained = f"The {dims} principal components keep {axes.share.sum():.0%} of these words' variance."
-        note = f"{note} {explained}" if note else explained
+        coords, explained = axes.project(units), float(axes.share.sum())
     else:
         coords = tsne(units, dims, seed=seed)
-    return WordMap(picked, coords, [group[w] for w in picked], [group[w] == w for w in picked], note)
+    return WordMap(picked, coords, [group[w] for w in picked], [group[w] == w for w in picked], sampled_from, explained)

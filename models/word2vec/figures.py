@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from models.word2vec.explore import WordMap
 from zoo import plots
+from zoo.i18n import t
 
 ASSUMED_WIDTH_PX = 760
 """the plot area's width the label placement plans for (the page draws the map across its main column)"""
@@ -53,7 +54,7 @@ def map_figure(points: WordMap, method: str, height: int = 560) -> go.Figure:
     on the flat map each label sits where it overlaps no other (a word with no free place shows on hover)."""
     three_d = points.coords.shape[1] == 3
     axis_titles = [f"{method} {k}" for k in range(1, points.coords.shape[1] + 1)]
-    title = f"The words and their neighbours, placed by {method}"
+    title = t("word2vec.map.title", method=method)
     if three_d:
         places = ["top center"] * len(points.words)
     else:
@@ -72,9 +73,9 @@ def map_figure(points: WordMap, method: str, height: int = 560) -> go.Figure:
         kind = go.Scatter3d if three_d else go.Scatter
         traces.append(kind(**xyz, mode="markers+text", text=text, customdata=words, name=group, marker=marker,
                            textposition=[places[j] or "top center" for j in at], textfont=dict(size=12),
-                           hovertemplate="%{customdata}<extra>near " + group + "</extra>"))
+                           hovertemplate="%{customdata}<extra>" + t("word2vec.map.near_word", word=group) + "</extra>"))
     fig = go.Figure(traces)
-    fig.update_layout(legend=dict(title="near"))
+    fig.update_layout(legend=dict(title=t("word2vec.map.near")))
     if three_d:
         fig.update_layout(scene=dict(**{f"{axis}axis": dict(title=t, showticklabels=False)
                                         for axis, t in zip("xyz", axis_titles)}))

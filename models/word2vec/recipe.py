@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from zoo import settings
+from zoo.i18n import t
 from zoo.data import text as text_data
 from zoo.jobs import deadline
 
@@ -270,8 +271,8 @@ def check_text(text: str, min_count: int) -> list[list[str]]:
     kept = sum(1 for n in counts.values() if n >= min_count)
     if kept < MIN_TEXT_WORDS:
         total = sum(counts.values())
-        raise ValueError(f"The text has {total:,} words, of which {kept} distinct ones occur at least {min_count} "
-                         f"times; Word2Vec needs at least {MIN_TEXT_WORDS}. Give it more text or lower the minimum count.")
+        raise ValueError(t("word2vec.too_little_text", words=total, kept=kept, min_count=min_count,
+                           needed=MIN_TEXT_WORDS))
     return corpus
 
 
@@ -280,11 +281,7 @@ def short_text_warning(corpus: list[list[str]]) -> str | None:
     words = sum(map(len, corpus))
     if words >= USEFUL_TEXT_WORDS:
         return None
-    return (f"Your text has {words:,} words. Word2Vec learns a word from the many contexts it appears in, and "
-            f"below about {USEFUL_TEXT_WORDS:,} words there are too few: measured on Wikipedia excerpts, a word's "
-            "nearest neighbour is then little better than a random pick (under 2,000 words), and every "
-            "similarity may come out nearly the same. Train on it to see how Word2Vec works, but for neighbours "
-            "that mean something give it a few chapters of a book or more.")
+    return t("word2vec.short_text", words=words, useful=USEFUL_TEXT_WORDS, random_below=2000)
 
 
 def train_vectors(text: str, config: Word2VecConfig) -> Iterator[dict]:

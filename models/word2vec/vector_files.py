@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from zoo import uploads
+from zoo.i18n import t
 
 if TYPE_CHECKING:  # gensim is imported where it is used: the registry imports every package
     from gensim.models import KeyedVectors
@@ -33,39 +34,40 @@ def read_word2vec_text(data: bytes, name: str = "vectors.txt", limits: VectorLim
     numbers, duplicates). Never unpickles anything."""
     from gensim.models import KeyedVectors
     if name.lower().endswith(".bin"):
-        raise uploads.UploadError(f"{name} looks like binary word2vec format; upload the text format "
-                                  "(gensim: `kv.save_word2vec_format(path, binary=False)`).")
+        raise uploads.UploadError(t("word2vec.upload_error.binary", name=name))
     content = uploads.decode_text(data, name, uploads.limits().max_upload_bytes, ".txt or .vec")
     lines = content.splitlines()
     header = lines[0].split() if lines else []
     if len(header) != 2 or not all(part.isdigit() for part in header):
-        raise uploads.UploadError(f"The first line of {name} should be the header \"<number of words> <dimensions>\", "
-                                  f"e.g. \"3000 100\"; it is {lines[0][:60]!r}. (GloVe files lack it: add it.)")
+        raise uploads.UploadError(t("word2vec.upload_error.header", name=name, line=repr(lines[0][:60])))
     count, dims = map(int, header)
     if not 2 <= count <= limits.max_words or not 1 <= dims <= limits.max_dimensions:
-        raise uploads.UploadError(f"{name} declares {count:,} words of {dims} dimensions; between 2 and "
-                                  f"{limits.max_words:,} words of 1 to {limits.max_dimensions} dimensions are accepted.")
+        raise uploads.UploadError(t("word2vec.upload_error.size", name=name, count=count, dims=dims,
+                                    max_words=limits.max_words, max_dims=limits.max_dimensions))
     body = [(i, line) for i, line in enumerate(lines[1:], start=2) if line.strip()]
     if len(body) != count:
-        raise uploads.UploadError(f"The header of {name} says {count:,} words, but {len(body):,} lines follow it.")
+        raise uploads.UploadError(t("word2vec.upload_error.count", name=name, count=count, lines=len(body)))
     words, array, seen = [], np.empty((count, dims), dtype=np.float32), {}
     for row, (number, line) in enumerate(body):
         word, *values = line.split()
         if len(values) != dims:
-            raise uploads.UploadError(f"Line {number} of {name} ({word[:30]!r}) has {len(values)} numbers; "
-                                      f"the header says {dims}.")
+            raise uploads.UploadError(t("word2vec.upload_error.numbers", name=name, line=number, word=repr(word[:30]),
+                                        found=len(values), dims=dims))
         try:
             array[row] = np.array(values, dtype=np.float32)
         except ValueError:
             bad = next(v for v in values if not _is_number(v))
-            raise uploads.UploadError(f"Line {number} of {name} ({word[:30]!r}) holds {bad[:20]!r}, which is not a number.") from None
+            raise uploads.UploadError(t("word2vec.upload_error.not_a_number", name=name, line=number,
+                                        word=repr(word[:30]), value=repr(bad[:20]))) from None
         if word in seen:
-            raise uploads.UploadError(f"{name} has the word {word[:30]!r} twice (lines {seen[word]} and {number}).")
+            raise uploads.UploadError(t("word2vec.upload_error.twice", name=name, word=repr(word[:30]), first=seen[word],
+                                        line=number))
         seen[word] = number
         words.append(word)
     if not np.isfinite(array).all():
         row = int(np.nonzero(~np.isfinite(array).all(1))[0][0])
-        raise uploads.UploadError(f"Line {body[row][0]} of {name} ({words[row][:30]!r}) holds an infinite or NaN value.")
+        raise uploads.UploadError(t("word2vec.upload_error.not_finite", name=name, line=body[row][0],
+                                    word=repr(words[row][:30])))
     kv = KeyedVectors(dims, count=0)
     kv.add_vectors(words, array)
     kv.fill_norms()
