@@ -7,6 +7,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo import i18n
+from zoo.i18n import t
 from zoo.plots import HEAT, PALETTE, TITLE_MARGIN, title_layout
 
 _AXIS = dict(visible=False, constrain="domain")
@@ -33,9 +35,9 @@ def graph(positions: np.ndarray, edges: np.ndarray, names: Sequence[str], class_
     ring = np.zeros(n, dtype=bool)
     ring[list(labelled)] = True
     hover = [f"{names[i]}: {class_names[predicted[i]]}"
-             + ("" if confidence is None else f" ({confidence[i]:.0%})")
-             + ("" if truth is None else f"<br>true: {class_names[truth[i]]}")
-             + ("<br><b>labelled</b>" if ring[i] else "") for i in range(n)]
+             + ("" if confidence is None else f" ({i18n.number(float(confidence[i]), '.0%')})")
+             + ("" if truth is None else "<br>" + t("gnn.figure.true_class", name=class_names[truth[i]]))
+             + ("<br><b>" + t("gnn.figure.labelled") + "</b>" if ring[i] else "") for i in range(n)]
     size = 14 if n <= 100 else 9 if n <= 500 else 6
     ex, ey = _edge_lines(positions, edges)
     traces = [go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#B2BEC3", width=0.8), hoverinfo="skip",
@@ -60,8 +62,8 @@ def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[st
     ex, ey = _edge_lines(positions, edges)
     near = inside[edges[:, 0]] & inside[edges[:, 1]]
     nx_, ny_ = _edge_lines(positions, edges[near])
-    hover = [f"{name}: {d} hop{'s' * (d != 1)} away" if d >= 0 else f"{name}: unreachable"
-             for name, d in zip(names, distance.tolist())]
+    hover = [t("gnn.figure.hops_one" if d == 1 else "gnn.figure.hops" if d >= 0 else "gnn.figure.unreachable",
+               node=name, hops=d) for name, d in zip(names, distance.tolist())]
     return go.Figure([
         go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#DFE6E9", width=0.8), hoverinfo="skip"),
         go.Scatter(x=nx_, y=ny_, mode="lines", line=dict(color="#636E72", width=1.4), hoverinfo="skip"),
@@ -70,10 +72,11 @@ def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[st
         go.Scatter(x=positions[inside, 0], y=positions[inside, 1], mode="markers", hoverinfo="text",
                    text=[h for h, i in zip(hover, inside) if i],
                    marker=dict(color=distance[inside], colorscale=HEAT, cmin=0, cmax=max(layers, 1), size=13,
-                               colorbar=dict(title="hops", thickness=10, dtick=1), line=dict(color="white", width=1)))],
+                               colorbar=dict(title=t("gnn.figure.hops_colorbar"), thickness=10, dtick=1),
+                               line=dict(color="white", width=1)))],
         layout=dict(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), xaxis=_AXIS, showlegend=False,
-                    title=title_layout(f"{names[int(np.flatnonzero(distance == 0)[0])]}'s receptive field "
-                                 f"after {layers} layer{'s' * (layers != 1)}, coloured by hops away"),
+                    title=title_layout(t("gnn.figure.receptive_one" if layers == 1 else "gnn.figure.receptive",
+                                         node=names[int(np.flatnonzero(distance == 0)[0])], layers=layers)),
                     yaxis=dict(scaleanchor="x", **_AXIS)))
 
 
@@ -94,24 +97,24 @@ def embedding_animation(frames: Sequence[tuple[int, np.ndarray]], truth: np.ndar
 
     steps = [str(step) for step, _ in frames]
     jump = lambda s: dict(method="animate", label=s, args=[[s], dict(mode="immediate", frame=dict(duration=0))])
-    play = dict(label="Play", method="animate",
+    play = dict(label=t("gnn.figure.play"), method="animate",
                 args=[None, dict(frame=dict(duration=frame_ms, redraw=False), transition=dict(duration=frame_ms // 2),
                                  fromcurrent=True)])
-    pause = dict(label="Pause", method="animate", args=[[None], dict(mode="immediate", frame=dict(duration=0))])
+    pause = dict(label=t("gnn.figure.pause"), method="animate", args=[[None], dict(mode="immediate", frame=dict(duration=0))])
     legend = [go.Scatter(x=[None], y=[None], mode="markers", name=name, marker=dict(color=PALETTE[c % len(PALETTE)]))
               for c, name in enumerate(class_names)]
     fig = go.Figure([points(frames[-1][1])] + legend,
                     frames=[go.Frame(data=[points(e)], traces=[0], name=s) for s, (_, e) in zip(steps, frames)])
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
-        title=title_layout("Every node's 2-D embedding over training, coloured by true class"),
-        xaxis=dict(range=[-1.1, 1.1], title="embedding 1", zeroline=False),
-        yaxis=dict(range=[-1.1, 1.1], title="embedding 2", zeroline=False, scaleanchor="x"),
+        title=title_layout(t("gnn.figure.embedding_title")),
+        xaxis=dict(range=[-1.1, 1.1], title=t("gnn.figure.embedding_axis", unit=1), zeroline=False),
+        yaxis=dict(range=[-1.1, 1.1], title=t("gnn.figure.embedding_axis", unit=2), zeroline=False, scaleanchor="x"),
         legend=dict(orientation="v", y=1, yanchor="top", x=1.02),
         updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], showactive=False,
                           x=0, y=-0.08, xanchor="left", yanchor="top")],
         sliders=[dict(steps=[jump(s) for s in steps], active=len(steps) - 1, x=0.2, len=0.8, y=-0.08,
-                      yanchor="top", currentvalue=dict(prefix="step "))])
+                      yanchor="top", currentvalue=dict(prefix=t("gnn.figure.step_prefix")))])
     return fig
 
 
@@ -124,10 +127,10 @@ def adjacency(matrix: np.ndarray, names: Sequence[str], height: int = 520) -> go
     """A node-by-node matrix as a heat map, rows and columns in the given order (names as categories, even
     when they look like numbers)."""
     fig = go.Figure(go.Heatmap(z=matrix, x=list(names), y=list(names), colorscale=HEAT, zmin=0,
-                               colorbar=dict(title="weight", thickness=12),
-                               hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_xaxes(type="category", title="neighbour")
-    fig.update_yaxes(type="category", autorange="reversed", title="node")
+                               colorbar=dict(title=t("gnn.figure.weight"), thickness=12),
+                               hovertemplate=t("gnn.figure.adjacency_hover") + ": %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(type="category", title=t("gnn.figure.neighbour"))
+    fig.update_yaxes(type="category", autorange="reversed", title=t("gnn.figure.node"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10),
-                      title=title_layout("The normalised adjacency D^-1/2 (A + I) D^-1/2, nodes sorted by class"))
+                      title=title_layout(t("gnn.figure.adjacency_title")))
     return fig

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from models.gnn.model import GNN, GNNConfig
+from zoo import i18n
 from zoo.data import graphs
 from zoo.data.graphs import Graph
 from zoo.devices import pick_device, torch_threads
@@ -256,8 +257,7 @@ class GNNRecipe(ModuleRecipe):
         side each joined: the batch of the layer analysis (zoo.layers)."""
         graph = graphs.karate_club()
         return AnalysisBatch((node_features(graph, self.training.features), graph.edge_index()), graph.labels,
-                             tuple(graph.classes), f"The {graph.n} members of {graph.name} (the whole graph at once, "
-                             "one point per member), coloured by the side each joined after the split.")
+                             tuple(graph.class_names), i18n.t("gnn.analysis_batch", members=graph.n, graph=graph.title))
 
 
 SHIPPED = {"gcn-karate": GNNRecipe(GNN, GNNConfig(), title="GCN")}
