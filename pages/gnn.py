@@ -13,6 +13,7 @@ from zoo.i18n import t
 
 NAME = "gcn-karate"
 KINDS = {"GCN": "gcn", "GAT": "gat", "GraphSAGE": "sage"}
+"""each network's option (kept in links) and the recipe's kind, also its key under [kind]"""
 FEATURES = {"structural (personalised PageRank profile)": "structural", "identity (one-hot per node)": "identity"}
 """each option's code (kept in links) and the recipe's name for the features, also their key under [features]"""
 SOURCES = [*graphs.BUILT_IN, "Stochastic block model", "Your edge list"]
@@ -21,11 +22,10 @@ MODES = {"k per class at random": "random", "Click nodes": "click"}
 """how the labelled nodes are chosen: each option's code (kept in links) and its key under [label_mode]"""
 
 
-def source_name(source: str) -> str:
-    """An option of the graph picker in the reader's language."""
-    if source in graphs.BUILT_IN:
-        return graphs.title(source)
-    return t("gnn.source.sbm" if source == "Stochastic block model" else "gnn.source.upload")
+def shown(options: dict[str, str], key: str) -> dict[str, str]:
+    """Each option's text in the reader's language, from its code's key under `key`: a widget's format_func,
+    built on every run (a lookup, not a call of t later, so it keeps the language of the run that drew it)."""
+    return {option: t(f"{key}.{code}") for option, code in options.items()}
 
 
 ui.page_intro(t("gnn.title"), t("gnn.intro"))
@@ -74,7 +74,9 @@ ui.model_card(card)
 ui.view_in_url("gnn_source", "gnn_p_in", "gnn_p_out", "gnn_sbm_seed", "gnn_label_mode", "gnn_k", "gnn_label_seed",
                "gnn_kind", "gnn_layers", "gnn_features", "gnn_epochs")
 st.header(t("gnn.pick.header"))
-source = st.selectbox(t("gnn.pick.graph"), SOURCES, key="gnn_source", format_func=source_name)
+source_names = {source: graphs.title(source) for source in graphs.BUILT_IN} | shown(
+    {"Stochastic block model": "sbm", "Your edge list": "upload"}, "gnn.source")
+source = st.selectbox(t("gnn.pick.graph"), SOURCES, key="gnn_source", format_func=source_names.__getitem__)
 if source in graphs.BUILT_IN:
     graph = graphs.BUILT_IN[source]()
 elif source == "Stochastic block model":
@@ -125,7 +127,7 @@ st.header(t("gnn.label.header"))
 if st.session_state.get("gnn_graph") != key:
     st.session_state["gnn_graph"], st.session_state["gnn_picked"] = key, []
 mode = MODES[st.radio(t("gnn.label.mode"), list(MODES), horizontal=True, key="gnn_label_mode",
-                      format_func=lambda option: t(f"gnn.label_mode.{MODES[option]}"))]
+                      format_func=shown(MODES, "gnn.label_mode").__getitem__)]
 if mode == "random":
     a, b = st.columns(2)
     per_class = a.slider(t("gnn.label.per_class"), 1, 10, 1, key="gnn_k")
@@ -148,10 +150,12 @@ if mode == "click":
     st.multiselect(t("gnn.label.picked"), range(graph.n), format_func=lambda i: graph.nodes[i], key="gnn_picked")
 
 a, b, c, d = st.columns(4)
-settings = recipe.Settings(kind=KINDS[a.selectbox(t("gnn.settings.network"), list(KINDS), key="gnn_kind")],
+kind_names = shown(KINDS, "gnn.kind")
+settings = recipe.Settings(kind=KINDS[a.selectbox(t("gnn.settings.network"), list(KINDS), key="gnn_kind",
+                                                  format_func=kind_names.__getitem__)],
                            layers=b.slider(t("gnn.settings.layers"), 2, 4, 3, key="gnn_layers"),
                            features=FEATURES[c.selectbox(t("gnn.settings.features"), list(FEATURES), key="gnn_features",
-                                                         format_func=lambda o: t(f"gnn.features.{FEATURES[o]}"))],
+                                                         format_func=shown(FEATURES, "gnn.features").__getitem__)],
                            epochs=d.slider(t("gnn.settings.epochs"), 20, 500, 200, step=10, key="gnn_epochs"),
                            balance=st.slider(t("gnn.settings.balance"), 0.0, 2.0, 1.0, 0.25, key="gnn_balance",
                                              help=t("gnn.settings.balance_help")))
@@ -209,7 +213,7 @@ def draw_comparison(events: list[dict]) -> None:
         st.info(t("gnn.compare.other_graph"))
         return
     table = explore.summary(events, "per_class")
-    names = {"gnn": next(k for k, v in KINDS.items() if v == settings.kind),
+    names = {"gnn": next(name for option, name in kind_names.items() if KINDS[option] == settings.kind),
              "label_propagation": t("gnn.compare.propagation"), "mlp": t("gnn.compare.mlp")}
     st.plotly_chart(plots.lines(list(table), {names[m]: [row[m] for row in table.values()] for m in names},
                                 title=t("gnn.compare.chart"), x_title=t("gnn.compare.x"),

@@ -24,6 +24,11 @@ WORD_CHARS = 50
 WORDS_CHARS = 300
 """the most characters a box of several words takes: MAX_BOX_WORDS words and room to spare"""
 
+
+def listed(words: list[str]) -> str:
+    """Words of the vocabulary named in a sentence: each as code, since they are the vectors' data, not prose."""
+    return ", ".join(f"`{word}`" for word in words)
+
 for box in SHIPPED_WORDS:  # hidden while a text trains, a box lost its word in the browser but not on the server,
     if box in st.session_state:  # and showed "king" while the warning beside it named what had been typed
         st.session_state[box] = st.session_state[box]
@@ -51,7 +56,7 @@ def known(kv: Any, word: str) -> str | None:
     if found is None and word.strip():
         near = suggestions(kv, word)
         st.warning(t("word2vec.unknown.near" if near else "word2vec.unknown.none", word=word.strip(),
-                     near=", ".join(near)))
+                     near=listed(near)))
     return found
 
 
@@ -62,13 +67,13 @@ def word_box(kv: Any, label: str, key: str) -> tuple[list[str], list[str]]:
     typed, dropped = box_words(st.text_input(label, key=key, max_chars=WORDS_CHARS, help=t("word2vec.english_help")))
     if dropped:
         st.warning(t("word2vec.dropped.more" if len(dropped) > 5 else "word2vec.dropped.all", most=MAX_BOX_WORDS,
-                     words=", ".join(dropped[:5]), more=len(dropped) - 5))
+                     words=listed(dropped[:5]), more=len(dropped) - 5))
     found = [find_word(kv, word) for word in typed]
     unknown = [word for word, spelling in zip(typed, found) if spelling is None]
     for word in unknown[:MAX_SPELLING_HINTS]:
         known(kv, word)
     if more := unknown[MAX_SPELLING_HINTS:]:
-        st.warning(t("word2vec.unknown.more", words=", ".join(more)))
+        st.warning(t("word2vec.unknown.more", words=listed(more)))
     return typed, list(dict.fromkeys(spelling for spelling in found if spelling))
 
 
@@ -114,8 +119,9 @@ def draw_training(events: list[dict]) -> None:
 
 ui.view_in_url("w2v_source", "w2v_word", "w2v_n", "w2v_map_n", "w2v_map_method", "w2v_map_dims")
 st.header(t("word2vec.vectors.header"))
+source_names = {option: t(f"word2vec.source.{code}") for option, code in SOURCES.items()}  # built on every run: keeps its language
 source = SOURCES[st.radio(t("word2vec.vectors.explore"), list(SOURCES), horizontal=True, key="w2v_source",
-                          format_func=lambda option: t(f"word2vec.source.{SOURCES[option]}"))]
+                          format_func=source_names.__getitem__)]
 kv = shipped
 if source == "train":
     st.markdown(t("word2vec.train.intro"))
@@ -183,7 +189,7 @@ terms = [col.text_input(t(f"word2vec.analogy.{term}"), key=f"w2v_analogy_{i}", m
          for i, (col, term) in enumerate(zip((a, b, c), ("a", "b", "c")))]
 found_terms = [known(kv, term) for term in terms]
 if all(found_terms):
-    st.markdown(f"**{found_terms[0]} − {found_terms[1]} + {found_terms[2]}** ≈")
+    st.markdown(f"**`{found_terms[0]}` − `{found_terms[1]}` + `{found_terms[2]}`** ≈")
     scores_table(analogy(kv, *found_terms), "w2v_analogy")
 
 st.subheader(t("word2vec.odd.header"))
@@ -201,8 +207,9 @@ _, map_words = word_box(kv, t("word2vec.map.words"), "w2v_map_words")
 a, b, c = st.columns(3)
 n_map = a.slider(t("word2vec.map.neighbours"), 0, 30, 8, key="w2v_map_n")
 method = b.radio(t("word2vec.map.method"), ["PCA", "t-SNE"], horizontal=True, key="w2v_map_method")
-dims = c.radio(t("word2vec.map.dimensions"), ["2-D", "3-D"], horizontal=True, key="w2v_map_dims",
-               format_func=lambda option: t(f"word2vec.map.dims_{option[0]}"))
+dims_names = {option: t(f"word2vec.map.dims_{option[0]}") for option in ("2-D", "3-D")}
+dims = c.radio(t("word2vec.map.dimensions"), list(dims_names), horizontal=True, key="w2v_map_dims",
+               format_func=dims_names.__getitem__)
 if map_words:
     points = memo("w2v_map", (id(kv), tuple(map_words), n_map, method, dims),
                   lambda: word_map(kv, map_words, n_map, method.lower().replace("-", ""), int(dims[0])))
