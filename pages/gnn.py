@@ -139,7 +139,7 @@ else:
 truth_figure = figures.graph(positions, graph.edges, graph.nodes, class_names, graph.labels,
                              t("gnn.label.chart", graph=graph.title), labelled=labelled)
 event = st.plotly_chart(truth_figure, key="gnn_pick", on_select="rerun", selection_mode="points")
-st.caption(t("gnn.label.ringed_one" if len(labelled) == 1 else "gnn.label.ringed", n=len(labelled)))
+st.caption(i18n.count("gnn.label.ringed", len(labelled)))
 if mode == "click":
     points = event.selection.points if event else []
     clicked = sorted({p["point_index"] for p in points if p.get("curve_number") == 1})  # trace 1: the nodes
@@ -237,8 +237,8 @@ node = a.selectbox(t("gnn.inside.node"), range(graph.n), format_func=lambda i: g
 depth = b.slider(t("gnn.inside.layers"), 1, 6, 2, key="gnn_rf_layers")
 distance = explore.hops(graph, node)
 st.plotly_chart(figures.receptive_field(positions, graph.edges, graph.nodes, distance, depth), key="gnn_receptive")
-st.caption(t("gnn.inside.within_one" if depth == 1 else "gnn.inside.within", depth=depth, node=graph.nodes[node],
-             inside=int(((distance >= 0) & (distance <= depth)).sum()), nodes=graph.n))
+st.caption(i18n.count("gnn.inside.within", depth, node=graph.nodes[node],
+                       inside=int(((distance >= 0) & (distance <= depth)).sum()), nodes=graph.n))
 
 st.markdown(t("gnn.inside.smoothing"))
 

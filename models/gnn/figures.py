@@ -62,8 +62,8 @@ def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[st
     ex, ey = _edge_lines(positions, edges)
     near = inside[edges[:, 0]] & inside[edges[:, 1]]
     nx_, ny_ = _edge_lines(positions, edges[near])
-    hover = [t("gnn.figure.hops_one" if d == 1 else "gnn.figure.hops" if d >= 0 else "gnn.figure.unreachable",
-               node=name, hops=d) for name, d in zip(names, distance.tolist())]
+    hover = [i18n.count("gnn.figure.hops", d, node=name) if d >= 0 else t("gnn.figure.unreachable", node=name)
+             for name, d in zip(names, distance.tolist())]
     return go.Figure([
         go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#DFE6E9", width=0.8), hoverinfo="skip"),
         go.Scatter(x=nx_, y=ny_, mode="lines", line=dict(color="#636E72", width=1.4), hoverinfo="skip"),
@@ -75,8 +75,8 @@ def receptive_field(positions: np.ndarray, edges: np.ndarray, names: Sequence[st
                                colorbar=dict(title=t("gnn.figure.hops_colorbar"), thickness=10, dtick=1),
                                line=dict(color="white", width=1)))],
         layout=dict(height=height, margin=dict(l=10, r=10, t=TITLE_MARGIN, b=10), xaxis=_AXIS, showlegend=False,
-                    title=title_layout(t("gnn.figure.receptive_one" if layers == 1 else "gnn.figure.receptive",
-                                         node=names[int(np.flatnonzero(distance == 0)[0])], layers=layers)),
+                    title=title_layout(i18n.count("gnn.figure.receptive", layers,
+                                                  node=names[int(np.flatnonzero(distance == 0)[0])])),
                     yaxis=dict(scaleanchor="x", **_AXIS)))
 
 

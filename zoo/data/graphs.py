@@ -20,7 +20,7 @@ import networkx as nx
 import numpy as np
 import torch
 
-from zoo import settings
+from zoo import i18n, settings
 from zoo.i18n import t
 from zoo.data.lines import each_line
 from zoo.uploads import UploadError, decode_text, limits
@@ -259,12 +259,10 @@ def read_node_labels(data: bytes, name: str, nodes: list[str]) -> tuple[np.ndarr
         found[cells[0]] = cells[1]
     missing = [node for node in nodes if node not in found]
     if missing:
-        raise UploadError(t("graphs.error.unlabelled_one" if len(missing) == 1 else "graphs.error.unlabelled",
-                            name=name, missing=len(missing), nodes=", ".join(missing[:5])))
+        raise UploadError(i18n.count("graphs.error.unlabelled", len(missing), name=name, nodes=", ".join(missing[:5])))
     classes = sorted(set(found.values()), key=list(found.values()).index)
     if not 2 <= len(classes) <= MAX_CLASSES:
-        raise UploadError(t("graphs.error.classes_one" if len(classes) == 1 else "graphs.error.classes", name=name,
-                            found=len(classes), most=MAX_CLASSES))
+        raise UploadError(i18n.count("graphs.error.classes", len(classes), name=name, most=MAX_CLASSES))
     return np.array([classes.index(found[node]) for node in nodes], dtype=np.int64), classes
 
 
