@@ -12,7 +12,7 @@ from gensim.models import KeyedVectors, Word2Vec
 
 from models.word2vec import explore as ws, recipe as w2v, vector_files
 from tests.helpers import consume
-from zoo import checkpoints
+from zoo import checkpoints, i18n
 from zoo.uploads import UploadError
 
 NAME = "word2vec-text"
@@ -207,6 +207,8 @@ def test_word_map_brings_neighbours_and_samples_when_too_many(trained):
     sampled = ws.word_map(trained.wv, ["apple", "car"], n_neighbours=9, method="pca", dims=3, max_points=8)
     assert sampled.coords.shape == (8, 3) and {"apple", "car"} <= set(sampled.words)
     assert sampled.note.startswith("Showing 8 of 20 words")
+    with i18n.speaking("ru"):  # the note is said when read, so a map kept in the session follows the language
+        assert sampled.note.startswith("Чтобы карта оставалась читаемой, показано 8 из 20 слов")
 
 
 # ---- word2vec text files ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ message for every bad edge list or label file."""
 import numpy as np
 import pytest
 
+from zoo import i18n
 from zoo.data import graphs
 from zoo.uploads import UploadError
 
@@ -38,6 +39,23 @@ def test_the_built_in_graphs_load():
     assert "Louvain" in graphs.BUILT_IN["Les Misérables"]().label_source
     assert karate.edge_index().shape == (2, 156)
 
+
+
+def test_a_graph_keeps_its_data_and_says_it_in_the_readers_language():
+    """What a job or a card records stays the same in every language; what a reader sees follows the language."""
+    karate, blocks = graphs.karate_club(), graphs.block_model([3, 4], 0.5, 0.1)
+    louvain = graphs.read_upload(TWO_CLIQUES, "cliques.csv")
+    assert (karate.title, karate.class_names, karate.label_source) == (
+        "Zachary's karate club", ["Mr. Hi", "Officer"], "the node attribute 'club'")
+    with i18n.speaking("ru"):
+        assert karate.name == "Zachary's karate club" and karate.classes == ["Mr. Hi", "Officer"]
+        assert karate.class_names == ["Mr. Hi", "Администратор"] and graphs.title(karate.name) == karate.title
+        assert blocks.title == "блочная модель 3/4, p_in 0,5, p_out 0,1" and blocks.class_names == ["блок 1", "блок 2"]
+        assert louvain.class_names == ["сообщество 1", "сообщество 2"] and "Louvain" in louvain.label_source
+    with i18n.speaking("zh"):
+        assert graphs.davis_women().class_names == ["女性", "活动"] and two_cliques().label_source == "标签文件 labels.csv"
+        with pytest.raises(UploadError, match="第 2 行"):
+            graphs.read_edge_list(b"1,2\n2,2\n", "e.csv")
 
 
 def test_stochastic_block_model():
