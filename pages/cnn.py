@@ -1,5 +1,4 @@
 """CNN page: classify a garment with a small convolutional network, look inside, fine-tune it."""
-from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -26,16 +25,6 @@ def read_own_images(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A zip of class folders named like Fashion-MNIST's classes as uint8 (N, 28, 28) images and labels."""
     return fashion_arrays(uploads.read_class_folders(data, name))
 
-
-def _spoken(format_func: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`format_func` for a choice widget, speaking this run's language even when called after the run (a test's
-    AppTest formats the options outside the script run, where `t` would fall back to English)."""
-    language = i18n.language()
-
-    def shown(option: Any) -> str:
-        with i18n.speaking(language):
-            return format_func(option)
-    return shown
 
 
 ui.page_intro(t("cnn.title"), t("cnn.intro"))
@@ -65,7 +54,7 @@ st.page_link("pages/explain.py", icon=":material/psychology_alt:",
 
 st.header(t("cnn.finetune_header"))
 st.markdown(t("cnn.finetune_text"))
-data = st.radio(t("cnn.data"), ["fashion", "own"], format_func=_spoken(lambda code: t(f"cnn.data_option.{code}")),
+data = st.radio(t("cnn.data"), ["fashion", "own"], format_func=i18n.as_drawn(lambda code: t(f"cnn.data_option.{code}")),
                 horizontal=True, key="cnn_data")
 own = data == "own"
 if own:

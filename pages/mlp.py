@@ -1,6 +1,5 @@
 """MLP / DNN page: build a small network and watch it learn on 2-D points, then meet a deep MLP
 on Fashion-MNIST beside the CNN, look inside it and fine-tune it."""
-from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -39,16 +38,6 @@ def _activation_name(code: str) -> str:
     return t(f"mlp.activation_name.{code}")
 
 
-def _spoken(format_func: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`format_func` for a choice widget, speaking this run's language even when called after the run (a test's
-    AppTest formats the options outside the script run, where `t` would fall back to English)."""
-    language = i18n.language()
-
-    def shown(option: Any) -> str:
-        with i18n.speaking(language):
-            return format_func(option)
-    return shown
-
 
 @st.cache_data(show_spinner=False, max_entries=20)
 def _read_points(data: bytes, name: str, language: str) -> toy2d.Points:
@@ -58,7 +47,7 @@ def _read_points(data: bytes, name: str, language: str) -> toy2d.Points:
 
 def _data_controls() -> tuple[toy2d.Points, tuple] | None:
     """The points the person chose and a key that changes whenever they do (None: nothing usable)."""
-    source = st.selectbox(t("mlp.data_set"), [*toy2d.GENERATORS, MY_CSV], format_func=_spoken(_data_name),
+    source = st.selectbox(t("mlp.data_set"), [*toy2d.GENERATORS, MY_CSV], format_func=i18n.as_drawn(_data_name),
                           key="pg_data")
     if source == MY_CSV:
         upload = st.file_uploader(t("mlp.csv_upload"), type=["csv", "txt"], key="pg_csv")
@@ -150,21 +139,21 @@ def playground_section() -> None:
         chosen = _data_controls()
     with net_col:
         features = tuple(st.multiselect(t("mlp.features"), list(FEATURES), default=["x", "y"], key="pg_features",
-                                        format_func=_spoken(_feature_name), help=t("mlp.features_help")))
+                                        format_func=i18n.as_drawn(_feature_name), help=t("mlp.features_help")))
         hidden_text = st.text_input(t("mlp.hidden_sizes"), "8, 8", key="pg_hidden", max_chars=40,
                                     help=t("mlp.hidden_sizes_help", max_layers=pg.MAX_LAYERS, max_units=pg.MAX_UNITS))
         activation = st.selectbox(t("mlp.activation"), list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"),
-                                  format_func=_spoken(_activation_name), key="pg_activation")
+                                  format_func=i18n.as_drawn(_activation_name), key="pg_activation")
     with train_col:
         settings = pg.TrainSettings(
             lr=st.select_slider(t("mlp.learning_rate"), [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], 0.03,
-                                format_func=_spoken(lambda v: i18n.number(v, "g")), key="pg_lr"),
+                                format_func=i18n.as_drawn(lambda v: i18n.number(v, "g")), key="pg_lr"),
             l2=st.select_slider(t("mlp.l2"), [0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1], 0.0,
-                                format_func=_spoken(lambda v: i18n.number(v, "g")), key="pg_l2"),
+                                format_func=i18n.as_drawn(lambda v: i18n.number(v, "g")), key="pg_l2"),
             batch_size=st.select_slider(t("mlp.batch_size"), [1, 2, 4, 8, 16, 32, 64, 128], 16, key="pg_batch"),
             optimizer=st.radio(t("mlp.optimizer"), list(pg.OPTIMIZERS), horizontal=True, key="pg_optimizer"))
         speed = st.select_slider(t("mlp.speed"), list(SPEEDS), "full speed", key="pg_speed",
-                                 format_func=_spoken(lambda code: t(f"mlp.speed_option.{SPEED_KEYS[code]}")))
+                                 format_func=i18n.as_drawn(lambda code: t(f"mlp.speed_option.{SPEED_KEYS[code]}")))
     try:
         hidden = pg.parse_hidden(hidden_text)
     except ValueError as error:

@@ -1,6 +1,5 @@
 """ResNet page: classify a garment with a residual network, see why residuals matter, and
 transfer-learn it to the person's own image folders."""
-from typing import Any, Callable
 
 import streamlit as st
 
@@ -12,16 +11,6 @@ from zoo.explain.inspection import inspect_image
 
 NAME = "resnet-fashion"
 
-
-def _spoken(format_func: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`format_func` for a choice widget, speaking this run's language even when called after the run (a test's
-    AppTest formats the options outside the script run, where `t` would fall back to English)."""
-    language = i18n.language()
-
-    def shown(option: Any) -> str:
-        with i18n.speaking(language):
-            return format_func(option)
-    return shown
 
 ui.page_intro(t("resnet.title"), t("resnet.intro"))
 
@@ -95,7 +84,7 @@ st.plotly_chart(plots.image_grid(shown, title=t("resnet.preview_title"),
                 key="resnet_tl_preview")
 
 a, b, c = st.columns([2, 1, 1])
-mode = a.radio(t("resnet.method"), list(MODES), format_func=_spoken(lambda code: t(f"resnet.mode.{code}")),
+mode = a.radio(t("resnet.method"), list(MODES), format_func=i18n.as_drawn(lambda code: t(f"resnet.mode.{code}")),
                key="resnet_tl_mode")
 lr = b.select_slider(t("resnet.learning_rate"), options=[3e-4, 1e-3, 3e-3, 1e-2], value=3e-3,
                      format_func=lambda v: f"{v:.0e}", key="resnet_tl_lr")

@@ -1,7 +1,6 @@
 """RNN / GRU / LSTM page: three character models of one size write text, show their states and
 gates, let the gradient through time be compared, fine-tune on the person's text, and an LSTM
 or GRU forecasts a time series live."""
-from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -26,16 +25,6 @@ def cell_name(code: str) -> str:
     """A cell's name as the reader's language writes it (LSTM and GRU are the same everywhere)."""
     return t("rnn.vanilla") if code == "Vanilla RNN" else code
 
-
-def in_this_language(label: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`label` as a widget's format_func that speaks this run's language wherever it is called (AppTest calls it
-    from its own thread, outside the run, to find the option it shows)."""
-    language = i18n.language()
-
-    def shown(option: Any) -> str:
-        with i18n.speaking(language):
-            return label(option)
-    return shown
 
 
 ui.page_intro(t("rnn.title"), t("rnn.intro"))
@@ -76,7 +65,7 @@ def distributions(label: str, context: str, temperature: float) -> np.ndarray:
 ui.view_in_url("rnn_cell", "rnn_prompt", "rnn_temperature", "rnn_length", "rnn_seed")
 st.header(t("rnn.generate.header"))
 left, right = st.columns([1, 2])
-cell = left.radio(t("rnn.generate.cell"), list(MODELS), format_func=in_this_language(cell_name), horizontal=True,
+cell = left.radio(t("rnn.generate.cell"), list(MODELS), format_func=i18n.as_drawn(cell_name), horizontal=True,
                   key="rnn_cell")
 prompt = right.text_input(t("rnn.generate.prompt"), "And God said", max_chars=200, key="rnn_prompt")
 a, b, c = st.columns(3)
@@ -151,7 +140,7 @@ else:
         st.markdown(t("rnn.inside.gates_lstm") if cell == "LSTM" else t("rnn.inside.gates_gru"))
         st.plotly_chart(figures.gate_means(look.gates, chars), key="rnn_gate_means")
         gate = st.radio(t("rnn.inside.gate"), list(look.gates), horizontal=True, key="rnn_gate",
-                        format_func=in_this_language(lambda code: t(f"rnn.gate.{code}")))
+                        format_func=i18n.as_drawn(lambda code: t(f"rnn.gate.{code}")))
         st.plotly_chart(figures.char_heatmap(look.gates[gate][units], chars, units, t(f"rnn.gate_map.{gate}"),
                                              False),
                         key="rnn_gate_map")
@@ -164,7 +153,7 @@ else:
     kinds = ["h"] + (["c"] if look.cell is not None else [])
     unit = a.selectbox(t("rnn.neuron.unit"), [int(u) for u in look.lively], key="rnn_unit")
     kind = b.radio(t("rnn.neuron.show"), kinds, horizontal=True, key="rnn_unit_kind",
-                   format_func=in_this_language(lambda code: t(f"rnn.neuron.kind.{code}")))
+                   format_func=i18n.as_drawn(lambda code: t(f"rnn.neuron.kind.{code}")))
     values = look.hidden[unit] if kind != "c" else np.tanh(look.cell[unit])
     st.markdown(coloured_text(chars, values), unsafe_allow_html=True)
 
@@ -221,7 +210,7 @@ def draw_finetune(events: list[dict]) -> None:
 st.header(t("rnn.finetune.header"))
 st.markdown(t("rnn.finetune.text", rehearsal=char_lm.REHEARSAL))
 a, b, c = st.columns(3)
-ft_cell = a.selectbox(t("rnn.finetune.model"), list(MODELS), format_func=in_this_language(cell_name),
+ft_cell = a.selectbox(t("rnn.finetune.model"), list(MODELS), format_func=i18n.as_drawn(cell_name),
                       key="rnn_ft_cell")
 lr = b.select_slider(t("rnn.finetune.lr"), options=[1e-4, 3e-4, 1e-3, 3e-3], value=3e-4,
                      format_func=lambda v: f"{v:.0e}", key="rnn_ft_lr")
@@ -267,7 +256,7 @@ def column_option(option: str) -> str:
 st.header(t("rnn.forecast.header"))
 st.markdown(t("rnn.forecast.text"))
 series_source = st.radio(t("rnn.forecast.series"), list(SERIES_SOURCES), horizontal=True, key="rnn_fc_source",
-                         format_func=in_this_language(lambda code: t(SERIES_SOURCES[code])))
+                         format_func=i18n.as_drawn(lambda code: t(SERIES_SOURCES[code])))
 series = None
 if series_source.startswith("Mauna"):
     series = forecast.load_default()
@@ -286,11 +275,11 @@ else:
     if columns is not None:
         a, b = st.columns(2)
         value_column = a.selectbox(t("rnn.forecast.value_column"), [LAST_NUMBERS] + columns,
-                                   format_func=in_this_language(column_option), key="rnn_fc_value")
+                                   format_func=i18n.as_drawn(column_option), key="rnn_fc_value")
         date_options = [NO_DATE] + columns
         guess = forecast.date_column_guess(columns)
         date_column = b.selectbox(t("rnn.forecast.date_column"), date_options, key="rnn_fc_date",
-                                  format_func=in_this_language(column_option),
+                                  format_func=i18n.as_drawn(column_option),
                                   index=date_options.index(guess) if guess else 0)
         try:
             with st.spinner(t("rnn.spinner.series")):

@@ -1,6 +1,5 @@
 """Transformer page: prompt a small character transformer, sample from it, see its attention, what
 each layer would predict and its positional embeddings, and fine-tune it on your own text."""
-from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -33,16 +32,6 @@ if card.get("note"):
             else card["note"])
 ui.model_card(card)
 
-
-def in_this_language(label: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`label` as a widget's format_func that speaks this run's language wherever it is called (AppTest calls it
-    from its own thread, outside the run, to find the option it shows)."""
-    language = i18n.language()
-
-    def shown(option: Any) -> str:
-        with i18n.speaking(language):
-            return label(option)
-    return shown
 
 
 def quoted(text: str) -> str:
@@ -94,7 +83,7 @@ st.markdown(t("transformer.attention.text"))
 ATTENTION_VIEWS = {"One head, large": "transformer.attention.view.one", "All heads": "transformer.attention.view.all"}
 """the attention views by their codes (the radio's options), each with its label's key"""
 if st.radio(t("transformer.attention.show"), list(ATTENTION_VIEWS), horizontal=True, key="transformer_attention_view",
-            format_func=in_this_language(lambda code: t(ATTENTION_VIEWS[code]))) == "All heads":
+            format_func=i18n.as_drawn(lambda code: t(ATTENTION_VIEWS[code]))) == "All heads":
     shown = min(len(view.text), SMALL_MULTIPLES)
     if shown < len(view.text):
         st.caption(t("transformer.attention.last_chars", n=shown, text=quoted(view.text[-shown:])))

@@ -61,6 +61,17 @@ def count(key: str, n: int, **values: Any) -> str:
     return t(f"{key}.{_plural_form(n, language())}", n=n, **values)
 
 
+def as_drawn(label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`label` as a choice widget's `format_func`, speaking the language of the run that draws the widget wherever
+    it is called later (AppTest formats the options it sends back in its own thread, outside the run)."""
+    code = language()
+
+    def shown(option: Any) -> str:
+        with speaking(code):
+            return label(option)
+    return shown
+
+
 def t_for(code: str, key: str, **values: Any) -> str:
     """`t(key, **values)` in the language `code`: for text made outside any visitor's session (a job runner's thread)."""
     with speaking(code):

@@ -80,9 +80,10 @@ def not_measured(limit_s: float, label: str) -> str:
 
 
 def _duration(seconds: float) -> str:
-    if seconds < 1:
-        return t("jobs.duration.under_a_second")
-    return t("jobs.duration.seconds", seconds=seconds) if seconds < 90 else t("jobs.duration.minutes", minutes=seconds / 60)
+    """Seconds, at least 1 (every estimate begins "About"), or minutes from 90 s."""
+    if seconds < 90:
+        return t("jobs.duration.seconds", seconds=max(seconds, 1))
+    return t("jobs.duration.minutes", minutes=seconds / 60)
 
 
 class PaceMeter:
