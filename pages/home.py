@@ -35,11 +35,11 @@ def headline(metrics: dict) -> str:
     return "–"
 
 
-def translated(kind: str, name: str, fallback: str) -> str:
-    """A card's title or data set in the reader's language (home.model.* and home.dataset.*), or as the card
-    writes it for a model or data set the catalogue does not name yet."""
-    key = f"home.{kind}.{name.replace('-', '_')}"
-    return t(key) if key in i18n.catalogue() else fallback
+def data_set(name: str) -> str:
+    """A card's data set in the reader's language (home.dataset.*), or as the card writes it for one the
+    catalogue does not name yet."""
+    key = f"home.dataset.{name.replace('-', '_')}"
+    return t(key) if key in i18n.catalogue() else name
 
 
 st.subheader(t("home.models"))
@@ -54,9 +54,9 @@ else:
         card = cards[name]
         page, model, figure, data, size, device = st.columns(list(COLUMNS.values()), vertical_alignment="center")
         page.page_link(f"pages/{checkpoints.package(name)}.py")
-        model.markdown(f"{translated('model', name, card['title'])}  \n`{name}`")
+        model.markdown(f"{checkpoints.title(name)}  \n`{name}`")
         figure.markdown(headline(card["metrics"]))
-        data.markdown(translated("dataset", card["dataset"], card["dataset"]))
+        data.markdown(data_set(card["dataset"]))
         size.markdown(i18n.number(card["parameters"]))
         device.markdown(ui.device_label(card["device"]))
 st.caption(t("home.measured"))

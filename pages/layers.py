@@ -7,7 +7,7 @@ from zoo.data.errors import DataNotFoundError
 from zoo.i18n import t
 from zoo.layers import figures
 from zoo.layers.analysis import (SATURATED_SHARE, SATURATION_MARGIN, LayerAnalysis, LayerReport, analyse_checkpoint,
-                                 checkpoint_title, evenly_spaced, torch_checkpoints, tsne_map)
+                                 evenly_spaced, torch_checkpoints, tsne_map)
 
 MAX_HISTOGRAM_LAYERS = 4
 """layers whose histograms are drawn at once"""
@@ -43,7 +43,7 @@ if not names:
     st.stop()
 # the options' texts are made in the script's run: a format_func that translated when called would speak the
 # language of whichever thread calls it
-shown_names = {n: t("layers.checkpoint_option", title=checkpoint_title(n), name=n) for n in names}
+shown_names = {n: t("layers.checkpoint_option", title=checkpoints.title(n), name=n) for n in names}
 name = st.selectbox(t("layers.checkpoint"), names, index=names.index("cnn-fashion") if "cnn-fashion" in names else 0,
                     format_func=shown_names.get, key="layers_checkpoint")
 st.caption(t("layers.word2vec_left_out"))

@@ -25,7 +25,7 @@ from typing import Any, Iterator, Protocol
 import torch
 from safetensors.torch import load as load_safetensors_bytes, save as save_safetensors_bytes
 
-from zoo import settings
+from zoo import i18n, settings
 from zoo.i18n import t
 
 
@@ -85,6 +85,12 @@ def recipe(name: str) -> Recipe:
     except KeyError:
         known = ", ".join(sorted(registry())) or "none"
         raise CheckpointError(t("checkpoints.unknown", name=repr(name), known=known)) from None
+
+
+def title(name: str) -> str:
+    """Checkpoint NAME's title in the reader's language (checkpoints.toml's title.*), else as its recipe writes it."""
+    key = f"checkpoints.title.{name}"
+    return t(key) if key in i18n.catalogue() else recipe(name).title
 
 
 def package(name: str) -> str:

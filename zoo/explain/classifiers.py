@@ -9,7 +9,6 @@ import torch
 
 from zoo import checkpoints
 from zoo.i18n import t
-from zoo.layers.analysis import checkpoint_title
 from zoo.training.image_classifier import ImageClassifierRecipe
 
 
@@ -20,7 +19,7 @@ def _builds_classifier(recipe: Any) -> bool:
 def image_classifiers() -> dict[str, str]:
     """{checkpoint name: title in the reader's language} of every checkpoint that is, or offers, a float
     (N, 1, 28, 28) -> logits classifier."""
-    return {name: checkpoint_title(name) for name, recipe in sorted(checkpoints.registry().items())
+    return {name: checkpoints.title(name) for name, recipe in sorted(checkpoints.registry().items())
             if isinstance(recipe, ImageClassifierRecipe) or _builds_classifier(recipe)}
 
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import parametrize
 
-from zoo import checkpoints, i18n
+from zoo import checkpoints
 from zoo.i18n import t
 from zoo.layers.batches import BATCH_SIZE, AnalysisBatch, batch_for
 from zoo.projection import principal_axes, squared_distances, tsne
@@ -104,12 +104,6 @@ class LayerAnalysis:
     layers: tuple[LayerReport, ...]
     seconds: float
     """the wall time of the analysis"""
-
-
-def checkpoint_title(name: str) -> str:
-    """Checkpoint NAME's title in the reader's language (layers.toml's checkpoint_title.*), else its recipe's."""
-    key = f"layers.checkpoint_title.{name}"
-    return t(key) if key in i18n.catalogue() else checkpoints.recipe(name).title
 
 
 def torch_checkpoints() -> list[str]:
