@@ -95,6 +95,10 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "epsilon": ("epsilon", "epsilon", PROBABILITY),
     "distance_untrained": ("untrained", "cosine_distance", VALUE),
     "distance": ("trained", "cosine_distance", VALUE),
+    "on_data": ("on_data", "on_data", PROBABILITY),
+    "lr": ("learning_rate", "learning_rate", VALUE),
+    "epoch": ("epoch", "epoch", VALUE),
+    "elapsed_s": ("elapsed", "seconds", VALUE),
 }
 """the metrics jobs report, each with its legend name and axis title (keys under plots.metric.* and plots.axis.*)
 and its kind; metrics with the same axis key share one axis"""
@@ -102,14 +106,14 @@ and its kind; metrics with the same axis key share one axis"""
 
 def metric(key: str, names: Mapping[str, Metric] | None = None) -> Metric:
     """The Metric of a reported key, in the reader's language: from `names` if given there, else METRICS; a key
-    in neither is spelled out in words."""
+    in neither is spelled out in English words, and shown as the key itself in other languages."""
     found = (names or {}).get(key)
     if found is not None:
         return found
     if key in METRICS:
         name, axis, kind = METRICS[key]
         return Metric(t(f"plots.metric.{name}"), t(f"plots.axis.{axis}"), kind)
-    words = key.replace("_", " ")
+    words = key.replace("_", " ") if i18n.language() == "en" else key
     return Metric(words, words)
 
 

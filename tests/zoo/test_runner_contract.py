@@ -114,7 +114,7 @@ def test_the_queue_is_capped_with_a_sentence(make_runner):
     waiting = [runner.submit(session, forever) for session in ("b", "c")]
     with pytest.raises(JobLimitError) as refused:
         runner.submit("d", count_steps, n=1)
-    assert str(refused.value) == ("The server is busy: its training slot is taken and 2 more jobs are waiting. "
+    assert str(refused.value) == ("The server is busy: its training slot is taken and its queue is full (2 waiting). "
                                   "Try again in a few minutes.")
     runner.cancel(waiting[0])
     assert runner.status(runner.submit("d", count_steps, n=1)).state == "queued"  # room again
