@@ -4,7 +4,7 @@ takes to flip the prediction."""
 import numpy as np
 import streamlit as st
 
-from zoo import i18n, plots, ui
+from zoo import plots, ui
 from zoo.data import fashion_mnist
 from zoo.data.errors import DataNotFoundError
 from zoo.explain import classifiers, figures
@@ -102,7 +102,7 @@ st.plotly_chart(figures.attribution_maps(comparison.methods, class_name), key="e
 st.dataframe([{t("explain.column.method"): m.attribution.title,
                t("explain.column.measures"): what_it_measures(m.attribution.method),
                t("explain.column.forward"): m.attribution.forward, t("explain.column.backward"): m.attribution.backward,
-               t("explain.column.ms"): i18n.number(m.attribution.ms, ",.1f")} for m in comparison.methods],
+               t("explain.column.ms"): round(m.attribution.ms, 1)} for m in comparison.methods],
              hide_index=True)
 st.caption(t("explain.cost", device=ui.device_name()))
 for m in comparison.methods:

@@ -29,9 +29,9 @@ def tsne_of(name: str, depth: int, _layer: LayerReport):
     return tsne_map(_layer)
 
 
-def percent(share: float | None) -> str | None:
-    """A share as a percentage for the table, blank where it does not apply."""
-    return None if share is None else i18n.number(100 * share, ".1f")
+def percent(share: float | None) -> float | None:
+    """A share as a percentage for the table (a number, so the column sorts), blank where it does not apply."""
+    return None if share is None else round(100 * share, 1)
 
 
 ui.page_intro(t("layers.intro.title"), t("layers.intro.text"))
@@ -62,8 +62,8 @@ st.caption(t("layers.batch_caption", description=analysis.description, seconds=a
 st.header(t("layers.header.layers"))
 st.markdown(t("layers.layers_text", margin=SATURATION_MARGIN, share=SATURATED_SHARE))
 st.dataframe([{t("layers.column.depth"): i + 1, t("layers.column.layer"): layer.shown_name,
-               t("layers.column.kind"): layer.shown_kind, t("layers.column.parameters"): i18n.number(layer.parameters),
-               t("layers.column.units"): i18n.number(layer.units) if layer.units else None,
+               t("layers.column.kind"): layer.shown_kind, t("layers.column.parameters"): layer.parameters,
+               t("layers.column.units"): layer.units or None,
                t("layers.column.dead"): percent(layer.dead_share),
                t("layers.column.saturated"): percent(layer.saturated_share),
                t("layers.column.neighbours"): percent(layer.neighbours_agree)} for i, layer in enumerate(layers)],
