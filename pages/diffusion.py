@@ -116,17 +116,19 @@ st.markdown(t("diffusion.ddim.text", steps=1000))
 curve = m.get("ddim_steps")
 if curve:
     counts = sorted(curve, key=int)
-    timings = {t("diffusion.ddim.card_device", device=card["device"]): [curve[n]["seconds_per_image"] for n in counts]}
+    timings = {t("diffusion.ddim.card_device", device=ui.device_label(card["device"])):
+               [curve[n]["seconds_per_image"] for n in counts]}
     timed_here = ""
     if here != card["device"]:  # the card's times are another machine's: time this one's too
         local = local_seconds_per_image(tuple(int(n) for n in counts), float(sampling.get("guidance", 1.0)))
-        timings[t("diffusion.ddim.this_device", device=here)] = [local[int(n)] for n in counts]
-        timed_here = t("diffusion.ddim.timed_here", device=here, n=4, first_ms=1000 * local[int(counts[0])],
-                       first=int(counts[0]), last_ms=1000 * local[int(counts[-1])], last=int(counts[-1]))
+        timings[t("diffusion.ddim.this_device", device=ui.device_label(here))] = [local[int(n)] for n in counts]
+        timed_here = t("diffusion.ddim.timed_here", device=ui.device_label(here), n=4,
+                       first_ms=1000 * local[int(counts[0])], first=int(counts[0]),
+                       last_ms=1000 * local[int(counts[-1])], last=int(counts[-1]))
     st.plotly_chart(figures.steps_tradeoff([int(n) for n in counts], [curve[n]["fid"] for n in counts], timings),
                     key="diff_tradeoff")
     st.caption(t("diffusion.ddim.caption", n=m["ddim_steps_samples"], guidance=setting(sampling.get("guidance")),
-                 device=card["device"], batch=500, timed_here=timed_here))
+                 device=ui.device_label(card["device"]), batch=500, timed_here=timed_here))
 ladder = [5, 10, 25, 50]
 finals = [denoise(label, n, guidance, seed).predicted[-1] for n in ladder]
 st.plotly_chart(plots.image_grid(np.stack(finals), title=t("diffusion.ddim.ladder_title"),

@@ -104,7 +104,7 @@ st.dataframe([{t("explain.column.method"): m.attribution.title,
                t("explain.column.forward"): m.attribution.forward, t("explain.column.backward"): m.attribution.backward,
                t("explain.column.ms"): round(m.attribution.ms, 1)} for m in comparison.methods],
              hide_index=True)
-st.caption(t("explain.cost", device=ui.device_name()))
+st.caption(t("explain.cost", device=ui.device_label(ui.device_name())))
 for m in comparison.methods:
     if m.attribution.note:
         st.caption(t("explain.note", method=m.attribution.title, note=m.attribution.note))

@@ -38,7 +38,7 @@ st.dataframe([{
     t("rnn.cards.hidden"): card["config"]["n_hidden"],
     t("rnn.cards.bpc"): i18n.number(card["metrics"]["bits_per_char"], ".3f"),
     t("rnn.cards.training"): t("rnn.cards.training_value", steps=card["steps"], minutes=card["wall_time_s"] / 60,
-                               device=card["device"]),
+                               device=ui.device_label(card["device"])),
 } for label, (_, card) in shared.items()], hide_index=True, key="rnn_cards")
 alphabet = len(next(iter(vocabs.values())))
 st.caption(t("rnn.cards.caption", n=any_card["n"], vocab=alphabet, uniform=float(np.log2(alphabet)),

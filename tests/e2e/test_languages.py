@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 BROWSER_LOCALES = {"en": "en-US", "zh": "zh-CN", "ru": "ru-RU"}
 SCRIPT = {"en": re.compile(r"[A-Za-z]"), "zh": re.compile(r"[\u4e00-\u9fff]"), "ru": re.compile(r"[\u0400-\u04ff]")}
-PAGES = ["", "cnn", "transformer"]
+PAGES = ["", "cnn", "rnn"]
 
 
 @pytest.fixture(params=list(BROWSER_LOCALES))
