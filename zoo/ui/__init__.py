@@ -184,19 +184,11 @@ def _derived(file_id: str, derive_name: str, options: tuple, language: str, _der
         raise uploads.UploadError(t("ui.upload.no_memory", name=_upload.name)) from error
 
 
-def shown_as(text: Callable[[Any], tuple[str, dict[str, Any]]]) -> Callable[[Any], str]:
-    """A choice widget's `format_func`: `text(option)` gives the catalogue key and values of its label, said in the
-    language of the run that draws the widget, even when called later outside it (AppTest formats the options
-    it sends back in its own thread): so the label sent back is the one shown, as a browser sends it."""
-    language = i18n.language()
-    return lambda option: i18n.t_for(language, text(option)[0], **text(option)[1])
-
-
 def _gallery_input(key: str) -> tuple[torch.Tensor, str]:
     images, labels = gallery()
     names = fashion_mnist.class_names()
     index = st.selectbox(t("ui.gallery.label"), range(len(labels)), key=f"{key}_gallery",
-                         format_func=shown_as(lambda i: ("ui.gallery.option", dict(index=i, name=names[labels[i]]))))
+                         format_func=i18n.as_drawn(lambda i: t("ui.gallery.option", index=i, name=names[labels[i]])))
     return (torch.from_numpy(images[index]).float().unsqueeze(0) / 255.0,
             t("ui.gallery.caption", index=index, name=names[labels[index]]))
 
@@ -248,7 +240,7 @@ def _drawing_input(key: str) -> tuple[torch.Tensor | None, str]:
 def fashion_image_input(key: str) -> tuple[torch.Tensor | None, str]:
     """Gallery, upload or drawing -> float (1, 28, 28) in [0, 1] and a caption (None if nothing yet)."""
     source = st.radio(t("ui.input.label"), ["Gallery", "Upload", "Draw"], horizontal=True, key=f"{key}_source",
-                      format_func=shown_as(lambda code: (f"ui.input.{code.lower()}", {})))
+                      format_func=i18n.as_drawn(lambda code: t(f"ui.input.{code.lower()}")))
     if source == "Gallery":
         return _gallery_input(key)
     if source == "Upload":
@@ -275,7 +267,7 @@ def text_input(key: str, label: str | None = None, default: str = "") -> tuple[s
     file -> the text and a caption (None if nothing usable yet); a bad file gets a clear message. `label` (the
     page's, translated) names the choice; by default "Your text"."""
     source = st.radio(label or t("ui.text.label"), list(TEXT_SOURCES), horizontal=True, key=f"{key}_text_source",
-                      format_func=shown_as(lambda code: (TEXT_SOURCES[code], {})))
+                      format_func=i18n.as_drawn(lambda code: t(TEXT_SOURCES[code])))
     if source == "Type":
         limit = typed_text_chars()
         typed = st.text_area(t("ui.text.area"), default, height=120, key=f"{key}_text", max_chars=limit)
