@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import ROOT, open_page
+from zoo import i18n
 from zoo.data import fashion_mnist
 from zoo.explain import classifiers
 
@@ -21,9 +22,10 @@ STOPS_EARLY = {"transformer"}
 restores a link is the one a one-off timer asks for a second later, which AppTest leaves to the test"""
 
 
-def opened_with(page: str, params: dict[str, str | list[str]]):
-    """The app entered at home, then `page` opened with these query parameters, as a link does."""
-    at = open_page()
+def opened_with(page: str, params: dict[str, str | list[str]], language: str | None = None):
+    """The app entered at home (in `language`, as a link's `?lang=` sets it), then `page` opened with these query
+    parameters, as a link does."""
+    at = open_page(language=language)
     at.query_params.update(params)
     at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -64,6 +66,15 @@ def test_a_link_opens_the_cnn_page_on_its_example_and_layer():
     assert at.query_params["gallery"] == gallery_label(5) and at.query_params["layer"] == "3"
     link = next(m.value for m in at.markdown if m.value.startswith("~~~text"))
     assert "layer=3" in link and "gallery=05%3A+Trouser" in link
+
+
+def test_a_link_made_in_chinese_opens_in_chinese_with_its_choices():
+    """A choice is written to the URL as its language shows it, so the link carries that language too."""
+    labels = fashion_mnist.load_sample().labels
+    example = i18n.t_for("zh", "ui.gallery.option", index=5, name=i18n.t_for("zh", f"fashion.class.{labels[5]}"))
+    at = opened_with("pages/cnn.py", {"gallery": example, "layer": "3"}, language="zh")
+    assert widget(at, "cnn_gallery").value == 5 and widget(at, "cnn_layer").value == 3
+    assert at.query_params["lang"] == "zh" and at.title[0].value == i18n.t_for("zh", "cnn.title")
 
 
 def test_a_changed_widget_is_written_to_the_url():
