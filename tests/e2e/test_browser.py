@@ -49,7 +49,8 @@ def test_a_page_opened_first_by_its_address_has_the_navigation(server, page, scr
     expect(page.get_by_role("heading", name="Multilayer perceptron (MLP / DNN)")).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Running on")).to_be_visible()
-    expect(sidebar.get_by_role("link", name="ResNet")).to_be_visible()
+    for link in ("Home", "MLP / DNN", "ResNet", "DQN"):
+        expect(sidebar.get_by_role("link", name=link, exact=True)).to_be_visible()
     # what the observer saw, and the links as drawn now: a link inserted before the sidebar is laid out is seen
     # without its line breaks ("homeHome"), and no later change may come to record it again
     shown = set(page.evaluate("[...window.sidebarLinks, ...window.sidebarLinkTexts()]"))
