@@ -1,9 +1,10 @@
 """A training run of the app as one Python file that repeats it outside the app (issue 22's "export as code").
 
-The script calls the same job generator the page submits, with the page's settings as literals at its top
-(CleanRL's habit), prints each event's numbers as the job yields them and saves the weights it returns.
-Settings that cannot be literals (uploaded images, a person's text, long lists) travel beside it in sidecar
-files, and script and sidecars download as one zip."""
+The script holds the job and every piece of the zoo's code it runs, copied (`zoo.inline_sources`), so it reads
+as PyTorch and needs only outside packages, plus `zoo.checkpoints` when it starts from a shipped checkpoint.
+The page's settings are literals (CleanRL's habit); it prints each event's numbers as the job yields them and
+saves the weights it returns. Settings that cannot be literals (uploaded images, a person's text, long lists)
+travel beside it in sidecar files, and script and sidecars download as one zip."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,6 +13,7 @@ import io
 import math
 import shutil
 import subprocess
+import sys
 import textwrap
 import zipfile
 from datetime import datetime, timezone
@@ -23,12 +25,13 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from zoo.i18n import t
+from zoo.inline_sources import ENGLISH_STAND_INS, InlinedSources, NotInlinable
 from zoo.jobs.records import function_name
 
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL_CHARS = 200
 """the longest text or list written as a literal in the script; longer ones go to a sidecar file"""
-SCRIPT_NAMES = {"Integral", "Real", "Path", "np", "HERE", "SIDECAR", "event_numbers", "main"}
+SCRIPT_NAMES = {"Integral", "Real", "Path", "np", "HERE", "SIDECAR", "MESSAGES", "ZOO_ROOT", "event_numbers", "main"}
 """the names the script itself defines or imports, which no setting may take"""
 MAX_SIDECAR_MB = 20
 """the most sidecar data an export carries: the server's upload limit, so every upload's arrays fit"""
@@ -82,34 +85,44 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
     that saves its weights to `weights_file`; raises NotExportable with a sentence when it cannot be written."""
     if "<" in job.__qualname__ or job.__module__ == "__main__":
         raise NotExportable(t("export.job_in_page"))
-    writer = _SettingsWriter(stem)
-    settings, comments = {}, {}
     parameters = {name: p for name, p in inspect.signature(job).parameters.items()
                   if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    for name, value in job_kwargs.items():
-        settings[name] = writer.expression(value, name)
-        comments[name] = _comment(parameters.get(name), "set on the page")
-    for name, parameter in parameters.items():
-        if name not in settings and parameter.default is not parameter.empty:
-            settings[name] = writer.expression(parameter.default, name)
-            comments[name] = _comment(parameter, "the job's default")
+    if taken := sorted(set(job_kwargs) & SCRIPT_NAMES):
+        raise NotExportable(t("export.name_taken", setting=repr(taken[0])))
+    code = InlinedSources(reserved=SCRIPT_NAMES - {"Path", "Integral", "Real", "np"} | set(parameters) | set(job_kwargs))
+    for module, name in (("pathlib", "Path"), ("numbers", "Integral"), ("numbers", "Real")):
+        code.import_from(module, name)
+    code.import_module("numpy", "np", used=False)
+    writer = _SettingsWriter(stem, code)
+    settings, comments = {}, {}
+    try:
+        for name, value in job_kwargs.items():
+            settings[name] = writer.expression(value, name)
+            comments[name] = _comment(parameters.get(name), "set on the page")
+        for name, parameter in parameters.items():
+            if name not in settings and parameter.default is not parameter.empty:
+                settings[name] = writer.expression(parameter.default, name)
+                comments[name] = _comment(parameter, "the job's default")
+        if writer.arrays:
+            code.import_module("numpy", "np")
+        job_name = code.name_of(job)
+        code.finish()
+    except NotInlinable as error:
+        raise NotExportable(t("export.not_inlinable", reason=str(error))) from error
     sidecar_bytes = sum(a.nbytes for a in writer.arrays.values()) + sum(len(t.encode()) for t in writer.texts.values())
     megabytes = sidecar_bytes / 2 ** 20
     if megabytes > MAX_SIDECAR_MB:
         raise NotExportable(t("export.too_big", megabytes=megabytes, limit=MAX_SIDECAR_MB))
-    writer.names(job)
-    imported = {name for names in writer.imports.values() for name in names}
-    if taken := sorted(set(settings) & (SCRIPT_NAMES | imported)):
-        raise NotExportable(t("export.name_taken", setting=repr(taken[0])))
     checkpoint = job_kwargs.get("name") if isinstance(job_kwargs.get("name"), str) else None
     sidecars = [f"{stem}.npz"] * bool(writer.arrays) + list(writer.texts)
     script = _SCRIPT.format(
-        docstring=_docstring(job, page, checkpoint, stem, weights_file, sidecars, list(writer.arrays)),
-        imports="\n".join(["import numpy as np"] * bool(writer.arrays) + [
-            f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(writer.imports.items())]),
+        docstring=_docstring(job, page, checkpoint, stem, weights_file, sidecars, list(writer.arrays), code),
+        imports=_import_block(code.import_lines()),
+        zoo_root=_ZOO_ROOT if code.uses_zoo_root else "",
         sidecar=f'SIDECAR = np.load(HERE / "{stem}.npz")\n' if writer.arrays else "",
-        settings="\n".join(f"{name} = {value}  # {comments[name]}" for name, value in settings.items()),
-        job=job.__name__, arguments="".join(f"\n        {name}={name}," for name in settings),
+        copied=_copied_code(code),
+        settings="\n".join(f"{name} = {code.named(value)}  # {comments[name]}" for name, value in settings.items()),
+        job=code.named(job_name), arguments="".join(f"\n        {name}={name}," for name in settings),
         save=_SAVE.format(weights_file=weights_file) if weights_file else _NOT_WEIGHTS)
     try:
         compile(script, f"{stem}.py", "exec")
@@ -118,23 +131,55 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
     return ExportedRun(stem, script, writer.arrays, writer.texts)
 
 
+def _import_block(lines: list[str]) -> str:
+    """The script's imports: the standard library's, then other packages', then the zoo's, each sorted."""
+    def group(line: str) -> int:
+        top = line.split()[1].split(".")[0]
+        return 0 if top in sys.stdlib_module_names else 2 if top in ("zoo", "models") else 1
+    groups = [sorted(line for line in lines if group(line) == g) for g in range(3)]
+    return "\n\n".join("\n".join(g) for g in groups if g)
+
+
+def _copied_code(code: InlinedSources) -> str:
+    """The zoo's code the run calls, each piece under a comment naming the file it comes from, then the English
+    texts and stand-ins for the zoo's translations."""
+    parts, origin = [], None
+    for definition in code.definitions:
+        text = definition.text
+        if definition.origin != origin:
+            text = f"# {definition.origin}\n{text}"
+            origin = definition.origin
+        parts.append(text)
+    if code.stand_ins():
+        messages = "\n".join(f"    {key!r}: {text!r}," for key, text in code.english_texts().items())
+        parts.append(f"# zoo/i18n: the zoo's English texts this code can show, and the functions that show them\n"
+                     f"MESSAGES = {{\n{messages}\n}}\n")
+        parts += [ENGLISH_STAND_INS[name] for name in code.stand_ins()]
+    return "\n\n".join(parts)
+
+
 def _docstring(job: Callable, page: str, checkpoint: str | None, stem: str, weights_file: str | None,
-               sidecars: list[str], arrays: list[str]) -> str:
-    """What the script reproduces, from where and when, how to run it, what it prints and saves, its sidecars."""
+               sidecars: list[str], arrays: list[str], code: InlinedSources) -> str:
+    """What the script reproduces, from where and when, what it needs and how to run it, what it prints and saves,
+    its sidecars."""
     commit = zoo_commit()
-    start = (f", starting from the shipped checkpoint {checkpoint!r} (loaded by name through zoo.checkpoints),"
-             if checkpoint else "")
-    files = [f"{stem}.py", *sidecars]
+    start = f", starting from the shipped checkpoint {checkpoint!r}," if checkpoint else ""
+    packages = code.packages()
+    needs = (f"It needs Python with {', '.join(packages)}" if packages else "It needs only Python") + (
+        ", and the zoo's package for `zoo.checkpoints`, which loads the shipped checkpoint by name and checks its "
+        "hash: run it in a clone of the zoo" + (" at that commit" if commit else "")
+        + f" (put {', '.join([f'{stem}.py', *sidecars])} in its root folder and run `python {stem}.py` there), or "
+        f"with `PYTHONPATH=/path/to/the/zoo`." if checkpoint else f"; run `python {stem}.py`.")
+    if code.uses_zoo_root:
+        needs += (" The zoo's own files it reads when a data set is missing (assets/) are looked for under ZOO_ROOT, "
+                  "the folder of the zoo's clone, if it runs in one.")
     paragraphs = [
         f"The run of {function_name(job)} from the Deep Learning Zoo's {page!r} page{start} with that page's "
-        f"settings (below). Exported {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        f"settings (at the bottom). Exported {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
         + (f" from the zoo at commit {commit}." if commit else "."),
-        f"Run it in a clone of the zoo{' at that commit' if commit else ''} with its requirements installed "
-        "(scripts/install.sh): it imports the zoo's packages `zoo` and `models` for the job"
-        + (" and the shipped checkpoint" if checkpoint else "") + ", and reads data sets where the zoo does "
-        "(the README says where). Either put " + ", ".join(files) + " in the clone's root folder and run "
-        f"`python {stem}.py` there, or run `PYTHONPATH=/path/to/the/zoo python {stem}.py` in the folder that holds "
-        + ("them." if sidecars else "it."),
+        "The job and the zoo's code it calls are copied below from the files each comment names, so the script "
+        "is the same training the app ran. " + needs + " Data sets are read where the zoo reads them (its README "
+        "says where).",
         "It prints one line per event: the step and the numbers the page plots, as the job yields them"
         + (f"; then it saves the weights (safetensors) beside this file as {weights_file}." if weights_file else "."),
     ]
@@ -143,7 +188,7 @@ def _docstring(job: Callable, page: str, checkpoint: str | None, stem: str, weig
             [f"Sidecar {stem}.npz holds the settings that are arrays or long lists ({', '.join(arrays)})."]
             * bool(arrays)
             + [f"Sidecar {name} holds a text setting." for name in sidecars if name.endswith(".txt")])
-            + " Keep them beside this file.")
+            + (" Keep them beside this file." if len(sidecars) > 1 else " Keep it beside this file."))
     return "\n\n".join(textwrap.fill(paragraph, 100, break_on_hyphens=False, break_long_words=False)
                        for paragraph in paragraphs)
 
@@ -162,9 +207,9 @@ def _comment(parameter: inspect.Parameter | None, origin: str) -> str:
 class _SettingsWriter:
     """Writes setting values as Python expressions, sending arrays, long texts and long lists to sidecars."""
 
-    def __init__(self, stem: str) -> None:
+    def __init__(self, stem: str, code: InlinedSources) -> None:
         self.stem = stem
-        self.imports: dict[str, set[str]] = {}   # module -> the names the script imports from it
+        self.code = code
         self.arrays: dict[str, np.ndarray] = {}
         self.texts: dict[str, str] = {}
 
@@ -198,15 +243,10 @@ class _SettingsWriter:
             cls = type(value)
             if "<" in cls.__qualname__ or cls.__module__ == "__main__":
                 raise NotExportable(t("export.setting_in_page", setting=repr(path)))
-            self.names(cls)
             fields = ", ".join(f"{f.name}={self.expression(getattr(value, f.name), f'{path}.{f.name}')}"
                                for f in dataclasses.fields(value) if f.init)
-            return f"{cls.__name__}({fields})"
+            return f"{self.code.name_of(cls)}({fields})"
         raise NotExportable(t("export.setting_in_app", setting=repr(path), kind=type(value).__name__))
-
-    def names(self, thing: Callable) -> None:
-        """Have the script import the function or class `thing` by its module and name."""
-        self.imports.setdefault(thing.__module__, set()).add(thing.__name__)
 
     def _text(self, text: str, path: str) -> str:
         if len(text) <= LITERAL_CHARS and "\n" not in text:
@@ -236,9 +276,16 @@ def zoo_commit() -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+_ZOO_ROOT = """\
+ZOO_ROOT = HERE  # the zoo's clone, when the script runs in its root folder: where the zoo's own files are
+"""
+
 _SAVE = """\
-    (HERE / "{weights_file}").write_bytes(result)
-    print(f"Saved the weights to {{HERE / '{weights_file}'}}")
+    if isinstance(result, bytes):
+        (HERE / "{weights_file}").write_bytes(result)
+        print(f"Saved the weights to {{HERE / '{weights_file}'}}")
+    else:
+        print(f"The job returned a {{type(result).__name__}}, which this script does not save.")
 """
 
 _NOT_WEIGHTS = """\
@@ -248,13 +295,15 @@ _NOT_WEIGHTS = """\
 _SCRIPT = '''\
 """{docstring}
 """
-from numbers import Integral, Real
-from pathlib import Path
+from __future__ import annotations
 
 {imports}
 
 HERE = Path(__file__).resolve().parent
-{sidecar}
+{zoo_root}{sidecar}
+
+{copied}
+
 # Settings: the page's choices, then the job's defaults
 {settings}
 

@@ -1,0 +1,641 @@
+"""The zoo's code a function needs, copied into one piece of Python that imports only outside packages.
+
+An exported run (`zoo.export`) must read as PyTorch: its job and every function, class and constant of
+`zoo` and `models` the job reaches are copied here, each under one name, in an order where each comes after
+what it needs. Outside packages (torch, numpy, the standard library) stay imports, as does `zoo.checkpoints`,
+which loads a shipped checkpoint by name. The zoo's texts come in English through three small stand-ins for
+`zoo.i18n` (`t`, `count`, `number`), with only the catalogue entries the copied code can ask for."""
+from __future__ import annotations
+
+import ast
+import builtins
+import dataclasses
+import importlib.util
+import inspect
+import re
+import sys
+import types
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from zoo.i18n import catalogue
+
+OWN_PACKAGES = ("zoo", "models")
+"""the packages whose code is copied rather than imported"""
+KEPT_MODULES = {"zoo.checkpoints"}
+"""the zoo's modules a script still imports: loading a shipped checkpoint by name needs the zoo's files"""
+I18N = "zoo.i18n"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class NotInlinable(ValueError):
+    """The code reaches something that cannot be copied (a module used as a value, a name made at run time)."""
+
+
+class _WouldCopy(Exception):
+    """An annotation names something of the zoo that the script does not copy."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Definition:
+    """One copied top-level statement: the names it defines in the script, where it came from, its text."""
+    names: tuple[str, ...]
+    origin: str
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Module:
+    """A module of the zoo, parsed: its source as bytes (AST offsets count bytes) and what binds each name."""
+    name: str
+    path: str
+    source: bytes
+    line_starts: tuple[int, ...]
+    bindings: dict[str, ast.stmt]
+    documented: dict[int, ast.Expr]     # the line of a top-level assignment -> the string documenting it
+    is_package: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class _ModuleAlias:
+    """A name that stands for a module of the zoo: only its attributes are copied."""
+    module: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Fixed:
+    """A name the script has as it is: a builtin, an i18n stand-in, ZOO_ROOT."""
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Import:
+    """An outside thing the script imports: `what` tells it apart, `line` imports it as `preferred`."""
+    what: tuple
+    preferred: str
+    line: str
+    renamable: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class _Copied:
+    """A name a copied statement of the zoo defines."""
+    module: str
+    name: str
+
+
+_Target = _ModuleAlias | _Fixed | _Import | _Copied
+_Span = tuple[int, int, int, int]
+
+
+@dataclasses.dataclass
+class _Copy:
+    """A statement to copy, with the spans of its text that name something of the script's."""
+    parsed: _Module
+    statement: ast.stmt
+    own: list[str]
+    references: list[tuple[_Span, _Target]]
+    text: str | None = None            # its text, for one written whole (a path from ZOO_ROOT)
+    annotations: tuple = ()            # the global names in its annotations, as _Analysis has them
+
+
+class InlinedSources:
+    """Collects copies of the zoo's code reached from the objects given to `name_of`, and the imports they need;
+    `finish()` names everything once (no copied name hides a local of the code that uses it) and writes it out."""
+
+    def __init__(self, reserved: set[str] | frozenset[str] = frozenset()) -> None:
+        self._reserved = set(reserved) | {"annotations"}
+        self._imports: dict[tuple, _Import] = {}
+        self._fixed_imports: set[tuple] = set()     # the exporter's own, named as they are
+        self._used_imports: set[tuple] = set()
+        self._copies: list[_Copy] = []
+        self._targets: dict[tuple[str, str], _Target] = {}
+        self._locals: dict[_Target, set[str]] = {}  # what a copied name may not be: locals of code that uses it
+        self._tokens: list[_Target] = []
+        self._texts: set[str] = set()                # string constants of the copied code
+        self._prefixes: set[str] = set()             # the starts of its f-strings that may be keys
+        self._stand_ins: set[str] = set()
+        self._inner_imports: set[str] = set()        # the top packages copied functions import inside them
+        self._names: dict[_Target, str] = {}
+        self._copying = True                         # False while annotations are named: they copy nothing
+        self.definitions: list[Definition] = []
+        self.uses_zoo_root = False
+        """whether the copied code reads a file of the zoo's own (assets/), found from ZOO_ROOT"""
+
+    def name_of(self, thing: Any) -> str:
+        """A token for the name under which the script has `thing` (a top-level function or class of the zoo, or
+        an outside one it imports); `named` turns tokens into names once `finish` has run."""
+        module, name = thing.__module__, thing.__qualname__
+        if "." in name or "<" in name:
+            raise NotInlinable(f"{module}.{name} is not defined at the top of its module")
+        if not _own(module) or module in KEPT_MODULES:
+            target = self._import(_Import(("from", module, name), name, f"from {module} import {name}"))
+        else:
+            target = self._resolve(module, name)
+        if isinstance(target, _ModuleAlias):
+            raise NotInlinable(f"{module}.{name} is a module")
+        self._tokens.append(target)
+        return f"\0{len(self._tokens) - 1}\0"
+
+    def named(self, text: str) -> str:
+        """`text` with the tokens of `name_of` replaced by the script's names."""
+        return re.sub("\0(\\d+)\0", lambda m: self._names[self._tokens[int(m.group(1))]], text)
+
+    def import_from(self, module: str, name: str, used: bool = True) -> str:
+        """Have the script import `name` from `module` under that very name (the exporter's own imports, taken
+        before any copied code's); one not `used` is written only if copied code uses it too."""
+        return self._fixed(_Import(("from", module, name), name, f"from {module} import {name}"), used)
+
+    def import_module(self, module: str, alias: str, used: bool = True) -> str:
+        """Have the script `import module as alias` (as `import_from`)."""
+        return self._fixed(_Import(("import", module), alias, f"import {module} as {alias}"), used)
+
+    def _fixed(self, target: _Import, used: bool) -> str:
+        if target.preferred in self._reserved:
+            raise NotInlinable(f"the script already has a {target.preferred!r}")
+        self._imports[target.what] = target
+        self._fixed_imports.add(target.what)
+        self._names[target] = target.preferred
+        if used:
+            self._used_imports.add(target.what)
+        return target.preferred
+
+    def finish(self) -> None:
+        """Name every import and copied definition, then write the definitions out (`definitions`)."""
+        for copy in self._copies:
+            self._annotate(copy)
+        taken = set(self._reserved) | set(self._names.values()) | self._stand_ins
+        if self.uses_zoo_root:
+            taken.add("ZOO_ROOT")
+        for name in self._stand_ins:
+            if name in self._locals.get(_Fixed(name), set()):
+                raise NotInlinable(f"copied code has a local {name!r} beside the zoo's text function {name!r}")
+        for what in self._used_imports - self._fixed_imports:
+            target = self._imports[what]
+            self._names[target] = self._choose(target.preferred, target, taken, target.what[1], target.renamable)
+        for copy in self._copies:
+            for name in copy.own:
+                target = _Copied(copy.parsed.name, name)
+                self._names[target] = self._choose(name, target, taken, copy.parsed.name.rpartition(".")[2])
+        self.definitions = [self._written(copy) for copy in self._copies]
+
+    def _choose(self, name: str, target: _Target, taken: set[str], module: str, renamable: bool = True) -> str:
+        """`name`, or, when the script already uses it or code that uses it has a local of that name, the name
+        prefixed with its module's."""
+        avoid = taken | self._locals.get(target, set())
+        chosen, n = name, 2
+        if chosen in avoid:
+            if not renamable:
+                raise NotInlinable(f"two things of the script would be called {name!r}")
+            stem = f"{'_' if name.startswith('_') else ''}{module.rpartition('.')[2]}_{name.lstrip('_')}"
+            chosen = stem
+            while chosen in avoid:
+                chosen, n = f"{stem}_{n}", n + 1
+        taken.add(chosen)
+        return chosen
+
+    def import_lines(self) -> list[str]:
+        lines = []
+        for what in self._imports:
+            if what in self._used_imports:
+                target = self._imports[what]
+                name = self._names[target]
+                lines.append(target.line if name == target.preferred else f"{target.line.partition(' as ')[0]} as {name}")
+        return lines
+
+    def english_texts(self) -> dict[str, str]:
+        """The catalogue's English texts the copied code can ask `t` or `count` for: keys it writes out, and every
+        key under a prefix it writes (an f-string's start, a plural's key)."""
+        def asked(key: str) -> bool:
+            parts = key.split(".")
+            return (any(".".join(parts[:n]) in self._texts for n in range(1, len(parts) + 1))
+                    or any(key.startswith(prefix) for prefix in self._prefixes))
+        return {key: entry["en"] for key, entry in sorted(catalogue().items()) if asked(key)}
+
+    def packages(self) -> list[str]:
+        """The outside packages the script imports, at its top or inside copied functions (not the standard
+        library's, nor the zoo)."""
+        tops = {what[1].split(".")[0] for what in self._used_imports} | self._inner_imports
+        return sorted(tops - set(sys.stdlib_module_names) - set(OWN_PACKAGES))
+
+    def stand_ins(self) -> list[str]:
+        """The English stand-ins for `zoo.i18n` the copied code calls."""
+        return sorted(self._stand_ins)
+
+    # resolving names
+
+    def _resolve(self, module: str, name: str) -> _Target:
+        """What `name` at the top of `module` is in the script: a copy, an import, a builtin, or a module of the
+        zoo whose attributes are used; copying what it needs the first time."""
+        key = (module, name)
+        if key in self._targets:
+            return self._targets[key]
+        if module == I18N:
+            return self._stand_in(name)
+        parsed = _parse(module)
+        statement = parsed.bindings.get(name)
+        if statement is None:
+            if hasattr(builtins, name):
+                return _Fixed(name)
+            if _is_module(module, name):  # a submodule, as `package.module`
+                return self._remember(key, _ModuleAlias(f"{module}.{name}"))
+            raise NotInlinable(f"{module} has no top-level {name!r} to copy")
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            return self._remember(key, self._imported(parsed, statement, name))
+        if not self._copying:
+            raise _WouldCopy
+        self._copy(parsed, statement)
+        return self._targets[key]
+
+    def _remember(self, key: tuple[str, str], found: _Target) -> _Target:
+        self._targets[key] = found
+        return found
+
+    def _imported(self, parsed: _Module, statement: ast.Import | ast.ImportFrom, name: str) -> _Target:
+        """What an import binds `name` to: a copy of the zoo's object, a module of the zoo, or an import line."""
+        alias = next(a for a in statement.names if (a.asname or a.name.split(".")[0]) == name)
+        if isinstance(statement, ast.Import):
+            target = alias.name if alias.asname else name
+            if _own(target) and target not in KEPT_MODULES:
+                return _ModuleAlias(target)
+            line = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+            return self._import(_Import(("import", target), name, line, renamable=bool(alias.asname)))
+        package = parsed.name if parsed.is_package else parsed.name.rpartition(".")[0]
+        source = importlib.util.resolve_name("." * statement.level + (statement.module or ""), package)
+        if source == "__future__":
+            return _Fixed(name)
+        submodule = f"{source}.{alias.name}"
+        is_module = _is_module(source, alias.name)
+        if _own(source) and not (is_module and submodule in KEPT_MODULES) and source not in KEPT_MODULES:
+            return _ModuleAlias(submodule) if is_module else self._resolve(source, alias.name)
+        line = f"from {source} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+        return self._import(_Import(("from", source, alias.name), name, line))
+
+    def _import(self, target: _Import) -> _Import:
+        """An outside thing as the script imports it, the same for every module that imports it."""
+        known = self._imports.setdefault(target.what, target)
+        self._used_imports.add(target.what)
+        return known
+
+    def _stand_in(self, name: str) -> _Fixed:
+        if name not in ENGLISH_STAND_INS:
+            raise NotInlinable(f"zoo.i18n.{name} has no English stand-in")
+        if name == "count":
+            self._stand_in("t")
+        if name in self._reserved:
+            raise NotInlinable(f"the script already has a {name!r}")
+        self._stand_ins.add(name)
+        return _Fixed(name)
+
+    # copying statements
+
+    def _copy(self, parsed: _Module, statement: ast.stmt) -> None:
+        """Take a top-level definition or assignment of `parsed` to copy, after everything it needs."""
+        own = _bound_at_top(statement)
+        for name in own:
+            self._targets[(parsed.name, name)] = _Copied(parsed.name, name)
+        analysis = _analysed(parsed.name, statement.lineno)
+        if analysis.imports_own:
+            raise NotInlinable(f"{parsed.name}.{own[0]} imports the zoo's code inside it")
+        self._inner_imports |= analysis.inner_imports
+        if analysis.uses_file:
+            self._copies.append(self._zoo_path(parsed, statement, own))
+            return
+        references = []
+        for name, span, chain in analysis.references:
+            span, target = self._followed(parsed.name, name, span, chain)
+            if isinstance(target, _ModuleAlias):
+                raise NotInlinable(f"{parsed.name} uses the module {target.module} as a value")
+            if isinstance(target, _Fixed) and target.name == name:
+                continue
+            self._locals.setdefault(target, set()).update(analysis.locals)
+            references.append((span, target))
+        self._texts |= analysis.texts
+        self._prefixes |= analysis.prefixes
+        self._copies.append(_Copy(parsed, statement, own, references, annotations=analysis.annotations))
+
+    def _followed(self, module: str, name: str, span: _Span, chain: tuple[tuple[str, _Span], ...]
+                  ) -> tuple[_Span, _Target]:
+        """A global name and the attributes read from it while it names a module of the zoo: the span that the
+        script's name for the thing reached replaces, and that thing."""
+        target = self._resolve(module, name)
+        for attribute, attribute_span in chain:
+            if not isinstance(target, _ModuleAlias):
+                break
+            target = self._resolve(target.module, attribute)
+            span = attribute_span
+        return span, target
+
+    def _annotate(self, copy: _Copy) -> None:
+        """Name in a copy's annotations what the script has anyway (imports them from outside packages), leaving
+        a name of the zoo the script does not copy as it was: it is never evaluated."""
+        self._copying = False
+        try:
+            for name, span, chain in copy.annotations:
+                try:
+                    span, target = self._followed(copy.parsed.name, name, span, chain)
+                except (_WouldCopy, NotInlinable):
+                    continue
+                if not isinstance(target, (_ModuleAlias, _Fixed)):
+                    copy.references.append((span, target))
+        finally:
+            self._copying = True
+
+    def _zoo_path(self, parsed: _Module, statement: ast.stmt, own: list[str]) -> _Copy:
+        """A constant that finds a file of the zoo from its module's `__file__`, written from ZOO_ROOT instead."""
+        value = getattr(sys.modules[parsed.name], own[0], None)
+        if not isinstance(statement, ast.Assign) or len(own) != 1 or not isinstance(value, Path) \
+                or not value.is_relative_to(ROOT):
+            raise NotInlinable(f"{parsed.name} uses __file__ in {', '.join(own)}")
+        self.uses_zoo_root = True
+        return _Copy(parsed, statement, own, [], text=f'ZOO_ROOT / "{value.relative_to(ROOT).as_posix()}"')
+
+    def _written(self, copy: _Copy) -> Definition:
+        """A copied statement's text, its global names and its own name(s) as the script calls them."""
+        parsed, statement = copy.parsed, copy.statement
+        names = {name: self._names[_Copied(parsed.name, name)] for name in copy.own}
+        if copy.text is not None:
+            return Definition(tuple(names.values()), parsed.path, f"{names[copy.own[0]]} = {copy.text}\n")
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))])
+        documented = parsed.documented.get(statement.lineno)
+        last = documented.end_lineno if documented is not None else statement.end_lineno
+        start, end = parsed.line_starts[first - 1], parsed.line_starts[last]
+        text = parsed.source[start:end]
+        for (line, column, end_line, end_column), target in sorted(copy.references, key=lambda r: r[0],
+                                                                   reverse=True):
+            a = parsed.line_starts[line - 1] + column - start
+            b = parsed.line_starts[end_line - 1] + end_column - start
+            text = text[:a] + self._names.get(target, getattr(target, "name", "")).encode() + text[b:]
+        text = _renamed_definition(text.decode(), statement, names)
+        return Definition(tuple(names.values()), parsed.path, text.rstrip() + "\n")
+
+
+ENGLISH_STAND_INS = {
+    "t": '''\
+def t(key: str, **values) -> str:
+    """The zoo's English text under `key` (the app speaks its reader's language; a script speaks English)."""
+    return MESSAGES[key].format(**values)
+''',
+    "count": '''\
+def count(key: str, n: int, **values) -> str:
+    """`n` of something with its noun in English's singular or plural (the zoo's `i18n.count`)."""
+    return t(f"{key}.{'one' if n == 1 else 'many'}", n=n, **values)
+''',
+    "number": '''\
+def number(value, spec: str = ",") -> str:
+    """A number as English writes it (the zoo's `i18n.number`)."""
+    return format(value, spec)
+''',
+}
+"""the zoo's i18n functions as the script has them: English only, from the texts in its MESSAGES"""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Analysis:
+    """What copying a top-level statement needs to know of its text, worked out once per statement."""
+    references: tuple[tuple[str, _Span, tuple[tuple[str, _Span], ...]], ...]   # global name, its span, attributes
+    annotations: tuple[tuple[str, _Span, tuple[tuple[str, _Span], ...]], ...]  # the same, in its annotations
+    locals: frozenset[str]
+    texts: frozenset[str]                 # its string constants (the catalogue keys it may ask for)
+    prefixes: frozenset[str]              # the starts of its f-strings, where they may start a key
+    inner_imports: frozenset[str]         # the top packages it imports inside its functions
+    imports_own: bool                     # whether one of those is the zoo's
+    uses_file: bool
+
+
+@cache
+def _analysed(module: str, line: int) -> _Analysis:
+    statement = next(s for s in set(_parse(module).bindings.values()) if s.lineno == line)
+
+    def span(node: ast.expr) -> _Span:
+        return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
+
+    def described(found: list[tuple[ast.Name, list[ast.Attribute]]]) -> tuple:
+        return tuple((node.id, span(node), tuple((a.attr, span(a)) for a in chain)) for node, chain in found)
+
+    imports = [n for n in ast.walk(statement) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return _Analysis(
+        described(_global_references(statement)), described(_annotation_references(statement)),
+        frozenset(_locals(statement)),
+        frozenset(n.value for n in ast.walk(statement) if isinstance(n, ast.Constant) and isinstance(n.value, str)),
+        frozenset(str(n.values[0].value) for n in ast.walk(statement) if isinstance(n, ast.JoinedStr) and n.values
+                  and isinstance(n.values[0], ast.Constant) and "." in str(n.values[0].value)),
+        frozenset(_imported_module(n).split(".")[0] for n in imports),
+        any(_own(_imported_module(n)) or getattr(n, "level", 0) for n in imports),
+        _uses_file(statement))
+
+
+def _is_module(package: str, name: str) -> bool:
+    """Whether `package.name` is a module (a submodule of a package), importing it if it is."""
+    if isinstance(getattr(importlib.import_module(package), name, None), types.ModuleType):
+        return True
+    if not hasattr(sys.modules[package], "__path__"):
+        return False
+    try:
+        importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def _imported_module(node: ast.Import | ast.ImportFrom) -> str:
+    return (node.module or "") if isinstance(node, ast.ImportFrom) else node.names[0].name
+
+
+def _locals(statement: ast.stmt) -> set[str]:
+    """Every name a statement binds anywhere inside it (its functions' arguments and variables): a name the
+    script gives what this statement uses must not be one of them."""
+    names = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not statement:
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _uses_file(statement: ast.stmt) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(statement))
+
+
+def _own(module: str) -> bool:
+    return module.split(".")[0] in OWN_PACKAGES
+
+
+@cache
+def _parse(module: str) -> _Module:
+    imported = sys.modules.get(module) or importlib.import_module(module)
+    path = Path(inspect.getsourcefile(imported)).resolve()
+    source = path.read_bytes()
+    starts, at = [0], 0
+    for line in source.splitlines(keepends=True):
+        at += len(line)
+        starts.append(at)
+    tree = ast.parse(source)
+    bindings: dict[str, ast.stmt] = {}
+    for statement in _top_level(tree.body):
+        for name in _bound_at_top(statement):
+            bindings[name] = statement
+    documented = {this.lineno: after for this, after in zip(tree.body, tree.body[1:])
+                  if isinstance(this, (ast.Assign, ast.AnnAssign)) and isinstance(after, ast.Expr)
+                  and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)}
+    return _Module(module, str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path), source,
+                   tuple(starts), bindings, documented, path.name == "__init__.py")
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The module's top-level statements, looking into `if` and `try` bodies (not their fallbacks)."""
+    found = []
+    for statement in body:
+        if isinstance(statement, ast.If):
+            found += _top_level(statement.body)
+        elif isinstance(statement, ast.Try):
+            found += _top_level(statement.body)
+        else:
+            found.append(statement)
+    return found
+
+
+def _bound_at_top(statement: ast.stmt) -> list[str]:
+    """The names a top-level statement binds."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [a.asname or a.name.split(".")[0] for a in statement.names]
+    targets = statement.targets if isinstance(statement, ast.Assign) else (
+        [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else [])
+    return [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _renamed_definition(text: str, statement: ast.stmt, names: dict[str, str]) -> str:
+    """The copied text with a def's or class's own name, or an assignment's targets, under their script names."""
+    changed = {old: new for old, new in names.items() if old != new}
+    if not changed:
+        return text
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        old = statement.name
+        return re.sub(rf"^((?:async\s+)?(?:def|class)\s+){re.escape(old)}\b", rf"\g<1>{changed[old]}", text,
+                      count=1, flags=re.MULTILINE)
+    for old, new in changed.items():
+        text = re.sub(rf"^{re.escape(old)}\b", new, text, count=1, flags=re.MULTILINE)
+    return text
+
+
+def _global_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast.Attribute]]]:
+    """The names in a top-level statement that its module's globals resolve (not locals, not annotations), each
+    with the attributes read from it in a row (`fashion_mnist.load` -> the name and `.load`)."""
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(statement):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    found = []
+
+    def chain(name: ast.Name) -> list[ast.Attribute]:
+        attributes, node = [], name
+        while isinstance(parents.get(node), ast.Attribute) and parents[node].value is node:
+            node = parents[node]
+            attributes.append(node)
+        return attributes
+
+    def visit(node: ast.AST, scopes: list[tuple[set[str], bool]]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            for expression in [*getattr(node, "decorator_list", []), *node.args.defaults,
+                               *(d for d in node.args.kw_defaults if d is not None)]:
+                visit(expression, scopes)
+            arguments = node.args
+            local = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                     *filter(None, [arguments.vararg, arguments.kwarg])]}
+            body = node.body if isinstance(node.body, list) else [node.body]
+            local |= _bound_in(body)
+            inner = [s for s in scopes if not s[1]] + [(local, False)]
+            for statement in body:
+                visit(statement, inner)
+            return
+        if isinstance(node, ast.ClassDef):
+            for expression in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+                visit(expression, scopes)
+            inner = scopes + [(_bound_in(node.body), True)]
+            for statement in node.body:
+                visit(statement, inner)
+            return
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            local = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            inner = scopes + [(local, False)]
+            for child in ast.iter_child_nodes(node):
+                visit(child, inner)
+            return
+        if isinstance(node, ast.AnnAssign):
+            for child in filter(None, [node.target, node.value]):
+                visit(child, scopes)
+            return
+        if isinstance(node, ast.arg):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if not any(node.id in names for names, _ in scopes):
+                found.append((node, chain(node)))
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, scopes)
+
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        visit(statement.value, [])
+    else:
+        visit(statement, [])
+    return found
+
+
+def _annotation_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast.Attribute]]]:
+    """The global names in a statement's annotations (never evaluated in a script with postponed annotations, but
+    named right so that a reader and a linter find them), each with the attributes read from it in a row."""
+    annotations = []
+    for node in ast.walk(statement):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            annotations.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            annotations.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+    found = []
+    for annotation in annotations:
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Name):
+                attributes, at = [], node
+                parents = {child: parent for parent in ast.walk(annotation) for child in ast.iter_child_nodes(parent)}
+                while isinstance(parents.get(at), ast.Attribute):
+                    at = parents[at]
+                    attributes.append(at)
+                found.append((node, attributes))
+    return found
+
+
+def _bound_in(body: list[ast.stmt]) -> set[str]:
+    """The names a function's or class's body binds in its own scope (not in the scopes nested in it)."""
+    bound, declared_global = set(), set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            return
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared_global.update(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for statement in body:
+        visit(statement)
+    return bound - declared_global
