@@ -1,5 +1,7 @@
 """zoo.export: a run written as a script repeats the job's numbers outside the app and saves its weights; every
-page's job writes a script that compiles and reads back the page's settings; what cannot be written is refused."""
+page's script runs a few steps of its job and prints the job's numbers, without the zoo on its path unless it loads
+a shipped checkpoint; every page's job writes a script that compiles, imports nothing of the zoo but
+zoo.checkpoints and reads back the page's settings; what cannot be written is refused."""
 import dataclasses
 import io
 import os
@@ -66,7 +68,9 @@ def _run_exported(job, kwargs: dict, folder: Path, stem: str = "run") -> subproc
         zipfile.ZipFile(io.BytesIO(data)).extractall(folder)
     else:
         (folder / exported.file_name).write_bytes(data)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
+    if "\nfrom zoo import checkpoints\n" in exported.script:  # else it runs without the zoo on its path
+        env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run([sys.executable, str(folder / f"{stem}.py")], cwd=folder, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
