@@ -180,7 +180,8 @@ def _docstring(job: Callable, page: str, checkpoint: str | None, stem: str, weig
         "The job and the zoo's code it calls are copied below from the files each comment names, so the script "
         "is the same training the app ran. " + needs + " Data sets are read where the zoo reads them (its README "
         "says where).",
-        "It prints one line per event: the step and the numbers the page plots, as the job yields them"
+        "It prints one line per event: the step and the numbers the page plots, as the job yields them, and the "
+        "sentences a fine-tune ends with"
         + (f"; then it saves the weights (safetensors) beside this file as {weights_file}." if weights_file else "."),
     ]
     if sidecars:
@@ -332,6 +333,9 @@ def main() -> None:
         if shown:
             print("  ".join(f"{{key}}={{value}}" if isinstance(value, Integral) else f"{{key}}={{value:.6g}}"
                             for key, value in shown.items()), flush=True)
+        for sentence in [event.get("summary"), *event.get("warnings", [])]:  # what a fine-tune says at its end
+            if isinstance(sentence, str):
+                print(sentence, flush=True)
 {save}
 
 if __name__ == "__main__":
