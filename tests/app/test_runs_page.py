@@ -9,7 +9,8 @@ import pytest
 from tests.app.conftest import chart, open_page, run_until
 from tests.app.runs_fixtures import noisy_descent
 from tests.zoo.test_runs import rich_record
-from zoo import jobs, ui
+from zoo import jobs
+from zoo.ui import training
 from zoo.jobs import runner as job_runner
 from zoo.runs import files
 
@@ -22,7 +23,7 @@ def runner(monkeypatch):
     """A fresh job runner for the app, and the test's browser session under a known id."""
     fresh = jobs.JobRunner(max_jobs=1)
     monkeypatch.setattr(job_runner, "_runner", fresh)
-    monkeypatch.setattr(ui, "session_id", lambda: SESSION)
+    monkeypatch.setattr(training, "session_id", lambda: SESSION)
     yield fresh
     fresh.shutdown()
 

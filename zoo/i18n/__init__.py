@@ -72,6 +72,14 @@ def as_drawn(label: Callable[[Any], str]) -> Callable[[Any], str]:
     return shown
 
 
+def code_of(label: str, codes: dict[str, str], key: str) -> str | None:
+    """The code of a label a page gives: the label itself is one of `codes`, or it is a code's name (under
+    `key.format(code)`) in the reader's language, as a page that translated it passes it; None if neither."""
+    if label in codes:
+        return codes[label]
+    return next((code for code in codes.values() if t(key.format(code)).lower() == label.lower()), None)
+
+
 def t_for(code: str, key: str, **values: Any) -> str:
     """`t(key, **values)` in the language `code`: for text made outside any visitor's session (a job runner's thread)."""
     with speaking(code):

@@ -1,6 +1,6 @@
 """The few Streamlit widgets the pages share: the device in the sidebar, each page's view kept in its URL
 with a link to copy, cached shared models, the model card, the Fashion-MNIST image input (gallery, upload,
-drawing) and the fine-tuning panel that runs a job through `zoo.jobs` and draws its curves live; every word
+drawing) and the training panel (training.py); every word
 in the reader's language (zoo/i18n/ui.toml), choices kept as codes so that a language switch keeps them."""
 from __future__ import annotations
 
@@ -9,25 +9,23 @@ import re
 import runpy
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.typing import UploadedFile
 
-from zoo import checkpoints, drawing, export, i18n, jobs, photos, plots, uploads
+from zoo import checkpoints, drawing, i18n, photos, plots, uploads
 from zoo.data import fashion_mnist
 from zoo.data.text import Vocab
 from zoo.devices import describe, pick_device
 from zoo.explain.inspection import Inspection, inspect_image
 from zoo.explain.text import BATCH, MAX_CHARS, CharacterAttribution, integrated_gradients, most_steps
-from zoo.jobs import deadline
-from zoo.jobs.pace import not_measured
 from zoo.i18n import t
 from zoo.ui.language import choose_language  # noqa: F401  (the entry point calls it as ui.*)
+from zoo.ui.training import POLL_SECONDS, job_session, training_panel  # noqa: F401  (pages call them as ui.*)
 from zoo.ui.view_links import keep_view_in_url, page_path, view_in_url  # noqa: F401  (pages call them as ui.*)
 
 ENTRY_POINT = Path(__file__).resolve().parents[2] / "streamlit_app.py"
@@ -37,13 +35,6 @@ UPLOADS_KEPT = 128
 UPLOADS_BYTES = "32MB"
 """and their most pickled bytes per session: a zip of 2,000 images as 28x28 arrays is 1.5 MB, a photo's
 cleaning steps 0.4 MB"""
-POLL_SECONDS = 1.0
-"""how often a running job's status line is redrawn: at most twice a second (DESIGN); polling everything
-once a second left the 2-core job 0.58x of a bare loop instead of 0.35x"""
-FIGURES_SECONDS = 3.0
-"""how often a running job's figures are redrawn: each redraw is the whole figure set, sent and replotted"""
-
-
 _FRAMED = "_zoo_framed"
 
 
@@ -82,11 +73,6 @@ def page_intro(title: str, intro: str) -> None:
         st.stop()
     st.title(title)
     st.markdown(intro)
-
-
-def session_id() -> str:
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-session"
 
 
 @st.cache_resource(show_spinner=False)
@@ -364,18 +350,10 @@ LAYER_LABELS = {"Conv layer": "conv", "Stage": "stage"}
 under ui.layer.*"""
 
 
-def _code(label: str, codes: dict[str, str], key: str) -> str | None:
-    """The code of a label a page gives: the label itself is one of `codes`, or it is a code's name (under
-    `key.format(code)`) in the reader's language, as a page that translated it passes it; None if neither."""
-    if label in codes:
-        return codes[label]
-    return next((code for code in codes.values() if t(key.format(code)).lower() == label.lower()), None)
-
-
 def _layer_words(layer_label: str, layer: int = 0) -> dict[str, str]:
     """A layer label's words for the sentences of `classifier_views`: its name, "{label} {layer}" as a title and
     as what feature maps are "of", and "the last ..." for Grad-CAM; a label it does not know is used as it is."""
-    code = _code(layer_label, LAYER_LABELS, "ui.layer.{}.name")
+    code = i18n.code_of(layer_label, LAYER_LABELS, "ui.layer.{}.name")
     if code is None:
         return dict(name=layer_label, at=f"{layer_label} {layer}", of=f"{layer_label} {layer}", last=layer_label)
     return {form: t(f"ui.layer.{code}.{form}", layer=layer) for form in ("name", "at", "of", "last")}
@@ -430,177 +408,3 @@ def classifier_views(model: torch.nn.Module, card: dict, image: torch.Tensor, ca
         st.plotly_chart(plots.confusion(np.array(metrics["confusion"]), names, title=t("ui.views.confusion", n=10_000)),
                         key=f"{key}_confusion")
     return look
-
-
-def _cancel_session_jobs(session: str) -> None:
-    jobs.get_runner().cancel_session(session)
-
-
-@st.cache_resource(scope="session", on_release=_cancel_session_jobs, show_spinner=False)
-def _job_guard(session: str) -> str:
-    """Held while the browser session lives; its release cancels the session's jobs."""
-    return session
-
-
-def job_session() -> str:
-    """The session id to submit jobs under; its jobs are cancelled when the browser session ends."""
-    return _job_guard(session_id())
-
-
-JOB_LABELS = {"fine-tuning": "fine_tuning", "training": "training", "forecast training": "forecast_training",
-              "comparison": "comparison", "measurement": "measurement", "transfer": "transfer"}
-"""the labels a page may give `training_panel` (or their names in the reader's language): each is named in the
-reader's language under ui.job.*"""
-
-
-def _job_name(label: str, capital: bool = False) -> str:
-    """The job's name in the reader's language ("fine-tuning" -> "дообучение"); a label it does not know as it is."""
-    code = _code(label, JOB_LABELS, "ui.job.{}.name")
-    name = t(f"ui.job.{code}.name") if code else label
-    return name[:1].upper() + name[1:] if capital else name
-
-
-def _job_during(label: str) -> str:
-    """"while fine-tuning", in the reader's language, for a chart's title."""
-    code = _code(label, JOB_LABELS, "ui.job.{}.name")
-    return t(f"ui.job.{code}.during") if code else t("ui.job.during_other", job=label)
-
-
-def training_panel(key: str, job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any],
-                   metrics: Sequence[str] = ("loss", "accuracy"), download_name: str | None = "finetuned.safetensors",
-                   draw: Callable[[list[dict]], None] | None = None, label: str = "fine-tuning") -> Any:
-    """Start / cancel a training job, draw its curves live, offer its weights; returns its result when done.
-
-    Before a run it says how long a run of `job_kwargs["steps"]` steps will take, from the pace of
-    this job's latest run on this server, and whether it fits the time limit (one that does not stops early
-    and keeps what it has learned). `draw(events)`, if given, draws the figures instead of one curve
-    per metric (it runs inside the live fragment, so its chart keys must be fixed); `label` names the
-    job on the buttons and messages (one of JOB_LABELS, which the panel translates); `download_name=None` offers no download (for jobs whose result is not weights).
-    Beside the buttons, the run as a Python script that repeats it outside the app (`zoo.export`).
-    A finished run's status, events and result move into the session (`{key}_run`, `{key}_result`) and the
-    runner forgets them; a run the runner no longer knows ends with a sentence, and Start is free again.
-    The runner records the run under this page (`page_path`) among the session's runs, for the Runs page.
-    """
-    runner = jobs.get_runner()
-    session = job_session()
-    job_key, run_key, result_key = f"{key}_job", f"{key}_run", f"{key}_result"
-    job_id = st.session_state.get(job_key)
-    if job_id and run_key not in st.session_state and runner.status(job_id).finished:
-        _collect(runner, key, job_id)
-    running = job_id is not None and run_key not in st.session_state
-    start, cancel, script, _ = st.columns([1, 1, 1.4, 1.6])
-    if start.button(t("ui.panel.start", job=_job_name(label)), key=f"{key}_start", type="primary", disabled=running):
-        try:
-            st.session_state[job_key] = runner.submit(session, job, page_path() or key, **job_kwargs)
-            st.session_state.pop(run_key, None)
-            st.session_state.pop(result_key, None)
-            st.rerun()
-        except jobs.JobLimitError as error:
-            st.error(str(error))
-    if cancel.button(t("ui.panel.cancel"), key=f"{key}_cancel", disabled=not running):
-        runner.cancel(job_id)
-        st.rerun()
-    _script_download(script, key, job, job_kwargs, download_name)
-    if not running:
-        pace = runner.pace(job)
-        if pace is None:
-            st.caption(not_measured(runner.job_seconds, _job_name(label)))
-        else:
-            steps = job_kwargs.get("steps", pace.total or pace.steps)
-            st.caption(pace.estimate(job_kwargs, steps, runner.job_seconds, _job_name(label)))
-    if running:
-        _live_status(job_id, label)
-        _live_figures(key, job_id, metrics, draw, label)
-    elif run_key in st.session_state:
-        status, events = st.session_state[run_key]
-        _status(status, events, label)
-        _figures(key, events, metrics, draw, label)
-    result = st.session_state.get(result_key)
-    if isinstance(result, bytes) and download_name:
-        st.download_button(t("ui.panel.download_weights"), result, file_name=download_name,
-                           mime="application/octet-stream", key=f"{key}_download")
-    return result
-
-
-def _script_download(column: Any, key: str, job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any],
-                     download_name: str | None) -> None:
-    """A button that downloads the run with the current settings as a Python script (a zip when it needs sidecar
-    files), written only when clicked; or, for a run that cannot be written, the sentence why."""
-    stem = download_name.removesuffix(".safetensors") if download_name else key
-    try:
-        run = export.export_run(job, job_kwargs, page_path() or key, stem, download_name)
-    except export.NotExportable as reason:
-        st.caption(str(reason))
-        return
-    column.download_button(t("ui.panel.script"), run.data, file_name=run.file_name, mime=run.mime,
-                           on_click="ignore", key=f"{key}_script",
-                           help=t("ui.panel.script_help_weights" if download_name else "ui.panel.script_help"))
-
-
-def _collect(runner: jobs.JobRunner, key: str, job_id: str) -> None:
-    """Keep what the panel needs to redraw a finished run (its status and events) and its result in the
-    session, and let the runner drop them."""
-    st.session_state[f"{key}_run"] = (runner.status(job_id), runner.events(job_id))
-    st.session_state[f"{key}_result"] = runner.result(job_id)
-    runner.release(job_id)
-
-
-def _status(status: jobs.JobStatus, events: list[dict], label: str = "fine-tuning") -> None:
-    """Where the run stands, in a sentence."""
-    stopped_early = next((e[deadline.STOPPED_EARLY] for e in events if deadline.STOPPED_EARLY in e), None)
-    job = _job_name(label, capital=True)
-    if status.state == "queued":
-        st.info(t("ui.panel.queued", position=status.position))
-    elif status.state == "running" and stopped_early:
-        st.caption(t("ui.panel.measuring", stopped=stopped_early, elapsed=status.elapsed_s))
-    elif status.state == "running":
-        steps = max((e["step"] for e in events if "step" in e), default=0)
-        st.caption(t("ui.panel.running", step=steps, elapsed=status.elapsed_s, limit=jobs.get_runner().job_seconds))
-    elif status.state == "done" and stopped_early:
-        st.warning(t("ui.panel.finished_early", job=job, stopped=stopped_early))
-    elif status.state == "done":
-        st.success(t("ui.panel.finished", job=job))
-    elif status.state == "cancelled":
-        st.warning(t("ui.panel.cancelled", job=job))
-    elif status.state == "expired":
-        st.info(status.error)
-    else:
-        st.error(status.error or t("ui.panel.timed_out" if status.state == "timed_out" else "ui.panel.failed", job=job))
-
-
-def _figures(key: str, events: list[dict], metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
-             label: str = "fine-tuning") -> None:
-    """The run's accuracy before and after, if it reports them, and its figures."""
-    before = next((e["accuracy_before"] for e in events if "accuracy_before" in e), None)
-    after = next((e["accuracy_after"] for e in events if "accuracy_after" in e), None)
-    if before is not None:
-        left, right = st.columns(2)
-        left.metric(t("ui.panel.before"), i18n.number(before, ".1%"))
-        if after is not None:
-            right.metric(t("ui.panel.after"), i18n.number(after, ".1%"), delta=i18n.number(after - before, "+.1%"))
-    if events and draw is not None:
-        draw(events)
-    elif events:
-        cols = st.columns(len(metrics))
-        for col, metric in zip(cols, metrics):
-            title = t("ui.panel.curve_title", metric=plots.metric(metric).name, during=_job_during(label))
-            col.plotly_chart(plots.curves(events, [metric], title=title[:1].upper() + title[1:], height=240),
-                             key=f"{key}_curve_{metric}")
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def _live_status(job_id: str, label: str = "fine-tuning") -> None:
-    """A running job's status line, redrawn often and cheaply; the whole page reruns once the job ends."""
-    runner = jobs.get_runner()
-    status = runner.status(job_id)
-    _status(status, runner.events(job_id), label)
-    if status.finished:
-        st.rerun()  # the whole page: it collects the run, the buttons and the download appear
-
-
-@st.fragment(run_every=FIGURES_SECONDS)
-def _live_figures(key: str, job_id: str, metrics: Sequence[str], draw: Callable[[list[dict]], None] | None = None,
-                  label: str = "fine-tuning") -> None:
-    """A running job's figures, redrawn less often than its status line: sent and replotted whole every
-    second, they were most of what watching a CNN fine-tune cost (tests/bench/bench_live_views.py)."""
-    _figures(key, jobs.get_runner().events(job_id), metrics, draw, label)
