@@ -31,7 +31,9 @@ from zoo.jobs.records import function_name
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL_CHARS = 200
 """the longest text or list written as a literal in the script; longer ones go to a sidecar file"""
-SCRIPT_NAMES = {"Integral", "Real", "Path", "np", "HERE", "SIDECAR", "MESSAGES", "ZOO_ROOT", "event_numbers", "main"}
+SCRIPT_IMPORTS = {"Path": ("pathlib", "Path"), "Integral": ("numbers", "Integral"), "Real": ("numbers", "Real")}
+"""what the script itself imports, by the name it uses (and numpy as np, for its sidecar)"""
+SCRIPT_NAMES = {*SCRIPT_IMPORTS, "np", "HERE", "SIDECAR", "MESSAGES", "ZOO_ROOT", "event_numbers", "main"}
 """the names the script itself defines or imports, which no setting may take"""
 MAX_SIDECAR_MB = 20
 """the most sidecar data an export carries: the server's upload limit, so every upload's arrays fit"""
@@ -89,10 +91,10 @@ def export_run(job: Callable[..., Iterator[dict]], job_kwargs: dict[str, Any], p
                   if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     if taken := sorted(set(job_kwargs) & SCRIPT_NAMES):
         raise NotExportable(t("export.name_taken", setting=repr(taken[0])))
-    code = InlinedSources(reserved=SCRIPT_NAMES - {"Path", "Integral", "Real", "np"} | set(parameters) | set(job_kwargs))
-    for module, name in (("pathlib", "Path"), ("numbers", "Integral"), ("numbers", "Real")):
+    code = InlinedSources(reserved=SCRIPT_NAMES - {*SCRIPT_IMPORTS, "np"} | set(parameters) | set(job_kwargs))
+    for module, name in SCRIPT_IMPORTS.values():
         code.import_from(module, name)
-    code.import_module("numpy", "np", used=False)
+    code.import_module("numpy", "np", used=False)  # the copied code's numpy too, as np
     writer = _SettingsWriter(stem, code)
     settings, comments = {}, {}
     try:
