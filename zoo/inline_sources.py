@@ -19,7 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from zoo import statement_names
 from zoo.i18n import catalogue
+from zoo.statement_names import Reference, Span, StatementNames
 
 OWN_PACKAGES = ("zoo", "models")
 """the packages whose code is copied rather than imported"""
@@ -86,7 +88,6 @@ class _Copied:
 
 
 _Target = _ModuleAlias | _Fixed | _Import | _Copied
-_Span = tuple[int, int, int, int]
 
 
 @dataclasses.dataclass
@@ -95,9 +96,9 @@ class _Copy:
     parsed: _Module
     statement: ast.stmt
     own: list[str]
-    references: list[tuple[_Span, _Target]]
+    references: list[tuple[Span, _Target]]
     text: str | None = None            # its text, for one written whole (a path from ZOO_ROOT)
-    annotations: tuple = ()            # the global names in its annotations, as _Analysis has them
+    annotations: tuple[Reference, ...] = ()  # the names in its annotations
 
 
 class InlinedSources:
@@ -292,13 +293,13 @@ class InlinedSources:
 
     def _copy(self, parsed: _Module, statement: ast.stmt) -> None:
         """Take a top-level definition or assignment of `parsed` to copy, after everything it needs."""
-        own = _bound_at_top(statement)
+        own = statement_names.bound_at_top(statement)
         for name in own:
             self._targets[(parsed.name, name)] = _Copied(parsed.name, name)
-        analysis = _analysed(parsed.name, statement.lineno)
-        if analysis.imports_own:
+        analysis = _names(parsed.name, statement.lineno)
+        if any(module.startswith(".") or _own(module) for module in analysis.inner_imports):
             raise NotInlinable(f"{parsed.name}.{own[0]} imports the zoo's code inside it")
-        self._inner_imports |= analysis.inner_imports
+        self._inner_imports |= {module.split(".")[0] for module in analysis.inner_imports}
         if analysis.uses_file:
             self._copies.append(self._zoo_path(parsed, statement, own))
             return
@@ -315,8 +316,8 @@ class InlinedSources:
         self._prefixes |= analysis.prefixes
         self._copies.append(_Copy(parsed, statement, own, references, annotations=analysis.annotations))
 
-    def _followed(self, module: str, name: str, span: _Span, chain: tuple[tuple[str, _Span], ...]
-                  ) -> tuple[_Span, _Target]:
+    def _followed(self, module: str, name: str, span: Span, chain: tuple[tuple[str, Span], ...]
+                  ) -> tuple[Span, _Target]:
         """A global name and the attributes read from it while it names a module of the zoo: the span that the
         script's name for the thing reached replaces, and that thing."""
         target = self._resolve(module, name)
@@ -391,39 +392,10 @@ def number(value, spec: str = ",") -> str:
 """the zoo's i18n functions as the script has them: English only, from the texts in its MESSAGES"""
 
 
-@dataclasses.dataclass(frozen=True)
-class _Analysis:
-    """What copying a top-level statement needs to know of its text, worked out once per statement."""
-    references: tuple[tuple[str, _Span, tuple[tuple[str, _Span], ...]], ...]   # global name, its span, attributes
-    annotations: tuple[tuple[str, _Span, tuple[tuple[str, _Span], ...]], ...]  # the same, in its annotations
-    locals: frozenset[str]
-    texts: frozenset[str]                 # its string constants (the catalogue keys it may ask for)
-    prefixes: frozenset[str]              # the starts of its f-strings, where they may start a key
-    inner_imports: frozenset[str]         # the top packages it imports inside its functions
-    imports_own: bool                     # whether one of those is the zoo's
-    uses_file: bool
-
-
 @cache
-def _analysed(module: str, line: int) -> _Analysis:
-    statement = next(s for s in set(_parse(module).bindings.values()) if s.lineno == line)
-
-    def span(node: ast.expr) -> _Span:
-        return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
-
-    def described(found: list[tuple[ast.Name, list[ast.Attribute]]]) -> tuple:
-        return tuple((node.id, span(node), tuple((a.attr, span(a)) for a in chain)) for node, chain in found)
-
-    imports = [n for n in ast.walk(statement) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return _Analysis(
-        described(_global_references(statement)), described(_annotation_references(statement)),
-        frozenset(_locals(statement)),
-        frozenset(n.value for n in ast.walk(statement) if isinstance(n, ast.Constant) and isinstance(n.value, str)),
-        frozenset(str(n.values[0].value) for n in ast.walk(statement) if isinstance(n, ast.JoinedStr) and n.values
-                  and isinstance(n.values[0], ast.Constant) and "." in str(n.values[0].value)),
-        frozenset(_imported_module(n).split(".")[0] for n in imports),
-        any(_own(_imported_module(n)) or getattr(n, "level", 0) for n in imports),
-        _uses_file(statement))
+def _names(module: str, line: int) -> StatementNames:
+    """The names of the top-level statement of `module` at `line`, read once per process."""
+    return statement_names.read(next(s for s in set(_parse(module).bindings.values()) if s.lineno == line))
 
 
 def _is_module(package: str, name: str) -> bool:
@@ -437,30 +409,6 @@ def _is_module(package: str, name: str) -> bool:
     except ModuleNotFoundError:
         return False
     return True
-
-
-def _imported_module(node: ast.Import | ast.ImportFrom) -> str:
-    return (node.module or "") if isinstance(node, ast.ImportFrom) else node.names[0].name
-
-
-def _locals(statement: ast.stmt) -> set[str]:
-    """Every name a statement binds anywhere inside it (its functions' arguments and variables): a name the
-    script gives what this statement uses must not be one of them."""
-    names = set()
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not statement:
-            names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names
-
-
-def _uses_file(statement: ast.stmt) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(statement))
 
 
 def _own(module: str) -> bool:
@@ -478,38 +426,14 @@ def _parse(module: str) -> _Module:
         starts.append(at)
     tree = ast.parse(source)
     bindings: dict[str, ast.stmt] = {}
-    for statement in _top_level(tree.body):
-        for name in _bound_at_top(statement):
+    for statement in statement_names.top_level(tree.body):
+        for name in statement_names.bound_at_top(statement):
             bindings[name] = statement
     documented = {this.lineno: after for this, after in zip(tree.body, tree.body[1:])
                   if isinstance(this, (ast.Assign, ast.AnnAssign)) and isinstance(after, ast.Expr)
                   and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)}
     return _Module(module, str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path), source,
                    tuple(starts), bindings, documented, path.name == "__init__.py")
-
-
-def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """The module's top-level statements, looking into `if` and `try` bodies (not their fallbacks)."""
-    found = []
-    for statement in body:
-        if isinstance(statement, ast.If):
-            found += _top_level(statement.body)
-        elif isinstance(statement, ast.Try):
-            found += _top_level(statement.body)
-        else:
-            found.append(statement)
-    return found
-
-
-def _bound_at_top(statement: ast.stmt) -> list[str]:
-    """The names a top-level statement binds."""
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [statement.name]
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [a.asname or a.name.split(".")[0] for a in statement.names]
-    targets = statement.targets if isinstance(statement, ast.Assign) else (
-        [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else [])
-    return [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
 def _renamed_definition(text: str, statement: ast.stmt, names: dict[str, str]) -> str:
@@ -524,118 +448,3 @@ def _renamed_definition(text: str, statement: ast.stmt, names: dict[str, str]) -
     for old, new in changed.items():
         text = re.sub(rf"^{re.escape(old)}\b", new, text, count=1, flags=re.MULTILINE)
     return text
-
-
-def _global_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast.Attribute]]]:
-    """The names in a top-level statement that its module's globals resolve (not locals, not annotations), each
-    with the attributes read from it in a row (`fashion_mnist.load` -> the name and `.load`)."""
-    parents: dict[ast.AST, ast.AST] = {}
-    for node in ast.walk(statement):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-    found = []
-
-    def chain(name: ast.Name) -> list[ast.Attribute]:
-        attributes, node = [], name
-        while isinstance(parents.get(node), ast.Attribute) and parents[node].value is node:
-            node = parents[node]
-            attributes.append(node)
-        return attributes
-
-    def visit(node: ast.AST, scopes: list[tuple[set[str], bool]]) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            for expression in [*getattr(node, "decorator_list", []), *node.args.defaults,
-                               *(d for d in node.args.kw_defaults if d is not None)]:
-                visit(expression, scopes)
-            arguments = node.args
-            local = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
-                                     *filter(None, [arguments.vararg, arguments.kwarg])]}
-            body = node.body if isinstance(node.body, list) else [node.body]
-            local |= _bound_in(body)
-            inner = [s for s in scopes if not s[1]] + [(local, False)]
-            for statement in body:
-                visit(statement, inner)
-            return
-        if isinstance(node, ast.ClassDef):
-            for expression in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
-                visit(expression, scopes)
-            inner = scopes + [(_bound_in(node.body), True)]
-            for statement in node.body:
-                visit(statement, inner)
-            return
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            local = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
-            inner = scopes + [(local, False)]
-            for child in ast.iter_child_nodes(node):
-                visit(child, inner)
-            return
-        if isinstance(node, ast.AnnAssign):
-            for child in filter(None, [node.target, node.value]):
-                visit(child, scopes)
-            return
-        if isinstance(node, ast.arg):
-            return
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if not any(node.id in names for names, _ in scopes):
-                found.append((node, chain(node)))
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child, scopes)
-
-    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-        visit(statement.value, [])
-    else:
-        visit(statement, [])
-    return found
-
-
-def _annotation_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast.Attribute]]]:
-    """The global names in a statement's annotations (never evaluated in a script with postponed annotations, but
-    named right so that a reader and a linter find them), each with the attributes read from it in a row."""
-    annotations = []
-    for node in ast.walk(statement):
-        if isinstance(node, ast.arg) and node.annotation is not None:
-            annotations.append(node.annotation)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
-            annotations.append(node.returns)
-        elif isinstance(node, ast.AnnAssign):
-            annotations.append(node.annotation)
-    found = []
-    for annotation in annotations:
-        for node in ast.walk(annotation):
-            if isinstance(node, ast.Name):
-                attributes, at = [], node
-                parents = {child: parent for parent in ast.walk(annotation) for child in ast.iter_child_nodes(parent)}
-                while isinstance(parents.get(at), ast.Attribute):
-                    at = parents[at]
-                    attributes.append(at)
-                found.append((node, attributes))
-    return found
-
-
-def _bound_in(body: list[ast.stmt]) -> set[str]:
-    """The names a function's or class's body binds in its own scope (not in the scopes nested in it)."""
-    bound, declared_global = set(), set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-            return
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            return
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update(a.asname or a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            declared_global.update(node.names)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            bound.add(node.name)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    for statement in body:
-        visit(statement)
-    return bound - declared_global
