@@ -84,6 +84,8 @@ def _locals(statement: ast.stmt) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
     return names
 
 
