@@ -173,7 +173,7 @@ SHORT_RUNS = {  # (the CNN's is the first test's)
                                                    depths=[2, 3, 4])),
     "DQN": (finetune_dqn, dict(PAGE_RUNS["DQN"][1], steps=600, eval_every=300, eval_episodes=2, replay_seconds=0.0)),
     "Self-supervised": (finetune_simclr, dict(name="simclr-fashion", lr=1e-4, steps=3, n_train=256, batch_size=32,
-                                              eval_every=2)),
+                                              eval_every=3)),  # (each k-NN measure embeds 3,000 images)
 }
 """each page's job in a few steps: what its exported script must repeat"""
 
