@@ -1,5 +1,7 @@
 """Fixtures for the browser tests: the real Streamlit server in a subprocess and Debian's
-Chromium driven by Playwright. Missing Chromium skips them on a laptop but fails them in CI."""
+Chromium driven by Playwright, shared by the browser tests and stopped after them (package scope: an idle server
+and browser would go on costing the rest of the suite). Missing Chromium skips them on a laptop but fails them
+in CI."""
 from __future__ import annotations
 
 import os
@@ -21,7 +23,7 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_api():
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests")
@@ -34,14 +36,14 @@ def playwright_api():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_api):
     browser = playwright_api.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory) -> Iterator[str]:
     """The base URL of the real server, started once for the browser tests."""
     try:
