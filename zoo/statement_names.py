@@ -165,10 +165,10 @@ def _annotation_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast
             annotations.append(node.annotation)
     found = []
     for annotation in annotations:
+        parents = {child: parent for parent in ast.walk(annotation) for child in ast.iter_child_nodes(parent)}
         for node in ast.walk(annotation):
             if isinstance(node, ast.Name):
                 attributes, at = [], node
-                parents = {child: parent for parent in ast.walk(annotation) for child in ast.iter_child_nodes(parent)}
                 while isinstance(parents.get(at), ast.Attribute):
                     at = parents[at]
                     attributes.append(at)
