@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from models.transformer.model import CharTransformer, TransformerConfig
 from tests.helpers import consume
 from tests.typed_text import PRIDE_AND_PREJUDICE
-from zoo import checkpoints
+from zoo import checkpoints, devices
 from zoo.data import text
 from zoo.training import char_lm, loop
 
@@ -83,8 +83,12 @@ class LossDtypeProbe(nn.Module):
         return out.float().pow(2).mean()
 
 
-@pytest.mark.parametrize("bf16_on_cpu, dtype", [(False, torch.float32), (True, torch.bfloat16)])
-def test_train_steps_autocasts_to_bf16_on_the_cpu_only_when_asked(bf16_on_cpu, dtype):
+@pytest.mark.parametrize("bf16_on_cpu, native, dtype", [(False, True, torch.float32), (True, True, torch.bfloat16),
+                                                         (True, False, torch.float32)])
+def test_train_steps_autocasts_to_bf16_on_the_cpu_only_when_asked_and_native(bf16_on_cpu, native, dtype, monkeypatch):
+    """Emulated bfloat16 (a CPU without AVX512-BF16 or AMX) is far slower than float32: there a recipe's wish is
+    not followed."""
+    monkeypatch.setattr(devices, "bf16_is_native_on_cpu", lambda: native)
     model = LossDtypeProbe()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     consume(loop.train_steps(model, iter([(torch.ones(2, 4),)] * 3), optimizer, 3, bf16_on_cpu=bf16_on_cpu))

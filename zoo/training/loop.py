@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from zoo import devices
 from zoo.jobs import deadline
 
 
@@ -72,11 +73,11 @@ def train_steps(model: torch.nn.Module, batches: Iterator[tuple[torch.Tensor, ..
 
     `transform` (e.g. augmentation) applies to the first tensor of each batch on the device.
     `freeze_norm` keeps batch-norm statistics fixed, as fine-tuning on a few images needs.
-    The loss runs under bfloat16 autocast on a GPU, and on the CPU too with `bf16_on_cpu` (measured
-    about twice as fast on a CPU with native bfloat16, AVX512-BF16; untried on one without).
+    The loss runs under bfloat16 autocast on a GPU, and on the CPU too with `bf16_on_cpu` where the CPU
+    computes bfloat16 itself (`zoo.devices.autocasts_to_bf16`: about twice as fast there, far slower elsewhere).
     """
     device = next(model.parameters()).device
-    use_amp = device.type == "cuda" or (bf16_on_cpu and device.type == "cpu")
+    use_amp = devices.autocasts_to_bf16(device, bf16_on_cpu)
     for step in range(start_step + 1, steps + 1):
         set_train_mode(model, freeze_norm)  # again each step: the consumer may evaluate in between
         x, *rest = (t.to(device, non_blocking=True) for t in next(batches))
