@@ -62,17 +62,22 @@ def ray_head(ray_installed):
             shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def _connect_and_warm(address: str) -> None:
+def _connect_and_warm(address: str, tries: int = 3) -> None:
     """Connect this process to the head and run one job, so that no test pays for the connection and the first
-    worker (5-30 s on these busy cores)."""
+    worker (5-30 s on these busy cores); a connection that times out (Ray Client gives up after about 30 s, which a
+    busy CI machine has reached) is tried again with a new runner."""
     from tests.zoo.jobs_fixtures import count_steps
     from zoo.jobs.ray_runner import RayJobRunner
-    runner = RayJobRunner(address=address, preload=())
-    try:
-        job = runner.submit("warm-up", count_steps, n=1)
-        deadline = time.monotonic() + 120
-        while not runner.status(job).finished and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert runner.status(job).state == "done", runner.status(job)
-    finally:
-        runner.shutdown()
+    for attempt in range(1, tries + 1):
+        runner = RayJobRunner(address=address, preload=())
+        try:
+            job = runner.submit("warm-up", count_steps, n=1)
+            deadline = time.monotonic() + 120
+            while not runner.status(job).finished and time.monotonic() < deadline:
+                time.sleep(0.1)
+            status = runner.status(job)
+        finally:
+            runner.shutdown()
+        if status.state == "done":
+            return
+        assert attempt < tries and status.state == "failed", status
