@@ -105,9 +105,10 @@ def draw_transfer(events: list[dict]) -> None:
         st.metric(t("resnet.held_out_accuracy"), i18n.number(final["accuracy"], ".1%"))
         columns = {name: t(f"resnet.column.{name}") for name in ("class", "correct", "held_out", "accuracy")}
         st.dataframe([{columns["class"]: name, columns["correct"]: right_, columns["held_out"]: total,
-                       columns["accuracy"]: i18n.number(right_ / total, ".0%") if total else "-"}
+                       columns["accuracy"]: right_ / total if total else None}
                       for name, (right_, total) in final["per_class"].items()],
-                     hide_index=True, key="resnet_tl_per_class")
+                     hide_index=True, key="resnet_tl_per_class", column_config={columns["accuracy"]:
+                         st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")})
 
 
 adapted = ui.training_panel(

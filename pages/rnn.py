@@ -32,14 +32,16 @@ ui.page_intro(t("rnn.title"), t("rnn.intro"))
 shared = {label: ui.shared_model(name) for label, name in MODELS.items()}
 vocabs = {label: text.Vocab(card["vocab"]) for label, (_, card) in shared.items()}
 any_card = next(iter(shared.values()))[1]["metrics"]
-st.dataframe([{
+st.dataframe([{  # numbers stay numbers, so that a click on a column header sorts them as numbers
     t("rnn.cards.cell"): cell_name(label),
-    t("rnn.cards.parameters"): i18n.number(card["parameters"]),
+    t("rnn.cards.parameters"): card["parameters"],
     t("rnn.cards.hidden"): card["config"]["n_hidden"],
-    t("rnn.cards.bpc"): i18n.number(card["metrics"]["bits_per_char"], ".3f"),
+    t("rnn.cards.bpc"): card["metrics"]["bits_per_char"],
     t("rnn.cards.training"): t("rnn.cards.training_value", steps=card["steps"], minutes=card["wall_time_s"] / 60,
                                device=ui.device_label(card["device"])),
-} for label, (_, card) in shared.items()], hide_index=True, key="rnn_cards")
+} for label, (_, card) in shared.items()], hide_index=True, key="rnn_cards", column_config={
+    t("rnn.cards.parameters"): st.column_config.NumberColumn(format="localized"),
+    t("rnn.cards.bpc"): st.column_config.NumberColumn(format="%.3f")})
 alphabet = len(next(iter(vocabs.values())))
 st.caption(t("rnn.cards.caption", n=any_card["n"], vocab=alphabet, uniform=float(np.log2(alphabet)),
              order=any_card["ngram_order"], ngram=any_card["ngram_bits_per_char"]))

@@ -109,6 +109,8 @@ def test_transfer_learning_runs_then_classifies_an_upload():
     run_until(at, _finished, seconds=180)
     assert not at.error
     assert at.metric and at.metric[0].label == "Held-out accuracy"
+    [per_class] = [frame.value for frame in at.dataframe if "accuracy" in frame.value.columns]
+    assert per_class.shape[0] == 2 and per_class["accuracy"].between(0, 1).all()  # numbers, sorted as numbers
     assert at.download_button(key="resnet_tl_download")
     at.file_uploader(key="resnet_tl_new").upload("new.png", _shape_png("disc", 3), "image/png").run()
     assert not at.exception and not at.error

@@ -25,7 +25,9 @@ def _specs(at):
 def test_loads_generates_and_looks_inside():
     at = open_page(PAGE)
     assert not at.error
-    assert len(at.dataframe) >= 1 and at.dataframe[0].value.shape[0] == 3  # the three cards
+    cards = at.dataframe[0].value
+    assert cards.shape[0] == 3  # the three cards
+    assert cards["parameters"].dtype.kind == "i" and cards["validation bits/char"].dtype.kind == "f"  # sort as numbers
     written = at.code[0].value
     assert written.startswith("And God said") and len(written) == len("And God said") + 200
     specs = _specs(at)
