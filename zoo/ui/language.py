@@ -31,7 +31,7 @@ def choose_language() -> str:
     code = st.session_state[LANGUAGE_KEY]
     st.session_state[SWITCH_KEY] = code
     st.sidebar.radio(i18n.t("app.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=SWITCH_KEY,
-                     horizontal=True, on_change=_switched)
+                     on_change=_switched)  # one per line: side by side, the third wrapped under the first two
     if st.query_params.get(URL_PARAM) != code:
         st.query_params[URL_PARAM] = code
     return code
