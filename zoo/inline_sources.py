@@ -21,7 +21,7 @@ from typing import Any
 
 from zoo import statement_names
 from zoo.i18n import catalogue
-from zoo.statement_names import Reference, Span, StatementNames
+from zoo.statement_names import Annotation, Span, StatementNames
 
 OWN_PACKAGES = ("zoo", "models")
 """the packages whose code is copied rather than imported"""
@@ -98,7 +98,8 @@ class _Copy:
     own: list[str]
     references: list[tuple[Span, _Target]]
     text: str | None = None            # its text, for one written whole (a path from ZOO_ROOT)
-    annotations: tuple[Reference, ...] = ()  # the names in its annotations
+    annotations: tuple[Annotation, ...] = ()
+    drops: list[Annotation] = dataclasses.field(default_factory=list)  # annotations the script leaves out
 
 
 class InlinedSources:
@@ -329,17 +330,27 @@ class InlinedSources:
         return span, target
 
     def _annotate(self, copy: _Copy) -> None:
-        """Name in a copy's annotations what the script has anyway (imports them from outside packages), leaving
-        a name of the zoo the script does not copy as it was: it is never evaluated."""
+        """Name in a copy's annotations what the script has anyway (imports them from outside packages). An
+        annotation naming something of the zoo the script does not copy (a model class the checkpoint brings) is
+        left out, where it can go: never evaluated, it would still read as an undefined name to a linter."""
         self._copying = False
         try:
-            for name, span, chain in copy.annotations:
-                try:
-                    span, target = self._followed(copy.parsed.name, name, span, chain)
-                except (_WouldCopy, NotInlinable):
+            for annotation in copy.annotations:
+                used_before, named, undefined = set(self._used_imports), [], False
+                for name, span, chain in annotation.references:
+                    try:
+                        named.append(self._followed(copy.parsed.name, name, span, chain))
+                    except (_WouldCopy, NotInlinable):
+                        undefined = True
+                if undefined and annotation.drop is not None:
+                    self._used_imports = used_before  # nothing is imported for an annotation left out
+                    copy.drops.append(annotation)
                     continue
-                if not isinstance(target, (_ModuleAlias, _Fixed)):
-                    copy.references.append((span, target))
+                for span, target in named:
+                    if isinstance(target, _Import):
+                        self._used_imports.add(target.what)  # resolved before, perhaps by one left out
+                    if not isinstance(target, (_ModuleAlias, _Fixed)):
+                        copy.references.append((span, target))
         finally:
             self._copying = True
 
@@ -363,13 +374,28 @@ class InlinedSources:
         last = documented.end_lineno if documented is not None else statement.end_lineno
         start, end = parsed.line_starts[first - 1], parsed.line_starts[last]
         text = parsed.source[start:end]
-        for (line, column, end_line, end_column), target in sorted(copy.references, key=lambda r: r[0],
-                                                                   reverse=True):
+        edits = [(span, self._names.get(target, getattr(target, "name", "")).encode())
+                 for span, target in copy.references] + [(dropped.drop, dropped) for dropped in copy.drops]
+        for (line, column, end_line, end_column), replacement in sorted(edits, key=lambda e: e[0], reverse=True):
             a = parsed.line_starts[line - 1] + column - start
             b = parsed.line_starts[end_line - 1] + end_column - start
-            text = text[:a] + self._names.get(target, getattr(target, "name", "")).encode() + text[b:]
+            if isinstance(replacement, Annotation):
+                text = _without_annotation(text, a, b, replacement.of)
+            else:
+                text = text[:a] + replacement + text[b:]
         text = _renamed_definition(text.decode(), statement, names)
         return Definition(tuple(names.values()), parsed.path, text.rstrip() + "\n")
+
+
+def _without_annotation(text: bytes, a: int, b: int, of: str) -> bytes:
+    """`text` without the annotation at text[a:b]: `: T` of an argument (`x: T = 1` becomes `x=1`) or a variable,
+    or the `T` of a return with its arrow."""
+    if of == "return":
+        a = len(text[:a].rstrip().removesuffix(b"->").rstrip())
+    rest = text[b:]
+    if of == "argument" and rest.lstrip().startswith(b"="):
+        rest = b"=" + rest.lstrip()[1:].lstrip()
+    return text[:a] + rest
 
 
 ENGLISH_STAND_INS = {

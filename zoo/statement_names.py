@@ -12,10 +12,20 @@ Reference = tuple[str, Span, tuple[tuple[str, Span], ...]]
 
 
 @dataclasses.dataclass(frozen=True)
+class Annotation:
+    """One annotation: the global names in it, what it annotates ("argument", "return" or "variable") and the text
+    that drops it (`: T` after an argument or a variable; `T` of a return, whose arrow goes with it), or None where
+    it cannot go (a class's field)."""
+    references: tuple[Reference, ...]
+    of: str
+    drop: Span | None
+
+
+@dataclasses.dataclass(frozen=True)
 class StatementNames:
     """The names of one top-level statement."""
     references: tuple[Reference, ...]     # the global names it reads (not its locals, not its annotations)
-    annotations: tuple[Reference, ...]    # the names in its annotations
+    annotations: tuple[Annotation, ...]   # its annotations and the names in each
     locals: frozenset[str]                # every name it binds inside (arguments, variables, nested defs)
     texts: frozenset[str]                 # its string constants
     prefixes: frozenset[str]              # the constant starts of its f-strings that hold a dot (key prefixes)
@@ -33,7 +43,8 @@ def read(statement: ast.stmt) -> StatementNames:
 
     nodes = list(ast.walk(statement))
     return StatementNames(
-        described(_global_references(statement)), described(_annotation_references(statement)),
+        described(_global_references(statement)),
+        tuple(Annotation(described(found), of, drop) for found, of, drop in _annotations(statement)),
         frozenset(_locals(statement)),
         frozenset(n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)),
         frozenset(str(n.values[0].value) for n in nodes if isinstance(n, ast.JoinedStr) and n.values
@@ -152,28 +163,38 @@ def _global_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast.Att
     return found
 
 
-def _annotation_references(statement: ast.stmt) -> list[tuple[ast.Name, list[ast.Attribute]]]:
-    """The global names in a statement's annotations (never evaluated in a script with postponed annotations, but
-    named right so that a reader and a linter find them), each with the attributes read from it in a row."""
-    annotations = []
+def _annotations(statement: ast.stmt) -> list[tuple[list[tuple[ast.Name, list[ast.Attribute]]], str, Span | None]]:
+    """A statement's annotations (never evaluated in a script with postponed annotations, but named right so that
+    a reader and a linter find them): for each, its global names with the attributes read from each in a row, what
+    it annotates and the span that drops it."""
+    found = []
     for node in ast.walk(statement):
         if isinstance(node, ast.arg) and node.annotation is not None:
-            annotations.append(node.annotation)
+            name_end = node.col_offset + len(node.arg.encode())
+            found.append((node.annotation, "argument", (node.lineno, name_end, node.end_lineno, node.end_col_offset)))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
-            annotations.append(node.returns)
+            returns = node.returns
+            found.append((returns, "return", (returns.lineno, returns.col_offset, returns.end_lineno,
+                                              returns.end_col_offset)))
         elif isinstance(node, ast.AnnAssign):
-            annotations.append(node.annotation)
-    found = []
-    for annotation in annotations:
-        parents = {child: parent for parent in ast.walk(annotation) for child in ast.iter_child_nodes(parent)}
-        for node in ast.walk(annotation):
-            if isinstance(node, ast.Name):
-                attributes, at = [], node
-                while isinstance(parents.get(at), ast.Attribute):
-                    at = parents[at]
-                    attributes.append(at)
-                found.append((node, attributes))
-    return found
+            droppable = node is statement and node.value is not None  # a field of a class needs its annotation
+            found.append((node.annotation, "variable", (node.target.end_lineno, node.target.end_col_offset,
+                                                        node.annotation.end_lineno, node.annotation.end_col_offset)
+                          if droppable else None))
+    return [(_names_in(annotation), of, drop) for annotation, of, drop in found]
+
+
+def _names_in(annotation: ast.expr) -> list[tuple[ast.Name, list[ast.Attribute]]]:
+    parents = {child: parent for parent in ast.walk(annotation) for child in ast.iter_child_nodes(parent)}
+    names = []
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Name):
+            attributes, at = [], node
+            while isinstance(parents.get(at), ast.Attribute):
+                at = parents[at]
+                attributes.append(at)
+            names.append((node, attributes))
+    return names
 
 
 def _bound_in(body: list[ast.stmt]) -> set[str]:

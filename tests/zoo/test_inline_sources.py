@@ -49,6 +49,18 @@ def test_a_name_that_would_hide_a_local_of_the_code_using_it_is_prefixed_with_it
     assert "\ndef settings_device()" in "\n" + script and "wanted = settings_device()" in script
 
 
+def test_an_annotation_naming_what_the_script_does_not_copy_is_left_out_with_its_import():
+    from models.unet.recipe import with_new_class  # (model: UNet, margin: float = 1.0) -> UNet; UNet is not copied
+
+    code = InlinedSources()
+    code.name_of(with_new_class)
+    code.name_of(train_steps)  # reaches deadline's `_clock: _Clock | None = None`; `_Clock` is not copied
+    code.finish()
+    script = _script(code)
+    assert "\ndef with_new_class(model, margin: float = 1.0):\n" in script and "UNet" not in script
+    assert "\n_clock = None\n" in script and "_Clock" not in script
+
+
 def test_reserved_names_are_left_to_their_owner():
     code = InlinedSources(reserved={"is_last", "STOPPED_EARLY"})
     token = code.name_of(is_last)

@@ -27,7 +27,7 @@ def test_a_function_reads_its_globals_not_its_locals_and_binds_its_locals():
                                                          "OFFSET", "SHIFT", "shift_of", "t", "fashion_mnist", "t"]
     module_use = next(r for r in names.references if r[0] == "fashion_mnist")
     assert [attribute for attribute, _ in module_use[2]] == ["load"]
-    assert {name for name, _, _ in names.annotations} == {"int", "Device", "Iterator", "dict"}
+    assert {name for a in names.annotations for name, _, _ in a.references} == {"int", "Device", "Iterator", "dict"}
     assert {"model", "total", "step", "best", "value", "Inner", "gensim", "steps", "device"} <= names.locals
     assert "jobs.done" in names.texts and names.prefixes == {"jobs.stopped_early."}
     assert names.inner_imports == {"gensim"} and not names.uses_file
@@ -39,3 +39,16 @@ def test_a_span_covers_the_name_in_the_source_as_bytes():
     names = read(ast.parse(source).body[0])
     [(name, (line, start, end_line, end), _)] = names.references
     assert name == "VALUE" and source.encode().splitlines()[line - 1][start:end] == b"VALUE"
+
+
+def test_an_annotation_knows_the_text_that_drops_it_except_a_class_fields():
+    source = "def f(model: Model, skips: Skips = True) -> Model:\n    return model\n_clock: Clock | None = None\n" \
+             "class Settings:\n    kind: Kind = 'gcn'\n"
+    lines = source.encode().splitlines()
+    annotations = [a for statement in ast.parse(source).body for a in read(statement).annotations]
+    dropped = {a.of: [] for a in annotations}
+    for a in annotations:
+        line, start, end_line, end = a.drop or (1, 0, 1, 0)
+        dropped[a.of].append(lines[line - 1][start:end] if a.drop and line == end_line else None)
+    assert dropped == {"argument": [b": Model", b": Skips"], "return": [b"Model"],
+                       "variable": [b": Clock | None", None]}  # a class's field keeps its annotation
