@@ -153,7 +153,8 @@ def test_unet_page_segments_a_scene_and_measures_the_skip_connections(server, pa
 def test_self_supervised_page_shows_views_the_map_and_the_probe(server, page, screenshot):
     page.goto(f"{server}/self_supervised")
     expect(page.get_by_role("heading", name="Self-supervised learning: SimCLR", level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name="2. The map it learned without labels")).to_be_visible()
+    expect(page.get_by_role("heading", name="2. The map it learned without labels")).to_be_visible(
+        timeout=120_000)  # the server encodes the 10,000 test images first, once
     expect(page.get_by_text(re.compile(r"Your probe on 100 labelled images \(10 per class\), measured on"))).to_be_visible()
     page.get_by_role("button", name="Draw two new views", exact=True).click()
     expect(page.get_by_text(re.compile(r"The encoder finds the two views \*?\*?\d"))).to_be_visible()
@@ -229,6 +230,9 @@ def test_dqn_page_plays_an_episode_and_fine_tunes(server, page, screenshot):
     expect(page.get_by_role("heading", name="Deep Q-network (DQN)", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="1. Watch an episode")).to_be_visible()
     page.locator("g.updatemenu-button").first.click()  # Play
+    slider = page.get_by_test_id("stSlider").filter(has_text="Environment steps").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("Home")  # 500 steps: the default 5,000 took most of this test's 90 s
     page.get_by_role("button", name="Start fine-tuning", exact=True).click()
     expect(page.get_by_text("Fine-tuning finished.")).to_be_visible(timeout=180_000)
     screenshot("dqn")
