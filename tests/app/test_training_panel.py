@@ -15,8 +15,9 @@ from zoo import jobs
 from zoo.i18n import t
 from zoo.jobs import runner as job_runner
 
-LIMIT_S = 12
-"""short enough that the U-Net page's default 80 steps do not fit (they take about 30 s on one core)"""
+LIMIT_S = 20
+"""short enough that the U-Net page's default 80 steps do not fit (they take about 30 s on one core), long enough for
+the few steps a pace is measured from on a slow CPU (12 s left one step after the setup on an AVX2-only core)"""
 
 
 @pytest.fixture
@@ -49,8 +50,8 @@ def test_a_default_fine_tune_past_the_limit_stops_early_and_keeps_its_weights(sh
     assert any(m.label == "Dice, star (after)" for m in at.metric) and at.download_button(key="unet_ft_download")
     [estimate] = [c.value for c in at.caption if "steps/s" in c.value]
     assert re.match(r"About [\d.]+ (s|min) for 80 steps: [\d.]+ steps/s and .+ as measured on this server's latest "
-                    r"fine-tuning\. That is longer than the server's time limit of 12 s: it will stop after about "
-                    r"\d+ steps? and keep what it has learned by then\.$", estimate)
+                    rf"fine-tuning\. That is longer than the server's time limit of {LIMIT_S} s: it will stop after "
+                    r"about \d+ steps? and keep what it has learned by then\.$", estimate)
 
 
 def test_a_run_the_runner_no_longer_knows_ends_in_a_sentence_and_can_start_again(short_limit, monkeypatch):
