@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway checkpoint directory with a tiny CNN in it; a Ray head for the session."""
+"""Shared fixtures: a throwaway checkpoint directory with a tiny CNN in it; a Ray head for the session. And how
+the suite is shared out between pytest-xdist's workers (pytest.ini runs `-n auto --dist loadgroup`)."""
 from __future__ import annotations
 
 import importlib.util
@@ -8,10 +9,35 @@ import tempfile
 import time
 from pathlib import Path
 
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # before torch reads it: the workers share the cores between them
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+
 import pytest
 import torch
 
 from zoo import checkpoints
+
+
+MOST_WORKERS = 4
+"""more would each hold their own copies of the models and of the browser tests' server for little gain"""
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """One worker a core, up to MOST_WORKERS: on CI's 2 cores the suite takes about half the time of one process."""
+    return max(1, min(os.cpu_count() or 1, MOST_WORKERS))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep what shares a costly session resource on one worker (the browser tests share a server and a browser,
+    the Ray tests a Ray head), and start the slow tests first, so that none of them is left running alone at the
+    end while the other workers idle."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif {"ray_head", "ray_installed"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group("ray"))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture

@@ -67,20 +67,24 @@ def start_head(temp_dir: Path, cpus: int = 2) -> RayHead:
     connect to it."""
     gcs_port, client_port, agent_port = _free_port(), _free_port(), _free_port()
     metric_ports = {"AUTOSCALER_METRIC_PORT": str(_free_port()), "DASHBOARD_METRIC_PORT": str(_free_port())}
-    process = subprocess.Popen(  # every fixed port of Ray's made free, so that two heads can run at once
-        ["ray", "start", "--head", "--block", f"--num-cpus={cpus}", "--disable-usage-stats",
-         "--include-dashboard=false", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
-         f"--ray-client-server-port={client_port}", f"--dashboard-agent-listen-port={agent_port}",
-         f"--temp-dir={temp_dir}", "--object-store-memory=300000000"],
-        env={**os.environ, **LOOPBACK_ENV, **metric_ports, "PYTHONPATH": str(settings.REPOSITORY)},
-        start_new_session=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    log = temp_dir / "ray-start.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # every fixed port of Ray's made free, so that two heads can run at once
+            ["ray", "start", "--head", "--block", f"--num-cpus={cpus}", "--disable-usage-stats",
+             "--include-dashboard=false", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
+             f"--ray-client-server-port={client_port}", f"--dashboard-agent-listen-port={agent_port}",
+             f"--temp-dir={temp_dir}", "--object-store-memory=300000000"],
+            env={**os.environ, **LOOPBACK_ENV, **metric_ports, "PYTHONPATH": str(settings.REPOSITORY)},
+            start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
     head = RayHead(f"ray://127.0.0.1:{client_port}", process)
     deadline = time.monotonic() + _START_S
     while not _accepts(client_port):
         if process.poll() is not None or time.monotonic() > deadline:
+            how = f"exited with {process.returncode}" if process.poll() is not None else f"did not start in {_START_S:g} s"
             head.stop()
-            raise RuntimeError(f"the Ray head did not start within {_START_S:g} s (exit {process.poll()})")
+            raise RuntimeError(f"the Ray head {how}; `ray start` said:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.3)
     return head
 

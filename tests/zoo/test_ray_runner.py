@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -103,12 +105,15 @@ def test_a_job_runs_in_a_ray_worker_with_its_resources(ray_runner):
 
 
 @pytest.mark.slow
-def test_a_head_stopped_under_a_running_job_fails_it_with_a_sentence_and_the_server_goes_on(ray_installed, tmp_path):
+def test_a_head_stopped_under_a_running_job_fails_it_with_a_sentence_and_the_server_goes_on(ray_installed):
     """Its own head, in a process of its own."""
-    temp_dir = tmp_path.parent / f"rayhs{os.getpid()}"  # short: Ray's socket paths must fit 107 bytes
+    temp_dir = tempfile.mkdtemp(prefix="rayhs", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     env = {**os.environ, "RAY_CLIENT_RECONNECT_GRACE_PERIOD": "5", "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-m", "tests.zoo.ray_head_stop", str(temp_dir)], capture_output=True,
-                         text=True, cwd=settings.REPOSITORY, env=env, timeout=300)
+    try:
+        run = subprocess.run([sys.executable, "-m", "tests.zoo.ray_head_stop", temp_dir], capture_output=True,
+                             text=True, cwd=settings.REPOSITORY, env=env, timeout=300)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert (report["state"], report["error"]) == ("failed", report["expected_error"])

@@ -22,7 +22,7 @@ from zoo.jobs import JobLimitError, JobRunner, JobStatus
 TIMEOUT_S = 30.0  # loose: a Ray worker's first job imports its module, on 2 busy cores
 
 
-@pytest.fixture(params=["local", "ray"])
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.xdist_group("ray"))])  # one Ray head
 def make_runner(request):
     """Build runners of one backend with the given limits, and shut every one down afterwards."""
     runners = []
