@@ -37,7 +37,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("browser"))
         elif {"ray_head", "ray_installed"} & set(item.fixturenames):
             item.add_marker(pytest.mark.xdist_group("ray"))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=_expected_seconds, reverse=True)  # a stable sort: the rest keep their order
+
+
+def _expected_seconds(item: pytest.Item) -> float:
+    slow = item.get_closest_marker("slow")
+    return 0.0 if slow is None else slow.kwargs.get("seconds", 30.0)
 
 
 @pytest.fixture

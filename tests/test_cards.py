@@ -18,7 +18,12 @@ SAMPLE_SIZE_BOUND = ("fid",)
 """metrics that move with the number of samples itself (FID is biased upward on fewer), so a slice can't check them"""
 
 
-@pytest.mark.parametrize("name", sorted(checkpoints.registry()))
+SECONDS = {"diffusion-fashion": 250, "simclr-fashion": 130, "dcgan-fashion": 50}
+"""the slow slices' time on CI's 2 cores, which starts them first"""
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow(seconds=SECONDS[name])) if name in SECONDS
+                                  else name for name in sorted(checkpoints.registry())])
 def test_card_metrics_hold_on_a_slice(name):
     weights, card = checkpoints.paths(name)
     assert weights.is_file() and card.is_file(), f"{name} is registered but not shipped"

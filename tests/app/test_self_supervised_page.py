@@ -117,6 +117,7 @@ def _dot_png() -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow(seconds=70)
 def test_a_short_fine_tune_completes_with_loss_and_knn_curves_and_too_few_own_images_are_named():
     at = open_page(PAGE)
     at.radio(key="ssl_ft_source").set_value("mine").run()

@@ -71,6 +71,7 @@ def test_bad_training_text_shows_a_clear_message():
     assert all(button.key != "transformer_ft_start" for button in at.button)
 
 
+@pytest.mark.slow(seconds=50)
 def test_tiny_fine_tune_completes_and_leaves_the_shared_model_alone():
     at = open_page(PAGE)
     shared, _ = ui._load_shared(NAME)
@@ -102,7 +103,7 @@ def test_the_fine_tune_defaults_are_the_ones_measured():
     assert at.slider(key="transformer_steps").value == defaults["steps"].default
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=55)
 def test_a_fine_tune_that_makes_the_model_worse_says_so_and_why():
     at = open_page(PAGE)
     at.text_area(key="transformer_data_text").set_value(PRIDE_AND_PREJUDICE)

@@ -292,7 +292,7 @@ def test_labelled_and_unlabelled_uploads_become_fashion_images_or_say_why_not():
         explore.own_image(b"not an image", "notes.png")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=70)
 @needs_dataset
 def test_train_cli_writes_a_card_that_evaluate_re_measures(checkpoint_dir, monkeypatch, capsys):
     tiny = SimCLRRecipe(SimCLR, TINY, title="SimCLR (self-supervised)", training=SimCLRTraining(epochs=1, batch_size=16),

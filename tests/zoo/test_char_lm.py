@@ -189,7 +189,7 @@ def test_warnings_say_what_got_worse_and_why():
                                      20.0, 0.75) == []
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=90)
 @pytest.mark.parametrize("name", ["transformer-text", "lstm-text"])
 def test_the_default_fine_tune_on_a_typed_text_helps_and_forgets_little(name):
     """The text pages' defaults on a few typed paragraphs. Before they were chosen (learning rate 1e-3, every row
@@ -205,7 +205,7 @@ def test_the_default_fine_tune_on_a_typed_text_helps_and_forgets_little(name):
     assert not any(written[i:i + 30] in PRIDE_AND_PREJUDICE for i in range(len(written) - 30))
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)
 def test_a_run_that_makes_the_model_worse_says_so():
     events, _ = consume(char_lm.finetune_charlm("transformer-text", PRIDE_AND_PREJUDICE, lr=3e-3, steps=20))
     final = events[-1]

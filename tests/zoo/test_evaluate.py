@@ -7,6 +7,7 @@ import pytest
 from zoo import evaluate, progress
 
 
+@pytest.mark.slow(seconds=50)
 def test_samples_measures_a_generative_card_on_that_many_images_and_says_it_is_a_slice(capsys):
     evaluate.main(["dcgan-fashion", "--samples", "20", "--json"])
     out, err = capsys.readouterr()

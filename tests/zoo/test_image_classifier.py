@@ -82,7 +82,7 @@ def test_warnings_and_refusals_speak_the_readers_language():
         assert "“运动鞋”只有 3 张" in own_images_problem(np.array([1] * 6 + [7] * 3))
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=60)
 @pytest.mark.parametrize("name", ["mlp-fashion", "cnn-fashion"])
 def test_the_pages_default_fine_tune_does_not_make_the_shipped_model_worse(name):
     """The MLP and CNN pages' defaults (learning rate 3e-5, 100 steps, 2,000 training images). Before they were
