@@ -6,6 +6,7 @@ from PIL import Image, ImageDraw
 
 from tests.helpers import consume
 from zoo import checkpoints, i18n
+from zoo.training import image_classifier
 from zoo.data import fashion_mnist
 from zoo.training.image_classifier import (MIN_OWN_IMAGES, VALIDATION_IMAGES, WORSE_ACCURACY, fashion_arrays,
                                            fashion_pieces, finetune_classifier, finetune_warnings, own_images_problem,
@@ -123,3 +124,14 @@ def test_unknown_folder_names_are_a_clear_error():
     folders = ClassFolders(images=[_silhouette()] * 2, labels=[0, 1], classes=["cats", "dogs"])
     with pytest.raises(UploadError, match="'cats' is not a Fashion-MNIST class"):
         fashion_arrays(folders)
+
+
+def test_predictions_come_from_a_channels_last_copy_and_leave_the_callers_model_as_it_was():
+    torch.manual_seed(0)
+    model = checkpoints.recipe("cnn-fashion").build().train()
+    images = torch.rand(5, 1, 28, 28)
+    probs = image_classifier.predict_proba(model, images)
+    assert model.training and all(p.is_contiguous() for p in model.parameters())
+    with torch.no_grad():
+        expected = torch.softmax(model.eval()(images), dim=1)
+    assert torch.allclose(probs, expected, atol=1e-5) and torch.allclose(probs.sum(1), torch.ones(5))
