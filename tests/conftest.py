@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # before torch reads it: the workers share the cores between them
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+    _threads = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("OMP_NUM_THREADS", str(_threads))
 
 import pytest
 import torch

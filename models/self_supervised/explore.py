@@ -4,6 +4,7 @@ similarity matrix the loss sees at a chosen temperature, and linear probes on a 
 training set, or the person's own). Arrays come back ready to draw."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from models.self_supervised.augment import AugmentStrengths, augment
 from models.self_supervised.model import SimCLR, nt_xent
 from models.self_supervised.probes import LinearProbe, features
 from models.self_supervised.recipe import SimCLRTraining, labelled_draw
-from zoo import devices, photos, uploads
+from zoo import checkpoints, devices, kept_arrays, photos, uploads
 from zoo.data import fashion_mnist
 from zoo.projection import PrincipalAxes, principal_axes, tsne
 from zoo.training.image_classifier import fashion_arrays
@@ -77,10 +78,17 @@ class TestSet:
 
 
 def test_set(model: SimCLR) -> TestSet:
-    """The encoder's features of the 10,000 test images, or of the shipped sample without the dataset."""
-    complete = fashion_mnist.is_installed()
-    split = fashion_mnist.load("test") if complete else fashion_mnist.load_sample()
-    return TestSet(split.images.numpy(), split.labels.numpy(), embed(model, split.floats()), complete)
+    """The encoder's features of the 10,000 test images, kept on disk for the next server under the weights'
+    sha256 (`zoo.kept_arrays`), or of the shipped sample without the dataset."""
+    if not fashion_mnist.is_installed():
+        sample = fashion_mnist.load_sample()
+        return TestSet(sample.images.numpy(), sample.labels.numpy(), embed(model, sample.floats()), False)
+    split = fashion_mnist.load("test")
+    device = next(model.parameters()).device
+    sources = [hashlib.sha256(checkpoints.state_dict_bytes(model.encoder)).hexdigest(), fashion_mnist.FILES["test-images"][1],
+               device.type, str(devices.autocasts_to_bf16(device, FEATURES_IN_BF16))]
+    kept = kept_arrays.kept("simclr-test-features", sources, lambda: {"features": embed(model, split.floats())})
+    return TestSet(split.images.numpy(), split.labels.numpy(), kept["features"], True)
 
 
 def nearest_neighbours(bank: np.ndarray, query: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:

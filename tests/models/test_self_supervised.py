@@ -319,3 +319,18 @@ def test_the_card_says_which_target_is_missed_and_by_how_much():
     missed = targets({"linear_probe_accuracy": 0.87}, {"10_per_class": row(0.75, 0.71)})
     assert missed["few_labels_points"] == pytest.approx(4.0)
     assert "1.0 points short of 88%" in missed["note"] and "4.0 points, 6.0 short of the 10 asked" in missed["note"]
+
+
+@needs_dataset
+def test_the_test_sets_features_are_kept_for_the_next_server_and_new_weights_are_embedded_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    torch.manual_seed(0)
+    model = SimCLR(TINY).eval()
+    embedded, embed = [], explore.embed
+    monkeypatch.setattr(explore, "embed", lambda model, images: embedded.append(len(images)) or embed(model, images))
+    first = explore.test_set(model)
+    again = explore.test_set(model)
+    assert embedded == [10_000] and first.complete and np.array_equal(first.features, again.features)
+    with torch.no_grad():
+        model.encoder.stages[0][0][0].weight.add_(0.1)
+    assert not np.array_equal(explore.test_set(model).features, first.features) and embedded == [10_000, 10_000]

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from zoo import checkpoints, progress
+from zoo import checkpoints, kept_arrays, progress
 from zoo.data import fashion_mnist
 
 FEATURE_MODEL = "cnn-fashion"
@@ -74,16 +74,28 @@ def frechet_distance(a: FeatureStats, b: FeatureStats) -> float:
 
 @lru_cache(maxsize=1)
 def test_stats() -> FeatureStats:
-    """The reference every FID here is measured against: the 10,000 test images."""
-    return feature_stats(fashion_mnist.load("test").floats())
+    """The reference every FID here is measured against: the 10,000 test images (kept on disk: `kept_arrays`)."""
+    def compute() -> dict[str, np.ndarray]:
+        stats = feature_stats(fashion_mnist.load("test").floats())
+        return {"mean": stats.mean, "covariance": stats.covariance, "class_shares": stats.class_shares,
+                "n": np.array(stats.n)}
+    kept = kept_arrays.kept("fid-test-stats", _sources(), compute)
+    return FeatureStats(kept["mean"], kept["covariance"], kept["class_shares"], int(kept["n"]))
 
 
 @lru_cache(maxsize=1)
 def real_floor() -> float:
     """FID of 10,000 training images against the test set: the best a generator can hope for."""
-    train = fashion_mnist.load("train")
-    chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:N_SAMPLES]
-    return frechet_distance(feature_stats(train.images[chosen].float() / 255.0), test_stats())
+    def compute() -> dict[str, np.ndarray]:
+        train = fashion_mnist.load("train")
+        chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:N_SAMPLES]
+        return {"fid": np.array(frechet_distance(feature_stats(train.images[chosen].float() / 255.0), test_stats()))}
+    return float(kept_arrays.kept("fid-real-floor", _sources(), compute)["fid"])
+
+
+def _sources() -> list[str]:
+    """What the reference figures depend on: the feature model's weights and the data set's files."""
+    return [checkpoints.read_card(FEATURE_MODEL)["sha256"], *(sha for _, sha in fashion_mnist.FILES.values())]
 
 
 def fid(images: torch.Tensor | np.ndarray) -> float:
