@@ -18,9 +18,10 @@ PROBE_WEIGHT_DECAY = 1e-4
 
 
 @torch.no_grad()
-def features(encoder: torch.nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+def features(encoder: torch.nn.Module, images: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
     """The frozen encoder's features (N, D) on the CPU for float images (N, 1, 28, 28) in [0, 1], through a
-    channels-last copy of it (its convolutions a quarter faster on a CPU, the caller's encoder untouched)."""
+    channels-last copy of it (its convolutions a quarter faster on a CPU, the caller's encoder untouched), 100
+    images a batch (2,000 took 3.47 s so, 4.14 s at 500, on one AVX2 thread: the activations fit the cache)."""
     device = next(encoder.parameters()).device
     frozen = copy.deepcopy(encoder).eval().to(memory_format=torch.channels_last)
     return torch.cat([frozen(images[i:i + batch_size].to(device)).float().cpu()
