@@ -84,9 +84,11 @@ def test_the_head_listens_on_the_loopback_only(ray_head):
 
 
 def test_a_job_the_cluster_cannot_place_yet_waits_with_its_place(ray_runner):
-    runner = ray_runner(max_jobs=3)  # the head has 2 CPUs: the third job waits in Ray's queue
+    # The head has 2 CPUs: the third job waits in Ray's queue. Each job may live 120 s, and the two have 90 s to
+    # start: at the start of the suite, beside the browser tests' server, 30 s were not enough for both.
+    runner = ray_runner(max_jobs=3, job_seconds=120)
     first, second, third = (runner.submit(session, forever) for session in "abc")
-    wait_until(lambda: runner.status(first).state == runner.status(second).state == "running")
+    wait_until(lambda: runner.status(first).state == runner.status(second).state == "running", timeout=90)
     time.sleep(1.0)
     status = runner.status(third)
     assert (status.state, status.position, status.elapsed_s) == ("queued", 1, 0.0)
