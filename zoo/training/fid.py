@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from zoo import checkpoints, kept_arrays, progress
+from zoo import checkpoints, devices, kept_arrays, progress
 from zoo.data import fashion_mnist
 
 FEATURE_MODEL = "cnn-fashion"
@@ -40,7 +40,7 @@ class FeatureStats:
 @lru_cache(maxsize=1)
 def _feature_model() -> torch.nn.Module:
     model, _ = checkpoints.load(FEATURE_MODEL, "cpu")
-    return model.to(memory_format=torch.channels_last)  # its convolutions a quarter faster on a CPU
+    return devices.inference_copy(model)
 
 
 @torch.no_grad()
